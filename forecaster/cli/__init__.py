@@ -1,0 +1,1 @@
+"""The ``forecaster`` command line; one module per command."""

@@ -1,0 +1,75 @@
+"""The ``forecaster`` command line: parses arguments and dispatches to commands.
+
+Each command lives in its own module under ``forecaster.cli`` and exposes
+``register(subparsers)``, which adds its parser and sets ``handler`` to a
+function taking the parsed arguments and returning an exit code. Errors a user
+can fix (:class:`~forecaster.errors.ForecasterError`) are printed as one line on
+stderr with exit code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from forecaster.errors import ForecasterError
+
+COMMAND_MODULES = ("inspect", "run", "check_cell")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every command registered."""
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="forecaster",
+        description="Time-series forecasting and anomaly detection with Keras recurrent networks.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks and debug logging")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"forecaster.cli.{name}").register(subparsers)
+    return parser
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, config_required: bool = True) -> None:
+    """Add the ``CONFIG`` argument and repeatable ``--set dotted.key=value`` to a command parser."""
+    if config_required:
+        parser.add_argument("config", metavar="CONFIG", help="YAML config file (see configs/)")
+    else:
+        parser.add_argument("--config", metavar="CONFIG", default=None, help="YAML config file (optional)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override a config value, e.g. --set windows.lookback=48 (repeatable)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 success, 1 a check failed, 2 an error)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s" if args.debug else "%(message)s",
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except ForecasterError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

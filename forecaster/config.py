@@ -1,0 +1,291 @@
+"""Typed, validated run configuration loaded from YAML with ``--set`` overrides.
+
+One loader, :func:`load_config`, builds every config object. It refuses unknown
+keys (naming the nearest valid one), wrong types and out-of-range values with a
+one-line :class:`~forecaster.errors.ConfigError` that names the file and key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from forecaster.errors import ConfigError
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class DataConfig(Section):
+    """Where the series come from and how its problems are repaired.
+
+    Attributes:
+        path: CSV or Parquet file, relative to the working directory.
+        format: ``auto`` picks by file suffix.
+        time_column: column parsed to the time index.
+        id_column: column naming the series in long format; ``None`` for one series.
+        target_columns: columns to forecast; empty means every numeric column.
+        past_covariates: columns known only up to the forecast origin.
+        frequency: pandas offset alias (``h``, ``15min``); ``None`` infers it.
+        timezone: convert every timestamp to this zone; required for files
+            that mix UTC offsets. ``None`` keeps naive or single-zone stamps.
+        duplicates: ``refuse`` duplicate timestamps or aggregate them.
+        fill: how gaps and NaN/inf values are repaired; ``mask`` keeps them
+            missing and excludes them from losses and metrics.
+        max_rows: keep only the first ``max_rows`` rows of each series
+            (after sorting); ``None`` keeps all.
+    """
+
+    path: Path
+    format: Literal["auto", "csv", "parquet"] = "auto"
+    time_column: str = "date"
+    id_column: str | None = None
+    target_columns: list[str] = Field(default_factory=list)
+    past_covariates: list[str] = Field(default_factory=list)
+    frequency: str | None = None
+    timezone: str | None = None
+    duplicates: Literal["refuse", "mean", "first", "last", "sum", "min", "max"] = "refuse"
+    fill: Literal["interpolate", "ffill", "mask", "refuse"] = "interpolate"
+    max_rows: int | None = Field(default=None, ge=1)
+
+
+class WindowsConfig(Section):
+    """Shape of the (lookback, horizon) windows cut from each series.
+
+    Attributes:
+        lookback: input steps per window (>= 1).
+        horizon: forecast steps per window (>= 1).
+        stride: steps between consecutive window starts (>= 1).
+        calendar_features: known-future covariates derived from timestamps.
+    """
+
+    lookback: int = Field(96, ge=1)
+    horizon: int = Field(24, ge=1)
+    stride: int = Field(1, ge=1)
+    calendar_features: list[Literal["hour", "dayofweek", "dayofmonth", "dayofyear", "month"]] = Field(
+        default_factory=list
+    )
+
+
+class SplitConfig(Section):
+    """Time-ordered train/validation/test split of every series.
+
+    Exactly one of the three ways is used, chosen by ``method``:
+    ``fractions`` (``train``, ``val``, ``test`` summing to 1), ``rows`` (row
+    counts ``train_rows``, ``val_rows``, ``test_rows``) or ``dates`` (the
+    first timestamp of validation and of test: ``val_start``, ``test_start``).
+    """
+
+    method: Literal["fractions", "rows", "dates"] = "fractions"
+    train: float = Field(0.7, gt=0, lt=1)
+    val: float = Field(0.15, ge=0, lt=1)
+    test: float = Field(0.15, ge=0, lt=1)
+    train_rows: int | None = Field(None, ge=1)
+    val_rows: int | None = Field(None, ge=0)
+    test_rows: int | None = Field(None, ge=0)
+    val_start: dt.datetime | None = None
+    test_start: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _check_method_fields(self) -> "SplitConfig":
+        if self.method == "fractions" and abs(self.train + self.val + self.test - 1.0) > 1e-9:
+            raise ValueError(
+                f"split fractions must sum to 1, got train + val + test = "
+                f"{self.train} + {self.val} + {self.test} = {self.train + self.val + self.test:g}"
+            )
+        if self.method == "rows" and None in (self.train_rows, self.val_rows, self.test_rows):
+            raise ValueError("method 'rows' needs train_rows, val_rows and test_rows")
+        if self.method == "dates":
+            if self.val_start is None or self.test_start is None:
+                raise ValueError("method 'dates' needs val_start and test_start")
+            if self.val_start > self.test_start:
+                raise ValueError(f"val_start {self.val_start} must not be after test_start {self.test_start}")
+        return self
+
+
+class ScalingConfig(Section):
+    """Scaler fitted on the training rows only.
+
+    Attributes:
+        method: ``standard`` (z-score), ``minmax``, ``robust`` or ``none``.
+        scope: one scaler for all series (``global``) or one per series.
+    """
+
+    method: Literal["standard", "minmax", "robust", "none"] = "standard"
+    scope: Literal["global", "per_series"] = "global"
+
+
+class ReportConfig(Section):
+    """Where run folders go and what they contain.
+
+    Attributes:
+        output_dir: parent folder of run folders.
+        max_plot_points: series longer than this are thinned in figures.
+    """
+
+    output_dir: Path = Path("reports")
+    max_plot_points: int = Field(5000, ge=100)
+
+
+class CellCheckConfig(Section):
+    """Settings of ``forecaster check-cell``.
+
+    Attributes:
+        n_random_cases: random-shape equivalence cases per cell kind.
+        data_path: real series used for the bundled-data cases.
+        units: hidden units of the layers checked on real data.
+        time_steps: sequence length of the real-data cases.
+    """
+
+    n_random_cases: int = Field(5, ge=0)
+    data_path: Path = Path("data/ett/ETTh1.csv")
+    units: int = Field(16, ge=1)
+    time_steps: int = Field(48, ge=1)
+
+
+class ForecasterConfig(Section):
+    """The whole configuration of one run.
+
+    Attributes:
+        name: run name, used in run-folder names.
+        seed: seed for numpy, Python and Keras (``keras.utils.set_random_seed``).
+    """
+
+    name: str = "run"
+    seed: int = 42
+    data: DataConfig | None = None
+    windows: WindowsConfig = Field(default_factory=WindowsConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    scaling: ScalingConfig = Field(default_factory=ScalingConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    cell_check: CellCheckConfig = Field(default_factory=CellCheckConfig)
+
+    def require_data(self, source: str) -> DataConfig:
+        """Return the data section, or raise if the config has none.
+
+        Args:
+            source: config file name, for the message.
+
+        Raises:
+            ConfigError: when no ``data`` section (or ``data.path``) was given.
+        """
+        if self.data is None:
+            raise ConfigError(f"{source}: missing section 'data'; add data.path or pass --set data.path=FILE")
+        return self.data
+
+
+def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> ForecasterConfig:
+    """Load, override and validate a YAML config.
+
+    Args:
+        path: YAML file; ``None`` starts from the defaults alone.
+        overrides: ``dotted.key=value`` strings; values are parsed as YAML
+            (``--set windows.lookback=48``, ``--set data.path=other.csv``).
+
+    Returns:
+        The validated :class:`ForecasterConfig`.
+
+    Raises:
+        ConfigError: naming the file and key for a missing or unparsable file,
+            an unknown key (with the nearest valid key), a wrong type or an
+            out-of-range value.
+    """
+    source = str(path) if path is not None else "defaults"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = _read_yaml(Path(path))
+    for override in overrides:
+        _apply_override(raw, override, source)
+    _check_keys(raw, ForecasterConfig, source, prefix="")
+    try:
+        return ForecasterConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation_error(exc, source)) from None
+
+
+def config_to_dict(config: ForecasterConfig) -> dict[str, Any]:
+    """Return the resolved config as plain YAML-safe data (paths and dates as strings)."""
+    return config.model_dump(mode="json")
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found; pass the path of a YAML file such as configs/demo.yaml")
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level, got {type(loaded).__name__}")
+    return loaded
+
+
+def _apply_override(raw: dict[str, Any], override: str, source: str) -> None:
+    key, sep, text = override.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {override!r}: expected dotted.key=value, e.g. --set windows.lookback=48")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        value = text
+    parts = key.strip().split(".")
+    node = raw
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            dotted = ".".join(parts[: depth + 1])
+            raise ConfigError(f"--set {key}: '{dotted}' in {source} is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _check_keys(raw: Any, model: type[BaseModel], source: str, prefix: str) -> None:
+    """Refuse unknown keys before pydantic does, so the message can name the nearest valid key."""
+    if not isinstance(raw, dict):
+        return
+    fields = model.model_fields
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in fields:
+            near = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.5)
+            hint = f"; did you mean '{prefix}{near[0]}'?" if near else f"; valid keys here: {', '.join(fields)}"
+            raise ConfigError(f"{source}: unknown key '{dotted}'{hint}")
+        sub_model = _section_model(fields[key].annotation)
+        if sub_model is not None:
+            _check_keys(value, sub_model, source, prefix=f"{dotted}.")
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _describe_validation_error(exc: ValidationError, source: str) -> str:
+    error = exc.errors()[0]
+    location = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{source}: missing key '{location}'; add it to the file or pass --set {location}=VALUE"
+    got = error.get("input")
+    got_text = "" if isinstance(got, dict) or error["type"].startswith("value_error") else f" (got {got!r})"
+    where = f"'{location}'" if location else "config"
+    return f"{source}: {where}: {message}{got_text}"

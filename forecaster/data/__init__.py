@@ -1,0 +1,5 @@
+"""Loading, validating and regularising time series from CSV and Parquet."""
+
+from forecaster.data.series import SeriesCollection
+
+__all__ = ["SeriesCollection"]

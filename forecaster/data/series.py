@@ -1,0 +1,51 @@
+"""The validated series container handed from the data layer to the windows layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class SeriesCollection:
+    """One or more regular, time-sorted series stacked in one frame.
+
+    Rows of series ``k`` are ``frame.iloc[offsets[k]:offsets[k + 1]]``; inside a
+    series the timestamps are strictly increasing and exactly ``frequency``
+    apart. Value columns are float64; missing values stay NaN only when the
+    configured fill policy is ``mask``.
+
+    Attributes:
+        frame: value columns only, indexed by a ``DatetimeIndex`` named after
+            the time column; shape ``(n_rows, n_columns)``.
+        series_ids: one label per series, in row order (``("series",)`` for a
+            single series without an id column).
+        offsets: int64 array of length ``n_series + 1``; row boundaries.
+        frequency: the regular step between rows, as a pandas offset alias
+            (``"h"``, ``"15min"``, ...).
+    """
+
+    frame: pd.DataFrame
+    series_ids: tuple
+    offsets: np.ndarray
+    frequency: str
+
+    @property
+    def n_series(self) -> int:
+        """Number of series in the collection."""
+        return len(self.series_ids)
+
+    @property
+    def columns(self) -> list[str]:
+        """Names of the value columns, in array order."""
+        return list(self.frame.columns)
+
+    def series(self, k: int) -> pd.DataFrame:
+        """Return the rows of series ``k`` as a frame (a view, not a copy)."""
+        return self.frame.iloc[self.offsets[k] : self.offsets[k + 1]]
+
+    def lengths(self) -> np.ndarray:
+        """Return the number of rows of each series, shape ``(n_series,)``."""
+        return np.diff(self.offsets)

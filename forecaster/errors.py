@@ -1,0 +1,26 @@
+"""The one error hierarchy of forecaster.
+
+Every error a user can cause (a bad config, a bad data file, a run folder that
+does not fit) is a ``ForecasterError``. The CLI catches these, prints their
+message as one line and exits non-zero; anything else is a bug.
+"""
+
+
+class ForecasterError(Exception):
+    """Base class of every error a user can cause and fix."""
+
+
+class ConfigError(ForecasterError):
+    """A configuration file or ``--set`` override is invalid."""
+
+
+class DataError(ForecasterError):
+    """A data file cannot be read, or its contents break a rule."""
+
+
+class NotFittedError(ForecasterError):
+    """A fitted object (scaler, model, detector) was used before ``fit``."""
+
+
+class RunError(ForecasterError):
+    """A run folder is missing, incomplete, or does not fit the new data."""

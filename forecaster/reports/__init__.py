@@ -1,0 +1,1 @@
+"""Figures and the HTML page of every run; models return data, reports draw it."""
