@@ -123,6 +123,107 @@ class ScalingConfig(Section):
     scope: Literal["global", "per_series"] = "global"
 
 
+class ModelConfig(Section):
+    """The forecasting network.
+
+    Attributes:
+        kind: ``lstm`` / ``gru`` (Keras layers) or ``gated`` (the hand-written
+            cells of :mod:`forecaster.cells`, chosen by ``gated_cell``).
+        gated_cell: ``lstm``, ``gru`` or ``peephole`` when ``kind`` is ``gated``.
+        encoder: ``recurrent`` runs the cell over every lookback step;
+            ``segment`` runs it over non-overlapping segments of
+            ``segment_length`` steps, each embedded first (SegRNN style).
+        segment_length: steps per segment for the ``segment`` encoder.
+        units: hidden units per recurrent layer.
+        layers: stacked recurrent layers.
+        dropout: input dropout of recurrent layers and the head.
+        recurrent_dropout: dropout on the recurrent state.
+        residual: add each stacked layer's input to its output.
+        bidirectional: run the encoder both ways over the lookback.
+        instance_norm: subtract each window's mean and divide by its std
+            before the network, undo it on the outputs (RevIN style).
+        channel_independent: model each target column as its own univariate
+            series with shared weights, instead of jointly.
+        attention: attention of the head over the encoder outputs.
+        use_future_covariates: feed known-future calendar features to the head.
+        quantiles: quantile levels of a quantile head trained with the pinball
+            loss; empty for a point forecast.
+        loss: loss of a point forecast.
+    """
+
+    kind: Literal["lstm", "gru", "gated"] = "lstm"
+    gated_cell: Literal["lstm", "gru", "peephole"] = "lstm"
+    encoder: Literal["recurrent", "segment"] = "recurrent"
+    segment_length: int = Field(24, ge=1)
+    units: int = Field(64, ge=1)
+    layers: int = Field(1, ge=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    recurrent_dropout: float = Field(0.0, ge=0, lt=1)
+    residual: bool = False
+    bidirectional: bool = False
+    instance_norm: bool = True
+    channel_independent: bool = False
+    attention: Literal["none", "dot", "additive"] = "none"
+    use_future_covariates: bool = True
+    quantiles: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9])
+    loss: Literal["mse", "mae", "huber"] = "mse"
+
+    @model_validator(mode="after")
+    def _check_quantiles(self) -> "ModelConfig":
+        if any(not 0 < q < 1 for q in self.quantiles):
+            raise ValueError(f"quantiles must lie strictly between 0 and 1, got {self.quantiles}")
+        if self.quantiles and 0.5 not in self.quantiles:
+            raise ValueError(f"quantiles must include 0.5 (the point forecast), got {self.quantiles}")
+        return self
+
+
+class TrainingConfig(Section):
+    """How the network is trained.
+
+    Attributes:
+        epochs: maximum epochs.
+        batch_size: windows per batch.
+        learning_rate: initial Adam learning rate.
+        schedule: ``constant``, ``cosine`` decay over all epochs, or
+            ``plateau`` (halve when validation loss stalls).
+        clipnorm: gradient clipping by norm; ``None`` disables it.
+        l2: L2 penalty on kernels.
+        patience: epochs without validation improvement before early stopping
+            (the best weights are restored).
+        max_train_windows: train on at most this many windows per epoch
+            (a random subset each epoch); ``None`` uses all.
+        verbose: Keras progress output (0 silent, 1 progress bar, 2 a line per epoch).
+    """
+
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(64, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    schedule: Literal["constant", "cosine", "plateau"] = "plateau"
+    clipnorm: float | None = Field(1.0, gt=0)
+    l2: float = Field(0.0, ge=0)
+    patience: int = Field(5, ge=1)
+    max_train_windows: int | None = Field(None, ge=1)
+    verbose: Literal[0, 1, 2] = 2
+
+
+class EvaluationConfig(Section):
+    """Baselines, intervals and backtests.
+
+    Attributes:
+        seasonal_period: period of the seasonal-naive baseline and MASE;
+            ``None`` infers it from the frequency.
+        interval_alpha: miscoverage of the split-conformal intervals
+            (0.2 gives 80% intervals).
+        backtest_stride: steps between backtest origins on the test split.
+        folds: rolling-origin refits (1 = train once).
+    """
+
+    seasonal_period: int | None = Field(None, ge=1)
+    interval_alpha: float = Field(0.2, gt=0, lt=1)
+    backtest_stride: int = Field(1, ge=1)
+    folds: int = Field(1, ge=1)
+
+
 class ReportConfig(Section):
     """Where run folders go and what they contain.
 
@@ -165,6 +266,9 @@ class ForecasterConfig(Section):
     windows: WindowsConfig = Field(default_factory=WindowsConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     scaling: ScalingConfig = Field(default_factory=ScalingConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     cell_check: CellCheckConfig = Field(default_factory=CellCheckConfig)
 
