@@ -1,0 +1,44 @@
+"""Forecast evaluation: metrics as plain functions, baseline forecasters, conformal intervals."""
+
+from forecaster.evaluation.baselines import (
+    LinearWindowForecaster,
+    NaiveForecaster,
+    SeasonalNaiveForecaster,
+    infer_seasonal_period,
+    mase_scale,
+)
+from forecaster.evaluation.conformal import ConformalCalibrator, ConformalQuantileCalibrator
+from forecaster.evaluation.metrics import (
+    coverage,
+    evaluate_forecasts,
+    interval_width,
+    mae,
+    mape,
+    mase,
+    mse,
+    pinball_loss,
+    rmse,
+    skill_score,
+    smape,
+)
+
+__all__ = [
+    "ConformalCalibrator",
+    "ConformalQuantileCalibrator",
+    "LinearWindowForecaster",
+    "NaiveForecaster",
+    "SeasonalNaiveForecaster",
+    "coverage",
+    "evaluate_forecasts",
+    "infer_seasonal_period",
+    "interval_width",
+    "mae",
+    "mape",
+    "mase",
+    "mase_scale",
+    "mse",
+    "pinball_loss",
+    "rmse",
+    "skill_score",
+    "smape",
+]
