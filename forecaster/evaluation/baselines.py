@@ -194,8 +194,8 @@ class LinearWindowForecaster(_WindowForecaster):
                 f"all {len(complete)} column windows hold NaN or inf"
             )
         ridge = Ridge(alpha=self.alpha).fit(x_rows[complete], y_rows[complete])
-        self.coef_ = ridge.coef_
-        self.intercept_ = ridge.intercept_
+        self.coef_ = ridge.coef_.reshape(self.horizon_, self.lookback_)
+        self.intercept_ = np.reshape(ridge.intercept_, self.horizon_)
         return self
 
     def predict(self, x_targets) -> np.ndarray:
