@@ -169,10 +169,7 @@ def _parse_times(raw: pd.DataFrame, config: DataConfig, source: str) -> pd.Datet
         position = int(np.flatnonzero(column.isna().to_numpy())[0])
         raise DataError(f"{source}: column '{name}' has an empty timestamp in row {position + 1}; fill or drop it")
     try:
-        if config.timezone is not None:
-            parsed = pd.to_datetime(column, utc=True).dt.tz_convert(config.timezone)
-        else:
-            parsed = pd.to_datetime(column)
+        parsed = _to_datetime(column, config.timezone)
     except (ValueError, TypeError) as exc:
         text = str(exc)
         if "timezone" in text.lower() or "tz-aware" in text.lower() or "offset" in text.lower():
@@ -194,6 +191,18 @@ def _parse_times(raw: pd.DataFrame, config: DataConfig, source: str) -> pd.Datet
             "(e.g. UTC) to convert every timestamp to one zone"
         )
     return pd.DatetimeIndex(parsed)
+
+
+def _to_datetime(column: pd.Series, timezone: str | None) -> pd.Series:
+    """Parse with the format inferred from the first row, else per element (slower, tolerant)."""
+    utc = timezone is not None
+    try:
+        parsed = pd.to_datetime(column, utc=utc)
+    except ValueError as exc:
+        if "mixed" in str(exc).lower() and "timezone" in str(exc).lower():
+            raise
+        parsed = pd.to_datetime(column, utc=utc, format="mixed")
+    return parsed.dt.tz_convert(timezone) if utc else parsed
 
 
 def _series_ids(raw: pd.DataFrame, config: DataConfig, source: str) -> pd.Series | None:

@@ -1,0 +1,184 @@
+"""Validation and repair of raw series: each bad-input case, its policy or its message."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.config import DataConfig
+from forecaster.data import load_series, read_table, validate_series
+from forecaster.errors import ConfigError, DataError
+
+
+def hourly(n, start="2021-03-01", **columns):
+    frame = pd.DataFrame({"date": pd.date_range(start, periods=n, freq="h").astype(str)})
+    for name, values in columns.items():
+        frame[name] = values
+    return frame
+
+
+def validate(frame, min_rows=1, **data):
+    return validate_series(frame, DataConfig(path="f.csv", **data), source="f.csv", min_rows=min_rows)
+
+
+def test_clean_series_passes_unchanged():
+    raw = hourly(10, v=np.arange(10.0), w=np.ones(10))
+    collection, report = validate(raw)
+    assert collection.frequency == "h"
+    assert collection.columns == ["v", "w"]
+    np.testing.assert_array_equal(collection.frame["v"].to_numpy(), np.arange(10.0))
+    assert report.timestamps_inserted == report.rows_reordered == report.duplicate_rows_merged == 0
+
+
+def test_unsorted_rows_are_sorted_and_counted():
+    raw = hourly(6, v=np.arange(6.0)).iloc[[0, 2, 1, 3, 5, 4]]
+    collection, report = validate(raw)
+    np.testing.assert_array_equal(collection.frame["v"].to_numpy(), np.arange(6.0))
+    assert report.rows_reordered == 4
+
+
+def test_duplicates_are_refused_by_default():
+    raw = pd.concat([hourly(4, v=np.arange(4.0)), hourly(1, start="2021-03-01 02:00", v=[9.0])])
+    with pytest.raises(DataError, match=r"f.csv: 2 rows share 1 timestamps \(first 2021-03-01 02:00:00\); remove them or set data.duplicates"):
+        validate(raw)
+
+
+@pytest.mark.parametrize("rule, expected", [("mean", 5.5), ("first", 2.0), ("last", 9.0), ("max", 9.0), ("sum", 11.0)])
+def test_duplicates_aggregate_by_rule(rule, expected):
+    raw = pd.concat([hourly(4, v=np.arange(4.0)), hourly(1, start="2021-03-01 02:00", v=[9.0])])
+    collection, report = validate(raw, duplicates=rule)
+    assert collection.frame["v"].iloc[2] == expected
+    assert report.duplicate_rows_merged == 1
+
+
+@pytest.mark.parametrize("policy, expected", [("interpolate", [0.0, 1.0, 2.0, 3.0, 4.0]), ("ffill", [0.0, 1.0, 1.0, 1.0, 4.0])])
+def test_gaps_are_regularised_and_filled(policy, expected):
+    raw = hourly(5, v=np.arange(5.0)).drop(index=[2, 3])
+    collection, report = validate(raw, fill=policy)
+    np.testing.assert_allclose(collection.frame["v"].to_numpy(), expected)
+    assert report.timestamps_inserted == 2
+    assert report.values_filled == {"v": 2}
+
+
+def test_mask_policy_keeps_missing_values_and_counts_them():
+    raw = hourly(5, v=[0.0, np.nan, 2.0, np.inf, 4.0])
+    collection, report = validate(raw, fill="mask")
+    assert collection.frame["v"].isna().tolist() == [False, True, False, True, False]
+    assert report.inf_values == 1
+    assert report.values_masked == {"v": 2}
+
+
+def test_refuse_policy_names_column_and_first_missing_time():
+    raw = hourly(5, v=[0.0, 1.0, np.nan, 3.0, 4.0])
+    with pytest.raises(DataError, match=r"column 'v' has 1 missing or infinite values \(first at 2021-03-01 02:00:00\); set data.fill"):
+        validate(raw, fill="refuse")
+
+
+def test_inf_values_are_repaired_and_counted():
+    raw = hourly(3, v=[0.0, -np.inf, 2.0])
+    collection, report = validate(raw)
+    assert collection.frame["v"].tolist() == [0.0, 1.0, 2.0]
+    assert report.inf_values == 1
+
+
+def test_non_numeric_target_is_named_with_its_first_bad_value():
+    raw = hourly(3, v=[1.0, 2.0, 3.0], label=["1", "x", "3"])
+    with pytest.raises(DataError, match=r"non-numeric target/covariate columns: 'label' has 'x' in row 2"):
+        validate(raw, target_columns=["v", "label"])
+
+
+def test_unknown_target_column_suggests_nearest():
+    with pytest.raises(DataError, match=r"f.csv: no column 'vv'; did you mean 'v'\?"):
+        validate(hourly(3, v=[1.0, 2.0, 3.0]), target_columns=["vv"])
+
+
+def test_missing_time_column_is_named():
+    with pytest.raises(DataError, match=r"no column 'time' \(data.time_column\); did you mean"):
+        validate(hourly(3, v=[1.0, 2.0, 3.0]).rename(columns={"date": "times"}), time_column="time")
+
+
+def test_unparsable_time_value_is_shown():
+    raw = hourly(3, v=[1.0, 2.0, 3.0])
+    raw.loc[1, "date"] = "yesterday"
+    with pytest.raises(DataError, match=r"column 'date' is not a timestamp column: 'yesterday' in row 2"):
+        validate(raw)
+
+
+def test_mixed_time_zones_are_refused_unless_a_zone_is_configured():
+    raw = pd.DataFrame({"date": ["2021-03-01 00:00+00:00", "2021-03-01 02:00+01:00", "2021-03-01 02:00+00:00"], "v": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match="mixes time zones or UTC offsets; set data.timezone"):
+        validate(raw)
+    collection, _ = validate(raw, timezone="UTC")
+    assert str(collection.frame.index.tz) == "UTC"
+    assert collection.frame["v"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_series_too_short_says_how_many_rows_are_needed():
+    with pytest.raises(DataError, match=r"f.csv: 5 rows after regularising, but lookback \+ horizon needs at least 30"):
+        validate(hourly(5, v=np.arange(5.0)), min_rows=30)
+
+
+def test_off_grid_timestamps_are_refused():
+    raw = hourly(4, v=np.arange(4.0))
+    raw.loc[4] = ["2021-03-01 05:30", 5.0]
+    with pytest.raises(DataError, match="off the 'h' grid"):
+        validate(raw, frequency="h")
+
+
+def test_bad_frequency_alias_is_a_config_error():
+    with pytest.raises(ConfigError, match="data.frequency: 'fortnightly' is not a pandas frequency"):
+        validate(hourly(4, v=np.arange(4.0)), frequency="fortnightly")
+
+
+def test_long_format_series_are_kept_apart():
+    a = hourly(4, v=np.arange(4.0)).assign(id="a")
+    b = hourly(3, start="2021-05-01", v=10 + np.arange(3.0)).assign(id="b")
+    raw = pd.concat([b.iloc[::-1], a])
+    collection, _ = validate(raw, id_column="id")
+    assert collection.series_ids == ("b", "a")
+    np.testing.assert_array_equal(collection.offsets, [0, 3, 7])
+    np.testing.assert_array_equal(collection.series(0)["v"].to_numpy(), [10.0, 11.0, 12.0])
+    np.testing.assert_array_equal(collection.series(1)["v"].to_numpy(), np.arange(4.0))
+
+
+def test_monthly_data_with_a_gap_infers_month_end():
+    raw = pd.DataFrame({"date": pd.date_range("2020-01-31", periods=6, freq="ME").delete(2), "v": np.arange(5.0)})
+    collection, report = validate(raw)
+    assert collection.frequency == "ME"
+    assert report.timestamps_inserted == 1
+
+
+def test_max_rows_truncation_is_counted():
+    collection, report = validate(hourly(10, v=np.arange(10.0)), max_rows=6)
+    assert len(collection.frame) == 6
+    assert report.rows_truncated == 4
+
+
+def test_unused_columns_are_reported_not_silently_dropped():
+    _, report = validate(hourly(3, v=[1.0, 2.0, 3.0], note=["a", "b", "c"], w=[1, 2, 3]), target_columns=["v"])
+    assert report.ignored_columns == ["note", "w"]
+
+
+def test_empty_and_header_only_files_are_refused(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header.csv").write_text("date,v\n")
+    with pytest.raises(DataError, match="empty.csv: the file is empty"):
+        read_table(tmp_path / "empty.csv")
+    with pytest.raises(DataError, match="header.csv: the file has a header but no data rows"):
+        read_table(tmp_path / "header.csv")
+
+
+def test_missing_file_and_unknown_suffix_are_refused(tmp_path):
+    with pytest.raises(DataError, match="nope.csv: data file not found"):
+        read_table(tmp_path / "nope.csv")
+    (tmp_path / "data.xlsx").write_text("x")
+    with pytest.raises(DataError, match=r"cannot tell the format from suffix '.xlsx'"):
+        read_table(tmp_path / "data.xlsx")
+
+
+def test_parquet_and_csv_load_the_same_series(tmp_path):
+    raw = hourly(6, v=np.arange(6.0))
+    raw.to_csv(tmp_path / "s.csv", index=False)
+    raw.assign(date=pd.to_datetime(raw["date"])).to_parquet(tmp_path / "s.parquet")
+    from_csv, _ = load_series(DataConfig(path=tmp_path / "s.csv"))
+    from_parquet, _ = load_series(DataConfig(path=tmp_path / "s.parquet"))
+    pd.testing.assert_frame_equal(from_csv.frame, from_parquet.frame, check_index_type=False, check_freq=False)

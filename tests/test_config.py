@@ -1,0 +1,79 @@
+"""Config loading: defaults, overrides, and one-line errors naming file and key."""
+
+import pytest
+
+from forecaster.config import config_to_dict, load_config
+from forecaster.errors import ConfigError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_file_values_and_overrides_are_applied(tmp_path):
+    path = write(tmp_path, "data:\n  path: a.csv\nwindows:\n  lookback: 12\n")
+    config = load_config(path, ["windows.horizon=6", "data.target_columns=[x, y]", "data.id_column=null"])
+    assert config.windows.lookback == 12
+    assert config.windows.horizon == 6
+    assert config.data.target_columns == ["x", "y"]
+    assert config.data.id_column is None
+    assert str(config.data.path) == "a.csv"
+
+
+def test_override_wins_over_file(tmp_path):
+    path = write(tmp_path, "data:\n  path: a.csv\n")
+    assert str(load_config(path, ["data.path=other.csv"]).data.path) == "other.csv"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("windows:\n  lookbak: 3\n", "c.yaml: unknown key 'windows.lookbak'; did you mean 'windows.lookback'?"),
+        ("widnows:\n  lookback: 3\n", "c.yaml: unknown key 'widnows'; did you mean 'windows'?"),
+        ("windows:\n  lookback: 0\n", "'windows.lookback': Input should be greater than or equal to 1 (got 0)"),
+        ("windows:\n  lookback: many\n", "'windows.lookback': Input should be a valid integer"),
+        ("split:\n  train: 0.5\n", "split fractions must sum to 1, got train + val + test = 0.5 + 0.15 + 0.15 = 0.8"),
+        ("split:\n  method: dates\n", "method 'dates' needs val_start and test_start"),
+        ("data:\n  path: a.csv\n  fill: guess\n", "'data.fill': Input should be 'interpolate', 'ffill', 'mask' or 'refuse'"),
+        ("model:\n  quantiles: [0.1, 0.9]\n", "quantiles must include 0.5"),
+        ("windows: [1, 2\n", "YAML syntax error at line 2"),
+        ("- a\n- b\n", "expected a mapping of sections at the top level"),
+    ],
+)
+def test_bad_configs_fail_with_one_clear_line(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    message = str(info.value)
+    assert expected in message
+    assert "c.yaml" in message
+    assert "\n" not in message
+
+
+def test_unknown_override_key_names_nearest(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown key 'training.epoch'; did you mean 'training.epochs'\?"):
+        load_config(write(tmp_path, ""), ["training.epoch=3"])
+
+
+def test_override_without_equals_is_refused():
+    with pytest.raises(ConfigError, match="expected dotted.key=value"):
+        load_config(None, ["windows.lookback"])
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_resolved_config_round_trips(tmp_path):
+    config = load_config(write(tmp_path, "data:\n  path: a.csv\n"), ["split.method=dates", "split.val_start=2020-01-01", "split.test_start=2020-02-01"])
+    again = load_config(write(tmp_path, __import__("yaml").safe_dump(config_to_dict(config))))
+    assert again == config
+
+
+def test_every_shipped_config_loads():
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parents[1].joinpath("configs").glob("*.yaml")):
+        load_config(path)
