@@ -18,8 +18,8 @@ from pandas.tseries.frequencies import to_offset
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 
-from forecaster.evaluation._validation import as_windows
 from forecaster.errors import ConfigError, DataError, NotFittedError
+from forecaster.evaluation._validation import as_windows
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class SeasonalNaiveForecaster(_WindowForecaster):
             ValueError: if the two arrays do not describe the same windows.
         """
         _check_period(self.period)
-        x_targets, _ = self._fit_shapes(x_targets, y_targets)
+        self._fit_shapes(x_targets, y_targets)
         if self.period > self.lookback_:
             raise ConfigError(
                 f"seasonal period {self.period} is longer than the lookback {self.lookback_}; "
@@ -210,7 +210,7 @@ class LinearWindowForecaster(_WindowForecaster):
 
 
 def _column_rows(windows: np.ndarray) -> np.ndarray:
-    """Reshape ``(n_windows, steps, n_targets)`` to one row per column window, ``(n_windows * n_targets, steps)``."""
+    """Reshape ``(n_windows, steps, n_targets)`` to ``(n_windows * n_targets, steps)``."""
     return windows.transpose(0, 2, 1).reshape(-1, windows.shape[1])
 
 
@@ -248,7 +248,8 @@ def infer_seasonal_period(frequency: str, values=None) -> int:
         step = pd.Timedelta(offset)
     except ValueError:
         step = None
-    if step is not None and _SHORTEST_DAILY_STEP <= step < _ONE_DAY and _ONE_DAY % step == pd.Timedelta(0):
+    divides_a_day = step is not None and _SHORTEST_DAILY_STEP <= step < _ONE_DAY
+    if divides_a_day and _ONE_DAY % step == pd.Timedelta(0):
         return int(_ONE_DAY // step)
     if values is None:
         raise ConfigError(

@@ -22,7 +22,9 @@ from forecaster.evaluation._validation import as_windows, check_same_shape, full
 logger = logging.getLogger(__name__)
 
 
-def _conformal_quantile(scores: np.ndarray, valid: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def _conformal_quantile(
+    scores: np.ndarray, valid: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Corrected quantile of ``scores`` over windows, per step and column.
 
     Args:
@@ -51,7 +53,9 @@ class _SplitConformal(BaseEstimator):
     def _fit_scores(self, scores: np.ndarray, valid: np.ndarray) -> None:
         valid_number = isinstance(self.alpha, (int, float)) and not isinstance(self.alpha, bool)
         if not (valid_number and 0 < self.alpha < 1):
-            raise ConfigError(f"alpha must be a miscoverage level between 0 and 1; got {self.alpha!r}")
+            raise ConfigError(
+                f"alpha must be a miscoverage level between 0 and 1; got {self.alpha!r}"
+            )
         self.quantile_, self.n_calibration_ = _conformal_quantile(scores, valid, self.alpha)
         n_unbounded = int(np.isinf(self.quantile_).sum())
         if n_unbounded:

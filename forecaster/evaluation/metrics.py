@@ -172,7 +172,9 @@ def _check_quantiles(quantile_pred, quantiles) -> tuple[np.ndarray, np.ndarray]:
     return quantile_pred, quantiles
 
 
-def pinball_loss(y_true, quantile_pred, quantiles: Sequence[float], weight=None, by: Grouping = None):
+def pinball_loss(
+    y_true, quantile_pred, quantiles: Sequence[float], weight=None, by: Grouping = None
+):
     """Pinball (quantile) loss, averaged over points and quantile levels.
 
     Per point and level ``q``: ``max(q * (y - p), (q - 1) * (y - p))``. At
@@ -310,9 +312,9 @@ def evaluate_forecasts(
         ValueError: if shapes do not match, or ``quantile_pred`` comes without
             ``quantiles``.
     """
+    point_metrics = {"mae": mae, "mse": mse, "rmse": rmse, "mape": mape, "smape": smape}
     metrics = {
-        name: partial(metric, y_true, y_pred, weight=weight)
-        for name, metric in (("mae", mae), ("mse", mse), ("rmse", rmse), ("mape", mape), ("smape", smape))
+        name: partial(metric, y_true, y_pred, weight=weight) for name, metric in point_metrics.items()
     }
     if mase_scale is not None:
         metrics["mase"] = partial(mase, y_true, y_pred, mase_scale, weight=weight)
@@ -320,7 +322,9 @@ def evaluate_forecasts(
         if quantiles is None:
             raise ValueError("quantiles must be given with quantile_pred")
         quantile_pred, quantiles = _check_quantiles(quantile_pred, quantiles)
-        metrics["pinball"] = partial(pinball_loss, y_true, quantile_pred, quantiles, weight=weight)
+        metrics["pinball"] = partial(
+            pinball_loss, y_true, quantile_pred, quantiles, weight=weight
+        )
         if interval is None and len(quantiles) >= 2:
             order = np.argsort(quantiles)
             interval = (quantile_pred[..., order[0]], quantile_pred[..., order[-1]])

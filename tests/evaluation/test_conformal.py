@@ -43,7 +43,7 @@ def test_absolute_residual_coverage_is_nominal_on_iid_data():
     calibration_errors = rng.standard_t(df=4, size=(5000, 3, 2)) * scale
     test_errors = rng.standard_t(df=4, size=(20000, 3, 2)) * scale
     y_pred = rng.normal(size=(20000, 3, 2))
-    model = ConformalCalibrator(alpha=0.2).fit(calibration_errors, np.zeros_like(calibration_errors))
+    model = ConformalCalibrator(alpha=0.2).fit(calibration_errors, np.zeros((5000, 3, 2)))
     lower, upper = model.predict_interval(y_pred)
     per_pair = coverage(y_pred + test_errors, lower, upper, by="step_target")
     np.testing.assert_allclose(per_pair, 0.8, atol=0.025)
@@ -81,7 +81,7 @@ def test_predict_before_fit_raises_not_fitted(model, n_inputs):
 
 
 def test_alpha_and_shape_errors():
-    with pytest.raises(ConfigError, match="alpha must be a miscoverage level between 0 and 1; got 1.5"):
+    with pytest.raises(ConfigError, match="between 0 and 1; got 1.5"):
         ConformalCalibrator(alpha=1.5).fit(np.zeros((4, 2, 1)), np.zeros((4, 2, 1)))
     with pytest.raises(ValueError, match="y_val_true and y_val_pred must have the same shape"):
         ConformalCalibrator().fit(np.zeros((4, 2, 1)), np.zeros((4, 3, 1)))
