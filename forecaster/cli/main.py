@@ -50,9 +50,29 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_required: bool 
     )
 
 
+def import_backend_quietly() -> None:
+    """Import Keras with the process's native stderr silenced.
+
+    TensorFlow's C++ logger writes start-up lines straight to file descriptor 2
+    whatever the Python log level, which would break the promise of one clear
+    line per error. Python-level errors raised by the import still surface.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 success, 1 a check failed, 2 an error)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not (argv or sys.argv[1:]) or "--debug" not in (argv or sys.argv[1:]):
+        import_backend_quietly()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

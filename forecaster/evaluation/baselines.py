@@ -253,7 +253,7 @@ def infer_seasonal_period(frequency: str, values=None) -> int:
         return int(_ONE_DAY // step)
     if values is None:
         raise ConfigError(
-            f"cannot infer a seasonal period for frequency {frequency!r}; set 'period' "
+            f"cannot infer a seasonal period for frequency {frequency!r}; set evaluation.seasonal_period "
             "in the config (number of steps in one season)"
         )
     return _autocorrelation_period(frequency, np.asarray(values, dtype=np.float64))
@@ -267,7 +267,7 @@ def _autocorrelation_period(frequency: str, values: np.ndarray) -> int:
     if n_rows < 8:
         raise ConfigError(
             f"cannot infer a seasonal period for frequency {frequency!r} from {n_rows} rows; "
-            "set 'period' in the config"
+            "set evaluation.seasonal_period in the config"
         )
     centred = np.nan_to_num(values - np.nanmean(values, axis=0))
     spectrum = np.fft.rfft(centred, n=2 * n_rows, axis=0)
@@ -281,7 +281,7 @@ def _autocorrelation_period(frequency: str, values: np.ndarray) -> int:
     if autocorrelation[best] < _MIN_SEASONAL_AUTOCORRELATION:
         raise ConfigError(
             f"cannot infer a seasonal period for frequency {frequency!r}: no lag has "
-            f"autocorrelation above {_MIN_SEASONAL_AUTOCORRELATION}; set 'period' in the config"
+            f"autocorrelation above {_MIN_SEASONAL_AUTOCORRELATION}; set evaluation.seasonal_period in the config"
         )
     logger.info("inferred seasonal period %d (autocorrelation %.2f)", best, autocorrelation[best])
     return int(best)

@@ -132,7 +132,7 @@ def test_infer_seasonal_period_from_autocorrelation():
 
 
 def test_infer_seasonal_period_errors_ask_for_period():
-    with pytest.raises(ConfigError, match="set 'period' in the config"):
+    with pytest.raises(ConfigError, match="set evaluation.seasonal_period in the config"):
         infer_seasonal_period("QE")
     white_noise = np.random.default_rng(4).normal(size=500)
     with pytest.raises(ConfigError, match="no lag has autocorrelation"):

@@ -1,0 +1,34 @@
+"""Steps shared by the CLI commands: from a config to validated, windowed data."""
+
+from __future__ import annotations
+
+from forecaster.config import ForecasterConfig
+from forecaster.data import RepairReport, load_series
+from forecaster.windows.pipeline import WindowedData, prepare_windows
+from forecaster.windows.spec import WindowSpec
+
+
+def load_windows(config: ForecasterConfig, source: str) -> tuple[RepairReport, WindowedData]:
+    """Load, validate, split, scale and window the data a config names.
+
+    Targets default to every numeric column that is not a past covariate.
+
+    Args:
+        config: the validated run config.
+        source: config file name, for messages.
+
+    Returns:
+        The report of data repairs and the windowed data.
+
+    Raises:
+        ConfigError: when the config has no ``data`` section.
+        DataError: for any data problem the policies do not repair.
+    """
+    data_cfg = config.require_data(source)
+    collection, repairs = load_series(data_cfg, min_rows=config.windows.lookback + config.windows.horizon)
+    targets = data_cfg.target_columns or [c for c in collection.columns if c not in data_cfg.past_covariates]
+    spec = WindowSpec.from_config(config.windows, targets, data_cfg.past_covariates)
+    windowed = prepare_windows(
+        collection, spec, config.split, config.scaling, batch_size=config.training.batch_size, seed=config.seed
+    )
+    return repairs, windowed
