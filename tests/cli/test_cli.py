@@ -1,0 +1,132 @@
+"""The command line as a user meets it: help, inspect, run, and one-line errors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def forecaster(*args, cwd):
+    """Run the CLI in a subprocess and return the completed process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "forecaster.cli.main", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A temporary working folder holding a copy of the shipped configs and data."""
+    shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    return tmp_path
+
+
+def test_help_lists_every_command(tmp_path):
+    result = forecaster("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("inspect", "run", "check-cell"):
+        assert command in result.stdout
+    assert forecaster("run", "--help", cwd=tmp_path).returncode == 0
+
+
+def test_inspect_prints_a_profile_and_writes_json(workdir):
+    result = forecaster("inspect", "data/ett/ETTh1.csv", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "17,420" in result.stdout and "frequency" in result.stdout
+    (profile_path,) = (workdir / "reports").glob("inspect-ETTh1-*/profile.json")
+    profile = json.loads(profile_path.read_text())
+    assert profile["rows"] == 17420
+    assert profile["frequency"] == "h"
+    assert profile["columns"]["OT"]["missing"] == 0
+
+
+def test_inspect_reports_gaps_duplicates_and_non_numeric_columns(tmp_path):
+    times = pd.date_range("2022-01-01", periods=10, freq="h").delete([3, 4]).append(pd.DatetimeIndex(["2022-01-01 05:00"]))
+    frame = pd.DataFrame({"timestamp": times, "v": np.arange(9.0), "kind": list("abcdefghi")})
+    frame.loc[0, "v"] = np.nan
+    frame.to_csv(tmp_path / "messy.csv", index=False)
+    result = forecaster("inspect", "messy.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (profile_path,) = (tmp_path / "reports").glob("inspect-messy-*/profile.json")
+    profile = json.loads(profile_path.read_text())
+    assert profile["time_column"] == "timestamp"
+    assert profile["missing_timestamps"] == 2 and profile["gap_runs"] == 1
+    assert profile["duplicate_timestamps"] == 1
+    assert profile["unsorted_rows"] == 1
+    assert profile["columns"]["v"]["missing"] == 1
+    assert profile["columns"]["kind"]["numeric"] is False
+
+
+def test_run_writes_a_complete_run_folder(workdir):
+    result = forecaster("run", "configs/etth1_demo.yaml", "--set", "data.max_rows=3000", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    (run,) = [p for p in (workdir / "reports").iterdir() if p.name.startswith("etth1_demo-")]
+    for name in ("config.yaml", "metrics.json", "index.html"):
+        assert (run / name).is_file()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["data"]["rows_truncated"] == 17420 - 3000
+    assert sum(metrics["windows"]["windows"].values()) > 0
+    assert "max_rows: 3000" in (run / "config.yaml").read_text()
+    assert list((run / "figures").glob("*.png"))
+
+
+def write_csv(path, text):
+    path.write_text(text)
+    return path.name
+
+
+HOURS = [f"2020-01-01 {h:02d}:00" for h in range(24)] + [f"2020-01-02 {h:02d}:00" for h in range(24)]
+
+
+def series_csv(rows):
+    return "date,OT\n" + "".join(f"{t},{v}\n" for t, v in rows)
+
+
+BAD_INPUTS = {
+    "empty": ("", "the file is empty"),
+    "header_only": ("date,OT\n", "the file has a header but no data rows"),
+    "duplicates": (series_csv([(t, 1.0) for t in HOURS] + [(HOURS[5], 2.0)]), "rows share 1 timestamps"),
+    "non_numeric": (series_csv([(t, "x" if i == 7 else 1.0) for i, t in enumerate(HOURS)]), "non-numeric target/covariate columns: 'OT' has 'x' in row 8"),
+    "mixed_zones": (series_csv([(t + ("+01:00" if i % 2 else "+00:00"), 1.0) for i, t in enumerate(HOURS)]), "mixes time zones"),
+    "too_short": (series_csv([(t, 1.0) for t in HOURS[:10]]), "needs at least 120"),
+    "bad_time": (series_csv([("soon" if i == 3 else t, 1.0) for i, t in enumerate(HOURS)]), "'soon' in row 4"),
+    "missing_column": ("date,temp\n" + "".join(f"{t},1\n" for t in HOURS), "no column 'OT'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_data_fails_with_one_clear_line(workdir, case):
+    text, expected = BAD_INPUTS[case]
+    name = write_csv(workdir / f"{case}.csv", text)
+    result = forecaster(
+        "run", "configs/etth1_demo.yaml", "--set", f"data.path={name}", "--set", "data.past_covariates=[]", cwd=workdir
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and expected in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (workdir / "reports").exists() or not any((workdir / "reports").iterdir())
+
+
+def test_config_errors_fail_with_one_clear_line(workdir):
+    result = forecaster("run", "configs/etth1_demo.yaml", "--set", "windows.lookbak=3", cwd=workdir)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: configs/etth1_demo.yaml: unknown key 'windows.lookbak'; did you mean 'windows.lookback'?"
+    )
+
+
+def test_debug_flag_shows_the_traceback(workdir):
+    result = forecaster("--debug", "run", "configs/etth1_demo.yaml", "--set", "data.path=nope.csv", cwd=workdir)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "DataError" in result.stderr
