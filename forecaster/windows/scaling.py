@@ -67,7 +67,9 @@ class SeriesScaler:
         groups = [range(collection.n_series)] if self.scope == "global" else [[k] for k in range(collection.n_series)]
         self.scalers_, centers, scales = [], [], []
         for members in groups:
-            rows = np.concatenate([values[starts[k] : ends[k]] for k in members])
+            pieces = [values[starts[k] : ends[k]] for k in members]
+            # A single series fits on a view of its rows; only a global scaler over many series copies them.
+            rows = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
             where = "any series" if self.scope == "global" else f"series {collection.series_ids[members[0]]!r}"
             if len(rows) == 0:
                 raise DataError(
