@@ -47,8 +47,9 @@ class WindowDataset(keras.utils.PyDataset):
 
     Raises:
         ValueError: naming the argument, for a non 2-D or non-float32 ``values``,
-            a start outside ``[0, n_rows - lookback - horizon]``, feature counts
-            that do not fit ``values``, or a size below 1.
+            ``values`` shorter than one window, a start outside
+            ``[0, n_rows - lookback - horizon]``, feature counts that do not fit
+            ``values``, or a size below 1.
     """
 
     def __init__(
@@ -76,6 +77,11 @@ class WindowDataset(keras.utils.PyDataset):
                 f"{values.shape[1]} feature columns"
             )
         window_length = lookback + horizon
+        if len(values) < window_length:
+            raise ValueError(
+                f"WindowDataset: values has {len(values)} rows, fewer than one window of lookback + horizon = "
+                f"{window_length} rows"
+            )
         starts = np.asarray(starts, dtype=np.int64)
         if starts.size and (starts.min() < 0 or starts.max() > len(values) - window_length):
             raise ValueError(
@@ -92,9 +98,9 @@ class WindowDataset(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.seed = seed
         # (n_rows - L - H + 1, L + H, n_features), read-only, sharing memory with values.
-        self.windows = sliding_window_view(values, min(window_length, len(values)), axis=0).transpose(0, 2, 1)
+        self.windows = sliding_window_view(values, window_length, axis=0).transpose(0, 2, 1)
         # min() propagates NaN and allocates nothing, unlike np.isnan(values).any().
-        self.has_missing = bool(values.size) and bool(np.isnan(values.min()))
+        self.has_missing = bool(np.isnan(values.min()))
         self._target_observed = ~np.isnan(values[:, :n_targets]).any(axis=1) if self.has_missing else None
         self._horizon_steps = np.arange(lookback, window_length)
         self._rng = np.random.default_rng(seed)

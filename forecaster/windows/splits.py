@@ -62,9 +62,10 @@ def split_rows(collection: SeriesCollection, split_cfg: SplitConfig) -> SplitRow
     starts = collection.offsets[:-1].astype(np.int64)
     lengths = collection.lengths().astype(np.int64)
     if split_cfg.method == "fractions":
-        n_train = np.floor(lengths * split_cfg.train).astype(np.int64)
-        n_train_val = np.floor(lengths * (split_cfg.train + split_cfg.val)).astype(np.int64)
-        relative = np.stack([n_train, n_train_val, lengths], axis=1)
+        fractions = np.array([split_cfg.train, split_cfg.train + split_cfg.val])
+        # Round first so that 0.7 + 0.2 of 100 rows is 90, not floor(89.99999999999999).
+        boundaries = np.floor(np.round(lengths[:, None] * fractions, 9)).astype(np.int64)
+        relative = np.concatenate([boundaries, lengths[:, None]], axis=1)
     elif split_cfg.method == "rows":
         needed = split_cfg.train_rows + split_cfg.val_rows + split_cfg.test_rows
         short = np.flatnonzero(lengths < needed)

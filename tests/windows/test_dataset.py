@@ -27,7 +27,9 @@ def test_shuffled_epochs_serve_every_window_once_with_targets_following_inputs(
 ):
     values = row_numbered(n_rows)
     starts = np.arange(0, n_rows - lookback - horizon + 1, 2)
-    dataset = WindowDataset(values, starts, lookback, horizon, n_targets=2, batch_size=batch_size, shuffle=True, seed=seed)
+    dataset = WindowDataset(
+        values, starts, lookback, horizon, n_targets=2, batch_size=batch_size, shuffle=True, seed=seed
+    )
     assert len(dataset) == -(-len(starts) // batch_size)
     orders = []
     for _ in range(2):
@@ -104,3 +106,8 @@ def test_keras_trains_on_dict_inputs_with_sample_weights():
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(dataset, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_values_shorter_than_one_window_are_refused():
+    with pytest.raises(ValueError, match="values has 5 rows, fewer than one window of lookback \\+ horizon = 6 rows"):
+        WindowDataset(row_numbered(5), np.array([], dtype=np.int64), 4, 2, n_targets=1)

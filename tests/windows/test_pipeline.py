@@ -20,7 +20,7 @@ def spec(lookback=4, horizon=2, stride=1, calendar=()):
 
 @settings(deadline=None, max_examples=30)
 @given(
-    lengths=st.lists(st.integers(min_value=12, max_value=60), min_size=2, max_size=4),
+    lengths=st.lists(st.integers(min_value=30, max_value=80), min_size=2, max_size=4),
     lookback=st.integers(min_value=1, max_value=5),
     horizon=st.integers(min_value=1, max_value=3),
     stride=st.integers(min_value=1, max_value=3),
