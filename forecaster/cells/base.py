@@ -71,9 +71,15 @@ def add_bias(tensor: Any, bias: Any) -> Any:
     return tensor if bias is None else ops.add(tensor, bias)
 
 
-def split_or_none(tensor: Any, n_parts: int) -> list[Any]:
-    """Split ``tensor`` into ``n_parts`` along its last axis; ``None`` gives ``n_parts`` ``None``s."""
-    return [None] * n_parts if tensor is None else ops.split(tensor, n_parts, axis=-1)
+def gate_columns(tensor: Any, n_gates: int) -> list[Any]:
+    """Slice ``tensor`` into ``n_gates`` equal column blocks (last axis); ``None`` gives ``n_gates`` ``None``s.
+
+    Slicing rather than ``ops.split`` where Keras slices keeps gradients bit-equal.
+    """
+    if tensor is None:
+        return [None] * n_gates
+    width = tensor.shape[-1] // n_gates
+    return [tensor[..., k * width : (k + 1) * width] for k in range(n_gates)]
 
 
 class GatedCell(keras.layers.Layer, DropoutRNNCell):

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import keras
 from keras import ops
 
-from forecaster.cells.base import GatedCell, GatedRNN, add_bias, check_flag, split_or_none
+from forecaster.cells.base import GatedCell, GatedRNN, add_bias, check_flag, gate_columns
 
 
 class GRUGates(NamedTuple):
@@ -86,16 +86,16 @@ class GatedGRUCell(GatedCell):
         if self.bias is None:
             input_bias = recurrent_bias = None
         elif self.reset_after:
-            input_bias, recurrent_bias = self.bias[0], self.bias[1]
+            input_bias, recurrent_bias = (ops.squeeze(row, axis=0) for row in ops.split(self.bias, 2, axis=0))
         else:
             input_bias, recurrent_bias = self.bias, None
         if self.per_gate_dropout:
-            u_z, u_r, u_h = ops.split(self.recurrent_kernel, 3, axis=1)
+            u_z, u_r, u_h = gate_columns(self.recurrent_kernel, 3)
             x_z, x_r, x_h = (
                 add_bias(ops.matmul(x_k, w_k), b_k)
-                for x_k, w_k, b_k in zip(x, ops.split(self.kernel, 3, axis=1), split_or_none(input_bias, 3))
+                for x_k, w_k, b_k in zip(x, gate_columns(self.kernel, 3), gate_columns(input_bias, 3))
             )
-            rb_z, rb_r, rb_h = split_or_none(recurrent_bias, 3)
+            rb_z, rb_r, rb_h = gate_columns(recurrent_bias, 3)
             rec_z = add_bias(ops.matmul(h[0], u_z), rb_z)
             rec_r = add_bias(ops.matmul(h[1], u_r), rb_r)
             h_for_candidate = h[2]
@@ -104,9 +104,11 @@ class GatedGRUCell(GatedCell):
             u_h = self.recurrent_kernel[:, 2 * self.units :]
             x_z, x_r, x_h = ops.split(add_bias(ops.matmul(x, self.kernel), input_bias), 3, axis=-1)
             if self.reset_after:
-                rec_z, rec_r, rec_h = ops.split(add_bias(ops.matmul(h, self.recurrent_kernel), recurrent_bias), 3, axis=-1)
+                inner = add_bias(ops.matmul(h, self.recurrent_kernel), recurrent_bias)
             else:
-                rec_z, rec_r = ops.split(ops.matmul(h, self.recurrent_kernel[:, : 2 * self.units]), 2, axis=-1)
+                inner = ops.matmul(h, self.recurrent_kernel[:, : 2 * self.units])
+            units = self.units
+            rec_z, rec_r, rec_h = inner[:, :units], inner[:, units : 2 * units], inner[:, 2 * units :]
             h_for_candidate = h
 
         z = self.recurrent_activation(x_z + rec_z)

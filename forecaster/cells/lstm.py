@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import keras
 from keras import initializers, ops
 
-from forecaster.cells.base import GatedCell, GatedRNN, add_bias, check_flag, resolve, split_or_none
+from forecaster.cells.base import GatedCell, GatedRNN, add_bias, check_flag, resolve, gate_columns
 
 
 class LSTMGates(NamedTuple):
@@ -131,8 +131,8 @@ class GatedLSTMCell(GatedCell):
         x, h = self.dropped_operands(inputs, h_tm1, training)
         if self.per_gate_dropout:
             kernels = ops.split(self.kernel, 4, axis=1)
-            recurrent_kernels = ops.split(self.recurrent_kernel, 4, axis=1)
-            biases = split_or_none(self.bias, 4)
+            recurrent_kernels = gate_columns(self.recurrent_kernel, 4)
+            biases = [None] * 4 if self.bias is None else ops.split(self.bias, 4, axis=0)
             return [
                 add_bias(ops.matmul(x_k, w_k), b_k) + ops.matmul(h_k, u_k)
                 for x_k, w_k, b_k, h_k, u_k in zip(x, kernels, biases, h, recurrent_kernels)
