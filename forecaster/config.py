@@ -214,14 +214,13 @@ class EvaluationConfig(Section):
             ``None`` infers it from the frequency.
         interval_alpha: miscoverage of the split-conformal intervals
             (0.2 gives 80% intervals).
-        backtest_stride: steps between backtest origins on the test split.
-        folds: rolling-origin refits (1 = train once).
+        predictions_every: save the test predictions of every k-th origin
+            (1 saves all; metrics always use every test window).
     """
 
     seasonal_period: int | None = Field(None, ge=1)
     interval_alpha: float = Field(0.2, gt=0, lt=1)
-    backtest_stride: int = Field(1, ge=1)
-    folds: int = Field(1, ge=1)
+    predictions_every: int = Field(1, ge=1)
 
 
 class ReportConfig(Section):

@@ -1,0 +1,75 @@
+"""Backtests score the model and baselines on the same windows and save honest predictions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.config import EvaluationConfig, ScalingConfig, SplitConfig
+from forecaster.data import SeriesCollection
+from forecaster.evaluation import LinearWindowForecaster
+from forecaster.evaluation.backtest import run_backtest
+from forecaster.windows.pipeline import prepare_windows
+from forecaster.windows.spec import WindowSpec
+
+
+@pytest.fixture(scope="module")
+def windowed():
+    index = pd.date_range("2023-01-01", periods=600, freq="h", name="date")
+    rng = np.random.default_rng(0)
+    level = 10 + 3 * np.sin(2 * np.pi * np.arange(600) / 24)
+    frame = pd.DataFrame({"a": level + rng.normal(0, 0.3, 600), "b": 2 * level + rng.normal(0, 0.3, 600)}, index=index)
+    collection = SeriesCollection(frame, ("s",), np.array([0, 600]), "h")
+    spec = WindowSpec(lookback=48, horizon=12, stride=1, target_columns=("a", "b"))
+    return prepare_windows(collection, spec, SplitConfig(), ScalingConfig(), batch_size=64, seed=0)
+
+
+def linear_predict(windowed):
+    train_inputs, train_targets = windowed.train.arrays()[:2]
+    model = LinearWindowForecaster().fit(train_inputs["past"][..., :2], train_targets)
+    return lambda inputs: model.predict(inputs["past"][..., :2])
+
+
+def test_model_and_baselines_are_scored_on_the_same_windows(windowed):
+    result = run_backtest(linear_predict(windowed), windowed, [], EvaluationConfig())
+    metrics = result.metrics
+    assert metrics["n_test_windows"] == windowed.test.n_windows
+    linear = metrics["baselines"]["linear"]["scaled"]["overall"]
+    model = metrics["model"]["scaled"]["overall"]
+    assert {name: model[name] for name in linear} == pytest.approx(linear)
+    assert set(metrics["baselines"]) == {"naive", "seasonal_naive", "linear"}
+    assert metrics["mse"] < metrics["baselines"]["naive"]["scaled"]["overall"]["mse"]
+    assert metrics["skill"]["reference"] == "seasonal_naive"
+    assert len(metrics["model"]["scaled"]["per_step"]["mse"]) == 12
+    assert 0.5 < metrics["intervals"]["test_coverage"] <= 1.0
+
+
+def test_predictions_table_holds_every_window_step_and_target_with_true_actuals(windowed):
+    result = run_backtest(linear_predict(windowed), windowed, [], EvaluationConfig())
+    table = result.predictions
+    assert len(table) == windowed.test.n_windows * 12 * 2
+    raw = windowed.collection.frame
+    actual = raw.to_numpy()[raw.index.get_indexer(table["target_time"]), np.where(table["column"] == "a", 0, 1)]
+    np.testing.assert_allclose(table["actual"].to_numpy(), actual, rtol=1e-5)
+    assert (table["lower"] <= table["forecast"]).all() and (table["forecast"] <= table["upper"]).all()
+    assert (table["target_time"] > table["origin"]).all()
+    first = table[table["origin"] == table["origin"].iloc[0]]
+    assert sorted(first["step"].unique()) == list(range(1, 13))
+
+
+def test_predictions_every_keeps_every_kth_origin(windowed):
+    result = run_backtest(linear_predict(windowed), windowed, [], EvaluationConfig(predictions_every=5))
+    assert result.predictions["origin"].nunique() == len(range(0, windowed.test.n_windows, 5))
+    assert result.metrics["n_test_windows"] == windowed.test.n_windows
+
+
+def test_quantile_models_get_conformalised_quantile_intervals(windowed):
+    point = linear_predict(windowed)
+    quantiles = [0.1, 0.5, 0.9]
+    result = run_backtest(
+        lambda inputs: np.stack([point(inputs) - 0.2, point(inputs), point(inputs) + 0.2], axis=-1),
+        windowed, quantiles, EvaluationConfig(),
+    )
+    assert result.metrics["intervals"]["method"] == "conformalised quantiles"
+    assert {"q0.1", "q0.5", "q0.9"} <= set(result.predictions.columns)
+    np.testing.assert_allclose(result.predictions["q0.5"], result.predictions["forecast"])
+    assert "pinball" in result.metrics["model"]["scaled"]["overall"]
