@@ -68,12 +68,44 @@ class _SplitConformal(BaseEstimator):
                 self.alpha,
             )
 
-    def _check_predict_input(self, name: str, values) -> np.ndarray:
+    def to_dict(self) -> dict:
+        """Return the fitted calibration as JSON-ready data (saved with a trained run).
+
+        Raises:
+            NotFittedError: before ``fit``.
+        """
+        self._check_fitted()
+        return {
+            "kind": type(self).__name__,
+            "alpha": self.alpha,
+            "quantile": np.where(np.isinf(self.quantile_), None, self.quantile_).tolist(),
+            "n_calibration": self.n_calibration_.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, payload: dict) -> "_SplitConformal":
+        """Rebuild a fitted calibrator from :meth:`to_dict` output, without refitting.
+
+        Raises:
+            ValueError: when ``payload`` was written by another calibrator class.
+        """
+        if payload.get("kind") != cls.__name__:
+            raise ValueError(f"{cls.__name__}.from_dict: payload is a {payload.get('kind')!r}")
+        calibrator = cls(alpha=payload["alpha"])
+        calibrator.quantile_ = np.array(payload["quantile"], dtype=np.float64)
+        calibrator.quantile_[np.isnan(calibrator.quantile_)] = np.inf
+        calibrator.n_calibration_ = np.array(payload["n_calibration"], dtype=np.int64)
+        return calibrator
+
+    def _check_fitted(self) -> None:
         if not hasattr(self, "quantile_"):
             raise NotFittedError(
                 f"{type(self).__name__} is not fitted yet; call fit on the validation "
                 "windows before predict_interval"
             )
+
+    def _check_predict_input(self, name: str, values) -> np.ndarray:
+        self._check_fitted()
         values = as_windows(name, values)
         if values.shape[1:] != self.quantile_.shape:
             raise ValueError(

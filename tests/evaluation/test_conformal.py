@@ -88,3 +88,18 @@ def test_alpha_and_shape_errors():
     model = ConformalCalibrator().fit(np.zeros((10, 2, 1)), np.zeros((10, 2, 1)))
     with pytest.raises(ValueError, match=r"\(horizon, n_targets\) = \(2, 1\) as in fit"):
         model.predict_interval(np.zeros((3, 5, 1)))
+
+
+def test_calibrators_round_trip_through_json_without_refitting():
+    import json
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(50, 4, 2))
+    point = ConformalCalibrator(alpha=0.2).fit(y, np.zeros_like(y))
+    again = ConformalCalibrator.from_dict(json.loads(json.dumps(point.to_dict())))
+    np.testing.assert_array_equal(again.predict_interval(y)[1], point.predict_interval(y)[1])
+    band = ConformalQuantileCalibrator(alpha=0.5).fit(y, y - 1, y + 1)
+    again = ConformalQuantileCalibrator.from_dict(json.loads(json.dumps(band.to_dict())))
+    np.testing.assert_array_equal(again.predict_interval(y - 1, y + 1)[0], band.predict_interval(y - 1, y + 1)[0])
+    with pytest.raises(ValueError, match="payload is a 'ConformalCalibrator'"):
+        ConformalQuantileCalibrator.from_dict(point.to_dict())
