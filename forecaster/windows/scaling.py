@@ -70,11 +70,11 @@ class SeriesScaler:
             pieces = [values[starts[k] : ends[k]] for k in members]
             # A single series fits on a view of its rows; only a global scaler over many series copies them.
             rows = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-            where = "any series" if self.scope == "global" else f"series {collection.series_ids[members[0]]!r}"
+            where = "all series" if self.scope == "global" else f"series {collection.series_ids[members[0]]!r}"
             if len(rows) == 0:
                 raise DataError(
-                    f"{where} has no training rows, so its {self.scope} scaler cannot be fitted; "
-                    "move the validation start later or use scaling.scope global"
+                    f"no training rows in {where}, so the {self.scope} scaler cannot be fitted; "
+                    "give the training split rows (a later split.val_start or larger split.train)"
                 )
             observed = np.count_nonzero(~np.isnan(rows), axis=0)
             if not observed.all():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,7 +90,7 @@ def split_rows(collection: SeriesCollection, split_cfg: SplitConfig) -> SplitRow
     return SplitRows(bounds=np.concatenate([starts[:, None], starts[:, None] + relative], axis=1))
 
 
-def _rows_before(collection: SeriesCollection, moment) -> np.ndarray:
+def _rows_before(collection: SeriesCollection, moment: dt.datetime | str) -> np.ndarray:
     """Rows of each series strictly before ``moment`` (in the index's time zone when it has one)."""
     moment = pd.Timestamp(moment)
     zone = collection.frame.index.tz

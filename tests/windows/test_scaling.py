@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -102,3 +103,14 @@ def test_column_without_observed_training_value_is_named():
     with pytest.raises(DataError) as info:
         fitted(collection, "standard", "per_series")
     assert "column 'c2' has no observed value in the 12 training rows of series 's1'" in str(info.value)
+
+
+def test_series_without_training_rows_is_named():
+    collection = build_collection([48, 24], n_columns=3)
+    shifted = collection.frame.index[48:] + pd.Timedelta(days=2)  # series s1 starts after val_start
+    frame = collection.frame.set_axis(collection.frame.index[:48].append(shifted))
+    collection = type(collection)(frame, collection.series_ids, collection.offsets, collection.frequency)
+    cfg = SplitConfig(method="dates", val_start="2024-01-01 12:00", test_start="2024-01-01 18:00")
+    with pytest.raises(DataError) as info:
+        SeriesScaler("standard", "per_series").fit(collection, split_rows(collection, cfg), SPEC)
+    assert str(info.value).startswith("no training rows in series 's1', so the per_series scaler cannot be fitted")
