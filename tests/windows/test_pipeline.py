@@ -9,7 +9,7 @@ from forecaster.config import ScalingConfig, SplitConfig
 from forecaster.errors import DataError
 from forecaster.windows import WindowSpec, prepare_windows
 
-from .conftest import build_collection
+from .builders import build_collection
 
 NONE = ScalingConfig(method="none")
 

@@ -9,7 +9,7 @@ from forecaster.config import SplitConfig
 from forecaster.errors import DataError, NotFittedError
 from forecaster.windows import SeriesScaler, WindowSpec, split_rows
 
-from .conftest import build_collection
+from .builders import build_collection
 
 SKLEARN = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 SPEC = WindowSpec(lookback=2, horizon=1, stride=1, target_columns=("c1", "c2"), past_covariates=("c0",))

@@ -8,7 +8,7 @@ from forecaster.config import SplitConfig
 from forecaster.errors import DataError
 from forecaster.windows import SplitRows, split_rows, window_starts
 
-from .conftest import build_collection
+from .builders import build_collection
 
 sizes = st.integers(min_value=1, max_value=12)
 

@@ -1,8 +1,7 @@
-"""Fixtures for the windows tests: series collections built directly."""
+"""Series collections for the windows tests, built directly (no file loading)."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from forecaster.data.series import SeriesCollection
 
@@ -17,8 +16,3 @@ def build_collection(lengths, n_columns=2, seed=0, start="2024-01-01", frequency
     frame = pd.DataFrame(values, index=index, columns=[f"c{j}" for j in range(n_columns)])
     return SeriesCollection(frame, tuple(f"s{k}" for k in range(len(lengths))), offsets, frequency)
 
-
-@pytest.fixture
-def make_collection():
-    """Return :func:`build_collection`."""
-    return build_collection
