@@ -25,11 +25,15 @@ from forecaster.evaluation.baselines import (
 )
 from forecaster.evaluation.conformal import ConformalCalibrator, ConformalQuantileCalibrator
 from forecaster.evaluation.metrics import evaluate_forecasts, skill_score
+from forecaster.errors import ConfigError
+from forecaster.windows.dataset import WindowDataset
 from forecaster.windows.pipeline import WindowedData
 
 logger = logging.getLogger(__name__)
 
-PredictFn = Callable[[dict], np.ndarray]
+PredictFn = Callable[[WindowDataset], np.ndarray]
+
+MAX_BASELINE_TRAIN_WINDOWS = 20_000
 
 
 @dataclass
@@ -75,31 +79,51 @@ class BacktestResult:
 
 
 def forecast_split(predict: PredictFn, windowed: WindowedData, split: str, quantiles: list[float]) -> SplitForecast:
-    """Predict every window of ``split`` in one batched call.
+    """Predict every window of ``split``, batch by batch through its dataset.
+
+    Only the targets and their lookback values are materialised for all
+    windows, not the full input windows.
 
     Args:
-        predict: maps an inputs dict (``past``, optional ``future``) to scaled
-            forecasts ``(n, horizon, n_targets)``, or with a trailing quantile axis.
+        predict: maps an unshuffled :class:`WindowDataset` to scaled forecasts
+            ``(n, horizon, n_targets)``, or with a trailing quantile axis.
         windowed: the windowed data.
         split: ``"val"`` or ``"test"``.
         quantiles: quantile levels of the model's output; empty for a point model.
 
     Returns:
         The :class:`SplitForecast`.
+
+    Raises:
+        ConfigError: when the split has no windows (a backtest needs
+            validation windows to calibrate intervals and test windows to score).
     """
-    batch = windowed.dataset(split).arrays()
-    inputs, targets = batch[0], batch[1]
-    weight = batch[2] if len(batch) == 3 else None
-    output = np.asarray(predict(inputs))
+    dataset = windowed.dataset(split)
+    if dataset is None:
+        raise ConfigError(f"a backtest needs a {split!r} split; give split.{split} some rows")
+    x_targets, targets, weight = target_windows(windowed, dataset.starts)
+    output = np.asarray(predict(dataset))
     point = output[..., quantiles.index(0.5)] if quantiles else output
-    n_targets = windowed.spec.n_targets
     return SplitForecast(
-        targets=targets,
-        weight=weight,
-        point=point,
-        quantiles=output if quantiles else None,
-        x_targets=inputs["past"][..., :n_targets],
+        targets=targets, weight=weight, point=point, quantiles=output if quantiles else None, x_targets=x_targets
     )
+
+
+def target_windows(windowed: WindowedData, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Cut the target columns of the windows at ``starts``: lookback values, actuals and weights.
+
+    Returns:
+        ``x_targets (n, lookback, n_targets)``, ``targets (n, horizon,
+        n_targets)`` with missing values as 0, and the ``(n, horizon)``
+        observed mask (``None`` when nothing is missing).
+    """
+    lookback, n_targets = windowed.spec.lookback, windowed.spec.n_targets
+    window = windowed.train.windows[starts, :, :n_targets]
+    weight = None
+    if windowed.train.has_missing:
+        weight = (~np.isnan(window[:, lookback:]).any(axis=2)).astype(np.float32)
+        np.nan_to_num(window, copy=False)
+    return window[:, :lookback], window[:, lookback:], weight
 
 
 def run_backtest(
@@ -179,9 +203,15 @@ def calibrate_intervals(
 
 
 def fit_baselines(windowed: WindowedData, evaluation: EvaluationConfig) -> dict:
-    """Fit naive, seasonal-naive (when its period fits the lookback) and linear baselines on training windows."""
-    train_inputs, train_targets = windowed.train.arrays()[:2]
-    x_train = train_inputs["past"][..., : windowed.spec.n_targets]
+    """Fit naive, seasonal-naive (when its period fits the lookback) and linear baselines on training windows.
+
+    The linear baseline is fitted on at most ``MAX_BASELINE_TRAIN_WINDOWS``
+    evenly spaced training windows, so memory stays bounded on long series.
+    """
+    starts = windowed.train.starts
+    if len(starts) > MAX_BASELINE_TRAIN_WINDOWS:
+        starts = starts[np.linspace(0, len(starts) - 1, MAX_BASELINE_TRAIN_WINDOWS).astype(np.int64)]
+    x_train, train_targets, _ = target_windows(windowed, starts)
     baselines = {"naive": NaiveForecaster()}
     period = evaluation.seasonal_period or infer_seasonal_period(windowed.collection.frequency)
     if period <= windowed.spec.lookback:

@@ -26,7 +26,7 @@ def windowed():
 def linear_predict(windowed):
     train_inputs, train_targets = windowed.train.arrays()[:2]
     model = LinearWindowForecaster().fit(train_inputs["past"][..., :2], train_targets)
-    return lambda inputs: model.predict(inputs["past"][..., :2])
+    return lambda dataset: model.predict(dataset.arrays()[0]["past"][..., :2])
 
 
 def test_model_and_baselines_are_scored_on_the_same_windows(windowed):
@@ -66,10 +66,19 @@ def test_quantile_models_get_conformalised_quantile_intervals(windowed):
     point = linear_predict(windowed)
     quantiles = [0.1, 0.5, 0.9]
     result = run_backtest(
-        lambda inputs: np.stack([point(inputs) - 0.2, point(inputs), point(inputs) + 0.2], axis=-1),
+        lambda dataset: np.stack([point(dataset) - 0.2, point(dataset), point(dataset) + 0.2], axis=-1),
         windowed, quantiles, EvaluationConfig(),
     )
     assert result.metrics["intervals"]["method"] == "conformalised quantiles"
     assert {"q0.1", "q0.5", "q0.9"} <= set(result.predictions.columns)
     np.testing.assert_allclose(result.predictions["q0.5"], result.predictions["forecast"])
     assert "pinball" in result.metrics["model"]["scaled"]["overall"]
+
+
+def test_backtest_without_a_validation_split_says_what_to_change(windowed):
+    from dataclasses import replace
+
+    from forecaster.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="a backtest needs a 'val' split; give split.val some rows"):
+        run_backtest(linear_predict(windowed), replace(windowed, val=None), [], EvaluationConfig())
