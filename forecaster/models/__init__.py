@@ -1,0 +1,30 @@
+"""Forecasting networks (builders per responsibility) and the fit/predict facade :class:`Forecaster`.
+
+Importing this package registers every custom layer and loss, so saved
+``.keras`` files load in Keras's safe mode.
+"""
+
+from forecaster.models.build import build_model
+from forecaster.models.channels import FoldChannels, RepeatPerChannel, UnfoldChannels
+from forecaster.models.encoders import RecurrentEncoder, SegmentEmbedding, make_recurrent_layer
+from forecaster.models.forecaster import Forecaster, WindowSubset
+from forecaster.models.heads import MultiStepHead
+from forecaster.models.losses import PinballLoss, make_loss
+from forecaster.models.normalization import InstanceDenormalization, InstanceNormalization
+
+__all__ = [
+    "FoldChannels",
+    "Forecaster",
+    "InstanceDenormalization",
+    "InstanceNormalization",
+    "MultiStepHead",
+    "PinballLoss",
+    "RecurrentEncoder",
+    "RepeatPerChannel",
+    "SegmentEmbedding",
+    "UnfoldChannels",
+    "WindowSubset",
+    "build_model",
+    "make_loss",
+    "make_recurrent_layer",
+]

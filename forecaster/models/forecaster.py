@@ -1,0 +1,306 @@
+"""The user-facing forecaster: builds, trains, predicts with, saves and loads a network."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from forecaster.config import ModelConfig, TrainingConfig
+from forecaster.errors import DataError, NotFittedError
+from forecaster.models.build import build_model
+from forecaster.models.losses import make_loss
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.keras"
+STATE_FILE = "forecaster.json"
+
+
+class Forecaster:
+    """Scikit-learn-like facade over the network of :func:`~forecaster.models.build.build_model`.
+
+    ``__init__`` only stores the hyperparameters; :meth:`fit` builds and trains
+    the network from the shapes of the first training batch. Batches are
+    ``(inputs, targets)`` or ``(inputs, targets, sample_weight)`` with
+    ``inputs = {"past": (batch, lookback, n_past)}`` plus ``"future": (batch,
+    horizon, n_calendar)`` when calendar features exist, ``targets`` ``(batch,
+    horizon, n_targets)`` and ``sample_weight`` ``(batch, horizon)``.
+
+    Args:
+        model_cfg: the network.
+        training_cfg: how it is trained.
+        seed: seed of Python, numpy and Keras (``keras.utils.set_random_seed``). Default 42.
+
+    Attributes:
+        model_: the trained :class:`keras.Model`; exists after :meth:`fit` or :meth:`load`.
+        history_: per-epoch training logs, ``{"loss": [...], "val_loss": [...], "learning_rate": [...]}``,
+            every epoch of a resumed job included.
+    """
+
+    def __init__(self, model_cfg: ModelConfig, training_cfg: TrainingConfig, seed: int = 42) -> None:
+        self.model_cfg = model_cfg
+        self.training_cfg = training_cfg
+        self.seed = seed
+
+    def fit(
+        self,
+        train_data: keras.utils.PyDataset,
+        val_data: keras.utils.PyDataset | None = None,
+        *,
+        backup_dir: str | Path | None = None,
+        checkpoint_path: str | Path | None = None,
+    ) -> "Forecaster":
+        """Build the network and train it with Adam, the configured schedule, clipping, L2 and early stopping.
+
+        Early stopping watches ``val_loss`` (``loss`` without ``val_data``) and
+        restores the best weights. With ``backup_dir``, the weights, the epoch
+        and the history are backed up after every epoch
+        (``keras.callbacks.BackupAndRestore``): calling ``fit`` again with the
+        same ``backup_dir`` after a killed job resumes at the first unfinished
+        epoch; the backup is deleted when training ends normally.
+
+        Args:
+            train_data: training batches (a :class:`keras.utils.PyDataset`, e.g.
+                :class:`~forecaster.windows.dataset.WindowDataset` with shuffling).
+            val_data: validation batches, or ``None``. Default ``None``.
+            backup_dir: folder of the resumable backup; ``None`` disables it. Default ``None``.
+            checkpoint_path: ``.keras`` file that keeps the best model seen; ``None`` disables it.
+                Default ``None``.
+
+        Returns:
+            ``self``, with ``model_`` and ``history_``.
+
+        Raises:
+            DataError: for an empty ``train_data`` or batches that break the format above.
+            ConfigError: for a config that does not fit the batch shapes (see ``build_model``).
+        """
+        cfg = self.training_cfg
+        keras.utils.set_random_seed(self.seed)
+        shapes = _batch_shapes(train_data)
+        self.model_ = build_model(self.model_cfg, **shapes, l2=cfg.l2)
+        train = train_data if cfg.max_train_windows is None else WindowSubset(train_data, cfg.max_train_windows, self.seed)
+        self.model_.compile(
+            optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
+            loss=make_loss(self.model_cfg.loss, self.model_cfg.quantiles),
+        )
+        monitor = "val_loss" if val_data is not None else "loss"
+        callbacks: list[keras.callbacks.Callback] = [
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.patience, restore_best_weights=True)
+        ]
+        if cfg.schedule == "cosine":
+            callbacks.append(keras.callbacks.LearningRateScheduler(_cosine_schedule(cfg.learning_rate, cfg.epochs)))
+        elif cfg.schedule == "plateau":
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=max(1, cfg.patience // 2))
+            )
+        if checkpoint_path is not None:
+            callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor, save_best_only=True))
+        history = EpochHistory(None if backup_dir is None else Path(backup_dir) / "history.json")
+        callbacks.append(history)
+        if backup_dir is not None:
+            callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+        self.model_.fit(train, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=cfg.verbose)
+        self.history_ = history.logs
+        return self
+
+    def predict(self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512) -> np.ndarray:
+        """Point forecast (the median for a quantile model) of many windows at once.
+
+        Args:
+            data: inputs ``{"past": (n, lookback, n_past), "future": (n, horizon,
+                n_calendar)}`` or a dataset of batches (targets are ignored).
+            batch_size: windows per forward pass for array inputs. Default 512.
+
+        Returns:
+            float32 ``(n, horizon, n_targets)`` on the scale of the inputs.
+
+        Raises:
+            NotFittedError: before :meth:`fit` or :meth:`load`.
+        """
+        forecast = self._forward(data, batch_size)
+        if not self.model_cfg.quantiles:
+            return forecast
+        return forecast[..., self.model_cfg.quantiles.index(0.5)]
+
+    def predict_quantiles(self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512) -> np.ndarray:
+        """Quantile forecast of many windows at once, levels in the order of ``model_cfg.quantiles``.
+
+        Args:
+            data: as for :meth:`predict`.
+            batch_size: windows per forward pass for array inputs. Default 512.
+
+        Returns:
+            float32 ``(n, horizon, n_targets, n_quantiles)``, non-decreasing along the last axis.
+
+        Raises:
+            NotFittedError: before :meth:`fit` or :meth:`load`.
+            ValueError: for a point-forecast model (``model_cfg.quantiles`` empty).
+        """
+        if not self.model_cfg.quantiles:
+            raise ValueError("predict_quantiles: this model makes point forecasts (model.quantiles is empty); use predict")
+        return self._forward(data, batch_size)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the network (``model.keras``) and the configs and history (``forecaster.json``) to a folder.
+
+        Args:
+            path: folder, created if missing.
+
+        Returns:
+            The folder.
+
+        Raises:
+            NotFittedError: before :meth:`fit` or :meth:`load`.
+        """
+        self._check_fitted("save")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.save(folder / MODEL_FILE)
+        state = {
+            "model": self.model_cfg.model_dump(mode="json"),
+            "training": self.training_cfg.model_dump(mode="json"),
+            "seed": self.seed,
+            "history": self.history_,
+        }
+        (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Forecaster":
+        """Load a forecaster written by :meth:`save`, the network in Keras's safe mode.
+
+        Args:
+            path: folder holding ``model.keras`` and ``forecaster.json``.
+
+        Returns:
+            A fitted :class:`Forecaster`.
+
+        Raises:
+            DataError: naming the file, when either file is missing or unreadable.
+        """
+        folder = Path(path)
+        for name in (MODEL_FILE, STATE_FILE):
+            if not (folder / name).is_file():
+                raise DataError(f"{folder / name}: missing; expected a folder written by Forecaster.save")
+        try:
+            state = json.loads((folder / STATE_FILE).read_text())
+            forecaster = cls(ModelConfig(**state["model"]), TrainingConfig(**state["training"]), seed=state["seed"])
+            forecaster.history_ = state["history"]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{folder / STATE_FILE}: not a forecaster state file ({exc})") from None
+        forecaster.model_ = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        return forecaster
+
+    def _forward(self, data, batch_size: int) -> np.ndarray:
+        self._check_fitted("predict")
+        if isinstance(data, keras.utils.PyDataset):
+            return self.model_.predict(data, verbose=0)
+        return self.model_.predict(data, batch_size=batch_size, verbose=0)
+
+    def _check_fitted(self, verb: str) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"Forecaster.{verb}: this forecaster is not fitted; call fit(train_data) or Forecaster.load(path) first")
+
+
+class WindowSubset(keras.utils.PyDataset):
+    """Serve a random subset of a dataset's batches, drawn anew every epoch.
+
+    Each epoch serves ``ceil(max_windows / batch size)`` batches of ``dataset``
+    (the batch size read from its first batch), chosen at random without
+    replacement; with a shuffled dataset these are random windows.
+
+    Args:
+        dataset: the full dataset of batches.
+        max_windows: windows per epoch (>= 1).
+        seed: seed of the batch choice. Default 0.
+
+    Raises:
+        DataError: for an empty ``dataset``.
+    """
+
+    def __init__(self, dataset: keras.utils.PyDataset, max_windows: int, seed: int = 0) -> None:
+        super().__init__()
+        if len(dataset) == 0:
+            raise DataError("training data: no windows; lengthen the training split or shorten lookback + horizon")
+        self.dataset = dataset
+        batch_size = len(dataset[0][1])
+        self.n_batches = min(len(dataset), math.ceil(max_windows / batch_size))
+        self._rng = np.random.default_rng(seed)
+        self._choose()
+
+    def _choose(self) -> None:
+        self._chosen = self._rng.choice(len(self.dataset), self.n_batches, replace=False)
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def __getitem__(self, index: int):
+        return self.dataset[int(self._chosen[index])]
+
+    def on_epoch_end(self) -> None:
+        self.dataset.on_epoch_end()
+        self._choose()
+
+
+class EpochHistory(keras.callbacks.Callback):
+    """Collect every epoch's logs, optionally kept in a JSON file so a resumed job keeps the earlier epochs.
+
+    Args:
+        path: JSON file read at the start of training (when it exists) and
+            rewritten after every epoch; ``None`` keeps the logs in memory only.
+
+    Attributes:
+        logs: ``{name: [value per epoch]}``.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__()
+        self.path = path
+        self.logs: dict[str, list[float]] = {}
+
+    def on_train_begin(self, logs=None) -> None:
+        if self.path is not None and self.path.is_file():
+            self.logs = json.loads(self.path.read_text())
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        for name, value in (logs or {}).items():
+            self.logs.setdefault(name, []).append(float(value))
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.logs))
+
+
+def _cosine_schedule(learning_rate: float, epochs: int):
+    """Per-epoch cosine decay from ``learning_rate`` towards 0 over ``epochs``; epoch-based, so it survives a resume."""
+
+    def schedule(epoch: int, _current: float) -> float:
+        return learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+    return schedule
+
+
+def _batch_shapes(dataset: keras.utils.PyDataset) -> dict[str, int]:
+    """Network sizes read from the first batch: ``n_past``, ``n_targets``, ``lookback``, ``horizon``, ``n_future``."""
+    if len(dataset) == 0:
+        raise DataError("training data: no windows; lengthen the training split or shorten lookback + horizon")
+    batch = dataset[0]
+    inputs, targets = batch[0], batch[1]
+    if not isinstance(inputs, dict) or "past" not in inputs or np.ndim(inputs["past"]) != 3 or np.ndim(targets) != 3:
+        raise DataError(
+            "training data: batches must be ({'past': (batch, lookback, n_past), ['future': ...]}, "
+            "targets (batch, horizon, n_targets)[, sample_weight])"
+        )
+    past = np.shape(inputs["past"])
+    future = np.shape(inputs["future"]) if "future" in inputs else (0, 0, 0)
+    return {
+        "n_past": past[2],
+        "n_targets": np.shape(targets)[2],
+        "lookback": past[1],
+        "horizon": np.shape(targets)[1],
+        "n_future": future[2],
+    }

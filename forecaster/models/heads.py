@@ -1,0 +1,167 @@
+"""The direct multi-step head: every step of the horizon decoded at once from the encoder."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from forecaster.models.encoders import make_regularizer
+
+ATTENTION_KINDS = ("none", "dot", "additive")
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class MultiStepHead(keras.layers.Layer):
+    """Decode all ``horizon`` steps in parallel, one block of ``block_length`` steps per query.
+
+    The horizon is cut into ``n_blocks = ceil(horizon / block_length)`` blocks.
+    Block ``m`` is decoded from ``[summary, query_m, context_m, future_m]`` by
+    ``Dense(units, relu) -> Dropout -> Dense(block_length * n_outputs)``, where
+    ``query_m`` is a learned block embedding (plus a learned channel embedding
+    when ``n_channels > 1``, for channel-folded batches), ``context_m`` the
+    attention of ``query_m`` over the encoder sequence (only with
+    ``attention``) and ``future_m`` the block's known-future covariates (only
+    when given). Blocks are concatenated and cut to ``horizon``. Quantile
+    outputs are sorted along the quantile axis, so they never cross.
+
+    Args:
+        horizon: forecast steps (>= 1).
+        block_length: steps decoded per block (>= 1); SegRNN's segment length.
+        n_targets: target columns per row of the batch (>= 1).
+        n_quantiles: quantile levels; 0 for a point forecast. Default 0.
+        units: width of the block embeddings and the hidden layer. Default 64.
+        n_channels: channels folded into the batch (rows ``b * n_channels + c``);
+            1 when not channel-independent. Default 1.
+        attention: ``none``, ``dot`` (``keras.layers.Attention``) or
+            ``additive`` (``keras.layers.AdditiveAttention``). Default ``"none"``.
+        dropout: dropout on the hidden layer. Default 0.
+        l2: L2 penalty on the kernels. Default 0.
+        **kwargs: :class:`keras.layers.Layer` arguments.
+
+    Call:
+        summary: ``(batch, width)`` final encoder state.
+        sequence: ``(batch, time, width)`` encoder outputs; needed for attention.
+        future: optional ``(batch, horizon, n_calendar)`` known-future covariates.
+        training: Keras training flag.
+
+    Returns:
+        ``(batch, horizon, n_targets)``, or ``(batch, horizon, n_targets,
+        n_quantiles)`` for ``n_quantiles > 0``.
+
+    Raises:
+        ValueError: naming the argument, for a size below its minimum or an
+            unknown ``attention``; at call, for attention without ``sequence``.
+    """
+
+    def __init__(
+        self,
+        horizon: int,
+        block_length: int,
+        n_targets: int,
+        n_quantiles: int = 0,
+        units: int = 64,
+        n_channels: int = 1,
+        attention: str = "none",
+        dropout: float = 0.0,
+        l2: float = 0.0,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        for arg, value, minimum in (
+            ("horizon", horizon, 1),
+            ("block_length", block_length, 1),
+            ("n_targets", n_targets, 1),
+            ("n_quantiles", n_quantiles, 0),
+            ("units", units, 1),
+            ("n_channels", n_channels, 1),
+        ):
+            if int(value) < minimum:
+                raise ValueError(f"MultiStepHead: {arg} must be >= {minimum}, got {value}")
+        if attention not in ATTENTION_KINDS:
+            raise ValueError(f"MultiStepHead: attention must be one of {ATTENTION_KINDS}, got {attention!r}")
+        self.horizon, self.block_length = int(horizon), int(block_length)
+        self.n_targets, self.n_quantiles = int(n_targets), int(n_quantiles)
+        self.units, self.n_channels = int(units), int(n_channels)
+        self.attention, self.dropout, self.l2 = attention, float(dropout), float(l2)
+        self.n_blocks = math.ceil(self.horizon / self.block_length)
+        self.n_outputs = self.n_targets * max(self.n_quantiles, 1)
+        embedding_init = keras.initializers.RandomNormal(stddev=1.0)
+        self.block_embedding = self.add_weight(
+            shape=(self.n_blocks, self.units), initializer=embedding_init, name="block_embedding"
+        )
+        self.channel_embedding = (
+            self.add_weight(shape=(self.n_channels, self.units), initializer=embedding_init, name="channel_embedding")
+            if self.n_channels > 1
+            else None
+        )
+        regularizer = make_regularizer(self.l2)
+        if attention == "none":
+            self.key_projection = self.attention_layer = None
+        else:
+            self.key_projection = keras.layers.Dense(self.units, kernel_regularizer=regularizer, name="key_projection")
+            attention_class = keras.layers.Attention if attention == "dot" else keras.layers.AdditiveAttention
+            self.attention_layer = attention_class(name="attention")
+        self.hidden = keras.layers.Dense(self.units, activation="relu", kernel_regularizer=regularizer, name="hidden")
+        self.hidden_dropout = keras.layers.Dropout(self.dropout)
+        self.output_projection = keras.layers.Dense(
+            self.block_length * self.n_outputs, kernel_regularizer=regularizer, name="output_projection"
+        )
+
+    def build(self, summary_shape, sequence_shape=None, future_shape=None):
+        n_features = summary_shape[-1] + self.units
+        if self.attention_layer is not None:
+            self.key_projection.build(sequence_shape)
+            key_shape = (None, sequence_shape[1], self.units)
+            self.attention_layer.build([(None, self.n_blocks, self.units), key_shape])
+            n_features += self.units
+        if future_shape is not None:
+            n_features += self.block_length * future_shape[-1]
+        self.hidden.build((None, self.n_blocks, n_features))
+        self.output_projection.build((None, self.n_blocks, self.units))
+
+    def _queries(self, summary):
+        """Block (plus channel) embeddings broadcast to ``(batch, n_blocks, units)``."""
+        zeros = ops.zeros_like(summary[:, :1])[:, :, None]
+        queries = zeros + self.block_embedding[None]
+        if self.channel_embedding is not None:
+            channels = ops.reshape(ops.reshape(zeros, (-1, self.n_channels, 1)) + self.channel_embedding[None], (-1, 1, self.units))
+            queries = queries + channels
+        return queries
+
+    def _future_blocks(self, future):
+        """``(batch, horizon, n_calendar)`` to ``(batch, n_blocks, block_length * n_calendar)``."""
+        padding = self.n_blocks * self.block_length - self.horizon
+        padded = ops.pad(future, [[0, 0], [0, padding], [0, 0]])
+        return ops.reshape(padded, (-1, self.n_blocks, self.block_length * future.shape[-1]))
+
+    def call(self, summary, sequence=None, future=None, training=None):
+        queries = self._queries(summary)
+        features = [ops.repeat(summary[:, None, :], self.n_blocks, axis=1), queries]
+        if self.attention_layer is not None:
+            if sequence is None:
+                raise ValueError("MultiStepHead: attention needs the encoder sequence, got sequence=None")
+            features.append(self.attention_layer([queries, self.key_projection(sequence)]))
+        if future is not None:
+            features.append(self._future_blocks(future))
+        hidden = self.hidden_dropout(self.hidden(ops.concatenate(features, axis=-1)), training=training)
+        blocks = ops.reshape(self.output_projection(hidden), (-1, self.n_blocks * self.block_length, self.n_outputs))
+        steps = blocks[:, : self.horizon, :]
+        if not self.n_quantiles:
+            return steps
+        return ops.sort(ops.reshape(steps, (-1, self.horizon, self.n_targets, self.n_quantiles)), axis=-1)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "horizon": self.horizon,
+            "block_length": self.block_length,
+            "n_targets": self.n_targets,
+            "n_quantiles": self.n_quantiles,
+            "units": self.units,
+            "n_channels": self.n_channels,
+            "attention": self.attention,
+            "dropout": self.dropout,
+            "l2": self.l2,
+        }

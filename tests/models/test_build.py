@@ -1,0 +1,93 @@
+"""Shapes, option combinations and input sensitivity of build_model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecaster.config import ModelConfig
+from forecaster.errors import ConfigError
+from forecaster.models import build_model
+
+LOOKBACK, HORIZON, N_PAST, N_TARGETS, N_CALENDAR = 12, 5, 4, 2, 2
+
+CASES = [
+    dict(kind="lstm"),
+    dict(kind="gru", quantiles=[]),
+    dict(kind="gated", gated_cell="lstm", quantiles=[]),
+    dict(kind="gated", gated_cell="gru", channel_independent=True),
+    dict(kind="gated", gated_cell="peephole", bidirectional=True),
+    dict(kind="lstm", layers=2, residual=True, bidirectional=True, attention="dot", quantiles=[]),
+    dict(kind="gru", layers=2, residual=True, attention="additive", channel_independent=True),
+    dict(kind="gru", encoder="segment", segment_length=4, channel_independent=True, quantiles=[]),
+    dict(kind="lstm", encoder="segment", segment_length=3, attention="additive", bidirectional=True),
+    dict(kind="gated", gated_cell="gru", encoder="segment", segment_length=6, layers=2, residual=True, quantiles=[]),
+    dict(kind="gru", instance_norm=False, use_future_covariates=False, dropout=0.1, recurrent_dropout=0.1),
+    dict(kind="lstm", encoder="segment", segment_length=4, channel_independent=True, attention="dot", quantiles=[0.05, 0.5, 0.95, 0.99]),
+]
+
+
+def _inputs(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "past": rng.standard_normal((n, LOOKBACK, N_PAST)).astype("float32"),
+        "future": rng.standard_normal((n, HORIZON, N_CALENDAR)).astype("float32"),
+    }
+
+
+@pytest.mark.parametrize("options", CASES, ids=lambda options: "-".join(f"{k}={v}" for k, v in options.items()))
+def test_output_shape_for_every_option(options):
+    cfg = ModelConfig(units=8, **options)
+    model = build_model(cfg, n_past=N_PAST, n_targets=N_TARGETS, lookback=LOOKBACK, horizon=HORIZON, n_future=N_CALENDAR)
+    forecast = np.asarray(model(_inputs(3)))
+    expected = (3, HORIZON, N_TARGETS) + ((len(cfg.quantiles),) if cfg.quantiles else ())
+    assert forecast.shape == expected
+    assert np.isfinite(forecast).all()
+    if cfg.quantiles:
+        assert (np.diff(forecast, axis=-1) >= 0).all()
+
+
+@pytest.mark.parametrize("encoder", ["recurrent", "segment"])
+@pytest.mark.parametrize("channel_independent", [False, True])
+def test_last_observed_row_reaches_the_forecast(encoder, channel_independent):
+    cfg = ModelConfig(units=8, kind="gru", encoder=encoder, segment_length=4, channel_independent=channel_independent)
+    model = build_model(cfg, n_past=N_PAST, n_targets=N_TARGETS, lookback=LOOKBACK, horizon=HORIZON, n_future=N_CALENDAR)
+    inputs = _inputs(2)
+    changed = {name: values.copy() for name, values in inputs.items()}
+    changed["past"][:, -1, :] += 1.0
+    for target in range(N_TARGETS):
+        delta = np.asarray(model(changed)) - np.asarray(model(inputs))
+        assert np.abs(delta[:, :, target]).max() > 1e-6
+
+
+def test_future_covariates_reach_the_forecast_only_when_enabled():
+    inputs = _inputs(2)
+    changed = {**inputs, "future": inputs["future"] + 1.0}
+    for enabled in (True, False):
+        cfg = ModelConfig(units=8, kind="gru", use_future_covariates=enabled, quantiles=[])
+        model = build_model(cfg, N_PAST, N_TARGETS, LOOKBACK, HORIZON, n_future=N_CALENDAR)
+        delta = np.abs(np.asarray(model(changed)) - np.asarray(model(inputs))).max()
+        assert (delta > 1e-6) == enabled
+
+
+def test_channel_independent_channels_share_weights():
+    """A channel-independent model maps equal channel histories to equal forecasts."""
+    cfg = ModelConfig(units=8, kind="gru", channel_independent=True, quantiles=[])
+    model = build_model(cfg, n_past=N_TARGETS, n_targets=N_TARGETS, lookback=LOOKBACK, horizon=HORIZON)
+    past = np.repeat(np.random.default_rng(0).standard_normal((3, LOOKBACK, 1)), N_TARGETS, axis=-1).astype("float32")
+    forecast = np.asarray(model({"past": past}))
+    # channel embeddings differ per channel, so forecasts differ, but the weights are one set
+    assert forecast.shape == (3, HORIZON, N_TARGETS)
+    joint = build_model(ModelConfig(units=8, kind="gru", quantiles=[]), N_TARGETS, N_TARGETS, LOOKBACK, HORIZON)
+    assert model.count_params() < joint.count_params() + 8 * N_TARGETS
+
+
+def test_segment_encoder_refuses_a_lookback_that_is_not_a_multiple():
+    cfg = ModelConfig(encoder="segment", segment_length=5)
+    with pytest.raises(ConfigError, match="segment_length"):
+        build_model(cfg, n_past=N_PAST, n_targets=N_TARGETS, lookback=LOOKBACK, horizon=HORIZON)
+
+
+def test_n_targets_must_fit_n_past():
+    with pytest.raises(ConfigError, match="n_targets"):
+        build_model(ModelConfig(), n_past=2, n_targets=3, lookback=LOOKBACK, horizon=HORIZON)

@@ -1,0 +1,52 @@
+"""Instance normalisation removes and exactly restores each window's level and scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecaster.config import ModelConfig
+from forecaster.models import InstanceDenormalization, InstanceNormalization, build_model
+
+
+def test_layer_standardises_targets_and_passes_covariates():
+    rng = np.random.default_rng(0)
+    past = (rng.standard_normal((4, 30, 3)) * [2.0, 5.0, 1.0] + [10.0, -3.0, 7.0]).astype("float32")
+    normalized, mean, std = (np.asarray(t) for t in InstanceNormalization(n_targets=2)(past))
+    np.testing.assert_allclose(mean[:, 0], past[..., :2].mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(std[:, 0], np.sqrt(past[..., :2].var(axis=1) + 1e-5), rtol=1e-5)
+    np.testing.assert_allclose(normalized[..., :2].mean(axis=1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(normalized[..., :2].std(axis=1), 1.0, atol=1e-4)
+    np.testing.assert_array_equal(normalized[..., 2], past[..., 2])
+
+
+@pytest.mark.parametrize("quantiles", [False, True])
+def test_denormalization_inverts_normalization(quantiles):
+    rng = np.random.default_rng(1)
+    past = (rng.standard_normal((3, 20, 2)) * 4.0 + 2.0).astype("float32")
+    normalized, mean, std = InstanceNormalization(n_targets=2)(past)
+    forecast = np.asarray(normalized)[:, :5]
+    if quantiles:
+        forecast = np.stack([forecast] * 3, axis=-1)
+        restored = np.asarray(InstanceDenormalization()(forecast, mean, std))[..., 0]
+    else:
+        restored = np.asarray(InstanceDenormalization()(forecast, mean, std))
+    np.testing.assert_allclose(restored, past[:, :5], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("encoder", ["recurrent", "segment"])
+def test_model_forecast_follows_level_and_scale_of_the_window(encoder):
+    """With instance norm, ``f(a * past + c) = a * f(past) + c`` for every architecture."""
+    cfg = ModelConfig(units=8, kind="gru", encoder=encoder, segment_length=4, channel_independent=True)
+    model = build_model(cfg, n_past=2, n_targets=2, lookback=12, horizon=4)
+    past = np.random.default_rng(2).standard_normal((3, 12, 2)).astype("float32")
+    base = np.asarray(model({"past": past}))
+    moved = np.asarray(model({"past": 3.0 * past + 50.0}))
+    np.testing.assert_allclose(moved, 3.0 * base + 50.0, rtol=1e-4, atol=1e-3)
+
+
+def test_layers_validate_arguments():
+    with pytest.raises(ValueError, match="n_targets"):
+        InstanceNormalization(n_targets=0)
+    with pytest.raises(ValueError, match="epsilon"):
+        InstanceNormalization(n_targets=1, epsilon=0.0)
