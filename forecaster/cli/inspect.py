@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from forecaster.cli.main import add_config_arguments
-from forecaster.config import config_to_dict, load_config
-from forecaster.data import format_profile, profile_table, read_table
-from forecaster.reports.html import HtmlSection, write_index_html
-from forecaster.runs import RunFolder
-
-logger = logging.getLogger(__name__)
+from forecaster.config import load_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,26 +18,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     add_config_arguments(parser, config_required=False)
-    parser.set_defaults(handler=run_inspect)
+    parser.set_defaults(handler=run_inspect, needs_backend=False)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    """Profile ``args.data`` and write the profile into a run folder."""
-    config = load_config(args.config, [*args.overrides, f"data.path={args.data}"])
-    data = config.require_data(args.config or "defaults")
-    raw = read_table(data.path, data.format)
-    profile = profile_table(raw, str(data.path), data.time_column, data.id_column)
-    print(format_profile(profile))
-    with RunFolder(config.report.output_dir, f"inspect-{data.path.stem}") as run:
-        run.write_json("profile.json", profile)
-        run.write_yaml("config.yaml", config_to_dict(config))
-        columns = [{"column": name, **info} for name, info in profile["columns"].items()]
-        summary = [{k: v for k, v in profile.items() if k != "columns"}]
-        write_index_html(
-            run,
-            f"Data profile: {data.path.name}",
-            [HtmlSection("Summary", table=summary), HtmlSection("Columns", table=columns)],
-        )
-    print(f"\nprofile written to {run.final_path / 'profile.json'}")
-    return 0
+    """Profile ``args.data``, print the table and where the profile was written; return 0."""
+    from forecaster.data import format_profile
+    from forecaster.jobs.inspect import inspect_data
 
+    config = load_config(args.config, [*args.overrides, f"data.path={args.data}"])
+    profile, run_path = inspect_data(config, args.config or "defaults")
+    print(format_profile(profile))
+    print(f"\nprofile written to {run_path / 'profile.json'}")
+    return 0

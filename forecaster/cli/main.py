@@ -2,7 +2,9 @@
 
 Each command lives in its own module under ``forecaster.cli`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``handler`` to a
-function taking the parsed arguments and returning an exit code. Errors a user
+function taking the parsed arguments and returning an exit code. Command
+modules stay light: a handler imports its job from ``forecaster.jobs`` only
+when it runs, after the Keras backend has been imported quietly. Errors a user
 can fix (:class:`~forecaster.errors.ForecasterError`) are printed as one line on
 stderr with exit code 2; ``--debug`` shows the traceback instead.
 """
@@ -71,10 +73,10 @@ def import_backend_quietly() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 success, 1 a check failed, 2 an error)."""
-    if not (argv or sys.argv[1:]) or "--debug" not in (argv or sys.argv[1:]):
-        import_backend_quietly()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "needs_backend", True) and not args.debug:
+        import_backend_quietly()
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s" if args.debug else "%(message)s",

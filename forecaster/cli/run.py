@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
-
-import keras
 
 from forecaster.cli.main import add_config_arguments
-from forecaster.config import config_to_dict, load_config
-from forecaster.reports.html import HtmlSection, write_index_html
-from forecaster.reports.series import plot_series_overview
-from forecaster.runs import RunFolder
-from forecaster.workflow import load_windows
-
-logger = logging.getLogger(__name__)
+from forecaster.config import load_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,39 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_main_job(args: argparse.Namespace) -> int:
-    """Run the main job and write its run folder; return 0."""
+    """Run the main job and print its run folder; return 0."""
     config = load_config(args.config, args.overrides)
-    keras.utils.set_random_seed(config.seed)
-    repairs, windowed = load_windows(config, args.config)
-    summary = windowed.summary()
-    logger.info(
-        "%s: %d rows in %d series; windows train/val/test = %s",
-        config.data.path,
-        len(windowed.collection.frame),
-        windowed.collection.n_series,
-        "/".join(str(summary["windows"][s]) for s in ("train", "val", "test")),
-    )
-    with RunFolder(config.report.output_dir, config.name) as run:
-        run.write_yaml("config.yaml", config_to_dict(config))
-        run.write_json("metrics.json", {"data": repairs.to_dict(), "windows": summary})
-        overview = plot_series_overview(
-            windowed.collection, windowed.split_rows, run.figure_path("series_overview"),
-            max_points=config.report.max_plot_points,
-        )
-        repair_rows = [{"repair": key, "count": value} for key, value in repairs.to_dict().items()]
-        window_rows = [
-            {"split": split, "rows": summary["rows"][split], "windows": summary["windows"][split]}
-            for split in ("train", "val", "test")
-        ]
-        write_index_html(
-            run,
-            f"Run {config.name}",
-            [
-                HtmlSection("Data", text=f"{config.data.path}: {len(windowed.collection.frame):,} rows, "
-                            f"frequency {windowed.collection.frequency}", table=repair_rows),
-                HtmlSection("Windows", text=f"lookback {summary['lookback']}, horizon {summary['horizon']}, "
-                            f"stride {summary['stride']}", table=window_rows, figures=[overview]),
-            ],
-        )
-    print(f"run folder: {run.final_path}")
+    from forecaster.jobs.main_job import run_main_job as run_job
+
+    print(f"run folder: {run_job(config, args.config)}")
     return 0

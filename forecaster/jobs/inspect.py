@@ -1,0 +1,39 @@
+"""Profile a data file (``forecaster inspect``) and save the profile in a run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forecaster.config import ForecasterConfig, config_to_dict
+from forecaster.data import profile_table, read_table
+from forecaster.reports.html import HtmlSection, write_index_html
+from forecaster.runs import RunFolder
+
+
+def inspect_data(config: ForecasterConfig, source: str) -> tuple[dict, Path]:
+    """Profile ``config.data.path`` and write ``profile.json`` and a page into a run folder.
+
+    Args:
+        config: the validated config; ``data`` names the file and its columns.
+        source: config file name, for messages.
+
+    Returns:
+        The profile (see :func:`~forecaster.data.profile_table`) and the run folder.
+
+    Raises:
+        ConfigError: when the config has no data section.
+        DataError: when the file cannot be read or has no time column.
+    """
+    data = config.require_data(source)
+    profile = profile_table(read_table(data.path, data.format), str(data.path), data.time_column, data.id_column)
+    with RunFolder(config.report.output_dir, f"inspect-{data.path.stem}") as run:
+        run.write_json("profile.json", profile)
+        run.write_yaml("config.yaml", config_to_dict(config))
+        columns = [{"column": name, **info} for name, info in profile["columns"].items()]
+        summary = [{key: value for key, value in profile.items() if key != "columns"}]
+        write_index_html(
+            run,
+            f"Data profile: {data.path.name}",
+            [HtmlSection("Summary", table=summary), HtmlSection("Columns", table=columns)],
+        )
+    return profile, run.final_path
