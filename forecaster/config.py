@@ -142,9 +142,16 @@ class ModelConfig(Section):
         bidirectional: run the encoder both ways over the lookback.
         instance_norm: subtract each window's mean and divide by its std
             before the network, undo it on the outputs (RevIN style).
+        instance_norm_method: ``mean_std`` subtracts the window mean of each
+            target column and divides by its std (RevIN); ``last`` subtracts
+            the last observed value only (SegRNN's default).
         channel_independent: model each target column as its own univariate
             series with shared weights, instead of jointly.
         attention: attention of the head over the encoder outputs.
+        decoder: step that decodes each block of ``segment_length`` output
+            steps from the encoder's final state: ``dense`` (``Dense(relu)`` of
+            state and block embedding) or ``gru`` (one GRU step on the block
+            embedding with the final state as state, SegRNN's decoder).
         use_future_covariates: feed known-future calendar features to the head.
         quantiles: quantile levels of a quantile head trained with the pinball
             loss; empty for a point forecast.
@@ -162,8 +169,10 @@ class ModelConfig(Section):
     residual: bool = False
     bidirectional: bool = False
     instance_norm: bool = True
+    instance_norm_method: Literal["mean_std", "last"] = "mean_std"
     channel_independent: bool = False
     attention: Literal["none", "dot", "additive"] = "none"
+    decoder: Literal["dense", "gru"] = "dense"
     use_future_covariates: bool = True
     quantiles: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9])
     loss: Literal["mse", "mae", "huber"] = "mse"

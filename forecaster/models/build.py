@@ -68,7 +68,9 @@ def build_model(
 
     features = past
     if model_cfg.instance_norm:
-        features, mean, std = InstanceNormalization(n_targets, name="instance_norm")(features)
+        features, mean, std = InstanceNormalization(
+            n_targets, method=model_cfg.instance_norm_method, name="instance_norm"
+        )(features)
     n_channels = n_targets if model_cfg.channel_independent else 1
     if model_cfg.channel_independent:
         features = FoldChannels(n_targets, name="fold_channels")(features)
@@ -96,6 +98,7 @@ def build_model(
         units=model_cfg.units,
         n_channels=n_channels,
         attention=model_cfg.attention,
+        decoder=model_cfg.decoder,
         dropout=model_cfg.dropout,
         l2=l2,
         name="head",

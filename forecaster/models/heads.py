@@ -10,6 +10,7 @@ from keras import ops
 from forecaster.models.encoders import make_regularizer
 
 ATTENTION_KINDS = ("none", "dot", "additive")
+DECODERS = ("dense", "gru")
 
 
 @keras.saving.register_keras_serializable(package="forecaster")
@@ -17,8 +18,12 @@ class MultiStepHead(keras.layers.Layer):
     """Decode all ``horizon`` steps in parallel, one block of ``block_length`` steps per query.
 
     The horizon is cut into ``n_blocks = ceil(horizon / block_length)`` blocks.
-    Block ``m`` is decoded from ``[summary, query_m, context_m, future_m]`` by
-    ``Dense(units, relu) -> Dropout -> Dense(block_length * n_outputs)``, where
+    Block ``m`` is decoded from the encoder's ``summary`` and its step input
+    ``[query_m, context_m, future_m]`` by one decoder step, then
+    ``Dropout -> Dense(block_length * n_outputs)``. The ``dense`` step is
+    ``Dense(units, relu)`` of ``[summary, step input]``; the ``gru`` step is one
+    ``keras.layers.GRUCell`` step on the step input with ``summary`` as its
+    state (SegRNN's parallel decoding). Here
     ``query_m`` is a learned block embedding (plus a learned channel embedding
     when ``n_channels > 1``, for channel-folded batches), ``context_m`` the
     attention of ``query_m`` over the encoder sequence (only with
@@ -36,7 +41,8 @@ class MultiStepHead(keras.layers.Layer):
             1 when not channel-independent. Default 1.
         attention: ``none``, ``dot`` (``keras.layers.Attention``) or
             ``additive`` (``keras.layers.AdditiveAttention``). Default ``"none"``.
-        dropout: dropout on the hidden layer. Default 0.
+        decoder: ``dense`` or ``gru`` decoder step. Default ``"dense"``.
+        dropout: dropout on the decoder step's output. Default 0.
         l2: L2 penalty on the kernels. Default 0.
         **kwargs: :class:`keras.layers.Layer` arguments.
 
@@ -64,6 +70,7 @@ class MultiStepHead(keras.layers.Layer):
         units: int = 64,
         n_channels: int = 1,
         attention: str = "none",
+        decoder: str = "dense",
         dropout: float = 0.0,
         l2: float = 0.0,
         **kwargs,
@@ -81,10 +88,13 @@ class MultiStepHead(keras.layers.Layer):
                 raise ValueError(f"MultiStepHead: {arg} must be >= {minimum}, got {value}")
         if attention not in ATTENTION_KINDS:
             raise ValueError(f"MultiStepHead: attention must be one of {ATTENTION_KINDS}, got {attention!r}")
+        if decoder not in DECODERS:
+            raise ValueError(f"MultiStepHead: decoder must be one of {DECODERS}, got {decoder!r}")
         self.horizon, self.block_length = int(horizon), int(block_length)
         self.n_targets, self.n_quantiles = int(n_targets), int(n_quantiles)
         self.units, self.n_channels = int(units), int(n_channels)
-        self.attention, self.dropout, self.l2 = attention, float(dropout), float(l2)
+        self.attention, self.decoder = attention, decoder
+        self.dropout, self.l2 = float(dropout), float(l2)
         self.n_blocks = math.ceil(self.horizon / self.block_length)
         self.n_outputs = self.n_targets * max(self.n_quantiles, 1)
         embedding_init = keras.initializers.RandomNormal(stddev=1.0)
@@ -103,23 +113,37 @@ class MultiStepHead(keras.layers.Layer):
             self.key_projection = keras.layers.Dense(self.units, kernel_regularizer=regularizer, name="key_projection")
             attention_class = keras.layers.Attention if attention == "dot" else keras.layers.AdditiveAttention
             self.attention_layer = attention_class(name="attention")
-        self.hidden = keras.layers.Dense(self.units, activation="relu", kernel_regularizer=regularizer, name="hidden")
+        self.hidden = (
+            keras.layers.Dense(self.units, activation="relu", kernel_regularizer=regularizer, name="hidden")
+            if decoder == "dense"
+            else None
+        )
+        self.decoder_cell = None
         self.hidden_dropout = keras.layers.Dropout(self.dropout)
         self.output_projection = keras.layers.Dense(
             self.block_length * self.n_outputs, kernel_regularizer=regularizer, name="output_projection"
         )
 
     def build(self, summary_shape, sequence_shape=None, future_shape=None):
-        n_features = summary_shape[-1] + self.units
+        n_step_inputs = self.units
         if self.attention_layer is not None:
             self.key_projection.build(sequence_shape)
             key_shape = (None, sequence_shape[1], self.units)
             self.attention_layer.build([(None, self.n_blocks, self.units), key_shape])
-            n_features += self.units
+            n_step_inputs += self.units
         if future_shape is not None:
-            n_features += self.block_length * future_shape[-1]
-        self.hidden.build((None, self.n_blocks, n_features))
-        self.output_projection.build((None, self.n_blocks, self.units))
+            n_step_inputs += self.block_length * future_shape[-1]
+        if self.decoder == "gru":
+            regularizer = make_regularizer(self.l2)
+            self.decoder_cell = keras.layers.GRUCell(
+                summary_shape[-1], kernel_regularizer=regularizer, recurrent_regularizer=regularizer, name="decoder_cell"
+            )
+            self.decoder_cell.build((None, n_step_inputs))
+            n_hidden = summary_shape[-1]
+        else:
+            self.hidden.build((None, self.n_blocks, summary_shape[-1] + n_step_inputs))
+            n_hidden = self.units
+        self.output_projection.build((None, self.n_blocks, n_hidden))
 
     def _queries(self, summary):
         """Block (plus channel) embeddings broadcast to ``(batch, n_blocks, units)``."""
@@ -138,14 +162,24 @@ class MultiStepHead(keras.layers.Layer):
 
     def call(self, summary, sequence=None, future=None, training=None):
         queries = self._queries(summary)
-        features = [ops.repeat(summary[:, None, :], self.n_blocks, axis=1), queries]
+        step_inputs = [queries]
         if self.attention_layer is not None:
             if sequence is None:
                 raise ValueError("MultiStepHead: attention needs the encoder sequence, got sequence=None")
-            features.append(self.attention_layer([queries, self.key_projection(sequence)]))
+            step_inputs.append(self.attention_layer([queries, self.key_projection(sequence)]))
         if future is not None:
-            features.append(self._future_blocks(future))
-        hidden = self.hidden_dropout(self.hidden(ops.concatenate(features, axis=-1)), training=training)
+            step_inputs.append(self._future_blocks(future))
+        step_inputs = ops.concatenate(step_inputs, axis=-1)
+        states = ops.repeat(summary[:, None, :], self.n_blocks, axis=1)
+        if self.decoder_cell is None:
+            hidden = self.hidden(ops.concatenate([states, step_inputs], axis=-1))
+        else:
+            width = summary.shape[-1]
+            flat_hidden, _ = self.decoder_cell(
+                ops.reshape(step_inputs, (-1, step_inputs.shape[-1])), [ops.reshape(states, (-1, width))], training=training
+            )
+            hidden = ops.reshape(flat_hidden, (-1, self.n_blocks, width))
+        hidden = self.hidden_dropout(hidden, training=training)
         blocks = ops.reshape(self.output_projection(hidden), (-1, self.n_blocks * self.block_length, self.n_outputs))
         steps = blocks[:, : self.horizon, :]
         if not self.n_quantiles:
@@ -162,6 +196,7 @@ class MultiStepHead(keras.layers.Layer):
             "units": self.units,
             "n_channels": self.n_channels,
             "attention": self.attention,
+            "decoder": self.decoder,
             "dropout": self.dropout,
             "l2": self.l2,
         }

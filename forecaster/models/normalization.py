@@ -5,10 +5,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+NORMALIZATION_METHODS = ("mean_std", "last")
+
 
 @keras.saving.register_keras_serializable(package="forecaster")
 class InstanceNormalization(keras.layers.Layer):
-    """Standardise the target columns of each input window by that window's own mean and std.
+    """Remove each input window's own level (and scale) from its target columns.
 
     Only the first ``n_targets`` feature columns are normalised; covariates and
     calendar features pass through unchanged. The statistics are returned so
@@ -16,6 +18,9 @@ class InstanceNormalization(keras.layers.Layer):
 
     Args:
         n_targets: leading feature columns that are targets (>= 1).
+        method: ``mean_std`` (RevIN: subtract the window mean, divide by the
+            window std) or ``last`` (SegRNN: subtract the last observed value,
+            scale 1). Default ``"mean_std"``.
         epsilon: added to the variance before the square root. Default 1e-5.
         **kwargs: :class:`keras.layers.Layer` arguments (``name``, ``dtype``).
 
@@ -23,31 +28,39 @@ class InstanceNormalization(keras.layers.Layer):
         past: ``(batch, lookback, n_features)`` with ``n_features >= n_targets``.
 
     Returns:
-        ``(normalized, mean, std)``: ``normalized`` has the shape of ``past``;
-        ``mean`` and ``std`` are ``(batch, 1, n_targets)``.
+        ``(normalized, level, scale)``: ``normalized`` has the shape of ``past``;
+        ``level`` (window mean or last value) and ``scale`` (window std or 1)
+        are ``(batch, 1, n_targets)``.
 
     Raises:
-        ValueError: for ``n_targets < 1`` or ``epsilon <= 0``.
+        ValueError: for ``n_targets < 1``, an unknown ``method`` or ``epsilon <= 0``.
     """
 
-    def __init__(self, n_targets: int, epsilon: float = 1e-5, **kwargs) -> None:
+    def __init__(self, n_targets: int, method: str = "mean_std", epsilon: float = 1e-5, **kwargs) -> None:
         super().__init__(**kwargs)
         if int(n_targets) < 1:
             raise ValueError(f"InstanceNormalization: n_targets must be >= 1, got {n_targets}")
+        if method not in NORMALIZATION_METHODS:
+            raise ValueError(f"InstanceNormalization: method must be one of {NORMALIZATION_METHODS}, got {method!r}")
         if not epsilon > 0:
             raise ValueError(f"InstanceNormalization: epsilon must be > 0, got {epsilon}")
         self.n_targets = int(n_targets)
+        self.method = method
         self.epsilon = float(epsilon)
 
     def call(self, past):
         targets = past[..., : self.n_targets]
-        mean = ops.mean(targets, axis=1, keepdims=True)
-        std = ops.sqrt(ops.var(targets, axis=1, keepdims=True) + self.epsilon)
+        if self.method == "last":
+            mean = targets[:, -1:, :]
+            std = ops.ones_like(mean)
+        else:
+            mean = ops.mean(targets, axis=1, keepdims=True)
+            std = ops.sqrt(ops.var(targets, axis=1, keepdims=True) + self.epsilon)
         normalized = ops.concatenate([(targets - mean) / std, past[..., self.n_targets :]], axis=-1)
         return normalized, mean, std
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "n_targets": self.n_targets, "epsilon": self.epsilon}
+        return {**super().get_config(), "n_targets": self.n_targets, "method": self.method, "epsilon": self.epsilon}
 
 
 @keras.saving.register_keras_serializable(package="forecaster")

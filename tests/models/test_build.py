@@ -20,6 +20,8 @@ CASES = [
     dict(kind="lstm", layers=2, residual=True, bidirectional=True, attention="dot", quantiles=[]),
     dict(kind="gru", layers=2, residual=True, attention="additive", channel_independent=True),
     dict(kind="gru", encoder="segment", segment_length=4, channel_independent=True, quantiles=[]),
+    dict(kind="gru", encoder="segment", segment_length=4, channel_independent=True, decoder="gru", instance_norm_method="last"),
+    dict(kind="lstm", bidirectional=True, attention="dot", decoder="gru", quantiles=[]),
     dict(kind="lstm", encoder="segment", segment_length=3, attention="additive", bidirectional=True),
     dict(kind="gated", gated_cell="gru", encoder="segment", segment_length=6, layers=2, residual=True, quantiles=[]),
     dict(kind="gru", instance_norm=False, use_future_covariates=False, dropout=0.1, recurrent_dropout=0.1),
@@ -49,8 +51,11 @@ def test_output_shape_for_every_option(options):
 
 @pytest.mark.parametrize("encoder", ["recurrent", "segment"])
 @pytest.mark.parametrize("channel_independent", [False, True])
-def test_last_observed_row_reaches_the_forecast(encoder, channel_independent):
-    cfg = ModelConfig(units=8, kind="gru", encoder=encoder, segment_length=4, channel_independent=channel_independent)
+@pytest.mark.parametrize("decoder", ["dense", "gru"])
+def test_last_observed_row_reaches_the_forecast(encoder, channel_independent, decoder):
+    cfg = ModelConfig(
+        units=8, kind="gru", encoder=encoder, segment_length=4, channel_independent=channel_independent, decoder=decoder
+    )
     model = build_model(cfg, n_past=N_PAST, n_targets=N_TARGETS, lookback=LOOKBACK, horizon=HORIZON, n_future=N_CALENDAR)
     inputs = _inputs(2)
     changed = {name: values.copy() for name, values in inputs.items()}

@@ -70,7 +70,14 @@ def test_same_seed_gives_same_model(sine_data):
 def test_save_and_load_give_identical_predictions_in_safe_mode(sine_data, tmp_path):
     train, val = sine_data
     cfg = ModelConfig(
-        **SMALL, encoder="segment", channel_independent=True, attention="additive", bidirectional=True, layers=2, residual=True
+        **SMALL,
+        encoder="segment",
+        channel_independent=True,
+        attention="additive",
+        bidirectional=True,
+        layers=2,
+        residual=True,
+        decoder="gru",
     )
     forecaster = Forecaster(cfg, _training(epochs=1), seed=0).fit(train, val)
     folder = forecaster.save(tmp_path / "run")

@@ -45,8 +45,28 @@ def test_model_forecast_follows_level_and_scale_of_the_window(encoder):
     np.testing.assert_allclose(moved, 3.0 * base + 50.0, rtol=1e-4, atol=1e-3)
 
 
+def test_last_method_subtracts_the_last_observed_value():
+    past = np.random.default_rng(3).standard_normal((2, 10, 3)).astype("float32")
+    normalized, level, scale = (np.asarray(t) for t in InstanceNormalization(n_targets=2, method="last")(past))
+    np.testing.assert_allclose(level[:, 0], past[:, -1, :2])
+    np.testing.assert_array_equal(scale, 1.0)
+    np.testing.assert_allclose(normalized[..., :2], past[..., :2] - past[:, -1:, :2], atol=1e-6)
+    np.testing.assert_array_equal(normalized[:, -1, :2], 0.0)
+
+
+def test_model_with_last_method_follows_the_level():
+    cfg = ModelConfig(units=8, kind="gru", instance_norm_method="last", quantiles=[])
+    model = build_model(cfg, n_past=2, n_targets=2, lookback=12, horizon=4)
+    past = np.random.default_rng(4).standard_normal((3, 12, 2)).astype("float32")
+    np.testing.assert_allclose(
+        np.asarray(model({"past": past + 20.0})), np.asarray(model({"past": past})) + 20.0, rtol=1e-5, atol=1e-4
+    )
+
+
 def test_layers_validate_arguments():
     with pytest.raises(ValueError, match="n_targets"):
         InstanceNormalization(n_targets=0)
+    with pytest.raises(ValueError, match="method"):
+        InstanceNormalization(n_targets=1, method="median")
     with pytest.raises(ValueError, match="epsilon"):
         InstanceNormalization(n_targets=1, epsilon=0.0)
