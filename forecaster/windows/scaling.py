@@ -146,22 +146,46 @@ class SeriesScaler:
         center = self.center_[groups, : self.n_targets_].reshape(shape)
         return y * scale + center
 
+    @classmethod
+    def from_statistics(cls, statistics: dict) -> "SeriesScaler":
+        """Rebuild a fitted scaler from :meth:`statistics` output (as saved with a trained run).
+
+        The rebuilt scaler transforms and inverts exactly as the original; it
+        has no ``scalers_`` (the scikit-learn estimators are not needed for
+        the affine maps).
+
+        Raises:
+            ValueError: when ``statistics`` lacks a key or its arrays disagree in shape.
+        """
+        try:
+            scaler = cls(statistics["method"], statistics["scope"])
+            scaler.center_ = np.asarray(statistics["center"], dtype=np.float64)
+            scaler.scale_ = np.asarray(statistics["scale"], dtype=np.float64)
+            scaler.columns_ = list(statistics["columns"])
+            scaler.n_targets_ = int(statistics["n_targets"])
+        except KeyError as exc:
+            raise ValueError(f"SeriesScaler.from_statistics: missing key {exc}") from None
+        if scaler.center_.shape != scaler.scale_.shape or scaler.center_.shape[1:] != (len(scaler.columns_),):
+            raise ValueError("SeriesScaler.from_statistics: center, scale and columns disagree in shape")
+        return scaler
+
     def statistics(self) -> dict:
         """Return the fitted statistics as JSON-ready data (for metrics.json).
 
         Returns:
-            ``{"method", "scope", "columns", "center", "scale"}``; ``center`` and
-            ``scale`` are lists ``(n_scalers, n_columns)``.
+            ``{"method", "scope", "columns", "n_targets", "center", "scale"}``;
+            ``center`` and ``scale`` are lists ``(n_scalers, n_columns)``.
         """
         self._check_fitted()
         return {
             "method": self.method,
             "scope": self.scope,
             "columns": self.columns_,
+            "n_targets": self.n_targets_,
             "center": self.center_.tolist(),
             "scale": self.scale_.tolist(),
         }
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "scalers_"):
+        if not hasattr(self, "center_"):
             raise NotFittedError("SeriesScaler is not fitted yet; call fit(collection, split_rows, spec) first")

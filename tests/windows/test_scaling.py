@@ -114,3 +114,22 @@ def test_series_without_training_rows_is_named():
     with pytest.raises(DataError) as info:
         SeriesScaler("standard", "per_series").fit(collection, split_rows(collection, cfg), SPEC)
     assert str(info.value).startswith("no training rows in series 's1', so the per_series scaler cannot be fitted")
+
+
+def test_scaler_rebuilt_from_statistics_transforms_and_inverts_identically():
+    import json
+
+    from forecaster.data import SeriesCollection
+
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2024-01-01", periods=80, freq="h")
+    frame = pd.DataFrame({"a": rng.normal(5, 2, 80), "b": rng.normal(-3, 0.5, 80)}, index=index)
+    collection = SeriesCollection(frame, ("x", "y"), np.array([0, 40, 80]), "h")
+    spec = WindowSpec(lookback=4, horizon=2, stride=1, target_columns=("a",), past_covariates=("b",))
+    fitted = SeriesScaler("robust", "per_series").fit(collection, split_rows(collection, SplitConfig()), spec)
+    rebuilt = SeriesScaler.from_statistics(json.loads(json.dumps(fitted.statistics())))
+    np.testing.assert_array_equal(rebuilt.transform(collection), fitted.transform(collection))
+    y = rng.normal(size=(3, 2, 1))
+    np.testing.assert_array_equal(
+        rebuilt.inverse_transform_targets(y, np.array([0, 1, 1])), fitted.inverse_transform_targets(y, np.array([0, 1, 1]))
+    )
