@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import shutil
@@ -67,8 +68,9 @@ class RunFolder:
         return self.path / "figures" / f"{stem}.png"
 
     def write_json(self, relative: str, payload: Any) -> Path:
-        """Write ``payload`` as indented JSON to ``relative`` inside the run folder."""
-        return self._write_text(relative, json.dumps(payload, indent=2, default=_json_default) + "\n")
+        """Write ``payload`` as strict, indented JSON (NaN and infinities as ``null``) to ``relative``."""
+        text = json.dumps(_finite(payload), indent=2, default=_json_default, allow_nan=False)
+        return self._write_text(relative, text + "\n")
 
     def write_yaml(self, relative: str, payload: Any) -> Path:
         """Write ``payload`` as YAML (key order kept) to ``relative`` inside the run folder."""
@@ -98,6 +100,17 @@ class RunFolder:
 def _safe_name(name: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")
     return cleaned or "run"
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN and infinite floats by None, recursively, so the JSON is strict."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""``forecaster run CONFIG``: the main job on one data file, with its report."""
+"""``forecaster run CONFIG``: the main job (train, backtest, forecast) with its report."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``run`` command."""
     parser = subparsers.add_parser(
         "run",
-        help="the main job: load and validate data, window it, and write a report",
-        description="Run the main job a config describes and write a run folder under report.output_dir.",
+        help="the main job: train a forecaster, backtest it against baselines, forecast ahead, report",
+        description="Validate and window the configured data, train a forecaster, score it against naive, "
+        "seasonal-naive and linear baselines on every test window, forecast past the end of the data and "
+        "write one run folder under report.output_dir.",
     )
     add_config_arguments(parser)
     parser.set_defaults(handler=run_main_job)
@@ -22,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_main_job(args: argparse.Namespace) -> int:
     """Run the main job and print its run folder; return 0."""
     config = load_config(args.config, args.overrides)
-    from forecaster.jobs.main_job import run_main_job as run_job
+    from forecaster.jobs.commands import run_main_job as run_job
 
     print(f"run folder: {run_job(config, args.config)}")
     return 0

@@ -94,13 +94,19 @@ class SeriesScaler:
         self.n_targets_ = spec.n_targets
         return self
 
-    def transform(self, collection: SeriesCollection, out: np.ndarray | None = None) -> np.ndarray:
+    def transform(
+        self, collection: SeriesCollection, out: np.ndarray | None = None, series_groups: np.ndarray | None = None
+    ) -> np.ndarray:
         """Scale every row of the fitted columns.
 
         Args:
-            collection: the series the scaler was fitted on (same series order).
+            collection: the series to scale.
             out: float32 array ``(n_rows, n_columns)`` to write into (it may be a
                 column slice of a wider array). Default None allocates one.
+            series_groups: for the per-series scope, the fitted scaler of each
+                series of ``collection`` (new data may hold the training series
+                in another order). Default None: series ``k`` uses scaler ``k``,
+                as when transforming the data the scaler was fitted on.
 
         Returns:
             ``out``, float32 ``(n_rows, n_columns)``; NaN stays NaN.
@@ -111,9 +117,10 @@ class SeriesScaler:
         self._check_fitted()
         scaled = np.empty((len(collection.frame), len(self.columns_)), dtype=np.float32) if out is None else out
         bounds = collection.offsets if self.scope == "per_series" else collection.offsets[[0, -1]]
+        groups = np.arange(len(bounds) - 1) if series_groups is None or self.scope == "global" else series_groups
         for j, column in enumerate(self.columns_):
             values = collection.frame[column].to_numpy(dtype=np.float64)
-            for group, (start, end) in enumerate(zip(bounds[:-1], bounds[1:])):
+            for group, start, end in zip(groups, bounds[:-1], bounds[1:]):
                 # Compute in float64, write straight into the float32 column: no full-size temporary.
                 np.subtract(values[start:end], self.center_[group, j], out=scaled[start:end, j], casting="same_kind")
                 scaled[start:end, j] /= self.scale_[group, j]

@@ -1,0 +1,160 @@
+"""The job behind each forecasting command, each writing one run folder.
+
+``run_main_job`` is ``forecaster run``: train, backtest against the baselines
+and forecast past the end of the data. ``train_job``, ``backtest_job`` and
+``forecast_job`` are the single steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from forecaster.config import ForecasterConfig, config_to_dict
+from forecaster.data import RepairReport
+from forecaster.jobs.forecasting import backtest, forecast_next, load_new_data, train
+from forecaster.jobs.trained_run import TrainedRun, check_run_fits, load_trained_run, save_trained_run
+from forecaster.reports.html import HtmlSection, write_index_html
+from forecaster.reports.sections import backtest_section, data_sections, forecast_section, training_section
+from forecaster.runs import RunFolder
+from forecaster.windows.pipeline import WindowedData
+from forecaster.workflow import load_windows
+
+logger = logging.getLogger(__name__)
+
+PREDICTIONS_FILE = "predictions.parquet"
+FORECASTS_FILE = "forecasts.csv"
+
+
+def run_main_job(config: ForecasterConfig, source: str) -> Path:
+    """Train, backtest and forecast on the configured data; write one run folder.
+
+    Args:
+        config: the validated config.
+        source: config file name, for messages.
+
+    Returns:
+        The run folder: config, metrics, trained run, predictions, forecasts,
+        figures and ``index.html``.
+    """
+    repairs, windowed = load_windows(config, source)
+    trained = train(config, windowed)
+    result = backtest(trained, windowed)
+    forecasts = forecast_next(trained, windowed.collection, str(config.data.path))
+    logger.info("test MSE %.4f (normalised) vs seasonal naive skill %.1f%%", result.metrics["mse"], 100 * result.metrics["skill"]["mse"])
+    with RunFolder(config.report.output_dir, config.name) as run:
+        sections = _write_training(run, config, trained, windowed, repairs)
+        run.write_json("metrics.json", _metrics(windowed, repairs, trained, result.metrics))
+        result.predictions.to_parquet(run.path / PREDICTIONS_FILE, index=False)
+        forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
+        sections += [
+            backtest_section(run, result, windowed),
+            forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback),
+        ]
+        write_index_html(run, f"Run {config.name}", sections)
+    return run.final_path
+
+
+def train_job(config: ForecasterConfig, source: str) -> Path:
+    """Train a forecaster and save it as a trained run that ``forecaster forecast`` can load."""
+    repairs, windowed = load_windows(config, source)
+    trained = train(config, windowed)
+    with RunFolder(config.report.output_dir, config.name) as run:
+        sections = _write_training(run, config, trained, windowed, repairs)
+        run.write_json("metrics.json", _metrics(windowed, repairs, trained))
+        write_index_html(run, f"Training run {config.name}", sections)
+    return run.final_path
+
+
+def backtest_job(config: ForecasterConfig, source: str, run_dir: Path | None = None) -> Path:
+    """Score a forecaster and the baselines on every test window; write metrics and predictions.
+
+    Args:
+        config: the validated config (its data, windows and split define the test windows).
+        source: config file name, for messages.
+        run_dir: a trained run to score instead of training a new model.
+
+    Returns:
+        The run folder; its ``metrics.json`` has the model's test ``mse`` and
+        ``mae`` (normalised scale) at the top level.
+    """
+    repairs, windowed = load_windows(config, source)
+    if run_dir is None:
+        trained = train(config, windowed)
+    else:
+        trained = load_trained_run(run_dir)
+        check_run_fits(trained, windowed, run_dir)
+    result = backtest(trained, windowed)
+    with RunFolder(config.report.output_dir, f"{config.name}-backtest") as run:
+        if run_dir is None:
+            sections = _write_training(run, config, trained, windowed, repairs)
+        else:
+            run.write_yaml("config.yaml", config_to_dict(config))
+            sections = data_sections(run, windowed, repairs, config.report.max_plot_points)
+        run.write_json("metrics.json", _metrics(windowed, repairs, trained, result.metrics))
+        result.predictions.to_parquet(run.path / PREDICTIONS_FILE, index=False)
+        sections.append(backtest_section(run, result, windowed))
+        write_index_html(run, f"Backtest {config.name}", sections)
+    return run.final_path
+
+
+def forecast_job(run_dir: Path, data_path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Path:
+    """Forecast the next horizon steps of every series in ``data_path`` with a trained run.
+
+    Args:
+        run_dir: the trained run.
+        data_path: the new data, validated with the run's data policies.
+        overrides: ``--set`` overrides of the run's config (e.g. ``report.output_dir``).
+
+    Returns:
+        The forecast run folder, with ``forecasts.csv``.
+
+    Raises:
+        RunError: when ``run_dir`` is not a trained run.
+        DataError: when the new data does not fit the run (columns, frequency, scale, series).
+    """
+    trained = load_trained_run(run_dir, overrides)
+    collection, repairs = load_new_data(trained, data_path)
+    forecasts = forecast_next(trained, collection, str(data_path))
+    config = trained.config
+    with RunFolder(config.report.output_dir, f"{config.name}-forecast") as run:
+        run.write_yaml("config.yaml", config_to_dict(config))
+        run.write_json(
+            "metrics.json",
+            {"trained_run": str(run_dir), "data_path": str(data_path), "data": repairs.to_dict(), "n_forecasts": len(forecasts)},
+        )
+        forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
+        write_index_html(
+            run,
+            f"Forecast with {Path(run_dir).name}",
+            [forecast_section(run, forecasts, collection, trained.schema["lookback"])],
+        )
+    return run.final_path
+
+
+def _write_training(
+    run: RunFolder, config: ForecasterConfig, trained: TrainedRun, windowed: WindowedData, repairs: RepairReport
+) -> list[HtmlSection]:
+    run.write_yaml("config.yaml", config_to_dict(config))
+    save_trained_run(run, trained)
+    return [
+        *data_sections(run, windowed, repairs, config.report.max_plot_points),
+        training_section(run, trained.forecaster.history_),
+    ]
+
+
+def _metrics(windowed: WindowedData, repairs: RepairReport, trained: TrainedRun, backtest_metrics: dict | None = None) -> dict:
+    history = trained.forecaster.history_
+    metrics = dict(backtest_metrics or {})
+    metrics.update(
+        {
+            "data": repairs.to_dict(),
+            "windows": windowed.summary(),
+            "training": {
+                "epochs": len(history.get("loss", [])),
+                "best_val_loss": min(history["val_loss"]) if history.get("val_loss") else None,
+                "history": history,
+            },
+        }
+    )
+    return metrics

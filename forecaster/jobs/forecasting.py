@@ -1,0 +1,181 @@
+"""Train, backtest and forecast: the forecasting jobs behind the CLI commands.
+
+``train`` fits a forecaster and saves a trained run; ``backtest`` scores it
+(freshly trained or loaded) against the baselines on every test window;
+``forecast`` loads a trained run and forecasts the next ``horizon`` steps of
+every series in new data. The main job (``forecaster run``) chains them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from forecaster.config import ForecasterConfig, config_to_dict
+from forecaster.data import RepairReport, SeriesCollection, load_series
+from forecaster.errors import DataError
+from forecaster.evaluation.backtest import BacktestResult, calibrate_intervals, forecast_split, run_backtest
+from forecaster.jobs.trained_run import TrainedRun, describe_schema, series_groups
+from forecaster.models import Forecaster
+from forecaster.windows.calendar import calendar_features, future_index
+from forecaster.windows.pipeline import WindowedData
+
+logger = logging.getLogger(__name__)
+
+SCALE_LIMIT = 10.0
+"""New data whose recent mean lies more than this many training scales from the
+training centre is refused: it is almost surely in other units or another signal."""
+
+
+def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> Forecaster:
+    """Train a forecaster on the training windows, resumably.
+
+    A backup of the training state lives under ``<output_dir>/.backup/``,
+    keyed by the resolved config, until training completes: a job killed
+    half-way resumes from its last completed epoch when run again with the
+    same config.
+    """
+    digest = hashlib.sha256(json.dumps(config_to_dict(config), sort_keys=True).encode()).hexdigest()[:12]
+    backup_dir = Path(config.report.output_dir) / ".backup" / f"{config.name}-{digest}"
+    if backup_dir.exists():
+        logger.info("resuming training from the backup in %s", backup_dir)
+    forecaster = Forecaster(config.model, config.training, seed=config.seed)
+    forecaster.fit(windowed.train, windowed.val, backup_dir=backup_dir)
+    shutil.rmtree(backup_dir, ignore_errors=True)
+    return forecaster
+
+
+def predict_function(forecaster: Forecaster):
+    """Return the batched predict function a backtest needs: quantiles for a quantile model, else points."""
+    if forecaster.model_cfg.quantiles:
+        return forecaster.predict_quantiles
+    return forecaster.predict
+
+
+def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
+    """Fit a forecaster and calibrate its intervals on the validation windows.
+
+    Args:
+        config: the validated config.
+        windowed: the windowed data; needs a validation split.
+
+    Returns:
+        The :class:`~forecaster.jobs.trained_run.TrainedRun`, ready to save.
+    """
+    keras.utils.set_random_seed(config.seed)
+    forecaster = fit_forecaster(config, windowed)
+    quantiles = list(config.model.quantiles)
+    val = forecast_split(predict_function(forecaster), windowed, "val", quantiles)
+    calibrator = calibrate_intervals(val, quantiles, config.evaluation)
+    return TrainedRun(config, forecaster, windowed.scaler, calibrator, describe_schema(windowed))
+
+
+def backtest(trained: TrainedRun, windowed: WindowedData) -> BacktestResult:
+    """Score a trained forecaster and the baselines on every test window."""
+    return run_backtest(
+        predict_function(trained.forecaster), windowed, list(trained.config.model.quantiles), trained.config.evaluation
+    )
+
+
+def load_new_data(trained: TrainedRun, path: Path) -> tuple[SeriesCollection, RepairReport]:
+    """Load new data with the trained run's data policies and check it fits the run.
+
+    Raises:
+        DataError: when columns are missing, the frequency differs from the
+            run's, or a series is shorter than the lookback.
+    """
+    data_cfg = trained.config.data.model_copy(update={"path": path, "max_rows": None})
+    collection, repairs = load_series(data_cfg, min_rows=trained.schema["lookback"])
+    if collection.frequency != trained.schema["frequency"]:
+        raise DataError(
+            f"{path}: rows are '{collection.frequency}' apart, but the run was trained on "
+            f"'{trained.schema['frequency']}' data; resample the file or train a run on this frequency"
+        )
+    return collection, repairs
+
+
+def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str) -> pd.DataFrame:
+    """Forecast the ``horizon`` steps after the end of every series, with intervals.
+
+    The last ``lookback`` rows of each series are scaled with the training
+    statistics and predicted in one batch.
+
+    Args:
+        trained: the trained run.
+        collection: validated new data (see :func:`load_new_data`).
+        source: data file name, for messages.
+
+    Returns:
+        One row per (series, step, target column): ``series_id, origin,
+        target_time, step, column, forecast, lower, upper`` and a ``q<level>``
+        column per quantile, in original units.
+
+    Raises:
+        DataError: when the new data's level is far outside the training data's
+            (see :data:`SCALE_LIMIT`), or a series the run cannot scale.
+    """
+    schema, scaler = trained.schema, trained.scaler
+    lookback, horizon = schema["lookback"], schema["horizon"]
+    groups = series_groups(trained, collection.series_ids, source)
+    values = scaler.transform(collection, series_groups=groups)
+    rows = collection.offsets[1:, None] - lookback + np.arange(lookback)
+    _check_scale(values[rows], scaler.columns_, source)
+    past = np.nan_to_num(values[rows])
+    index = collection.frame.index
+    calendar = schema["calendar_features"]
+    future_times = np.stack(
+        [future_index(index[end - 1], collection.frequency, horizon) for end in collection.offsets[1:]]
+    )
+    inputs = {"past": past.astype(np.float32)}
+    if calendar:
+        inputs["past"] = np.concatenate([inputs["past"], calendar_features(index[rows.ravel()], calendar).reshape(*rows.shape, -1)], axis=2)
+        inputs["future"] = calendar_features(pd.DatetimeIndex(future_times.ravel()), calendar).reshape(len(rows), horizon, -1)
+    quantiles = list(trained.config.model.quantiles)
+    output = np.asarray(predict_function(trained.forecaster)(inputs))
+    point = output[..., quantiles.index(0.5)] if quantiles else output
+    if quantiles and len(quantiles) >= 2:
+        lower, upper = trained.calibrator.predict_interval(output[..., 0], output[..., -1])
+    else:
+        lower, upper = trained.calibrator.predict_interval(point)
+
+    def original(y: np.ndarray) -> np.ndarray:
+        return scaler.inverse_transform_targets(y, groups)
+
+    n_series, targets = len(rows), schema["target_columns"]
+    n_values = n_series * horizon * len(targets)
+    table = {
+        "series_id": np.repeat(np.asarray(collection.series_ids, dtype=object), horizon * len(targets)),
+        "origin": np.repeat(index[collection.offsets[1:] - 1], horizon * len(targets)),
+        "target_time": np.repeat(future_times.ravel(), len(targets)),
+        "step": np.tile(np.repeat(np.arange(1, horizon + 1), len(targets)), n_series),
+        "column": np.tile(np.asarray(targets, dtype=object), n_series * horizon),
+        "forecast": original(point).reshape(n_values),
+        "lower": original(lower).reshape(n_values),
+        "upper": original(upper).reshape(n_values),
+    }
+    if quantiles:
+        levels = original(output)
+        for k, level in enumerate(quantiles):
+            table[f"q{level:g}"] = levels[..., k].reshape(n_values)
+    return pd.DataFrame(table)
+
+
+def _check_scale(recent: np.ndarray, columns: list[str], source: str) -> None:
+    """Refuse new data whose recent level is implausibly far from the training data's."""
+    with np.errstate(all="ignore"):
+        level = np.nanmean(recent, axis=1)
+    far = np.abs(level) > SCALE_LIMIT
+    if far.any():
+        series, column = map(int, np.argwhere(far)[0])
+        raise DataError(
+            f"{source}: column '{columns[column]}' of series {series} sits {abs(level[series, column]):.0f} "
+            f"training scales from its training level over the last {recent.shape[1]} rows; check the file's "
+            "units and columns, or retrain on data like it"
+        )
