@@ -33,7 +33,7 @@ def workdir(tmp_path):
 def test_help_lists_every_command(tmp_path):
     result = forecaster("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("inspect", "run", "check-cell"):
+    for command in ("inspect", "run", "train", "backtest", "forecast", "check-cell"):
         assert command in result.stdout
     assert forecaster("run", "--help", cwd=tmp_path).returncode == 0
 
@@ -66,11 +66,14 @@ def test_inspect_reports_gaps_duplicates_and_non_numeric_columns(tmp_path):
     assert profile["columns"]["kind"]["numeric"] is False
 
 
+@pytest.mark.slow
 def test_run_writes_a_complete_run_folder(workdir):
-    result = forecaster("run", "configs/etth1_demo.yaml", "--set", "data.max_rows=3000", cwd=workdir)
+    result = forecaster(
+        "run", "configs/etth1_demo.yaml", "--set", "data.max_rows=3000", "--set", "training.epochs=1", cwd=workdir
+    )
     assert result.returncode == 0, result.stderr
     (run,) = [p for p in (workdir / "reports").iterdir() if p.name.startswith("etth1_demo-")]
-    for name in ("config.yaml", "metrics.json", "index.html"):
+    for name in ("config.yaml", "metrics.json", "index.html", "forecasts.csv", "predictions.parquet", "model/model.keras"):
         assert (run / name).is_file()
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["data"]["rows_truncated"] == 17420 - 3000
@@ -130,3 +133,18 @@ def test_debug_flag_shows_the_traceback(workdir):
     result = forecaster("--debug", "run", "configs/etth1_demo.yaml", "--set", "data.path=nope.csv", cwd=workdir)
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "DataError" in result.stderr
+
+
+@pytest.mark.slow
+def test_train_then_forecast_from_the_command_line(workdir):
+    overrides = ["--set", "data.max_rows=2000", "--set", "training.epochs=1"]
+    trained = forecaster("train", "configs/etth1_demo.yaml", *overrides, cwd=workdir)
+    assert trained.returncode == 0, trained.stderr
+    run_dir = trained.stdout.strip().splitlines()[-1].removeprefix("trained run: ")
+    result = forecaster("forecast", "--run", run_dir, "--data", "data/ett/ETTh1.csv", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    forecasts = pd.read_csv(workdir / result.stdout.strip().removeprefix("forecasts: "))
+    assert len(forecasts) == 24 and forecasts["target_time"].iloc[0] == "2018-06-26 20:00:00"
+    missing = forecaster("forecast", "--run", "reports/nope", "--data", "data/ett/ETTh1.csv", cwd=workdir)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "error: reports/nope: no such run folder; pass a folder under reports/ written by forecaster train"

@@ -1,0 +1,99 @@
+"""Train, backtest and forecast jobs end to end on a small synthetic series."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.config import load_config
+from forecaster.errors import DataError, RunError
+from forecaster.jobs.commands import backtest_job, forecast_job, run_main_job, train_job
+from forecaster.jobs.trained_run import load_trained_run
+
+pytestmark = pytest.mark.slow
+
+
+def write_series(path, n=900, freq="h", level=20.0, start="2024-01-01"):
+    index = pd.date_range(start, periods=n, freq=freq)
+    rng = np.random.default_rng(1)
+    daily = np.sin(2 * np.pi * np.arange(n) / 24)
+    frame = pd.DataFrame(
+        {"date": index, "load": level + 5 * daily + rng.normal(0, 0.5, n), "temp": 10 + 3 * daily + rng.normal(0, 0.3, n)}
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def config(tmp_path):
+    data = write_series(tmp_path / "series.csv")
+    text = f"""
+name: tiny
+data: {{path: {data}, target_columns: [load], past_covariates: [temp]}}
+windows: {{lookback: 48, horizon: 12, calendar_features: [hour]}}
+model: {{units: 8, quantiles: [0.1, 0.5, 0.9]}}
+training: {{epochs: 2, batch_size: 64, verbose: 0}}
+report: {{output_dir: {tmp_path / "reports"}}}
+"""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def test_train_then_forecast_new_data(tmp_path, config):
+    run = train_job(config, "tiny.yaml")
+    for name in ("model/model.keras", "scaler.json", "schema.json", "intervals.json", "config.yaml", "metrics.json", "index.html"):
+        assert (run / name).exists(), name
+    new_data = write_series(tmp_path / "new.csv", n=100, start="2024-03-01")
+    out = forecast_job(run, new_data)
+    forecasts = pd.read_csv(out / "forecasts.csv", parse_dates=["origin", "target_time"])
+    assert len(forecasts) == 12
+    assert forecasts["origin"].iloc[0] == pd.Timestamp("2024-03-01") + pd.Timedelta(hours=99)
+    assert list(forecasts["target_time"]) == list(pd.date_range("2024-03-05 04:00", periods=12, freq="h"))
+    assert (forecasts["lower"] <= forecasts["forecast"]).all() and (forecasts["forecast"] <= forecasts["upper"]).all()
+    assert forecasts["forecast"].between(5, 35).all()
+
+
+def test_forecast_refuses_data_that_does_not_fit_the_run(tmp_path, config):
+    run = train_job(config, "tiny.yaml")
+    with pytest.raises(DataError, match=r"rows are '15min' apart, but the run was trained on 'h' data"):
+        forecast_job(run, write_series(tmp_path / "fast.csv", n=300, freq="15min"))
+    with pytest.raises(DataError, match=r"column 'load' of series 0 sits \d+ training scales from its training level"):
+        forecast_job(run, write_series(tmp_path / "units.csv", n=100, level=20_000.0))
+    pd.read_csv(tmp_path / "series.csv").drop(columns="temp").to_csv(tmp_path / "cols.csv", index=False)
+    with pytest.raises(DataError, match=r"no column 'temp'"):
+        forecast_job(run, tmp_path / "cols.csv")
+    with pytest.raises(DataError, match="needs at least 48"):
+        forecast_job(run, write_series(tmp_path / "short.csv", n=30))
+    with pytest.raises(RunError, match="missing config.yaml; this is not a trained run"):
+        forecast_job(tmp_path, tmp_path / "series.csv")
+
+
+def test_backtest_scores_a_saved_run_like_a_fresh_one(config):
+    trained_dir = train_job(config, "tiny.yaml")
+    scored = json.loads((backtest_job(config, "tiny.yaml", trained_dir) / "metrics.json").read_text())
+    assert scored["n_test_windows"] > 0
+    assert set(scored["baselines"]) == {"naive", "seasonal_naive", "linear"}
+    assert scored["mse"] == pytest.approx(scored["model"]["scaled"]["overall"]["mse"])
+    reloaded = load_trained_run(trained_dir)
+    assert reloaded.schema["lookback"] == 48 and reloaded.schema["target_columns"] == ["load"]
+
+
+def test_backtest_refuses_a_run_of_another_shape(config):
+    trained_dir = train_job(config, "tiny.yaml")
+    other = config.model_copy(update={"windows": config.windows.model_copy(update={"horizon": 6})})
+    with pytest.raises(RunError, match=r"trained with horizon 12, but the config asks for 6"):
+        backtest_job(other, "tiny.yaml", trained_dir)
+
+
+def test_main_job_writes_every_artefact(config):
+    run = run_main_job(config, "tiny.yaml")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"mse", "mae", "model", "baselines", "skill", "intervals", "data", "windows", "training"} <= set(metrics)
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    assert {"series_id", "origin", "target_time", "step", "q0.1", "q0.5", "q0.9", "actual"} <= set(predictions.columns)
+    assert len(pd.read_csv(run / "forecasts.csv")) == 12
+    assert len(list((run / "figures").glob("*.png"))) == 5
+    page = (run / "index.html").read_text()
+    assert "Backtest" in page and "Forecast" in page and "seasonal_naive" in page
