@@ -97,3 +97,10 @@ def test_main_job_writes_every_artefact(config):
     assert len(list((run / "figures").glob("*.png"))) == 5
     page = (run / "index.html").read_text()
     assert "Backtest" in page and "Forecast" in page and "seasonal_naive" in page
+
+
+def test_a_saved_run_reloads_and_forecasts_identically(config):
+    run = run_main_job(config, "tiny.yaml")
+    in_memory = pd.read_csv(run / "forecasts.csv")
+    reloaded = pd.read_csv(forecast_job(run, config.data.path) / "forecasts.csv")
+    pd.testing.assert_frame_equal(reloaded, in_memory, check_exact=False, rtol=1e-6)
