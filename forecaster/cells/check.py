@@ -20,16 +20,15 @@ import numpy as np
 import pandas as pd
 
 from forecaster.cells import reference
+from forecaster.cells.gradients import float64_rtol, float64_scope, outputs_and_gradients
 from forecaster.cells.gru import GatedGRU
 from forecaster.cells.lstm import GatedLSTM
-from forecaster.errors import DataError, ForecasterError
+from forecaster.errors import DataError
 
 OUTPUT_ATOL = 1e-6
 """Largest absolute difference allowed for outputs, states and the reference."""
 GRADIENT_RTOL = 1e-5
 """Largest difference allowed for gradients, relative to the largest Keras gradient of the same tensor."""
-FINITE_DIFFERENCE_RTOL = 1e-6
-"""Largest relative difference between float64 analytic and finite-difference directional derivatives."""
 
 CellKind = Literal["lstm", "gru", "peephole_lstm"]
 
@@ -103,10 +102,14 @@ class CheckResult:
     keras_deviation: float | None = None
 
     @property
+    def gradient_rtol(self) -> float:
+        """Tolerance of ``gradients``: ``GRADIENT_RTOL``, or ``float64_rtol()`` for the peephole LSTM's finite differences."""
+        return float64_rtol() if self.case.kind == "peephole_lstm" else GRADIENT_RTOL
+
+    @property
     def passed(self) -> bool:
         """Whether every applicable difference is within its tolerance."""
-        gradient_tolerance = FINITE_DIFFERENCE_RTOL if self.case.kind == "peephole_lstm" else GRADIENT_RTOL
-        limits = ((self.outputs, OUTPUT_ATOL), (self.states, OUTPUT_ATOL), (self.gradients, gradient_tolerance), (self.reference, OUTPUT_ATOL))
+        limits = ((self.outputs, OUTPUT_ATOL), (self.states, OUTPUT_ATOL), (self.gradients, self.gradient_rtol), (self.reference, OUTPUT_ATOL))
         return all(value is None or value <= limit for value, limit in limits)
 
     def as_row(self) -> dict[str, Any]:
@@ -120,8 +123,7 @@ class CheckResult:
             "gradients": self.gradients,
             "reference": self.reference,
             "keras_deviation": self.keras_deviation,
-            "tolerance": f"{OUTPUT_ATOL:g} abs / "
-            f"{FINITE_DIFFERENCE_RTOL if case.kind == 'peephole_lstm' else GRADIENT_RTOL:g} rel",
+            "tolerance": f"{OUTPUT_ATOL:g} abs / {self.gradient_rtol:g} rel",
             "result": "pass" if self.passed else "FAIL",
         }
 
@@ -314,48 +316,19 @@ def make_layer(case: CheckCase, keras_layer: bool, dtype: str = "float32") -> ke
     return keras.layers.Bidirectional(layer) if case.bidirectional else layer
 
 
-def forward_and_gradients(
-    layer: keras.layers.Layer, inputs: np.ndarray, **call_kwargs: Any
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Call ``layer`` and differentiate a fixed scalar loss of all its outputs.
-
-    The loss is ``sum_k sum(output_k * cos(arange))``, so every output element
-    has a distinct weight.
+def weighted_output_loss(outputs: list[Any]) -> Any:
+    """Return the scalar ``sum_k sum(output_k * cos(arange))``, so every output element has a distinct weight.
 
     Args:
-        layer: a built layer.
-        inputs: ``(batch, time, features)``.
-        **call_kwargs: ``mask``, ``initial_state``, ``training``.
+        outputs: the layer's outputs (the output, then any states), backend tensors.
 
     Returns:
-        ``(outputs, gradients)``: the outputs (output, then states) and the
-        gradients with respect to the inputs and then each trainable weight,
-        as numpy arrays.
-
-    Raises:
-        ForecasterError: on a backend other than TensorFlow.
+        A scalar tensor of the outputs' dtype.
     """
-    if keras.backend.backend() != "tensorflow":
-        raise ForecasterError(
-            f"gradient checks need the TensorFlow backend, got KERAS_BACKEND={keras.backend.backend()!r}"
-        )
-    import tensorflow as tf  # the one backend-specific step: taking gradients
-
-    x = tf.convert_to_tensor(inputs)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        result = layer(x, **call_kwargs)
-        outputs = list(result) if isinstance(result, (list, tuple)) else [result]
-        loss = sum(keras.ops.sum(out * _loss_weights(out.shape, out.dtype)) for out in outputs)
-    gradients = tape.gradient(loss, [x, *layer.trainable_weights])
-    return [keras.ops.convert_to_numpy(o) for o in outputs], [
-        np.zeros(v.shape) if g is None else keras.ops.convert_to_numpy(g)
-        for v, g in zip([x, *layer.trainable_weights], gradients)
-    ]
-
-
-def _loss_weights(shape: tuple[int, ...], dtype: Any) -> Any:
-    return keras.ops.cast(np.cos(np.arange(int(np.prod(shape)))).reshape(shape), dtype)
+    return sum(
+        keras.ops.sum(out * keras.ops.cast(np.cos(np.arange(int(np.prod(out.shape)))).reshape(out.shape), out.dtype))
+        for out in outputs
+    )
 
 
 def _max_abs_diff(first: list[np.ndarray], second: list[np.ndarray]) -> float:
@@ -383,7 +356,7 @@ def _run_twice(layer: keras.layers.Layer, case: CheckCase, data: _Inputs) -> tup
     kwargs = _call_kwargs(case, data)
     if case.stateful:
         layer(data.first, **kwargs)
-    return forward_and_gradients(layer, data.second, **kwargs)
+    return outputs_and_gradients(layer, data.second, weighted_output_loss, **kwargs)
 
 
 def run_case(case: CheckCase) -> CheckResult:
@@ -425,14 +398,15 @@ def run_case(case: CheckCase) -> CheckResult:
 def _reference_diff(case: CheckCase, data: _Inputs, weights: list[np.ndarray]) -> float:
     """Max abs difference between a float64 copy of the gated layer and the numpy reference."""
     shape = (case.n_batch, case.n_steps, case.n_features)
-    layer64 = make_layer(case, keras_layer=False, dtype="float64")
-    layer64.build(shape)
-    layer64.set_weights([w.astype(np.float64) for w in weights])
     kwargs = _call_kwargs(case, data)
-    if case.stateful:
-        layer64(data.first.astype(np.float64), **kwargs)
-    result = layer64(data.second.astype(np.float64), **kwargs)
-    ours = [keras.ops.convert_to_numpy(r) for r in result]
+    with float64_scope():
+        layer64 = make_layer(case, keras_layer=False, dtype="float64")
+        layer64.build(shape)
+        layer64.set_weights([w.astype(np.float64) for w in weights])
+        if case.stateful:
+            layer64(data.first.astype(np.float64), **kwargs)
+        result = layer64(data.second.astype(np.float64), **kwargs)
+        ours = [keras.ops.convert_to_numpy(r) for r in result]
     expected = _reference_run(case, data, weights)
     last = expected.outputs[:, -1]
     theirs = [expected.outputs if case.return_sequences else last, *expected.states]
@@ -462,17 +436,18 @@ def _reference_run(case: CheckCase, data: _Inputs, weights: list[np.ndarray]) ->
 
 def _run_peephole_case(case: CheckCase, data: _Inputs, rng: np.random.Generator, shape: tuple[int, ...]) -> CheckResult:
     """Check the float64 peephole layer against the reference and its gradients by finite differences."""
-    layer64 = make_layer(case, keras_layer=False, dtype="float64")
-    layer64.build(shape)
-    weights = [rng.normal(scale=0.5, size=w.shape) for w in layer64.get_weights()]
-    layer64.set_weights(weights)
     data64 = _Inputs(
         data.first.astype(np.float64),
         data.second.astype(np.float64),
         data.mask,
         None if data.initial_state is None else [s.astype(np.float64) for s in data.initial_state],
     )
-    outputs, gradients = _run_twice(layer64, case, data64)
+    with float64_scope():
+        layer64 = make_layer(case, keras_layer=False, dtype="float64")
+        layer64.build(shape)
+        weights = [rng.normal(scale=0.5, size=w.shape) for w in layer64.get_weights()]
+        layer64.set_weights(weights)
+        outputs, gradients = _run_twice(layer64, case, data64)
     expected = _reference_run(case, data64, weights)
     theirs = [expected.outputs if case.return_sequences else expected.outputs[:, -1], *expected.states]
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import keras
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,10 @@ def test_feature_case_matches_keras_and_reference(case: CheckCase) -> None:
     assert result.passed, result.as_row()
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="the bug is in Keras's unrolled TensorFlow loop; other backends' Keras outputs are right (deviation 0)",
+)
 def test_keras_unroll_backwards_zero_output_bug_is_reported_and_ours_follows_the_reference() -> None:
     case = next(c for c in feature_cases() if c.keras_is_wrong and c.kind == "lstm")
     result = run_case(case)
