@@ -260,6 +260,108 @@ class CellCheckConfig(Section):
     time_steps: int = Field(48, ge=1)
 
 
+class ThresholdConfig(Section):
+    """How point errors become anomaly flags (``anomaly.threshold``).
+
+    Attributes:
+        method: ``quantile`` of the reference errors, ``std`` (mean + ``k``
+            standard deviations of them), ``dynamic`` (Hundman et al. 2018:
+            epsilon chosen per block of scored errors, with pruning) or
+            ``pot`` (peaks over threshold, Siffer et al. 2017).
+        quantile: level of the ``quantile`` method.
+        k: standard deviations above the mean for ``std``.
+        risk: target false-alarm probability per point for ``pot``.
+        pot_init_quantile: quantile of the reference errors above which ``pot``
+            fits its generalised Pareto tail.
+        z_min: smallest z of the ``dynamic`` epsilon search (epsilon = mean + z std).
+        z_max: largest z of the ``dynamic`` search.
+        prune: minimum relative drop between consecutive anomalous-sequence
+            maxima that ``dynamic`` keeps (Hundman's p).
+        block: scored errors per ``dynamic`` block.
+    """
+
+    method: Literal["quantile", "std", "dynamic", "pot"] = "pot"
+    quantile: float = Field(0.995, gt=0, lt=1)
+    k: float = Field(4.0, gt=0)
+    risk: float = Field(1e-3, gt=0, lt=1)
+    pot_init_quantile: float = Field(0.98, gt=0, lt=1)
+    z_min: float = Field(2.0, gt=0)
+    z_max: float = Field(10.0, gt=0)
+    prune: float = Field(0.13, ge=0, lt=1)
+    block: int = Field(2000, ge=10)
+
+    @model_validator(mode="after")
+    def _check_z_range(self) -> "ThresholdConfig":
+        if self.z_min >= self.z_max:
+            raise ValueError(f"z_min must be below z_max, got z_min {self.z_min} and z_max {self.z_max}")
+        return self
+
+
+class AnomalyConfig(Section):
+    """The anomaly detector of ``forecaster detect`` (and of the main job).
+
+    Attributes:
+        detector: ``autoencoder`` (a recurrent encoder-decoder reconstructs each
+            window) or ``residual`` (a forecaster predicts each point from the
+            ``lookback`` before it).
+        kind: recurrent layer: ``lstm``, ``gru`` or ``gated`` (the hand-written cells).
+        gated_cell: ``lstm``, ``gru`` or ``peephole`` when ``kind`` is ``gated``.
+        units: hidden units of the recurrent layers.
+        lookback: rows per window (the autoencoder's window; the residual
+            detector's input before the predicted point).
+        normal: which rows are declared normal and trained on: the ``first``
+            ``normal_fraction`` of each series, the ``dates`` from
+            ``normal_start`` to ``normal_end``, or ``all`` rows with a robust
+            (Huber) loss.
+        normal_fraction: share of each series declared normal for ``first``.
+        normal_start: first normal timestamp for ``dates`` (``None``: the start).
+        normal_end: last normal timestamp for ``dates`` (``None``: the end).
+        val_fraction: last share of each series' normal rows held out for early
+            stopping and for the reference errors; no validation window
+            overlaps a training window.
+        epochs: maximum training epochs (early stopping restores the best).
+        batch_size: windows per batch.
+        learning_rate: Adam learning rate.
+        patience: epochs without validation improvement before stopping.
+        max_train_windows: train on at most this many windows (a random subset).
+        mode: ``causal`` scores a point from the window that ends at it;
+            ``centered`` averages the errors of every window covering it
+            (offline analysis only: it reads ahead).
+        ewma_span: span of the EWMA smoothing of errors; 0 disables it.
+        likelihood_history: past points whose errors form the distribution
+            the anomaly likelihood compares against.
+        likelihood_window: points averaged into the recent error compared.
+        min_gap: flagged runs closer than this many points merge into one event.
+        min_length: events shorter than this many points are dropped.
+        top_features: features named per event as contributing most.
+        threshold: the ``anomaly.threshold`` section.
+    """
+
+    detector: Literal["autoencoder", "residual"] = "autoencoder"
+    kind: Literal["lstm", "gru", "gated"] = "lstm"
+    gated_cell: Literal["lstm", "gru", "peephole"] = "lstm"
+    units: int = Field(16, ge=1)
+    lookback: int = Field(32, ge=2)
+    normal: Literal["first", "dates", "all"] = "first"
+    normal_fraction: float = Field(0.5, gt=0, le=1)
+    normal_start: dt.datetime | None = None
+    normal_end: dt.datetime | None = None
+    val_fraction: float = Field(0.2, ge=0, lt=1)
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(64, ge=1)
+    learning_rate: float = Field(3e-3, gt=0)
+    patience: int = Field(3, ge=1)
+    max_train_windows: int | None = Field(4096, ge=1)
+    mode: Literal["causal", "centered"] = "causal"
+    ewma_span: int = Field(0, ge=0)
+    likelihood_history: int = Field(2000, ge=10)
+    likelihood_window: int = Field(8, ge=1)
+    min_gap: int = Field(3, ge=1)
+    min_length: int = Field(1, ge=1)
+    top_features: int = Field(3, ge=1)
+    threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
+
+
 class ForecasterConfig(Section):
     """The whole configuration of one run.
 
@@ -279,6 +381,7 @@ class ForecasterConfig(Section):
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     cell_check: CellCheckConfig = Field(default_factory=CellCheckConfig)
+    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)
 
     def require_data(self, source: str) -> DataConfig:
         """Return the data section, or raise if the config has none.

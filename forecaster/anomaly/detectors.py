@@ -1,0 +1,458 @@
+"""Detectors that learn normal behaviour and give every point an error per feature.
+
+Both detectors are fitted on rows declared normal and then score any rows of
+the same columns:
+
+- :class:`AutoencoderDetector`: a recurrent encoder-decoder reconstructs each
+  window of ``lookback`` rows; a point's error is its absolute reconstruction
+  error, from the window that ends at it (``causal``) or averaged over every
+  window covering it (``centered``, reads ahead).
+- :class:`ResidualDetector`: a :class:`~forecaster.models.Forecaster` predicts
+  each point from the ``lookback`` rows before it; a point's error is its
+  absolute prediction error (causal by construction).
+
+Values are scaled by the mean and standard deviation of the normal rows. The
+last ``val_fraction`` of each series' normal rows is held out: no validation
+window overlaps a training window; it drives early stopping and gives the
+reference errors that fixed thresholds are fitted on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from forecaster.config import AnomalyConfig, ModelConfig, TrainingConfig
+from forecaster.errors import DataError, NotFittedError, RunError
+from forecaster.models import Forecaster
+from forecaster.models.encoders import make_recurrent_layer
+from forecaster.windows.dataset import WindowDataset
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "detector.json"
+REFERENCE_FILE = "reference_errors.npy"
+NETWORK_DIR = "network"
+
+
+class WindowDetector:
+    """Common fitting, scoring and persistence of the window detectors; use a subclass.
+
+    Args:
+        config: the ``anomaly`` section (network size, training, normal rows, mode).
+        seed: seed of Python, numpy and Keras. Default 42.
+
+    Attributes:
+        mean_: float64 ``(n_features,)`` mean of the normal rows; after :meth:`fit`.
+        scale_: float64 ``(n_features,)`` their standard deviation (1 where constant).
+        reference_errors_: float32 ``(n_reference, n_features)`` point errors of
+            the held-out normal rows (of the training rows when none are held out).
+        history_: per-epoch training losses, ``{"loss": [...], "val_loss": [...]}``.
+    """
+
+    name = ""
+
+    def __init__(self, config: AnomalyConfig, seed: int = 42) -> None:
+        self.config = config
+        self.seed = seed
+
+    @property
+    def window_length(self) -> int:
+        """Rows per window the network reads."""
+        return self.config.lookback
+
+    @property
+    def error_steps(self) -> int:
+        """Rows at the end of each window that get an error."""
+        raise NotImplementedError
+
+    def fit(self, values: np.ndarray, normal: np.ndarray, offsets: np.ndarray | None = None) -> "WindowDetector":
+        """Scale, train on the windows of normal rows, and keep the reference errors.
+
+        Args:
+            values: float ``(n_rows, n_features)`` series stacked in time order; NaN where missing.
+            normal: bool ``(n_rows,)`` rows declared normal.
+            offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            DataError: when the normal rows hold no full training window.
+        """
+        values = _as_2d(values)
+        offsets = _bounds(offsets, len(values))
+        keras.utils.set_random_seed(self.seed)
+        normal_values = values[np.asarray(normal, dtype=bool)]
+        self.mean_ = np.nan_to_num(np.nanmean(normal_values, axis=0)) if normal_values.size else np.zeros(values.shape[1])
+        std = np.nan_to_num(np.nanstd(normal_values, axis=0)) if normal_values.size else np.ones(values.shape[1])
+        self.scale_ = np.where(std > 1e-12, std, 1.0)
+        train, val, segments = _normal_windows(normal, offsets, self.window_length, self.config.val_fraction)
+        if train.size == 0:
+            raise DataError(
+                f"anomaly: the normal rows hold no window of {self.window_length} rows; declare more rows normal "
+                "(anomaly.normal, normal_fraction) or lower anomaly.lookback"
+            )
+        if self.config.max_train_windows is not None and train.size > self.config.max_train_windows:
+            rng = np.random.default_rng(self.seed)
+            train = np.sort(rng.choice(train, self.config.max_train_windows, replace=False))
+        scaled = self._scale(values)
+        self.history_ = self._fit_network(scaled, train, val)
+        reference = [self.point_errors(values[start:end]) for start, end in segments]
+        reference = np.concatenate(reference) if reference else np.empty((0, values.shape[1]))
+        self.reference_errors_ = reference[np.isfinite(reference).all(axis=1)].astype(np.float32)
+        return self
+
+    def point_errors(self, values: np.ndarray, offsets: np.ndarray | None = None, mode: str | None = None) -> np.ndarray:
+        """Return each point's absolute error per feature, on the normal rows' scale.
+
+        Args:
+            values: float ``(n_rows, n_features)``, the fitted columns in order.
+            offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+            mode: ``causal`` (the window ending at the point) or ``centered``
+                (every window covering it); ``None`` uses ``config.mode``.
+
+        Returns:
+            float32 ``(n_rows, n_features)``; NaN for points no window scores (the
+            first ``window_length - 1`` rows of each series in causal mode) and
+            for missing values.
+
+        Raises:
+            NotFittedError: before :meth:`fit` or :meth:`load`.
+            DataError: when ``values`` has another number of columns than the fitted data.
+        """
+        self._check_fitted()
+        values = _as_2d(values)
+        if values.shape[1] != self.mean_.size:
+            raise DataError(f"anomaly: the detector was fitted on {self.mean_.size} columns, got {values.shape[1]}")
+        offsets = _bounds(offsets, len(values))
+        scaled = self._scale(values)
+        starts = _window_starts(offsets, self.window_length)
+        errors = np.full(values.shape, np.nan, dtype=np.float32)
+        if starts.size == 0:
+            return errors
+        window_errors = self._window_errors(scaled, starts)
+        lead = self.window_length - self.error_steps
+        if (mode or self.config.mode) == "causal":
+            errors[starts + self.window_length - 1] = window_errors[:, -1]
+        else:
+            rows = (starts[:, None] + lead + np.arange(self.error_steps)).ravel()
+            sums = np.zeros(values.shape)
+            counts = np.zeros(len(values))
+            np.add.at(sums, rows, window_errors.reshape(-1, values.shape[1]))
+            np.add.at(counts, rows, 1.0)
+            covered = counts > 0
+            errors[covered] = sums[covered] / counts[covered, None]
+        errors[np.isnan(values)] = np.nan
+        return errors
+
+    def save(self, path: str | Path) -> Path:
+        """Write the network, scaling, reference errors and config to a folder.
+
+        Args:
+            path: folder, created if missing.
+
+        Returns:
+            The folder.
+
+        Raises:
+            NotFittedError: before :meth:`fit`.
+        """
+        self._check_fitted()
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._save_network(folder / NETWORK_DIR)
+        np.save(folder / REFERENCE_FILE, self.reference_errors_, allow_pickle=False)
+        state = {
+            "detector": self.name,
+            "config": self.config.model_dump(mode="json"),
+            "seed": self.seed,
+            "mean": self.mean_.tolist(),
+            "scale": self.scale_.tolist(),
+            "history": self.history_,
+        }
+        (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
+        return folder
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        return ((values - self.mean_) / self.scale_).astype(np.float32)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "mean_"):
+            raise NotFittedError(f"{type(self).__name__}: not fitted; call fit(values, normal) or load_detector(path) first")
+
+    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray) -> dict:
+        raise NotImplementedError
+
+    def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _save_network(self, folder: Path) -> None:
+        raise NotImplementedError
+
+    def _load_network(self, folder: Path) -> None:
+        raise NotImplementedError
+
+
+class AutoencoderDetector(WindowDetector):
+    """Recurrent encoder-decoder that reconstructs each window of ``lookback`` rows.
+
+    The encoder (an LSTM, GRU or hand-written gated layer of ``units``) reads
+    the window; its last state is repeated over the window and decoded by a
+    second recurrent layer and a dense projection back to the features.
+    Trained with the mean squared error (Huber when every row is declared
+    normal, to resist the anomalies among them).
+
+    Args:
+        config: the ``anomaly`` section.
+        seed: seed of Python, numpy and Keras. Default 42.
+
+    Attributes:
+        model_: the trained :class:`keras.Model`, ``(batch, lookback, n_features)`` to the same shape.
+    """
+
+    name = "autoencoder"
+
+    @property
+    def error_steps(self) -> int:
+        """Every row of the window is reconstructed."""
+        return self.window_length
+
+    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray) -> dict:
+        cfg = self.config
+        self.model_ = build_autoencoder(cfg, scaled.shape[1])
+        self.model_.compile(
+            optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0),
+            loss=keras.losses.Huber() if cfg.normal == "all" else "mse",
+        )
+        x_train = _windows(scaled, train, self.window_length)
+        validation = None
+        if val.size:
+            x_val = _windows(scaled, val, self.window_length)
+            validation = (x_val, x_val)
+        stop = keras.callbacks.EarlyStopping(
+            monitor="val_loss" if validation else "loss", patience=cfg.patience, restore_best_weights=True
+        )
+        history = self.model_.fit(
+            x_train, x_train, validation_data=validation, epochs=cfg.epochs, batch_size=cfg.batch_size,
+            callbacks=[stop], shuffle=True, verbose=0,
+        )
+        return {key: [float(v) for v in values] for key, values in history.history.items()}
+
+    def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        windows = _windows(scaled, starts, self.window_length)
+        reconstruction = self.model_.predict(windows, batch_size=1024, verbose=0)
+        return np.abs(reconstruction - windows)
+
+    def _save_network(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.save(folder / "model.keras")
+
+    def _load_network(self, folder: Path) -> None:
+        self.model_ = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+
+
+class ResidualDetector(WindowDetector):
+    """A one-step :class:`~forecaster.models.Forecaster` whose prediction errors score the points.
+
+    The forecaster (recurrent encoder of ``kind`` and ``units``, point
+    forecast, instance normalisation by the last value) predicts each row from
+    the ``lookback`` rows before it. Trained with the mean squared error
+    (Huber when every row is declared normal).
+
+    Args:
+        config: the ``anomaly`` section.
+        seed: seed of Python, numpy and Keras. Default 42.
+
+    Attributes:
+        forecaster_: the fitted :class:`~forecaster.models.Forecaster`.
+    """
+
+    name = "residual"
+
+    @property
+    def window_length(self) -> int:
+        """``lookback`` input rows and the predicted row."""
+        return self.config.lookback + 1
+
+    @property
+    def error_steps(self) -> int:
+        """Only the predicted row gets an error."""
+        return 1
+
+    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray) -> dict:
+        cfg = self.config
+        model_cfg = ModelConfig(
+            kind=cfg.kind, gated_cell=cfg.gated_cell, units=cfg.units, quantiles=[], instance_norm=True,
+            instance_norm_method="last", loss="huber" if cfg.normal == "all" else "mse",
+        )
+        training_cfg = TrainingConfig(
+            epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate, schedule="constant",
+            patience=cfg.patience, verbose=0,
+        )
+        self.forecaster_ = Forecaster(model_cfg, training_cfg, seed=self.seed)
+        train_data = self._dataset(scaled, train, shuffle=True)
+        self.forecaster_.fit(train_data, self._dataset(scaled, val) if val.size else None)
+        return self.forecaster_.history_
+
+    def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        forecast = self.forecaster_.predict(self._dataset(scaled, starts, batch_size=1024))
+        actual = scaled[starts + self.config.lookback][:, None, :]
+        return np.abs(forecast - np.nan_to_num(actual))
+
+    def _dataset(self, scaled: np.ndarray, starts: np.ndarray, shuffle: bool = False, batch_size: int | None = None) -> WindowDataset:
+        return WindowDataset(
+            scaled, starts, self.config.lookback, 1, n_targets=scaled.shape[1],
+            batch_size=batch_size or self.config.batch_size, shuffle=shuffle, seed=self.seed,
+        )
+
+    def _save_network(self, folder: Path) -> None:
+        self.forecaster_.save(folder)
+
+    def _load_network(self, folder: Path) -> None:
+        self.forecaster_ = Forecaster.load(folder)
+
+
+DETECTORS: dict[str, type[WindowDetector]] = {cls.name: cls for cls in (AutoencoderDetector, ResidualDetector)}
+
+
+def make_detector(config: AnomalyConfig, seed: int = 42) -> WindowDetector:
+    """Return the unfitted detector ``config.detector`` names.
+
+    Args:
+        config: the ``anomaly`` section.
+        seed: seed of Python, numpy and Keras. Default 42.
+
+    Returns:
+        An :class:`AutoencoderDetector` or a :class:`ResidualDetector`.
+    """
+    return DETECTORS[config.detector](config, seed)
+
+
+def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> WindowDetector:
+    """Load a detector written by :meth:`WindowDetector.save`, the network in Keras's safe mode.
+
+    Args:
+        path: the folder.
+        config: settings that replace the saved ones for scoring (mode,
+            smoothing, thresholds); the network-shaping keys must match the saved
+            ones. ``None`` keeps the saved config. Default ``None``.
+
+    Returns:
+        The fitted detector.
+
+    Raises:
+        RunError: naming the folder, when it is not a saved detector or ``config``
+            changes the detector, its window or its network.
+    """
+    folder = Path(path)
+    if not (folder / STATE_FILE).is_file() or not (folder / REFERENCE_FILE).is_file():
+        raise RunError(f"{folder}: missing {STATE_FILE} or {REFERENCE_FILE}; expected a detector saved by forecaster detect")
+    try:
+        state = json.loads((folder / STATE_FILE).read_text())
+        saved = AnomalyConfig(**state["config"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise RunError(f"{folder / STATE_FILE}: not a detector state file ({exc})") from None
+    if config is not None:
+        for key in ("detector", "kind", "gated_cell", "units", "lookback"):
+            if getattr(config, key) != getattr(saved, key):
+                raise RunError(
+                    f"{folder}: the detector was trained with anomaly.{key} {getattr(saved, key)!r}, the config asks "
+                    f"for {getattr(config, key)!r}; use the run's value or train a new detector"
+                )
+    detector = DETECTORS[state["detector"]](config or saved, seed=state["seed"])
+    detector.mean_ = np.asarray(state["mean"], dtype=np.float64)
+    detector.scale_ = np.asarray(state["scale"], dtype=np.float64)
+    detector.history_ = state["history"]
+    detector.reference_errors_ = np.load(folder / REFERENCE_FILE, allow_pickle=False)
+    try:
+        detector._load_network(folder / NETWORK_DIR)
+    except (DataError, OSError, ValueError) as exc:
+        raise RunError(f"{folder / NETWORK_DIR}: cannot load the network ({exc})") from None
+    return detector
+
+
+def build_autoencoder(config: AnomalyConfig, n_features: int) -> keras.Model:
+    """Build the (uncompiled) recurrent encoder-decoder of :class:`AutoencoderDetector`.
+
+    Args:
+        config: the ``anomaly`` section (``kind``, ``gated_cell``, ``units``, ``lookback``).
+        n_features: columns of each window.
+
+    Returns:
+        A functional :class:`keras.Model` mapping ``(batch, lookback, n_features)`` to the same shape.
+    """
+    lookback = config.lookback
+    windows = keras.Input((lookback, n_features), name="window")
+    encoded = make_recurrent_layer(config.kind, config.gated_cell, config.units, name="encoder")(windows)
+    summary = keras.layers.Cropping1D((lookback - 1, 0), name="last_state")(encoded)
+    repeated = keras.layers.UpSampling1D(lookback, name="repeat_state")(summary)
+    decoded = make_recurrent_layer(config.kind, config.gated_cell, config.units, name="decoder")(repeated)
+    reconstruction = keras.layers.Dense(n_features, name="reconstruction")(decoded)
+    return keras.Model(windows, reconstruction, name="autoencoder")
+
+
+def _as_2d(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return values[:, None] if values.ndim == 1 else values
+
+
+def _bounds(offsets: np.ndarray | None, n_rows: int) -> np.ndarray:
+    return np.array([0, n_rows], dtype=np.int64) if offsets is None else np.asarray(offsets, dtype=np.int64)
+
+
+def _window_starts(offsets: np.ndarray, length: int) -> np.ndarray:
+    """First rows of every window of ``length`` rows that lies inside one series."""
+    starts = [np.arange(start, end - length + 1) for start, end in zip(offsets[:-1], offsets[1:])]
+    return np.concatenate(starts).astype(np.int64) if starts else np.empty(0, dtype=np.int64)
+
+
+def _windows(scaled: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """Copy the windows at ``starts``, ``(n, length, n_features)``, missing values as 0 (the normal mean)."""
+    view = sliding_window_view(scaled, length, axis=0).transpose(0, 2, 1)
+    return np.nan_to_num(view[starts])
+
+
+def _normal_windows(
+    normal: np.ndarray, offsets: np.ndarray, length: int, val_fraction: float
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Split the windows made only of normal rows into training and later, non-overlapping validation windows.
+
+    Returns:
+        ``(train_starts, val_starts, reference_segments)``; the segments are the
+        ``(start, end)`` row ranges of each series' held-out normal rows, or of
+        all its normal rows when none are held out.
+    """
+    normal = np.asarray(normal, dtype=bool)
+    counts = np.concatenate([[0], np.cumsum(normal)])
+    starts = _window_starts(offsets, length)
+    full = starts[counts[starts + length] - counts[starts] == length]
+    series = np.searchsorted(offsets, full, side="right") - 1
+    cuts = np.empty(len(offsets) - 1, dtype=np.int64)
+    segments = []
+    for k, (start, end) in enumerate(zip(offsets[:-1], offsets[1:])):
+        rows = start + np.flatnonzero(normal[start:end])
+        n_held = int(round(val_fraction * rows.size))
+        cuts[k] = rows[-n_held] if n_held and rows.size else end
+        if n_held >= length:
+            segments.append((int(cuts[k]), int(rows[-1]) + 1))
+    train = full[full + length <= cuts[series]]
+    val = full[full >= cuts[series]]
+    if val.size == 0:
+        segments = _normal_ranges(normal, offsets)
+    return train, val, segments
+
+
+def _normal_ranges(normal: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
+    """Row range from the first to the last normal row of each series that has one."""
+    ranges = []
+    for start, end in zip(offsets[:-1], offsets[1:]):
+        rows = start + np.flatnonzero(normal[start:end])
+        if rows.size:
+            ranges.append((int(rows[0]), int(rows[-1]) + 1))
+    return ranges

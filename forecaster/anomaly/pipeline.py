@@ -1,0 +1,198 @@
+"""From a config and a series collection to per-point scores and anomaly events."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecaster.anomaly.detectors import WindowDetector, make_detector
+from forecaster.anomaly.events import find_events
+from forecaster.anomaly.likelihood import anomaly_likelihood
+from forecaster.anomaly.thresholds import flag_errors
+from forecaster.config import AnomalyConfig, ForecasterConfig
+from forecaster.data.series import SeriesCollection
+from forecaster.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DetectionResult:
+    """Scores and events of one detection run.
+
+    Attributes:
+        scores: one row per point: ``series``, ``time``, ``normal`` (declared
+            normal), ``error`` (combined, smoothed), ``threshold``, ``flag``,
+            ``likelihood``, ``log_likelihood`` and ``error_<column>`` per feature.
+        events: one row per event (see :func:`~forecaster.anomaly.events.find_events`).
+        metrics: JSON-ready summary (counts, threshold, flag rates, training).
+        detector: the fitted detector.
+        collection: the scored series.
+    """
+
+    scores: pd.DataFrame
+    events: pd.DataFrame
+    metrics: dict
+    detector: WindowDetector
+    collection: SeriesCollection
+
+
+def normal_rows(collection: SeriesCollection, config: AnomalyConfig) -> np.ndarray:
+    """Return which rows are declared normal, by ``config.normal``.
+
+    Args:
+        collection: the series.
+        config: the ``anomaly`` section.
+
+    Returns:
+        bool ``(n_rows,)``: the first ``normal_fraction`` of each series
+        (``first``), the rows from ``normal_start`` to ``normal_end`` (``dates``)
+        or every row (``all``).
+    """
+    n_rows = len(collection.frame)
+    if config.normal == "all":
+        return np.ones(n_rows, dtype=bool)
+    if config.normal == "dates":
+        index = collection.frame.index
+        start = _as_index_time(config.normal_start, index)
+        end = _as_index_time(config.normal_end, index)
+        mask = np.ones(n_rows, dtype=bool)
+        if start is not None:
+            mask &= index >= start
+        if end is not None:
+            mask &= index <= end
+        return mask
+    position = np.arange(n_rows) - np.repeat(collection.offsets[:-1], collection.lengths())
+    limit = np.repeat(np.floor(config.normal_fraction * collection.lengths()), collection.lengths())
+    return position < limit
+
+
+def combine_errors(errors: np.ndarray) -> np.ndarray:
+    """Return the mean over features of per-feature errors, ``(n_rows, n_features)`` to ``(n_rows,)`` (NaN skipped)."""
+    errors = np.asarray(errors, dtype=np.float64)
+    observed = np.isfinite(errors)
+    counts = observed.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.where(counts > 0, np.where(observed, errors, 0.0).sum(axis=1) / counts, np.nan)
+
+
+def smooth_errors(errors: np.ndarray, span: int, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Exponentially weighted moving average of errors, causal and per series (``span`` 0 or 1 returns them).
+
+    Args:
+        errors: float ``(n_rows,)``.
+        span: EWMA span (``alpha = 2 / (span + 1)``); NaN are skipped.
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+
+    Returns:
+        float64 ``(n_rows,)``.
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    if span <= 1:
+        return errors
+    bounds = np.array([0, errors.size]) if offsets is None else np.asarray(offsets)
+    series = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    smoothed = pd.Series(errors).groupby(series).transform(lambda part: part.ewm(span=span, adjust=False, ignore_na=True).mean())
+    return np.where(np.isnan(errors), np.nan, smoothed.to_numpy())
+
+
+def detect(
+    config: ForecasterConfig, collection: SeriesCollection, detector: WindowDetector | None = None
+) -> DetectionResult:
+    """Fit (unless given) a detector on the normal rows and score every point of ``collection``.
+
+    Args:
+        config: the run config; its ``anomaly`` section chooses detector, normal rows, mode,
+            smoothing, threshold, likelihood and events; ``seed`` seeds the training.
+        collection: the series; every value column is a feature.
+        detector: a fitted detector to apply instead of training one. Default ``None``.
+
+    Returns:
+        The :class:`DetectionResult`.
+
+    Raises:
+        ConfigError: when a series is shorter than one window.
+        DataError: when the normal rows hold no training window.
+    """
+    cfg = config.anomaly
+    values = collection.frame.to_numpy(dtype=np.float64)
+    normal = normal_rows(collection, cfg)
+    if detector is None:
+        detector = make_detector(cfg, config.seed)
+        if collection.lengths().min() < detector.window_length:
+            raise ConfigError(
+                f"anomaly.lookback: series of {collection.lengths().min()} rows are shorter than one window of "
+                f"{detector.window_length} rows; lower anomaly.lookback"
+            )
+        logger.info("training the %s detector on %d normal rows", cfg.detector, int(normal.sum()))
+        detector.fit(values, normal, collection.offsets)
+    per_feature = detector.point_errors(values, collection.offsets)
+    error = smooth_errors(combine_errors(per_feature), cfg.ewma_span, collection.offsets)
+    reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span)
+    flags, thresholds = flag_errors(error, reference, cfg.threshold)
+    likelihood, log_likelihood = anomaly_likelihood(
+        error, collection.offsets, history=cfg.likelihood_history, window=cfg.likelihood_window
+    )
+    series_index = np.repeat(np.arange(collection.n_series), collection.lengths())
+    scores = pd.DataFrame(
+        {
+            "series": [collection.series_ids[k] for k in series_index],
+            "time": collection.frame.index,
+            "normal": normal,
+            "error": error,
+            "threshold": thresholds,
+            "flag": flags,
+            "likelihood": likelihood,
+            "log_likelihood": log_likelihood,
+        }
+    )
+    for j, column in enumerate(collection.columns):
+        scores[f"error_{column}"] = per_feature[:, j]
+    events = find_events(
+        flags, error, thresholds, collection.frame.index, offsets=collection.offsets, series_ids=collection.series_ids,
+        feature_errors=per_feature, feature_names=collection.columns, min_gap=cfg.min_gap,
+        min_length=cfg.min_length, top_features=cfg.top_features,
+    )
+    metrics = _summarise(scores, events, detector, reference)
+    logger.info("%d of %d points flagged, %d events", metrics["n_flagged"], metrics["n_points"], metrics["n_events"])
+    return DetectionResult(scores, events, metrics, detector, collection)
+
+
+def _summarise(scores: pd.DataFrame, events: pd.DataFrame, detector: WindowDetector, reference: np.ndarray) -> dict:
+    normal = scores["normal"].to_numpy()
+    flags = scores["flag"].to_numpy()
+    history = detector.history_
+    return {
+        "detector": detector.name,
+        "mode": detector.config.mode,
+        "threshold_method": detector.config.threshold.method,
+        "threshold": float(np.nanmedian(scores["threshold"])) if scores["threshold"].notna().any() else None,
+        "n_points": int(len(scores)),
+        "n_scored": int(scores["error"].notna().sum()),
+        "n_flagged": int(flags.sum()),
+        "n_events": int(len(events)),
+        "flag_rate_normal_rows": float(flags[normal].mean()) if normal.any() else None,
+        "flag_rate_other_rows": float(flags[~normal].mean()) if (~normal).any() else None,
+        "reference_error": {
+            "n": int(np.isfinite(reference).sum()),
+            "mean": float(np.nanmean(reference)) if reference.size else None,
+            "p99": float(np.nanquantile(reference, 0.99)) if reference.size else None,
+        },
+        "training": {
+            "epochs": len(history.get("loss", [])),
+            "final_loss": history["loss"][-1] if history.get("loss") else None,
+            "best_val_loss": min(history["val_loss"]) if history.get("val_loss") else None,
+        },
+    }
+
+
+def _as_index_time(moment, index: pd.DatetimeIndex):
+    if moment is None:
+        return None
+    stamp = pd.Timestamp(moment)
+    if index.tz is not None and stamp.tzinfo is None:
+        return stamp.tz_localize(index.tz)
+    return stamp
