@@ -53,11 +53,13 @@ def build_model(
     if not 1 <= n_targets <= n_past:
         raise ConfigError(f"model: n_targets must lie in [1, n_past={n_past}], got {n_targets}")
     if min(lookback, horizon) < 1 or n_future < 0:
-        raise ConfigError(f"model: lookback and horizon must be >= 1 and n_future >= 0, got {lookback}, {horizon}, {n_future}")
+        raise ConfigError(
+            f"model: lookback and horizon must be >= 1 and n_future >= 0, got {lookback}, {horizon}, {n_future}"
+        )
     if model_cfg.encoder == "segment" and lookback % model_cfg.segment_length:
         raise ConfigError(
-            f"model.segment_length: windows.lookback {lookback} must be a multiple of it, got {model_cfg.segment_length}; "
-            f"choose a divisor of {lookback} or change the lookback"
+            f"model.segment_length: windows.lookback {lookback} must be a multiple of it, "
+            f"got {model_cfg.segment_length}; choose a divisor of {lookback} or change the lookback"
         )
     past = keras.Input((lookback, n_past), name="past")
     inputs = {"past": past}
@@ -77,7 +79,8 @@ def build_model(
         if future is not None:
             future = RepeatPerChannel(n_targets, name="repeat_future")(future)
     if model_cfg.encoder == "segment":
-        features = SegmentEmbedding(model_cfg.segment_length, model_cfg.units, l2=l2, name="segment_embedding")(features)
+        embedding = SegmentEmbedding(model_cfg.segment_length, model_cfg.units, l2=l2, name="segment_embedding")
+        features = embedding(features)
     sequence, summary = RecurrentEncoder(
         model_cfg.kind,
         gated_cell=model_cfg.gated_cell,

@@ -83,7 +83,10 @@ class Forecaster:
         keras.utils.set_random_seed(self.seed)
         shapes = _batch_shapes(train_data)
         self.model_ = build_model(self.model_cfg, **shapes, l2=cfg.l2)
-        train = train_data if cfg.max_train_windows is None else WindowSubset(train_data, cfg.max_train_windows, self.seed)
+        logger.info("built %s with %d parameters for %s", self.model_.name, self.model_.count_params(), shapes)
+        train = train_data
+        if cfg.max_train_windows is not None:
+            train = WindowSubset(train_data, cfg.max_train_windows, self.seed)
         self.model_.compile(
             optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
             loss=make_loss(self.model_cfg.loss, self.model_cfg.quantiles),
@@ -99,7 +102,9 @@ class Forecaster:
                 keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=max(1, cfg.patience // 2))
             )
         if checkpoint_path is not None:
-            callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor, save_best_only=True))
+            callbacks.append(
+                keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor, save_best_only=True)
+            )
         history = EpochHistory(None if backup_dir is None else Path(backup_dir) / "history.json")
         callbacks.append(history)
         if backup_dir is not None:
@@ -127,7 +132,9 @@ class Forecaster:
             return forecast
         return forecast[..., self.model_cfg.quantiles.index(0.5)]
 
-    def predict_quantiles(self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512) -> np.ndarray:
+    def predict_quantiles(
+        self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512
+    ) -> np.ndarray:
         """Quantile forecast of many windows at once, levels in the order of ``model_cfg.quantiles``.
 
         Args:
@@ -142,7 +149,9 @@ class Forecaster:
             ValueError: for a point-forecast model (``model_cfg.quantiles`` empty).
         """
         if not self.model_cfg.quantiles:
-            raise ValueError("predict_quantiles: this model makes point forecasts (model.quantiles is empty); use predict")
+            raise ValueError(
+                "predict_quantiles: this model makes point forecasts (model.quantiles is empty); use predict"
+            )
         return self._forward(data, batch_size)
 
     def save(self, path: str | Path) -> Path:
@@ -189,7 +198,8 @@ class Forecaster:
                 raise DataError(f"{folder / name}: missing; expected a folder written by Forecaster.save")
         try:
             state = json.loads((folder / STATE_FILE).read_text())
-            forecaster = cls(ModelConfig(**state["model"]), TrainingConfig(**state["training"]), seed=state["seed"])
+            model_cfg, training_cfg = ModelConfig(**state["model"]), TrainingConfig(**state["training"])
+            forecaster = cls(model_cfg, training_cfg, seed=state["seed"])
             forecaster.history_ = state["history"]
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{folder / STATE_FILE}: not a forecaster state file ({exc})") from None
@@ -204,7 +214,9 @@ class Forecaster:
 
     def _check_fitted(self, verb: str) -> None:
         if not hasattr(self, "model_"):
-            raise NotFittedError(f"Forecaster.{verb}: this forecaster is not fitted; call fit(train_data) or Forecaster.load(path) first")
+            raise NotFittedError(
+                f"Forecaster.{verb}: this forecaster is not fitted; call fit(train_data) or Forecaster.load(path) first"
+            )
 
 
 class WindowSubset(keras.utils.PyDataset):

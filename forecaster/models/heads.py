@@ -102,7 +102,9 @@ class MultiStepHead(keras.layers.Layer):
             shape=(self.n_blocks, self.units), initializer=embedding_init, name="block_embedding"
         )
         self.channel_embedding = (
-            self.add_weight(shape=(self.n_channels, self.units), initializer=embedding_init, name="channel_embedding")
+            self.add_weight(
+                shape=(self.n_channels, self.units), initializer=embedding_init, name="channel_embedding"
+            )
             if self.n_channels > 1
             else None
         )
@@ -136,7 +138,10 @@ class MultiStepHead(keras.layers.Layer):
         if self.decoder == "gru":
             regularizer = make_regularizer(self.l2)
             self.decoder_cell = keras.layers.GRUCell(
-                summary_shape[-1], kernel_regularizer=regularizer, recurrent_regularizer=regularizer, name="decoder_cell"
+                summary_shape[-1],
+                kernel_regularizer=regularizer,
+                recurrent_regularizer=regularizer,
+                name="decoder_cell",
             )
             self.decoder_cell.build((None, n_step_inputs))
             n_hidden = summary_shape[-1]
@@ -150,7 +155,8 @@ class MultiStepHead(keras.layers.Layer):
         zeros = ops.zeros_like(summary[:, :1])[:, :, None]
         queries = zeros + self.block_embedding[None]
         if self.channel_embedding is not None:
-            channels = ops.reshape(ops.reshape(zeros, (-1, self.n_channels, 1)) + self.channel_embedding[None], (-1, 1, self.units))
+            per_window = ops.reshape(zeros, (-1, self.n_channels, 1)) + self.channel_embedding[None]
+            channels = ops.reshape(per_window, (-1, 1, self.units))
             queries = queries + channels
         return queries
 
@@ -175,12 +181,12 @@ class MultiStepHead(keras.layers.Layer):
             hidden = self.hidden(ops.concatenate([states, step_inputs], axis=-1))
         else:
             width = summary.shape[-1]
-            flat_hidden, _ = self.decoder_cell(
-                ops.reshape(step_inputs, (-1, step_inputs.shape[-1])), [ops.reshape(states, (-1, width))], training=training
-            )
+            flat_inputs = ops.reshape(step_inputs, (-1, step_inputs.shape[-1]))
+            flat_hidden, _ = self.decoder_cell(flat_inputs, [ops.reshape(states, (-1, width))], training=training)
             hidden = ops.reshape(flat_hidden, (-1, self.n_blocks, width))
         hidden = self.hidden_dropout(hidden, training=training)
-        blocks = ops.reshape(self.output_projection(hidden), (-1, self.n_blocks * self.block_length, self.n_outputs))
+        n_steps = self.n_blocks * self.block_length
+        blocks = ops.reshape(self.output_projection(hidden), (-1, n_steps, self.n_outputs))
         steps = blocks[:, : self.horizon, :]
         if not self.n_quantiles:
             return steps

@@ -22,7 +22,9 @@ class ArrayDataset(keras.utils.PyDataset):
         return batch if self.sample_weight is None else (*batch, self.sample_weight[rows])
 
 
-def make_sine_windows(n_windows: int, lookback: int, horizon: int, n_targets: int = 2, n_calendar: int = 0, seed: int = 0):
+def make_sine_windows(
+    n_windows: int, lookback: int, horizon: int, n_targets: int = 2, n_calendar: int = 0, seed: int = 0
+):
     """Windows of phase-shifted noisy sines (period 12), one channel per target column.
 
     Returns:

@@ -92,7 +92,8 @@ def test_save_and_load_give_identical_predictions_in_safe_mode(sine_data, tmp_pa
 @pytest.mark.parametrize("cell", ["lstm", "gru", "peephole"])
 def test_gated_models_round_trip(cell, sine_data, tmp_path):
     train, _ = sine_data
-    forecaster = Forecaster(ModelConfig(units=4, kind="gated", gated_cell=cell, segment_length=6), _training(epochs=1)).fit(train)
+    cfg = ModelConfig(units=4, kind="gated", gated_cell=cell, segment_length=6)
+    forecaster = Forecaster(cfg, _training(epochs=1)).fit(train)
     loaded = Forecaster.load(forecaster.save(tmp_path / cell))
     inputs, _ = make_sine_windows(3, 24, 6, seed=5)
     np.testing.assert_allclose(loaded.predict(inputs), forecaster.predict(inputs), rtol=1e-6, atol=1e-6)
@@ -132,7 +133,10 @@ def test_killed_fit_resumes_from_the_last_completed_epoch(sine_data, tmp_path, m
         def on_epoch_begin(self, epoch, logs=None):
             self.seen.append(epoch)
 
-    monkeypatch.setattr(keras.Model, "fit", lambda model, *a, callbacks=(), **k: original_fit(model, *a, callbacks=[*callbacks, _Epochs()], **k))
+    def fit_counting_epochs(model, *args, callbacks=(), **kwargs):
+        return original_fit(model, *args, callbacks=[*callbacks, _Epochs()], **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", fit_counting_epochs)
     resumed = Forecaster(cfg, training, seed=0).fit(train, val, backup_dir=backup)
     assert _Epochs.seen == [2, 3]
     assert len(resumed.history_["loss"]) == 4
@@ -143,7 +147,8 @@ def test_killed_fit_resumes_from_the_last_completed_epoch(sine_data, tmp_path, m
 def test_checkpoint_and_plateau_schedule(sine_data, tmp_path):
     train, val = sine_data
     checkpoint = tmp_path / "best.keras"
-    Forecaster(ModelConfig(**SMALL), _training(schedule="plateau", l2=1e-4, clipnorm=0.5)).fit(train, val, checkpoint_path=checkpoint)
+    training = _training(schedule="plateau", l2=1e-4, clipnorm=0.5)
+    Forecaster(ModelConfig(**SMALL), training).fit(train, val, checkpoint_path=checkpoint)
     assert checkpoint.is_file()
 
 
