@@ -8,17 +8,24 @@ import pandas as pd
 EVENT_COLUMNS = ["series", "start", "end", "n_points", "peak_time", "peak_score", "severity", "top_features"]
 
 
-def flag_runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the runs of True in a flag array.
+def flag_runs(flags: np.ndarray, offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the runs of True in a flag array, split at series boundaries.
 
     Args:
         flags: bool ``(n,)``.
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
 
     Returns:
         ``(starts, ends)``, int64 ``(n_runs,)`` each; run ``i`` is ``flags[starts[i]:ends[i]]``.
     """
-    edges = np.diff(np.concatenate([[0], np.asarray(flags, dtype=np.int8), [0]]))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    flags = np.asarray(flags, dtype=bool)
+    series_start = np.zeros(flags.size + 1, dtype=bool)
+    series_start[np.asarray(offsets if offsets is not None else [0, flags.size])] = True
+    before = np.concatenate([[False], flags[:-1]])
+    after = np.concatenate([flags[1:], [False]])
+    starts = np.flatnonzero(flags & (~before | series_start[:-1]))
+    ends = np.flatnonzero(flags & (~after | series_start[1:])) + 1
+    return starts, ends
 
 
 def merge_runs(flags: np.ndarray, min_gap: int = 1, min_length: int = 1, offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +44,7 @@ def merge_runs(flags: np.ndarray, min_gap: int = 1, min_length: int = 1, offsets
     """
     flags = np.asarray(flags, dtype=bool)
     bounds = np.array([0, flags.size]) if offsets is None else np.asarray(offsets)
-    starts, ends = flag_runs(flags)
+    starts, ends = flag_runs(flags, bounds)
     if starts.size == 0:
         return starts, ends
     series = np.searchsorted(bounds, starts, side="right") - 1

@@ -18,7 +18,7 @@ import sys
 
 from forecaster.errors import ForecasterError
 
-COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "check_cell")
+COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "detect", "check_cell")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,34 @@
+"""``forecaster detect CONFIG``: train or apply an anomaly detector; write scores and events."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from forecaster.cli.main import add_config_arguments
+from forecaster.config import load_config
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``detect`` command."""
+    parser = subparsers.add_parser(
+        "detect",
+        help="train (or load) an anomaly detector, score every point and write scores and events",
+        description="Train the detector of the config's 'anomaly' section on the rows declared normal (or load "
+        "one with --run), score every point of the data (or of --data), threshold the errors, merge flagged "
+        "points into events and write scores.parquet, events.csv, metrics.json, figures and index.html into "
+        "a run folder that a later --run can load.",
+    )
+    add_config_arguments(parser)
+    parser.add_argument("--run", dest="run_dir", type=Path, default=None, help="detection run folder to apply instead of training")
+    parser.add_argument("--data", dest="data_path", type=Path, default=None, help="CSV or Parquet file to score instead of data.path")
+    parser.set_defaults(handler=run_detect)
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    """Detect and print the run folder; return 0."""
+    config = load_config(args.config, args.overrides)
+    from forecaster.jobs.detection import detect_job
+
+    print(f"detection run: {detect_job(config, args.config, args.run_dir, args.data_path)}")
+    return 0

@@ -1,0 +1,110 @@
+"""``forecaster detect``: train or load an anomaly detector, score every point, write scores and events.
+
+A detection run folder holds ``config.yaml`` (as resolved), ``detector/`` (the
+saved detector: network in Keras's safe format, scaling, reference errors),
+``schema.json`` (columns and frequency it was trained on), ``scores.parquet``
+(one row per point), ``events.csv``, ``metrics.json``, figures and
+``index.html``. A later ``forecaster detect --run`` loads the detector from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from forecaster.anomaly.detectors import WindowDetector, load_detector
+from forecaster.anomaly.pipeline import DetectionResult, detect
+from forecaster.config import ForecasterConfig, config_to_dict
+from forecaster.data import load_series
+from forecaster.errors import DataError, RunError
+from forecaster.reports.anomaly import detection_section
+from forecaster.reports.html import write_index_html
+from forecaster.runs import RunFolder
+
+logger = logging.getLogger(__name__)
+
+DETECTOR_DIR = "detector"
+SCHEMA_FILE = "schema.json"
+SCORES_FILE = "scores.parquet"
+EVENTS_FILE = "events.csv"
+
+
+def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = None, data_path: Path | None = None) -> Path:
+    """Train (or load from ``run_dir``) a detector, score the data and write a detection run folder.
+
+    Args:
+        config: the validated config; its ``data`` section says how to read the
+            data and its ``anomaly`` section how to detect.
+        source: config file name, for messages.
+        run_dir: a detection run whose detector is applied instead of training one. Default ``None``.
+        data_path: data to score instead of ``data.path``. Default ``None``.
+
+    Returns:
+        The run folder.
+
+    Raises:
+        ConfigError: when the config has no ``data`` section or ``anomaly`` does not fit the data.
+        DataError: for data the policies cannot repair, or columns the loaded detector was not trained on.
+        RunError: when ``run_dir`` is not a detection run or was trained with another network.
+    """
+    data_cfg = config.require_data(source)
+    if data_path is not None:
+        data_cfg = data_cfg.model_copy(update={"path": Path(data_path)})
+    detector = schema = None
+    if run_dir is not None:
+        detector, schema = load_detection_run(run_dir, config)
+    collection, repairs = load_series(data_cfg, min_rows=config.anomaly.lookback + 1)
+    if schema is not None and schema["columns"] != collection.columns:
+        raise DataError(
+            f"{data_cfg.path}: columns {collection.columns} do not match the columns {schema['columns']} the detector "
+            f"in {run_dir} was trained on; select them with data.target_columns or train a new detector"
+        )
+    result = detect(config, collection, detector)
+    suffix = "-detect" if run_dir is None else "-apply"
+    with RunFolder(config.report.output_dir, f"{config.name}{suffix}") as run:
+        write_detection(run, config, result)
+        run.write_json("metrics.json", {**result.metrics, "data_path": str(data_cfg.path), "data": repairs.to_dict(),
+                                        "detector_run": str(run_dir) if run_dir is not None else None})
+        write_index_html(run, f"Anomaly detection {config.name}", [detection_section(run, result, config.report.max_plot_points)])
+    return run.final_path
+
+
+def write_detection(run: RunFolder, config: ForecasterConfig, result: DetectionResult) -> None:
+    """Write config, detector, schema, ``scores.parquet`` and ``events.csv`` of a detection into ``run``.
+
+    Args:
+        run: the open run folder.
+        config: the run's config.
+        result: the detection result.
+    """
+    assert run.path is not None
+    run.write_yaml("config.yaml", config_to_dict(config))
+    result.detector.save(run.path / DETECTOR_DIR)
+    run.write_json(SCHEMA_FILE, {"columns": result.collection.columns, "frequency": result.collection.frequency})
+    scores = result.scores.assign(series=result.scores["series"].astype(str))
+    scores.to_parquet(run.path / SCORES_FILE, index=False)
+    result.events.to_csv(run.path / EVENTS_FILE, index=False)
+
+
+def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[WindowDetector, dict]:
+    """Load the detector and schema of a detection run, with the scoring settings of ``config``.
+
+    Args:
+        run_dir: the detection run folder.
+        config: the config whose ``anomaly`` section scores (its network keys must match the run's).
+
+    Returns:
+        ``(detector, schema)``; ``schema`` has the trained ``columns`` and ``frequency``.
+
+    Raises:
+        RunError: naming the folder, when it is not a detection run or does not fit ``config``.
+    """
+    folder = Path(run_dir)
+    if not (folder / SCHEMA_FILE).is_file() or not (folder / DETECTOR_DIR).is_dir():
+        raise RunError(f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/; pass a run folder written by forecaster detect")
+    try:
+        schema = json.loads((folder / SCHEMA_FILE).read_text())
+    except json.JSONDecodeError as exc:
+        raise RunError(f"{folder / SCHEMA_FILE}: not JSON ({exc}); pass a run folder written by forecaster detect") from None
+    return load_detector(folder / DETECTOR_DIR, config.anomaly), schema

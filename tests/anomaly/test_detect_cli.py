@@ -1,0 +1,80 @@
+"""``forecaster detect`` end to end: train and write a run, then apply the saved detector to new data."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.cli.main import main
+
+pytestmark = pytest.mark.slow
+
+
+def write_series(path, seed, n=900, spike_at=None):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="h"),
+            "load": np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n),
+            "temp": np.cos(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n),
+        }
+    )
+    if spike_at is not None:
+        frame.loc[spike_at, "temp"] += 4.0
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def config(tmp_path):
+    data = write_series(tmp_path / "series.csv", seed=0, spike_at=700)
+    path = tmp_path / "detect.yaml"
+    path.write_text(
+        f"""
+name: tiny
+data: {{path: {data}}}
+anomaly:
+  detector: residual
+  kind: gru
+  units: 8
+  lookback: 24
+  epochs: 3
+  normal_fraction: 0.6
+  min_gap: 5
+  threshold: {{method: quantile, quantile: 0.999}}
+report: {{output_dir: {tmp_path / "reports"}}}
+"""
+    )
+    return path
+
+
+def test_detect_trains_writes_scores_and_events_then_applies_the_saved_detector(config, tmp_path, capsys):
+    assert main(["detect", str(config)]) == 0
+    run = next((tmp_path / "reports").glob("tiny-detect-*"))
+    for name in ("config.yaml", "schema.json", "scores.parquet", "events.csv", "metrics.json", "index.html",
+                 "detector/detector.json", "figures/detection_0.png"):
+        assert (run / name).exists(), name
+    scores = pd.read_parquet(run / "scores.parquet")
+    assert len(scores) == 900
+    assert {"error", "threshold", "flag", "likelihood", "log_likelihood", "error_load", "error_temp"} <= set(scores.columns)
+    events = pd.read_csv(run / "events.csv")
+    spike = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=700)
+    hits = events[(pd.to_datetime(events["start"]) <= spike + pd.Timedelta(hours=2)) & (pd.to_datetime(events["end"]) >= spike)]
+    assert len(hits) == 1 and hits.iloc[0]["top_features"].startswith("temp")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["n_points"] == 900 and metrics["n_events"] == len(events)
+
+    new_data = write_series(tmp_path / "new.csv", seed=5, n=300)
+    assert main(["detect", str(config), "--run", str(run), "--data", str(new_data)]) == 0
+    applied = next((tmp_path / "reports").glob("tiny-apply-*"))
+    assert len(pd.read_parquet(applied / "scores.parquet")) == 300
+    assert json.loads((applied / "metrics.json").read_text())["detector_run"] == str(run)
+
+
+def test_detect_refuses_a_run_trained_with_another_network(config, tmp_path, capsys):
+    assert main(["detect", str(config)]) == 0
+    run = next((tmp_path / "reports").glob("tiny-detect-*"))
+    assert main(["detect", str(config), "--run", str(run), "--set", "anomaly.units=4"]) == 2
+    assert "anomaly.units" in capsys.readouterr().err

@@ -1,0 +1,113 @@
+"""Detectors on synthetic series: planted anomalies are flagged, clean series stay quiet, causal scoring never reads ahead."""
+
+import numpy as np
+import pytest
+
+from forecaster.anomaly.detectors import AutoencoderDetector, ResidualDetector, load_detector, make_detector
+from forecaster.anomaly.pipeline import combine_errors
+from forecaster.anomaly.thresholds import flag_errors
+from forecaster.config import AnomalyConfig, ThresholdConfig
+from forecaster.errors import DataError, NotFittedError, RunError
+
+PERIOD, N_ROWS, N_NORMAL = 24, 1200, 720
+ANOMALY = slice(900, 960)
+
+
+def sine_series(seed, n=N_ROWS, period=PERIOD):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return np.sin(2 * np.pi * t / period) + 0.05 * rng.normal(size=n)
+
+
+def planted(kind, seed=10):
+    values = sine_series(seed)
+    if kind == "spike":
+        values[930] += 3.0
+    elif kind == "level_shift":
+        values[ANOMALY.start :] += 1.5
+    elif kind == "frequency":
+        t = np.arange(ANOMALY.start, ANOMALY.stop)
+        values[ANOMALY] = np.sin(2 * np.pi * t / 6) + 0.05 * np.random.default_rng(seed).normal(size=t.size)
+    elif kind == "flatline":
+        values[ANOMALY] = values[ANOMALY.start]
+    return values
+
+
+CONFIGS = {
+    "residual": AnomalyConfig(detector="residual", kind="gru", units=16, lookback=24, epochs=8, batch_size=32,
+                              learning_rate=0.01, max_train_windows=None),
+    "autoencoder": AnomalyConfig(detector="autoencoder", kind="gru", units=16, lookback=24, epochs=8, batch_size=32,
+                                 learning_rate=0.01, max_train_windows=None),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CONFIGS))
+def fitted(request):
+    values = sine_series(0)
+    normal = np.arange(N_ROWS) < N_NORMAL
+    return make_detector(CONFIGS[request.param], seed=1).fit(values, normal)
+
+
+def flags_of(detector, values):
+    errors = combine_errors(detector.point_errors(values))
+    flags, _ = flag_errors(errors, combine_errors(detector.reference_errors_), ThresholdConfig(method="std", k=6.0))
+    return flags
+
+
+@pytest.mark.parametrize("kind", ["spike", "level_shift", "frequency", "flatline"])
+def test_planted_anomalies_are_flagged_where_they_are(fitted, kind):
+    flags = flags_of(fitted, planted(kind))
+    near = np.zeros(N_ROWS, dtype=bool)
+    near[ANOMALY.start : ANOMALY.stop + fitted.window_length] = True
+    assert flags[near].any(), f"{kind}: nothing flagged in the planted anomaly"
+    assert flags[:ANOMALY.start].sum() <= 3, f"{kind}: {flags[:ANOMALY.start].sum()} false alarms before the anomaly"
+
+
+def test_clean_series_stay_quiet(fitted):
+    assert flags_of(fitted, sine_series(20)).mean() < 0.005
+
+
+def test_causal_errors_never_read_ahead(fitted):
+    values = sine_series(30)
+    changed = values.copy()
+    changed[800:] += np.linspace(0, 5, N_ROWS - 800)
+    before, after = fitted.point_errors(values), fitted.point_errors(changed)
+    np.testing.assert_array_equal(before[:800], after[:800])
+    assert not np.allclose(before[800:], after[800:], equal_nan=True)
+
+
+def test_shapes_missing_values_and_centered_mode(fitted):
+    values = sine_series(40)
+    values[500] = np.nan
+    causal = fitted.point_errors(values)
+    assert causal.shape == (N_ROWS, 1) and causal.dtype == np.float32
+    assert np.isnan(causal[: fitted.window_length - 1]).all() and np.isnan(causal[500, 0])
+    centered = fitted.point_errors(values, mode="centered")
+    if isinstance(fitted, AutoencoderDetector):
+        assert np.isfinite(centered[0, 0])  # the first window covers row 0: centered mode reads ahead
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    values = sine_series(50)
+    fitted.save(tmp_path / "detector")
+    loaded = load_detector(tmp_path / "detector")
+    assert type(loaded) is type(fitted)
+    np.testing.assert_allclose(loaded.point_errors(values), fitted.point_errors(values), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(loaded.reference_errors_, fitted.reference_errors_)
+    other = fitted.config.model_copy(update={"units": 8})
+    with pytest.raises(RunError, match="anomaly.units"):
+        load_detector(tmp_path / "detector", other)
+
+
+@pytest.mark.parametrize("cls", [AutoencoderDetector, ResidualDetector])
+def test_errors_before_fit(cls):
+    detector = cls(AnomalyConfig(lookback=8))
+    with pytest.raises(NotFittedError, match="not fitted"):
+        detector.point_errors(np.zeros(20))
+    with pytest.raises(DataError, match="no window"):
+        detector.fit(np.zeros(20), np.arange(20) < 5)
+
+
+def test_missing_folder_is_a_run_error(tmp_path):
+    with pytest.raises(RunError, match="detector.json"):
+        load_detector(tmp_path)

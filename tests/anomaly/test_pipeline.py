@@ -1,0 +1,50 @@
+"""detect() on a series collection: normal rows, smoothing, combined errors, scores table and events."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.anomaly.pipeline import combine_errors, detect, normal_rows, smooth_errors
+from forecaster.config import AnomalyConfig, ForecasterConfig
+from forecaster.data.series import SeriesCollection
+
+
+def collection(n=600, n_series=2):
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    frames = []
+    for k in range(n_series):
+        values = np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n)
+        values[int(0.75 * n)] += 4.0
+        frames.append(pd.DataFrame({"a": values, "b": 2 * values}, index=pd.date_range("2024-01-01", periods=n, freq="h")))
+    frame = pd.concat(frames)
+    frame.index.name = "date"
+    return SeriesCollection(frame, tuple(f"s{k}" for k in range(n_series)), np.arange(n_series + 1) * n, "h")
+
+
+def test_normal_rows_by_fraction_dates_and_all():
+    data = collection(n=100)
+    first = normal_rows(data, AnomalyConfig(normal="first", normal_fraction=0.3))
+    assert first.sum() == 60 and first[:30].all() and first[100:130].all() and not first[30:100].any()
+    dates = normal_rows(data, AnomalyConfig(normal="dates", normal_end="2024-01-01 09:00"))
+    assert dates.sum() == 20
+    assert normal_rows(data, AnomalyConfig(normal="all")).all()
+
+
+def test_combine_and_smooth_are_per_series_and_skip_missing():
+    errors = np.array([[1.0, 3.0], [np.nan, 4.0], [np.nan, np.nan]])
+    np.testing.assert_allclose(combine_errors(errors), [2.0, 4.0, np.nan])
+    smoothed = smooth_errors(np.array([0.0, 0.0, 3.0, 10.0, 10.0]), span=3, offsets=np.array([0, 3, 5]))
+    np.testing.assert_allclose(smoothed, [0.0, 0.0, 1.5, 10.0, 10.0])
+
+
+def test_detect_scores_every_point_and_finds_the_spikes():
+    config = ForecasterConfig(anomaly=AnomalyConfig(detector="residual", kind="gru", units=8, lookback=24, epochs=4,
+                                                    learning_rate=0.01, normal_fraction=0.6, ewma_span=0, min_gap=5))
+    result = detect(config, collection())
+    assert len(result.scores) == 1200
+    assert {"series", "time", "normal", "error", "threshold", "flag", "likelihood", "log_likelihood", "error_a", "error_b"} <= set(result.scores.columns)
+    spikes = result.events[(result.events["start"] <= pd.Timestamp("2024-01-19 18:00")) & (result.events["end"] >= pd.Timestamp("2024-01-19 18:00"))]
+    assert set(spikes["series"]) == {"s0", "s1"}
+    assert result.metrics["n_events"] == len(result.events)
+    assert result.metrics["flag_rate_normal_rows"] < 0.02

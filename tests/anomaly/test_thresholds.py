@@ -1,0 +1,83 @@
+"""Each threshold method on errors of known distribution."""
+
+import numpy as np
+import pytest
+
+from forecaster.anomaly.thresholds import (
+    dynamic_threshold,
+    fit_threshold,
+    flag_errors,
+    pot_threshold,
+    quantile_threshold,
+    std_threshold,
+)
+from forecaster.config import ThresholdConfig
+from forecaster.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def exponential():
+    return np.random.default_rng(0).exponential(1.0, 200_000)
+
+
+def test_quantile_of_uniform_errors():
+    errors = np.random.default_rng(1).uniform(0, 1, 100_000)
+    assert quantile_threshold(errors, 0.99) == pytest.approx(0.99, abs=0.003)
+
+
+def test_std_threshold_of_normal_errors_ignores_nan():
+    errors = np.random.default_rng(2).normal(5.0, 2.0, 100_000)
+    errors[:10] = np.nan
+    assert std_threshold(errors, k=3.0) == pytest.approx(5.0 + 3 * 2.0, abs=0.05)
+
+
+def test_pot_matches_the_exponential_tail_beyond_the_sample_quantiles(exponential):
+    # P(X > x) = exp(-x): the 1e-5 level is x = ln(1e5) = 11.51, rarer than the
+    # 200,000-point sample can estimate empirically with any precision.
+    level = pot_threshold(exponential, risk=1e-5, init_quantile=0.98)
+    assert level == pytest.approx(np.log(1e5), rel=0.08)
+
+
+def test_pot_falls_back_to_the_empirical_quantile_for_common_risks(exponential):
+    assert pot_threshold(exponential, risk=0.05, init_quantile=0.98) == pytest.approx(np.quantile(exponential, 0.95))
+
+
+def test_fixed_methods_through_the_config(exponential):
+    for method, expected in (("quantile", np.quantile(exponential, 0.995)), ("std", exponential.mean() + 4 * exponential.std())):
+        assert fit_threshold(exponential, ThresholdConfig(method=method)) == pytest.approx(expected)
+    flags, thresholds = flag_errors(np.array([0.5, 20.0, np.nan]), exponential, ThresholdConfig(method="quantile"))
+    assert flags.tolist() == [False, True, False]
+    assert np.all(thresholds == thresholds[0])
+
+
+def test_reference_without_finite_errors_is_refused():
+    with pytest.raises(DataError, match="no finite value"):
+        quantile_threshold(np.array([np.nan, np.inf]))
+
+
+def test_dynamic_threshold_flags_planted_sequences():
+    errors = np.abs(np.random.default_rng(3).normal(0, 1, 3000))
+    errors[1000:1010] = 12.0
+    errors[2000:2005] = 11.0
+    flags, thresholds = dynamic_threshold(errors, block=3000)
+    assert flags[1000:1010].all() and flags[2000:2005].all()
+    assert flags.sum() == 15
+    assert np.isfinite(thresholds).all()
+
+
+def test_dynamic_threshold_prunes_sequences_close_to_the_normal_errors():
+    # mean 0.53 and std 0.63 (the 10.0 sequence included): epsilon lies in [0.72, 0.91]: the 1.1 sequence and the largest normal errors are above it,
+    # but each is within 13% of the next maximum, so only the 10.0 sequence survives pruning.
+    errors = np.random.default_rng(3).uniform(0, 1, 3000)
+    errors[1000:1010] = 10.0
+    errors[2000:2003] = 1.1
+    unpruned, _ = dynamic_threshold(errors, z_min=0.3, z_max=0.6, prune=0.0, block=3000)
+    assert unpruned[2000:2003].all()
+    pruned, _ = dynamic_threshold(errors, z_min=0.3, z_max=0.6, prune=0.13, block=3000)
+    assert np.flatnonzero(pruned).tolist() == list(range(1000, 1010))
+
+
+def test_dynamic_threshold_on_clean_errors_flags_little():
+    errors = np.abs(np.random.default_rng(4).normal(0, 1, 4000))
+    flags, _ = dynamic_threshold(errors, block=2000)
+    assert flags.mean() < 0.005
