@@ -85,10 +85,15 @@ def main(argv: list[str] | None = None) -> int:
                     row["published_mse"] = {name: figures[horizon] for name, figures in PUBLISHED_M_MSE.items()}
                 rows.append(row)
                 print(_format_row(row), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"data": str(args.data), "results": rows}, indent=2) + "\n")
+                _write(args.out, args.data, rows)
     print(f"written: {args.out}")
     return 0
+
+
+def _write(path: Path, data: Path, rows: list[dict]) -> None:
+    """Write the results so far, so a long run keeps every finished case."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"data": str(data), "results": rows}, indent=2) + "\n")
 
 
 def _format_row(row: dict) -> str:
