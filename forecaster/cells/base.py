@@ -356,11 +356,15 @@ class GatedRNN(keras.layers.RNN):
     def inner_loop(self, sequences: Any, initial_state: list[Any], mask: Any, training: bool = False) -> tuple:
         """Loop the cell over time; masked outputs are zeroed here, in processing order.
 
-        Keras's unrolled TensorFlow loop zeroes masked outputs in input order
-        while the outputs are in processing order, so with ``unroll=True``,
-        ``go_backwards=True`` and ``zero_output_for_mask=True`` it zeroes the
-        wrong steps. The backend loop therefore always carries the previous
-        output, and the zeroing (a selection, so exact) happens here.
+        A masked step outputs the previous output, or zeros with
+        ``zero_output_for_mask``; before a row's first valid step there is no
+        previous output and it outputs zeros. Keras's backends disagree on
+        both points: its unrolled TensorFlow loop zeroes masked outputs in
+        input order while the outputs are in processing order (with
+        ``unroll=True``, ``go_backwards=True`` and ``zero_output_for_mask=True``
+        it zeroes the wrong steps), and its JAX loop outputs the initial state
+        before the first valid step. The backend loop therefore always carries
+        the previous output, and the zeroing (a selection, so exact) happens here.
 
         Args:
             sequences: ``(batch, time, features)``.
@@ -388,13 +392,14 @@ class GatedRNN(keras.layers.RNN):
             zero_output_for_mask=False,
             return_all_outputs=self.return_sequences,
         )
-        if self.zero_output_for_mask and mask is not None:
+        if mask is not None:
             valid = ops.expand_dims(ops.cast(mask, "bool"), -1)
             if self.go_backwards:
                 valid = ops.flip(valid, axis=1)
-            last_output = ops.where(valid[:, -1], last_output, ops.zeros_like(last_output))
+            keep = valid if self.zero_output_for_mask else ops.cumsum(ops.cast(valid, "int32"), axis=1) > 0
+            last_output = ops.where(keep[:, -1], last_output, ops.zeros_like(last_output))
             if self.return_sequences:
-                outputs = ops.where(valid, outputs, ops.zeros_like(outputs))
+                outputs = ops.where(keep, outputs, ops.zeros_like(outputs))
         return last_output, outputs, states
 
     def trace(self, inputs: Any, mask: Any = None, initial_state: Any = None) -> dict[str, np.ndarray]:
