@@ -1,14 +1,18 @@
 """Benchmark: the anomaly detector on the Numenta Anomaly Benchmark (NAB), under NAB's rules.
 
-For every ``DATA_DIR/<category>/<file>.csv`` (columns ``timestamp,value``) it
-fits one detector per file on the file's probationary rows only (the first
-``min(floor(0.15 n), 750)`` rows, the rows NAB's scorer leaves unscored, so no
-scored row's score depends on a later row), scores every row causally (the
-window that ends at the row; the anomaly likelihood against the file's own
-recent errors), and writes ``RESULTS_DIR/<category>/<detector>_<file>.csv``
-with ``timestamp,value,anomaly_score,label``. Labels fill only the ``label``
+Every ``DATA_DIR/<category>/<file>.csv`` (columns ``timestamp,value``) is one
+stream. A detector is fitted on the file's probationary rows only (the first
+``min(floor(0.15 n), 750)`` rows, which NAB's scorer leaves unscored) and
+scores the following rows causally (the window that ends at each row); when
+the stream has grown ``--refit-growth`` times, a new detector is fitted on
+every row seen so far and scores on, so each row's score comes from a detector
+fitted on earlier rows only. Errors become the log anomaly likelihood against
+the file's own recent errors, and the ``--quiet-rows`` scores after an alarm
+(a score of at least ``--alarm-level``) are silenced. The results go to
+``RESULTS_DIR/<category>/<detector>_<file>.csv`` with
+``timestamp,value,anomaly_score,label``; labels fill only the ``label``
 column. No statistic of the whole file is used and one configuration
-(``--config``, its ``anomaly`` section) serves every file.
+(``--config``, its ``anomaly`` section, and the flags above) serves every file.
 
 In the same run a baseline without a network is scored the same way: the
 anomaly likelihood of the absolute change from the previous value
@@ -25,7 +29,8 @@ Usage::
 
     python benchmarks/nab.py [--data ../shared/data/nab/data] \\
         [--labels ../shared/data/nab/labels/combined_windows.json] \\
-        [--out benchmarks/results/nab] [--detector forecaster] [--config configs/detect_nab.yaml]
+        [--out benchmarks/results/nab] [--detector forecaster] [--config configs/detect_nab.yaml] \\
+        [--refit-growth inf] [--alarm-level 0.4] [--quiet-rows 300] [--files SUBSTRING,...]
 """
 
 from __future__ import annotations
@@ -43,8 +48,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecaster.anomaly.detectors import make_detector
-from forecaster.anomaly.likelihood import anomaly_likelihood
+from forecaster.anomaly.detectors import online_point_errors
+from forecaster.anomaly.likelihood import anomaly_likelihood, suppress_repeats
 from forecaster.anomaly.metrics import event_scores, point_scores, pr_auc
 from forecaster.anomaly.pipeline import combine_errors, smooth_errors
 from forecaster.config import AnomalyConfig, load_config
@@ -63,27 +68,36 @@ def probation_rows(n_rows: int) -> int:
     return min(int(np.floor(0.15 * n_rows)), MAX_PROBATION)
 
 
-def detector_scores(values: np.ndarray, config: AnomalyConfig, seed: int) -> np.ndarray:
-    """Fit a detector on the probationary rows of one file and return its causal anomaly scores.
+def detector_scores(values: np.ndarray, config: AnomalyConfig, seed: int, settings: argparse.Namespace) -> np.ndarray:
+    """Score one file as a stream: errors of detectors refitted on the rows seen so far, then the alarm score.
+
+    The first detector is fitted on the probationary rows only; later ones at
+    ``settings.refit_growth`` times the rows of the previous fit (see
+    :func:`~forecaster.anomaly.detectors.online_point_errors`).
 
     Args:
         values: float ``(n_rows,)`` the file's values in row order.
         config: the ``anomaly`` section.
         seed: training seed.
+        settings: the parsed command line (``refit_growth``, ``alarm_level``, ``quiet_rows``).
 
     Returns:
-        float64 ``(n_rows,)`` anomaly scores in [0, 1] (the log anomaly likelihood).
+        float64 ``(n_rows,)`` anomaly scores in [0, 1].
     """
-    normal = np.arange(values.size) < probation_rows(values.size)
-    detector = make_detector(config, seed).fit(values[:, None], normal)
-    errors = smooth_errors(combine_errors(detector.point_errors(values[:, None], mode="causal")), config.ewma_span)
-    return anomaly_likelihood(errors, history=config.likelihood_history, window=config.likelihood_window)[1]
+    errors = online_point_errors(config, values, probation_rows(values.size), settings.refit_growth, seed)
+    return alarm_scores(combine_errors(errors), config, settings)
 
 
-def baseline_scores(values: np.ndarray, config: AnomalyConfig) -> np.ndarray:
-    """Anomaly likelihood of the absolute change from the previous value (no network), causal."""
-    change = np.abs(np.diff(values, prepend=np.nan))
-    return anomaly_likelihood(change, history=config.likelihood_history, window=config.likelihood_window)[1]
+def baseline_scores(values: np.ndarray, config: AnomalyConfig, settings: argparse.Namespace) -> np.ndarray:
+    """The same alarm score on the absolute change from the previous value (no network), causal."""
+    return alarm_scores(np.abs(np.diff(values, prepend=np.nan)), config, settings)
+
+
+def alarm_scores(errors: np.ndarray, config: AnomalyConfig, settings: argparse.Namespace) -> np.ndarray:
+    """Smooth, map to the log anomaly likelihood against the file's own recent errors, silence repeats."""
+    smoothed = smooth_errors(errors, config.ewma_span)
+    _, log_likelihood = anomaly_likelihood(smoothed, history=config.likelihood_history, window=config.likelihood_window)
+    return suppress_repeats(log_likelihood, settings.alarm_level, settings.quiet_rows)
 
 
 def window_labels(timestamps: pd.Series, windows: list[list[str]]) -> np.ndarray:
@@ -160,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nab")
     parser.add_argument("--detector", default="forecaster", help="detector name, the prefix of the results files")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "detect_nab.yaml")
+    parser.add_argument("--refit-growth", type=float, default=float("inf"),
+                        help="refit the detector on all rows seen when the stream has grown this many times (inf: never)")
+    parser.add_argument("--alarm-level", type=float, default=0.4, help="score that counts as an alarm for silencing repeats")
+    parser.add_argument("--quiet-rows", type=int, default=300, help="rows silenced after an alarm")
     parser.add_argument("--files", default="", help="comma-separated substrings: run only matching files (quick checks)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -179,15 +197,17 @@ def main(argv: list[str] | None = None) -> int:
         values = frame["value"].to_numpy(dtype=np.float64)
         labels = window_labels(frame["timestamp"], windows.get(relative, []))
         for name, scores in (
-            (args.detector, detector_scores(values, config.anomaly, config.seed)),
-            (baseline_name, baseline_scores(values, config.anomaly)),
+            (args.detector, detector_scores(values, config.anomaly, config.seed, args)),
+            (baseline_name, baseline_scores(values, config.anomaly, args)),
         ):
             write_results(args.out, name, relative, frame, scores, labels)
             rows[name][relative] = {"scores": scores, "labels": labels}
         logger.info("%-60s %6d rows %6.1f s", relative, values.size, time.perf_counter() - file_started)
     run_time = time.perf_counter() - started
 
-    report = {"config": str(args.config), "anomaly": config.anomaly.model_dump(mode="json"), "n_files": len(files),
+    report = {"config": str(args.config), "anomaly": config.anomaly.model_dump(mode="json"),
+              "refit_growth": args.refit_growth, "alarm_level": args.alarm_level, "quiet_rows": args.quiet_rows,
+              "n_files": len(files),
               "run_time_s": run_time, "platform": platform.platform(), "cpu_count": os.cpu_count(), "detectors": {}}
     print(f"\nNAB subset: {len(files)} files, detector run time {run_time:.0f} s\n")
     print(f"{'detector':28s} {'standard':>9s} {'low_FP':>8s} {'low_FN':>8s} {'pointF1':>8s} {'eventF1':>8s} {'PR-AUC':>7s}")

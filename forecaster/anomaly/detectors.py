@@ -377,6 +377,48 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
     return detector
 
 
+def online_point_errors(
+    config: AnomalyConfig, values: np.ndarray, n_initial: int, growth: float = 2.0, seed: int = 42
+) -> np.ndarray:
+    """Score one series as a stream, refitting the detector on every row seen so far as the stream grows.
+
+    A detector fitted on rows ``[0, n_initial)`` scores rows up to ``growth *
+    n_initial``; there a new detector is fitted on all rows before it and
+    scores up to the next checkpoint, and so on (checkpoints ``n_initial *
+    growth ** k``). Each row is scored causally by a detector fitted only on
+    earlier rows, so the scores follow drift without reading ahead.
+
+    Args:
+        config: the ``anomaly`` section (``mode`` is ignored: scoring is causal).
+        values: float ``(n_rows, n_features)`` (or ``(n_rows,)``) one series in time order.
+        n_initial: rows of the first fit (e.g. a probationary period).
+        growth: ratio between consecutive checkpoints (> 1); ``inf`` never refits. Default 2.
+        seed: training seed. Default 42.
+
+    Returns:
+        float32 ``(n_rows, n_features)`` causal point errors; NaN before the
+        first full window.
+
+    Raises:
+        ValueError: for ``growth <= 1`` or ``n_initial < 1``.
+        DataError: when the first ``n_initial`` rows hold no training window.
+    """
+    if growth <= 1 or n_initial < 1:
+        raise ValueError(f"online_point_errors: growth must be > 1 and n_initial >= 1, got {growth} and {n_initial}")
+    values = _as_2d(values)
+    n_rows = len(values)
+    errors = np.full(values.shape, np.nan, dtype=np.float32)
+    fitted_rows = min(n_initial, n_rows)
+    scored_rows = 0
+    while scored_rows < n_rows:
+        detector = make_detector(config, seed).fit(values[:fitted_rows], np.ones(fitted_rows, dtype=bool))
+        end = n_rows if not np.isfinite(growth) else min(n_rows, max(int(fitted_rows * growth), fitted_rows + 1))
+        context = max(0, scored_rows - detector.window_length + 1)
+        block = detector.point_errors(values[context:end], mode="causal")
+        errors[scored_rows:end] = block[scored_rows - context :]
+        scored_rows = fitted_rows = end
+    return errors
+
 def build_autoencoder(config: AnomalyConfig, n_features: int) -> keras.Model:
     """Build the (uncompiled) recurrent encoder-decoder of :class:`AutoencoderDetector`.
 

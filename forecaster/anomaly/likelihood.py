@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-LOG_SCALE = 10.0 * np.log(10.0)
+LOG_SCALE = 10.0 * np.log(10.0)  # ln 1e10: the log likelihood is 0.5 at a tail probability of 1e-10
 
 
 def anomaly_likelihood(
@@ -32,9 +32,10 @@ def anomaly_likelihood(
     reference is the mean ``mu`` and standard deviation ``sigma`` of
     ``recent`` over the ``history`` points before ``t``. With ``z = (recent -
     mu) / max(sigma, relative_floor * mu)``, the likelihood is ``Phi(z)`` (the
-    standard normal CDF) and the log likelihood is ``-log10(1 - Phi(z)) / 10``
-    clipped to [0, 1], which keeps apart the rare values that ``Phi`` rounds
-    to 1 (0.5 means a tail probability of 1e-5, 1 of 1e-10 or less). Points with
+    standard normal CDF). The log likelihood ``s / (s + ln 1e10)``, with
+    ``s = -ln(1 - Phi(z))``, keeps apart the rare values that ``Phi`` rounds
+    to 1 and never saturates (0.33 means a tail probability of 1e-5, 0.5 of
+    1e-10, 0.67 of 1e-20), so ranking and thresholds work across series. Points with
     fewer than ``min_history`` reference points get likelihood 0.5 and log
     likelihood 0. NaN errors are skipped in the means.
 
@@ -68,5 +69,29 @@ def anomaly_likelihood(
         log_sf[start:end][finite] = stats.norm.logsf(z[finite])
         ready[start:end] = finite
     likelihood = np.where(ready, -np.expm1(log_sf), 0.5)
-    log_likelihood = np.where(ready, np.clip(-log_sf / LOG_SCALE, 0.0, 1.0), 0.0)
+    log_likelihood = np.where(ready, -log_sf / (LOG_SCALE - log_sf), 0.0)
     return likelihood, log_likelihood
+
+
+def suppress_repeats(scores: np.ndarray, level: float, rows: int, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Silence the scores that follow a detection: one alarm per anomaly, not one per row.
+
+    A score is set to 0 when any of the ``rows`` scores before it in its series
+    reached ``level`` (suppressed scores still count, so a long anomaly stays
+    one alarm). Causal: each output depends on the score and earlier scores.
+
+    Args:
+        scores: float ``(n_rows,)`` anomaly scores in time order.
+        level: score that counts as an alarm.
+        rows: points silenced after an alarm.
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+
+    Returns:
+        float64 ``(n_rows,)``.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    bounds = np.array([0, scores.size]) if offsets is None else np.asarray(offsets)
+    series = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    alarms = pd.Series((scores >= level).astype(np.float64))
+    recent = alarms.groupby(series).transform(lambda part: part.shift(1).rolling(rows, min_periods=1).max())
+    return np.where(recent.fillna(0.0).to_numpy() > 0, 0.0, scores)

@@ -63,28 +63,35 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
     result = detect(config, collection, detector)
     suffix = "-detect" if run_dir is None else "-apply"
     with RunFolder(config.report.output_dir, f"{config.name}{suffix}") as run:
-        write_detection(run, config, result)
+        run.write_yaml("config.yaml", config_to_dict(config))
+        write_detection(run, result)
         run.write_json("metrics.json", {**result.metrics, "data_path": str(data_cfg.path), "data": repairs.to_dict(),
                                         "detector_run": str(run_dir) if run_dir is not None else None})
         write_index_html(run, f"Anomaly detection {config.name}", [detection_section(run, result, config.report.max_plot_points)])
     return run.final_path
 
 
-def write_detection(run: RunFolder, config: ForecasterConfig, result: DetectionResult) -> None:
-    """Write config, detector, schema, ``scores.parquet`` and ``events.csv`` of a detection into ``run``.
+def write_detection(run: RunFolder, result: DetectionResult, folder: str = "") -> Path:
+    """Write the detector, ``schema.json``, ``scores.parquet`` and ``events.csv`` of a detection.
 
     Args:
         run: the open run folder.
-        config: the run's config.
         result: the detection result.
+        folder: sub-folder of the run to write into (``""``: the run folder
+            itself; the main job uses ``"anomaly"``). Default ``""``.
+
+    Returns:
+        The folder written, which ``forecaster detect --run`` accepts.
     """
     assert run.path is not None
-    run.write_yaml("config.yaml", config_to_dict(config))
-    result.detector.save(run.path / DETECTOR_DIR)
-    run.write_json(SCHEMA_FILE, {"columns": result.collection.columns, "frequency": result.collection.frequency})
-    scores = result.scores.assign(series=result.scores["series"].astype(str))
-    scores.to_parquet(run.path / SCORES_FILE, index=False)
-    result.events.to_csv(run.path / EVENTS_FILE, index=False)
+    target = run.path / folder
+    target.mkdir(parents=True, exist_ok=True)
+    result.detector.save(target / DETECTOR_DIR)
+    schema = {"columns": result.collection.columns, "frequency": result.collection.frequency}
+    (target / SCHEMA_FILE).write_text(json.dumps(schema, indent=2) + "\n")
+    result.scores.assign(series=result.scores["series"].astype(str)).to_parquet(target / SCORES_FILE, index=False)
+    result.events.to_csv(target / EVENTS_FILE, index=False)
+    return target
 
 
 def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[WindowDetector, dict]:

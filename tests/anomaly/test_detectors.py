@@ -111,3 +111,26 @@ def test_errors_before_fit(cls):
 def test_missing_folder_is_a_run_error(tmp_path):
     with pytest.raises(RunError, match="detector.json"):
         load_detector(tmp_path)
+
+
+def test_online_errors_refit_on_past_rows_only():
+    from forecaster.anomaly.detectors import online_point_errors
+
+    config = AnomalyConfig(detector="residual", kind="gru", units=4, lookback=8, epochs=1, val_fraction=0.0)
+    values = sine_series(60, n=200)
+    changed = values.copy()
+    changed[150:] += 3.0
+    before = online_point_errors(config, values, n_initial=50, growth=2.0)
+    after = online_point_errors(config, changed, n_initial=50, growth=2.0)
+    assert before.shape == (200, 1) and np.isnan(before[:8]).all() and np.isfinite(before[8:]).all()
+    np.testing.assert_array_equal(before[:150], after[:150])
+    with pytest.raises(ValueError, match="growth"):
+        online_point_errors(config, values, n_initial=50, growth=1.0)
+
+
+def test_gated_cell_autoencoder_round_trip(tmp_path):
+    config = AnomalyConfig(detector="autoencoder", kind="gated", gated_cell="peephole", units=4, lookback=8, epochs=1)
+    values = sine_series(70, n=160)
+    detector = make_detector(config).fit(values, np.arange(160) < 100)
+    loaded = load_detector(detector.save(tmp_path / "gated"))
+    np.testing.assert_allclose(loaded.point_errors(values), detector.point_errors(values), rtol=1e-5, atol=1e-6)

@@ -47,3 +47,12 @@ def test_changing_a_later_error_leaves_earlier_values_unchanged(cut, change):
     after = anomaly_likelihood(changed, history=100, window=3)
     for a, b in zip(before, after):
         np.testing.assert_array_equal(a[:cut], b[:cut])
+
+
+def test_suppress_repeats_keeps_the_first_alarm_of_each_burst():
+    from forecaster.anomaly.likelihood import suppress_repeats
+
+    scores = np.array([0.1, 0.9, 0.8, 0.2, 0.1, 0.1, 0.7, 0.3])
+    np.testing.assert_array_equal(suppress_repeats(scores, level=0.5, rows=3), [0.1, 0.9, 0, 0, 0, 0, 0.7, 0])
+    per_series = suppress_repeats(scores, level=0.5, rows=3, offsets=np.array([0, 2, 8]))
+    np.testing.assert_array_equal(per_series, [0.1, 0.9, 0.8, 0, 0, 0, 0.7, 0])
