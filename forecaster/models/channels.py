@@ -6,6 +6,11 @@ import keras
 from keras import ops
 
 
+def _times(size: int | None, factor: int) -> int | None:
+    """A batch size times ``factor``, keeping an unknown (``None``) size unknown."""
+    return None if size is None else size * factor
+
+
 def _check_channels(layer: str, n_channels: int) -> int:
     if int(n_channels) < 1:
         raise ValueError(f"{layer}: n_channels must be >= 1, got {n_channels}")
@@ -47,6 +52,9 @@ class FoldChannels(keras.layers.Layer):
         covariates = ops.repeat(past[..., self.n_channels :], self.n_channels, axis=0)
         return ops.concatenate([folded, covariates], axis=-1)
 
+    def compute_output_shape(self, past_shape):
+        return (_times(past_shape[0], self.n_channels), past_shape[1], 1 + past_shape[2] - self.n_channels)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "n_channels": self.n_channels}
 
@@ -75,6 +83,9 @@ class RepeatPerChannel(keras.layers.Layer):
 
     def call(self, inputs):
         return ops.repeat(inputs, self.n_channels, axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (_times(input_shape[0], self.n_channels), *input_shape[1:])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "n_channels": self.n_channels}
@@ -107,6 +118,10 @@ class UnfoldChannels(keras.layers.Layer):
         horizon, trailing = forecast.shape[1], tuple(forecast.shape[3:])
         unfolded = ops.reshape(forecast, (-1, self.n_channels, horizon, *trailing))
         return ops.transpose(unfolded, (0, 2, 1, *range(3, 3 + len(trailing))))
+
+    def compute_output_shape(self, forecast_shape):
+        batch = None if forecast_shape[0] is None else forecast_shape[0] // self.n_channels
+        return (batch, forecast_shape[1], self.n_channels, *forecast_shape[3:])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "n_channels": self.n_channels}

@@ -209,5 +209,8 @@ class SegmentEmbedding(keras.layers.Layer):
         segments = ops.reshape(inputs, (-1, lookback // self.segment_length, self.segment_length * n_features))
         return self.projection(segments)
 
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1] // self.segment_length, self.units)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "segment_length": self.segment_length, "units": self.units, "l2": self.l2}

@@ -150,6 +150,10 @@ class MultiStepHead(keras.layers.Layer):
             n_hidden = self.units
         self.output_projection.build((None, self.n_blocks, n_hidden))
 
+    def compute_output_shape(self, summary_shape, sequence_shape=None, future_shape=None):
+        quantiles = (self.n_quantiles,) if self.n_quantiles else ()
+        return (summary_shape[0], self.horizon, self.n_targets, *quantiles)
+
     def _queries(self, summary):
         """Block (plus channel) embeddings broadcast to ``(batch, n_blocks, units)``."""
         zeros = ops.zeros_like(summary[:, :1])[:, :, None]

@@ -75,8 +75,6 @@ def test_save_and_load_give_identical_predictions_in_safe_mode(sine_data, tmp_pa
         channel_independent=True,
         attention="additive",
         bidirectional=True,
-        layers=2,
-        residual=True,
         decoder="gru",
     )
     forecaster = Forecaster(cfg, _training(epochs=1), seed=0).fit(train, val)
@@ -144,12 +142,13 @@ def test_killed_fit_resumes_from_the_last_completed_epoch(sine_data, tmp_path, m
     assert not backup.exists()
 
 
-def test_checkpoint_and_plateau_schedule(sine_data, tmp_path):
+def test_checkpoint_plateau_schedule_and_max_train_windows(sine_data, tmp_path):
     train, val = sine_data
     checkpoint = tmp_path / "best.keras"
-    training = _training(schedule="plateau", l2=1e-4, clipnorm=0.5)
-    Forecaster(ModelConfig(**SMALL), training).fit(train, val, checkpoint_path=checkpoint)
+    training = _training(schedule="plateau", l2=1e-4, clipnorm=0.5, max_train_windows=32)
+    forecaster = Forecaster(ModelConfig(**SMALL), training).fit(train, val, checkpoint_path=checkpoint)
     assert checkpoint.is_file()
+    assert len(forecaster.history_["loss"]) == 2
 
 
 def test_sample_weight_batches_train(sine_data):
@@ -157,8 +156,7 @@ def test_sample_weight_batches_train(sine_data):
     weights = np.ones(targets.shape[:2], dtype="float32")
     weights[:, -1] = 0.0
     data = ArrayDataset(inputs, targets, batch_size=32, sample_weight=weights)
-    forecaster = Forecaster(ModelConfig(**SMALL, quantiles=[]), _training(epochs=1)).fit(data, data)
-    assert forecaster.predict(inputs).shape == (64, 6, 2)
+    forecaster = Forecaster(ModelConfig(**SMALL, quantiles=[]), _training(epochs=1)).fit(data)
     assert forecaster.predict(data).shape == (64, 6, 2)
 
 
@@ -170,12 +168,6 @@ def test_window_subset_serves_a_new_random_subset_each_epoch():
     subset.on_epoch_end()
     second = [subset[i][1][0, 0, 0] for i in range(3)]
     assert first != second
-
-
-def test_max_train_windows_limits_steps_per_epoch(sine_data):
-    train, val = sine_data
-    forecaster = Forecaster(ModelConfig(**SMALL), _training(epochs=1, max_train_windows=32)).fit(train, val)
-    assert len(forecaster.history_["loss"]) == 1
 
 
 def test_fit_refuses_malformed_batches():
