@@ -166,6 +166,18 @@ def classic_metrics(rows: dict[str, dict], threshold: float, probation: bool = T
     return {"per_file": per_file, "overall": overall}
 
 
+def strict_json(value):
+    """Return ``value`` with numpy scalars as Python numbers and NaN or infinite floats as ``None`` (strict JSON)."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table and write the JSON; return 0."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -228,8 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {relative:60s} {nab_file if nab_file is not None else float('nan'):8.3f} "
               f"{file_metrics['point']['f1']:6.3f} {file_metrics['event']['f1']:6.3f} {file_metrics['pr_auc']:6.3f}")
     args.out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2, default=float).replace("NaN", "null")
-    (args.out / "nab_results.json").write_text(text + "\n")
+    (args.out / "nab_results.json").write_text(json.dumps(strict_json(report), indent=2, allow_nan=False) + "\n")
     print(f"\nwritten {args.out / 'nab_results.json'}")
     return 0
 
