@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecaster.models import FoldChannels, RepeatPerChannel, UnfoldChannels
 
@@ -40,3 +42,19 @@ def test_channel_layers_refuse_zero_channels():
     for layer in (FoldChannels, RepeatPerChannel, UnfoldChannels):
         with pytest.raises(ValueError, match="n_channels"):
             layer(n_channels=0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    batch=st.integers(1, 4),
+    steps=st.integers(1, 6),
+    n_channels=st.integers(1, 4),
+    n_covariates=st.integers(0, 2),
+)
+def test_unfold_of_folded_targets_gives_back_the_targets(batch, steps, n_channels, n_covariates):
+    """Folding then unfolding the channels' own columns is the identity, for any sizes."""
+    rng = np.random.default_rng(batch * 100 + steps * 10 + n_channels)
+    past = rng.standard_normal((batch, steps, n_channels + n_covariates)).astype("float32")
+    folded = np.asarray(FoldChannels(n_channels)(past))
+    assert folded.shape == (batch * n_channels, steps, 1 + n_covariates)
+    np.testing.assert_array_equal(np.asarray(UnfoldChannels(n_channels)(folded[..., :1])), past[..., :n_channels])

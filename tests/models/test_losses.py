@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecaster.models import PinballLoss, make_loss
 
@@ -49,3 +51,18 @@ def test_pinball_refuses_bad_levels():
 def test_make_loss_picks_pinball_for_quantiles():
     assert isinstance(make_loss("mse", [0.1, 0.5, 0.9]), PinballLoss)
     assert isinstance(make_loss("huber", []), keras.losses.Huber)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    levels=st.lists(st.floats(0.01, 0.99), min_size=1, max_size=4),
+    shift=st.floats(-5.0, 5.0),
+)
+def test_pinball_is_zero_at_the_truth_and_positive_elsewhere(levels, shift):
+    rng = np.random.default_rng(0)
+    y_true = rng.standard_normal((3, 4, 2)).astype("float32")
+    exact = np.repeat(y_true[..., None], len(levels), axis=-1)
+    loss = PinballLoss(levels)
+    assert float(loss(y_true, exact)) == pytest.approx(0.0, abs=1e-7)
+    expected = np.mean([max(q * -shift, (q - 1) * -shift) for q in levels])
+    assert float(loss(y_true, exact + np.float32(shift))) == pytest.approx(expected, rel=1e-4, abs=1e-5)
