@@ -1,7 +1,7 @@
 """The job behind each forecasting command, each writing one run folder.
 
-``run_main_job`` is ``forecaster run``: train, backtest against the baselines
-and forecast past the end of the data. ``train_job``, ``backtest_job`` and
+``run_main_job`` is ``forecaster run``: train, backtest against the baselines,
+forecast past the end of the data and scan it for anomalies. ``train_job``, ``backtest_job`` and
 ``forecast_job`` are the single steps.
 """
 
@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import RepairReport
+from forecaster.jobs.detection import write_detection
 from forecaster.jobs.forecasting import backtest, forecast_next, load_new_data, train
 from forecaster.jobs.trained_run import TrainedRun, check_run_fits, load_trained_run, save_trained_run
+from forecaster.reports.anomaly import detection_section
 from forecaster.reports.html import HtmlSection, write_index_html
 from forecaster.reports.sections import backtest_section, data_sections, forecast_section, training_section
 from forecaster.runs import RunFolder
@@ -22,12 +25,13 @@ from forecaster.workflow import load_windows
 
 logger = logging.getLogger(__name__)
 
+ANOMALY_DIR = "anomaly"
 PREDICTIONS_FILE = "predictions.parquet"
 FORECASTS_FILE = "forecasts.csv"
 
 
 def run_main_job(config: ForecasterConfig, source: str) -> Path:
-    """Train, backtest and forecast on the configured data; write one run folder.
+    """Train, backtest, forecast and detect anomalies on the configured data; write one run folder.
 
     Args:
         config: the validated config.
@@ -35,21 +39,27 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
 
     Returns:
         The run folder: config, metrics, trained run, predictions, forecasts,
-        figures and ``index.html``.
+        the anomaly scan (``anomaly/``: detector, scores, events), figures and
+        ``index.html``.
     """
     repairs, windowed = load_windows(config, source)
     trained = train(config, windowed)
     result = backtest(trained, windowed)
     forecasts = forecast_next(trained, windowed.collection, str(config.data.path))
-    logger.info("test MSE %.4f (normalised) vs seasonal naive skill %.1f%%", result.metrics["mse"], 100 * result.metrics["skill"]["mse"])
+    logger.info("test MSE %.4f (normalised), %.1f%% lower than seasonal naive", result.metrics["mse"], 100 * result.metrics["skill"]["mse"])
+    detection = detect(config, windowed.collection)
+    logger.info("anomaly scan: %d events", len(detection.events))
     with RunFolder(config.report.output_dir, config.name) as run:
         sections = _write_training(run, config, trained, windowed, repairs)
-        run.write_json("metrics.json", _metrics(windowed, repairs, trained, result.metrics))
+        metrics = _metrics(windowed, repairs, trained, result.metrics)
+        run.write_json("metrics.json", {**metrics, "anomaly": detection.metrics})
         result.predictions.to_parquet(run.path / PREDICTIONS_FILE, index=False)
         forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
+        write_detection(run, detection, ANOMALY_DIR)
         sections += [
             backtest_section(run, result, windowed),
             forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback),
+            detection_section(run, detection, config.report.max_plot_points),
         ]
         write_index_html(run, f"Run {config.name}", sections)
     return run.final_path

@@ -34,6 +34,7 @@ data: {{path: {data}, target_columns: [load], past_covariates: [temp]}}
 windows: {{lookback: 48, horizon: 12, calendar_features: [hour]}}
 model: {{units: 8, quantiles: [0.1, 0.5, 0.9]}}
 training: {{epochs: 2, batch_size: 64, verbose: 0}}
+anomaly: {{units: 4, lookback: 16, epochs: 1}}
 report: {{output_dir: {tmp_path / "reports"}}}
 """
     path = tmp_path / "tiny.yaml"
@@ -94,9 +95,13 @@ def test_main_job_writes_every_artefact(config):
     predictions = pd.read_parquet(run / "predictions.parquet")
     assert {"series_id", "origin", "target_time", "step", "q0.1", "q0.5", "q0.9", "actual"} <= set(predictions.columns)
     assert len(pd.read_csv(run / "forecasts.csv")) == 12
-    assert len(list((run / "figures").glob("*.png"))) == 5
+    assert {"n_events", "n_flagged", "threshold"} <= set(metrics["anomaly"])
+    for name in ("scores.parquet", "events.csv", "schema.json", "detector"):
+        assert (run / "anomaly" / name).exists(), name
+    assert len(pd.read_parquet(run / "anomaly" / "scores.parquet")) == 900
+    assert len(list((run / "figures").glob("*.png"))) == 6
     page = (run / "index.html").read_text()
-    assert "Backtest" in page and "Forecast" in page and "seasonal_naive" in page
+    assert "Backtest" in page and "Forecast" in page and "seasonal_naive" in page and "nomal" in page
 
 
 def test_a_saved_run_reloads_and_forecasts_identically(config):
