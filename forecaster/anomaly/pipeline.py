@@ -114,19 +114,20 @@ def detect(
         The :class:`DetectionResult`.
 
     Raises:
-        ConfigError: when a series is shorter than one window.
+        ConfigError: when a series is shorter than one window of the detector.
         DataError: when the normal rows hold no training window.
     """
     cfg = config.anomaly
     values = collection.frame.to_numpy(dtype=np.float64)
     normal = normal_rows(collection, cfg)
-    if detector is None:
-        detector = make_detector(cfg, config.seed)
-        if collection.lengths().min() < detector.window_length:
-            raise ConfigError(
-                f"anomaly.lookback: series of {collection.lengths().min()} rows are shorter than one window of "
-                f"{detector.window_length} rows; lower anomaly.lookback"
-            )
+    trained = detector is not None
+    detector = detector if trained else make_detector(cfg, config.seed)
+    if collection.lengths().min() < detector.window_length:
+        raise ConfigError(
+            f"anomaly.lookback: a series of {collection.lengths().min()} rows is shorter than one window of "
+            f"{detector.window_length} rows; lower anomaly.lookback or score longer series"
+        )
+    if not trained:
         logger.info("training the %s detector on %d normal rows", cfg.detector, int(normal.sum()))
         detector.fit(values, normal, collection.offsets)
     per_feature = detector.point_errors(values, collection.offsets)

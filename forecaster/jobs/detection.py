@@ -54,7 +54,7 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
     detector = schema = None
     if run_dir is not None:
         detector, schema = load_detection_run(run_dir, config)
-    collection, repairs = load_series(data_cfg, min_rows=config.anomaly.lookback + 1)
+    collection, repairs = load_series(data_cfg)
     if schema is not None and schema["columns"] != collection.columns:
         raise DataError(
             f"{data_cfg.path}: columns {collection.columns} do not match the columns {schema['columns']} the detector "

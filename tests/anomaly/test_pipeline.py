@@ -48,3 +48,11 @@ def test_detect_scores_every_point_and_finds_the_spikes():
     assert set(spikes["series"]) == {"s0", "s1"}
     assert result.metrics["n_events"] == len(result.events)
     assert result.metrics["flag_rate_normal_rows"] < 0.02
+
+
+def test_series_shorter_than_a_window_are_refused_before_training():
+    from forecaster.errors import ConfigError
+
+    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=200))
+    with pytest.raises(ConfigError, match="anomaly.lookback: a series of 100 rows"):
+        detect(config, collection(n=100))
