@@ -8,9 +8,17 @@
 - :mod:`~forecaster.anomaly.pipeline`: :func:`detect`, a config and series in, scores and events out.
 """
 
-from forecaster.anomaly.detectors import AutoencoderDetector, ResidualDetector, WindowDetector, load_detector, make_detector
+from forecaster.anomaly.detectors import (
+    AutoencoderDetector,
+    ResidualDetector,
+    WindowDetector,
+    load_detector,
+    make_detector,
+    online_point_errors,
+)
 from forecaster.anomaly.events import find_events, merge_runs
-from forecaster.anomaly.likelihood import anomaly_likelihood
+from forecaster.anomaly.metrics import event_scores, point_scores, pr_auc
+from forecaster.anomaly.likelihood import anomaly_likelihood, suppress_repeats
 from forecaster.anomaly.pipeline import DetectionResult, detect, normal_rows
 from forecaster.anomaly.thresholds import dynamic_threshold, flag_errors, pot_threshold, quantile_threshold, std_threshold
 
@@ -28,7 +36,12 @@ __all__ = [
     "make_detector",
     "merge_runs",
     "normal_rows",
+    "online_point_errors",
+    "point_scores",
+    "event_scores",
     "pot_threshold",
+    "pr_auc",
     "quantile_threshold",
     "std_threshold",
+    "suppress_repeats",
 ]
