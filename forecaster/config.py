@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,6 +57,21 @@ class DataConfig(Section):
     fill: Literal["interpolate", "ffill", "mask", "refuse"] = "interpolate"
     max_rows: int | None = Field(default=None, ge=1)
 
+    @model_validator(mode="after")
+    def _check_columns_and_zone(self) -> "DataConfig":
+        named = [*self.target_columns, *self.past_covariates]
+        repeated = sorted({name for name in named if named.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"columns {repeated} are named more than once in target_columns/past_covariates; list each once"
+            )
+        if self.timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(self.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"timezone {self.timezone!r} is not a known time zone (use e.g. UTC or Europe/Paris)") from None
+        return self
+
 
 class WindowsConfig(Section):
     """Shape of the (lookback, horizon) windows cut from each series.
@@ -73,6 +89,12 @@ class WindowsConfig(Section):
     calendar_features: list[Literal["hour", "dayofweek", "dayofmonth", "dayofyear", "month"]] = Field(
         default_factory=list
     )
+
+    @model_validator(mode="after")
+    def _check_calendar_features(self) -> "WindowsConfig":
+        if len(set(self.calendar_features)) != len(self.calendar_features):
+            raise ValueError(f"calendar_features must not repeat a name, got {self.calendar_features}")
+        return self
 
 
 class SplitConfig(Section):
@@ -183,6 +205,8 @@ class ModelConfig(Section):
             raise ValueError(f"quantiles must lie strictly between 0 and 1, got {self.quantiles}")
         if self.quantiles and 0.5 not in self.quantiles:
             raise ValueError(f"quantiles must include 0.5 (the point forecast), got {self.quantiles}")
+        if any(low >= high for low, high in zip(self.quantiles, self.quantiles[1:])):
+            raise ValueError(f"quantiles must be distinct and increasing, e.g. [0.1, 0.5, 0.9], got {self.quantiles}")
         return self
 
 

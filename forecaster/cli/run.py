@@ -1,4 +1,4 @@
-"""``forecaster run CONFIG``: the main job (train, backtest, forecast) with its report."""
+"""``forecaster run CONFIG``: the main job (train, backtest, forecast, anomaly scan) with its report."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``run`` command."""
     parser = subparsers.add_parser(
         "run",
-        help="the main job: train a forecaster, backtest it against baselines, forecast ahead, report",
+        help="the main job: train a forecaster, backtest it, forecast ahead, scan for anomalies, report",
         description="Validate and window the configured data, train a forecaster, score it against naive, "
-        "seasonal-naive and linear baselines on every test window, forecast past the end of the data and "
-        "write one run folder under report.output_dir.",
+        "seasonal-naive and linear baselines on every test window, forecast past the end of the data, scan it "
+        "for anomalies and write one run folder under report.output_dir.",
     )
     add_config_arguments(parser)
-    parser.set_defaults(handler=run_main_job)
+    parser.set_defaults(handler=run_main_command)
 
 
-def run_main_job(args: argparse.Namespace) -> int:
+def run_main_command(args: argparse.Namespace) -> int:
     """Run the main job and print its run folder; return 0."""
     config = load_config(args.config, args.overrides)
-    from forecaster.jobs.commands import run_main_job as run_job
+    from forecaster.jobs.commands import run_main_job
 
-    print(f"run folder: {run_job(config, args.config)}")
+    print(f"run folder: {run_main_job(config, args.config)}")
     return 0

@@ -127,21 +127,29 @@ def target_windows(windowed: WindowedData, starts: np.ndarray) -> tuple[np.ndarr
 
 
 def run_backtest(
-    predict: PredictFn, windowed: WindowedData, quantiles: list[float], evaluation: EvaluationConfig
+    predict: PredictFn,
+    windowed: WindowedData,
+    quantiles: list[float],
+    evaluation: EvaluationConfig,
+    calibrator: ConformalCalibrator | ConformalQuantileCalibrator | None = None,
 ) -> BacktestResult:
     """Score a model against naive, seasonal-naive and linear baselines on the test windows.
 
     Args:
         predict: the model's batched predict function (see :func:`forecast_split`).
-        windowed: the windowed data; needs validation and test splits.
+        windowed: the windowed data; needs a test split, and a validation
+            split unless ``calibrator`` is given.
         quantiles: the model's quantile levels, empty for a point model.
         evaluation: the ``evaluation`` config section.
+        calibrator: intervals already calibrated on validation windows (a
+            trained run's); ``None`` calibrates them here.
 
     Returns:
         The :class:`BacktestResult`.
     """
     test = forecast_split(predict, windowed, "test", quantiles)
-    calibrator = calibrate_intervals(forecast_split(predict, windowed, "val", quantiles), quantiles, evaluation)
+    if calibrator is None:
+        calibrator = calibrate_intervals(forecast_split(predict, windowed, "val", quantiles), quantiles, evaluation)
     lower, upper = _intervals(calibrator, test, quantiles)
     baselines = fit_baselines(windowed, evaluation)
     baseline_points = {name: model.predict(test.x_targets) for name, model in baselines.items()}
@@ -293,8 +301,12 @@ def _inverse_transform(windowed: WindowedData, series_index: np.ndarray | None =
     return lambda y: windowed.scaler.inverse_transform_targets(y, series_index)
 
 
-def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndarray:
-    """In-sample seasonal-naive MAE per target column over every series' training rows (pooled)."""
+def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndarray | None:
+    """In-sample seasonal-naive MAE per target column over every series' training rows (pooled).
+
+    Returns ``None`` (MASE is then not reported) when no series has more
+    training rows than the seasonal period.
+    """
     period = evaluation.seasonal_period or infer_seasonal_period(windowed.collection.frequency)
     starts, ends = windowed.split_rows.rows("train")
     frame = windowed.collection.frame[list(windowed.spec.target_columns)].to_numpy(dtype=np.float64)
@@ -303,6 +315,9 @@ def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndar
         if end - start > period:
             scales.append(mase_scale(frame[start:end], period))
             weights.append(end - start - period)
+    if not scales:
+        logger.warning("MASE skipped: no series has more than %d training rows (the seasonal period)", period)
+        return None
     return np.average(np.asarray(scales), axis=0, weights=weights)
 
 

@@ -43,12 +43,13 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
         ``index.html``.
     """
     repairs, windowed = load_windows(config, source)
+    detection = detect(config, windowed.collection)
+    logger.info("anomaly scan: %d events", len(detection.events))
     trained = train(config, windowed)
     result = backtest(trained, windowed)
     forecasts = forecast_next(trained, windowed.collection, str(config.data.path))
-    logger.info("test MSE %.4f (normalised), %.1f%% lower than seasonal naive", result.metrics["mse"], 100 * result.metrics["skill"]["mse"])
-    detection = detect(config, windowed.collection)
-    logger.info("anomaly scan: %d events", len(detection.events))
+    skill = result.metrics["skill"]
+    logger.info("test MSE %.4f (normalised), %.1f%% lower than %s", result.metrics["mse"], 100 * skill["mse"], skill["reference"])
     with RunFolder(config.report.output_dir, config.name) as run:
         sections = _write_training(run, config, trained, windowed, repairs)
         metrics = _metrics(windowed, repairs, trained, result.metrics)

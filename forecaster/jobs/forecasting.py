@@ -38,11 +38,21 @@ def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> Forecast
     """Train a forecaster on the training windows, resumably.
 
     A backup of the training state lives under ``<output_dir>/.backup/``,
-    keyed by the resolved config, until training completes: a job killed
-    half-way resumes from its last completed epoch when run again with the
-    same config.
+    keyed by the resolved config and the data file's size and modification
+    time, until training completes: a job killed half-way resumes from its
+    last completed epoch when run again with the same config on the same
+    data, and starts afresh when either changed.
+
+    Args:
+        config: the validated config.
+        windowed: the windowed data (training and validation datasets).
+
+    Returns:
+        The fitted :class:`~forecaster.models.Forecaster`.
     """
-    digest = hashlib.sha256(json.dumps(config_to_dict(config), sort_keys=True).encode()).hexdigest()[:12]
+    data_file = Path(config.data.path).stat()
+    key = {"config": config_to_dict(config), "data_size": data_file.st_size, "data_mtime_ns": data_file.st_mtime_ns}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     backup_dir = Path(config.report.output_dir) / ".backup" / f"{config.name}-{digest}"
     if backup_dir.exists():
         logger.info("resuming training from the backup in %s", backup_dir)
@@ -78,14 +88,25 @@ def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
 
 
 def backtest(trained: TrainedRun, windowed: WindowedData) -> BacktestResult:
-    """Score a trained forecaster and the baselines on every test window."""
+    """Score a trained forecaster and the baselines on every test window, with its calibrated intervals."""
     return run_backtest(
-        predict_function(trained.forecaster), windowed, list(trained.config.model.quantiles), trained.config.evaluation
+        predict_function(trained.forecaster),
+        windowed,
+        list(trained.config.model.quantiles),
+        trained.config.evaluation,
+        calibrator=trained.calibrator,
     )
 
 
 def load_new_data(trained: TrainedRun, path: Path) -> tuple[SeriesCollection, RepairReport]:
     """Load new data with the trained run's data policies and check it fits the run.
+
+    Args:
+        trained: the trained run.
+        path: the new data file.
+
+    Returns:
+        The validated collection and the report of repairs made.
 
     Raises:
         DataError: when columns are missing, the frequency differs from the
@@ -93,6 +114,12 @@ def load_new_data(trained: TrainedRun, path: Path) -> tuple[SeriesCollection, Re
     """
     data_cfg = trained.config.data.model_copy(update={"path": path, "max_rows": None})
     collection, repairs = load_series(data_cfg, min_rows=trained.schema["lookback"])
+    missing = [c for c in trained.schema["target_columns"] + trained.schema["past_covariates"] if c not in collection.columns]
+    if missing:
+        raise DataError(
+            f"{path}: the run was trained on columns {missing} that this file lacks; "
+            "forecast with a file holding every training column"
+        )
     if collection.frequency != trained.schema["frequency"]:
         raise DataError(
             f"{path}: rows are '{collection.frequency}' apart, but the run was trained on "

@@ -82,3 +82,9 @@ def test_backtest_without_a_validation_split_says_what_to_change(windowed):
 
     with pytest.raises(ConfigError, match="a backtest needs a 'val' split; give split.val some rows"):
         run_backtest(linear_predict(windowed), replace(windowed, val=None), [], EvaluationConfig())
+
+
+def test_mase_is_left_out_when_training_rows_are_shorter_than_the_period(windowed):
+    result = run_backtest(linear_predict(windowed), windowed, [], EvaluationConfig(seasonal_period=480))
+    assert "mase" not in result.metrics["model"]["original"]["overall"]
+    assert "seasonal_naive" not in result.metrics["baselines"]

@@ -109,3 +109,11 @@ def test_a_saved_run_reloads_and_forecasts_identically(config):
     in_memory = pd.read_csv(run / "forecasts.csv")
     reloaded = pd.read_csv(forecast_job(run, config.data.path) / "forecasts.csv")
     pd.testing.assert_frame_equal(reloaded, in_memory, check_exact=False, rtol=1e-6)
+
+
+def test_forecast_names_training_columns_missing_from_new_data(tmp_path, config):
+    auto = config.model_copy(update={"data": config.data.model_copy(update={"target_columns": [], "past_covariates": []})})
+    run = train_job(auto, "tiny.yaml")
+    pd.read_csv(tmp_path / "series.csv").drop(columns="temp").to_csv(tmp_path / "no_temp.csv", index=False)
+    with pytest.raises(DataError, match=r"the run was trained on columns \['temp'\] that this file lacks"):
+        forecast_job(run, tmp_path / "no_temp.csv")
