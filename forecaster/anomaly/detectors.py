@@ -12,15 +12,17 @@ the same columns:
   absolute prediction error (causal by construction).
 
 Values are scaled by the mean and standard deviation of the normal rows. The
-last ``val_fraction`` of each series' normal rows is held out: no validation
-window overlaps a training window; it drives early stopping and gives the
-reference errors that fixed thresholds are fitted on.
+last ``val_fraction`` of each series' normal rows is held out when that part
+holds at least one full window (otherwise the series trains on all its normal
+rows): no validation window overlaps a training window; it drives early
+stopping and gives the reference errors that fixed thresholds are fitted on.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from pathlib import Path
 
 import keras
@@ -29,8 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster.config import AnomalyConfig, ModelConfig, TrainingConfig
 from forecaster.errors import DataError, NotFittedError, RunError
-from forecaster.models import Forecaster
-from forecaster.models.encoders import make_recurrent_layer
+from forecaster.models import Forecaster, build_autoencoder
 from forecaster.windows.dataset import WindowDataset
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ class WindowDetector:
         scale_: float64 ``(n_features,)`` their standard deviation (1 where constant).
         reference_errors_: float32 ``(n_reference, n_features)`` point errors of
             the held-out normal rows (of the training rows when none are held out).
+        reference_offsets_: int64 ``(n_segments + 1,)`` boundaries of the
+            reference errors' segments (one per series that gave some), so that
+            smoothing restarts at each.
         history_: per-epoch training losses, ``{"loss": [...], "val_loss": [...]}``.
     """
 
@@ -104,8 +108,9 @@ class WindowDetector:
         scaled = self._scale(values)
         self.history_ = self._fit_network(scaled, train, val)
         reference = [self.point_errors(values[start:end]) for start, end in segments]
-        reference = np.concatenate(reference) if reference else np.empty((0, values.shape[1]))
-        self.reference_errors_ = reference[np.isfinite(reference).all(axis=1)].astype(np.float32)
+        reference = [part[np.isfinite(part).all(axis=1)] for part in reference]
+        self.reference_errors_ = np.concatenate(reference or [np.empty((0, values.shape[1]))]).astype(np.float32)
+        self.reference_offsets_ = np.cumsum([0] + [len(part) for part in reference], dtype=np.int64)
         return self
 
     def point_errors(self, values: np.ndarray, offsets: np.ndarray | None = None, mode: str | None = None) -> np.ndarray:
@@ -174,6 +179,7 @@ class WindowDetector:
             "seed": self.seed,
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
+            "reference_offsets": self.reference_offsets_.tolist(),
             "history": self.history_,
         }
         (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
@@ -356,8 +362,38 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
     try:
         state = json.loads((folder / STATE_FILE).read_text())
         saved = AnomalyConfig(**state["config"])
+        detector = DETECTORS[state["detector"]](config or saved, seed=int(state["seed"]))
+        detector.mean_ = np.asarray(state["mean"], dtype=np.float64)
+        detector.scale_ = np.asarray(state["scale"], dtype=np.float64)
+        detector.history_ = dict(state["history"])
+        reference_offsets = state.get("reference_offsets")
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise RunError(f"{folder / STATE_FILE}: not a detector state file ({exc})") from None
+        raise RunError(
+            f"{folder / STATE_FILE}: not a detector state file ({type(exc).__name__}: {exc}); "
+            "train the detector again with forecaster detect"
+        ) from None
+    if detector.mean_.ndim != 1 or detector.scale_.shape != detector.mean_.shape:
+        raise RunError(
+            f"{folder / STATE_FILE}: 'mean' and 'scale' must be lists of one number per column, got "
+            f"{len(detector.mean_)} and {len(detector.scale_)}; train the detector again with forecaster detect"
+        )
+    try:
+        detector.reference_errors_ = np.load(folder / REFERENCE_FILE, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise RunError(
+            f"{folder / REFERENCE_FILE}: not a saved numpy array ({type(exc).__name__}: {exc}); "
+            "train the detector again with forecaster detect"
+        ) from None
+    n_reference = len(detector.reference_errors_)
+    detector.reference_offsets_ = np.asarray(
+        [0, n_reference] if reference_offsets is None else reference_offsets, dtype=np.int64
+    )
+    offsets = detector.reference_offsets_
+    if offsets.ndim != 1 or offsets.size < 2 or offsets[0] != 0 or offsets[-1] != n_reference or (np.diff(offsets) < 0).any():
+        raise RunError(
+            f"{folder / STATE_FILE}: 'reference_offsets' must rise from 0 to the {n_reference} rows of "
+            f"{REFERENCE_FILE}; train the detector again with forecaster detect"
+        )
     if config is not None:
         for key in ("detector", "kind", "gated_cell", "units", "lookback"):
             if getattr(config, key) != getattr(saved, key):
@@ -365,15 +401,13 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
                     f"{folder}: the detector was trained with anomaly.{key} {getattr(saved, key)!r}, the config asks "
                     f"for {getattr(config, key)!r}; use the run's value or train a new detector"
                 )
-    detector = DETECTORS[state["detector"]](config or saved, seed=state["seed"])
-    detector.mean_ = np.asarray(state["mean"], dtype=np.float64)
-    detector.scale_ = np.asarray(state["scale"], dtype=np.float64)
-    detector.history_ = state["history"]
-    detector.reference_errors_ = np.load(folder / REFERENCE_FILE, allow_pickle=False)
     try:
         detector._load_network(folder / NETWORK_DIR)
-    except (DataError, OSError, ValueError) as exc:
-        raise RunError(f"{folder / NETWORK_DIR}: cannot load the network ({exc})") from None
+    except (DataError, OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise RunError(
+            f"{folder / NETWORK_DIR}: cannot load the network ({type(exc).__name__}: {exc}); "
+            "train the detector again with forecaster detect"
+        ) from None
     return detector
 
 
@@ -419,26 +453,6 @@ def online_point_errors(
         scored_rows = fitted_rows = end
     return errors
 
-def build_autoencoder(config: AnomalyConfig, n_features: int) -> keras.Model:
-    """Build the (uncompiled) recurrent encoder-decoder of :class:`AutoencoderDetector`.
-
-    Args:
-        config: the ``anomaly`` section (``kind``, ``gated_cell``, ``units``, ``lookback``).
-        n_features: columns of each window.
-
-    Returns:
-        A functional :class:`keras.Model` mapping ``(batch, lookback, n_features)`` to the same shape.
-    """
-    lookback = config.lookback
-    windows = keras.Input((lookback, n_features), name="window")
-    encoded = make_recurrent_layer(config.kind, config.gated_cell, config.units, name="encoder")(windows)
-    summary = keras.layers.Cropping1D((lookback - 1, 0), name="last_state")(encoded)
-    repeated = keras.layers.UpSampling1D(lookback, name="repeat_state")(summary)
-    decoded = make_recurrent_layer(config.kind, config.gated_cell, config.units, name="decoder")(repeated)
-    reconstruction = keras.layers.Dense(n_features, name="reconstruction")(decoded)
-    return keras.Model(windows, reconstruction, name="autoencoder")
-
-
 def _as_2d(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     return values[:, None] if values.ndim == 1 else values
@@ -465,36 +479,32 @@ def _normal_windows(
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Split the windows made only of normal rows into training and later, non-overlapping validation windows.
 
+    A series holds out the last ``val_fraction`` of its normal rows only when
+    they contain at least one full window; otherwise those rows would give no
+    validation window and be lost to training, so the series trains on all of
+    its normal rows.
+
     Returns:
         ``(train_starts, val_starts, reference_segments)``; the segments are the
-        ``(start, end)`` row ranges of each series' held-out normal rows, or of
-        all its normal rows when none are held out.
+        ``(start, end)`` row ranges of each series' held-out normal rows, or,
+        when no series holds any out, from the first to the last normal row of
+        each series that has one.
     """
     normal = np.asarray(normal, dtype=bool)
     counts = np.concatenate([[0], np.cumsum(normal)])
     starts = _window_starts(offsets, length)
     full = starts[counts[starts + length] - counts[starts] == length]
     series = np.searchsorted(offsets, full, side="right") - 1
-    cuts = np.empty(len(offsets) - 1, dtype=np.int64)
-    segments = []
-    for k, (start, end) in enumerate(zip(offsets[:-1], offsets[1:])):
-        rows = start + np.flatnonzero(normal[start:end])
+    normal_rows = [start + np.flatnonzero(normal[start:end]) for start, end in zip(offsets[:-1], offsets[1:])]
+    cuts = np.asarray(offsets[1:], dtype=np.int64).copy()
+    held_out = []
+    for k, rows in enumerate(normal_rows):
         n_held = int(round(val_fraction * rows.size))
-        cuts[k] = rows[-n_held] if n_held and rows.size else end
-        if n_held >= length:
-            segments.append((int(cuts[k]), int(rows[-1]) + 1))
+        if n_held and (full[series == k] >= rows[-n_held]).any():
+            cuts[k] = rows[-n_held]
+            held_out.append((int(cuts[k]), int(rows[-1]) + 1))
     train = full[full + length <= cuts[series]]
     val = full[full >= cuts[series]]
-    if val.size == 0:
-        segments = _normal_ranges(normal, offsets)
-    return train, val, segments
-
-
-def _normal_ranges(normal: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
-    """Row range from the first to the last normal row of each series that has one."""
-    ranges = []
-    for start, end in zip(offsets[:-1], offsets[1:]):
-        rows = start + np.flatnonzero(normal[start:end])
-        if rows.size:
-            ranges.append((int(rows[0]), int(rows[-1]) + 1))
-    return ranges
+    if held_out:
+        return train, val, held_out
+    return train, val, [(int(rows[0]), int(rows[-1]) + 1) for rows in normal_rows if rows.size]

@@ -57,8 +57,8 @@ def normal_rows(collection: SeriesCollection, config: AnomalyConfig) -> np.ndarr
         return np.ones(n_rows, dtype=bool)
     if config.normal == "dates":
         index = collection.frame.index
-        start = _as_index_time(config.normal_start, index)
-        end = _as_index_time(config.normal_end, index)
+        start = None if config.normal_start is None else _align_to_index(config.normal_start, index)
+        end = None if config.normal_end is None else _align_to_index(config.normal_end, index)
         mask = np.ones(n_rows, dtype=bool)
         if start is not None:
             mask &= index >= start
@@ -132,8 +132,8 @@ def detect(
         detector.fit(values, normal, collection.offsets)
     per_feature = detector.point_errors(values, collection.offsets)
     error = smooth_errors(combine_errors(per_feature), cfg.ewma_span, collection.offsets)
-    reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span)
-    flags, thresholds = flag_errors(error, reference, cfg.threshold)
+    reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span, detector.reference_offsets_)
+    flags, thresholds = flag_errors(error, reference, cfg.threshold, collection.offsets)
     likelihood, log_likelihood = anomaly_likelihood(
         error, collection.offsets, history=cfg.likelihood_history, window=cfg.likelihood_window
     )
@@ -190,10 +190,21 @@ def _summarise(scores: pd.DataFrame, events: pd.DataFrame, detector: WindowDetec
     }
 
 
-def _as_index_time(moment, index: pd.DatetimeIndex):
-    if moment is None:
-        return None
+def _align_to_index(moment, index: pd.DatetimeIndex) -> pd.Timestamp:
+    """Return ``moment`` as a timestamp comparable with ``index``, in its time zone.
+
+    A naive moment on a zoned index is read in the index's zone; a zoned moment
+    on a naive index is converted to UTC and made naive, as
+    ``forecaster.windows.splits`` aligns split dates.
+
+    Args:
+        moment: a date, datetime or string ``pd.Timestamp`` accepts.
+        index: the time index to compare with.
+
+    Returns:
+        The aligned :class:`pandas.Timestamp`.
+    """
     stamp = pd.Timestamp(moment)
-    if index.tz is not None and stamp.tzinfo is None:
-        return stamp.tz_localize(index.tz)
-    return stamp
+    if index.tz is not None:
+        return stamp.tz_localize(index.tz) if stamp.tz is None else stamp.tz_convert(index.tz)
+    return stamp if stamp.tz is None else stamp.tz_convert(None)

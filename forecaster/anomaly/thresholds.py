@@ -90,7 +90,12 @@ def pot_threshold(errors: np.ndarray, risk: float = 1e-3, init_quantile: float =
 
 
 def dynamic_threshold(
-    errors: np.ndarray, z_min: float = 2.0, z_max: float = 10.0, prune: float = 0.13, block: int = 2000
+    errors: np.ndarray,
+    z_min: float = 2.0,
+    z_max: float = 10.0,
+    prune: float = 0.13,
+    block: int = 2000,
+    offsets: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flag errors with the nonparametric dynamic threshold of Hundman et al. (KDD 2018).
 
@@ -101,13 +106,16 @@ def dynamic_threshold(
     epsilon are removed. Anomalous sequences are then pruned: their maxima,
     sorted, plus the largest normal error, are compared in turn and the
     sequences after the last relative drop above ``prune`` are declared normal.
+    Each series is cut into its own blocks, so no block and no sequence spans
+    two series.
 
     Args:
         errors: float ``(n,)`` (smoothed) errors in time order; NaN never flag.
         z_min: smallest z tried. Default 2.
         z_max: largest z tried. Default 10.
         prune: minimum relative drop between consecutive maxima. Default 0.13.
-        block: errors per block. Default 2000.
+        block: errors per block, counted from each series' first row. Default 2000.
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
 
     Returns:
         ``(flags, thresholds)``: bool ``(n,)`` and float ``(n,)``, the epsilon of each point's block.
@@ -115,17 +123,23 @@ def dynamic_threshold(
     errors = np.asarray(errors, dtype=np.float64)
     flags = np.zeros(errors.shape, dtype=bool)
     thresholds = np.full(errors.shape, np.nan)
-    for start in range(0, errors.size, block):
-        part = errors[start : start + block]
-        if np.isfinite(part).sum() < 2:
-            continue
-        epsilon = _choose_epsilon(part, np.arange(z_min, z_max + 1e-9, 0.5))
-        thresholds[start : start + block] = epsilon
-        flags[start : start + block] = _prune(part, part > epsilon, prune)
+    bounds = np.array([0, errors.size]) if offsets is None else np.asarray(offsets)
+    z_values = np.arange(z_min, z_max + 1e-9, 0.5)
+    for series_start, series_end in zip(bounds[:-1], bounds[1:]):
+        for start in range(series_start, series_end, block):
+            end = min(start + block, series_end)
+            part = errors[start:end]
+            if np.isfinite(part).sum() < 2:
+                continue
+            epsilon = _choose_epsilon(part, z_values)
+            thresholds[start:end] = epsilon
+            flags[start:end] = _prune(part, part > epsilon, prune)
     return flags, thresholds
 
 
-def flag_errors(errors: np.ndarray, reference: np.ndarray, config: ThresholdConfig) -> tuple[np.ndarray, np.ndarray]:
+def flag_errors(
+    errors: np.ndarray, reference: np.ndarray, config: ThresholdConfig, offsets: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Flag the errors above the configured threshold.
 
     Args:
@@ -133,6 +147,8 @@ def flag_errors(errors: np.ndarray, reference: np.ndarray, config: ThresholdConf
         reference: errors of held-out normal data, for the ``quantile``, ``std``
             and ``pot`` methods.
         config: the ``anomaly.threshold`` section.
+        offsets: int ``(n_series + 1,)`` row boundaries, for the ``dynamic``
+            method's per-series blocks; ``None`` for one series. Default ``None``.
 
     Returns:
         ``(flags, thresholds)``: bool ``(n,)`` and the float ``(n,)`` threshold of each point.
@@ -141,7 +157,7 @@ def flag_errors(errors: np.ndarray, reference: np.ndarray, config: ThresholdConf
         DataError: when ``reference`` has no finite value (fixed methods).
     """
     if config.method == "dynamic":
-        return dynamic_threshold(errors, config.z_min, config.z_max, config.prune, config.block)
+        return dynamic_threshold(errors, config.z_min, config.z_max, config.prune, config.block, offsets)
     level = fit_threshold(reference, config)
     with np.errstate(invalid="ignore"):
         return np.asarray(errors) > level, np.full(np.shape(errors), level)

@@ -13,6 +13,8 @@ import json
 import logging
 from pathlib import Path
 
+from pandas.tseries.frequencies import to_offset
+
 from forecaster.anomaly.detectors import WindowDetector, load_detector
 from forecaster.anomaly.pipeline import DetectionResult, detect
 from forecaster.config import ForecasterConfig, config_to_dict
@@ -45,7 +47,8 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
 
     Raises:
         ConfigError: when the config has no ``data`` section or ``anomaly`` does not fit the data.
-        DataError: for data the policies cannot repair, or columns the loaded detector was not trained on.
+        DataError: for data the policies cannot repair, or columns or a frequency the loaded detector was
+            not trained on.
         RunError: when ``run_dir`` is not a detection run or was trained with another network.
     """
     data_cfg = config.require_data(source)
@@ -59,6 +62,11 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         raise DataError(
             f"{data_cfg.path}: columns {collection.columns} do not match the columns {schema['columns']} the detector "
             f"in {run_dir} was trained on; select them with data.target_columns or train a new detector"
+        )
+    if schema is not None and to_offset(collection.frequency) != to_offset(schema["frequency"]):
+        raise DataError(
+            f"{data_cfg.path}: rows are {collection.frequency!r} apart, but the detector in {run_dir} was trained on "
+            f"{schema['frequency']!r} data; score data sampled every {schema['frequency']!r} or train a new detector on this data"
         )
     result = detect(config, collection, detector)
     suffix = "-detect" if run_dir is None else "-apply"
@@ -105,7 +113,8 @@ def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[W
         ``(detector, schema)``; ``schema`` has the trained ``columns`` and ``frequency``.
 
     Raises:
-        RunError: naming the folder, when it is not a detection run or does not fit ``config``.
+        RunError: naming the folder, when it is not a detection run, its ``schema.json`` lacks the
+            ``columns`` or ``frequency`` it was trained on, or it does not fit ``config``.
     """
     folder = Path(run_dir)
     if not (folder / SCHEMA_FILE).is_file() or not (folder / DETECTOR_DIR).is_dir():
@@ -114,4 +123,20 @@ def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[W
         schema = json.loads((folder / SCHEMA_FILE).read_text())
     except json.JSONDecodeError as exc:
         raise RunError(f"{folder / SCHEMA_FILE}: not JSON ({exc}); pass a run folder written by forecaster detect") from None
+    if not _is_schema(schema):
+        raise RunError(
+            f"{folder / SCHEMA_FILE}: expected an object with 'columns' (a list of column names) and 'frequency' "
+            "(a pandas offset alias such as 'h'); pass a run folder written by forecaster detect or train a new detector"
+        )
     return load_detector(folder / DETECTOR_DIR, config.anomaly), schema
+
+
+def _is_schema(schema) -> bool:
+    """Whether ``schema`` holds a list of column names and a frequency pandas can read."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("columns"), list) or not isinstance(schema.get("frequency"), str):
+        return False
+    try:
+        to_offset(schema["frequency"])
+    except ValueError:
+        return False
+    return all(isinstance(column, str) for column in schema["columns"])

@@ -4,6 +4,7 @@ Importing this package registers every custom layer and loss, so saved
 ``.keras`` files load in Keras's safe mode.
 """
 
+from forecaster.models.autoencoder import build_autoencoder
 from forecaster.models.build import build_model
 from forecaster.models.channels import FoldChannels, RepeatPerChannel, UnfoldChannels
 from forecaster.models.encoders import RecurrentEncoder, SegmentEmbedding, make_recurrent_layer
@@ -24,6 +25,7 @@ __all__ = [
     "SegmentEmbedding",
     "UnfoldChannels",
     "WindowSubset",
+    "build_autoencoder",
     "build_model",
     "make_loss",
     "make_recurrent_layer",

@@ -78,3 +78,29 @@ def test_detect_refuses_a_run_trained_with_another_network(config, tmp_path, cap
     run = next((tmp_path / "reports").glob("tiny-detect-*"))
     assert main(["detect", str(config), "--run", str(run), "--set", "anomaly.units=4"]) == 2
     assert "anomaly.units" in capsys.readouterr().err
+
+
+@pytest.fixture
+def trained_run(config, tmp_path):
+    assert main(["detect", str(config)]) == 0
+    return next((tmp_path / "reports").glob("tiny-detect-*"))
+
+
+def test_detect_refuses_data_of_another_frequency(config, trained_run, tmp_path, capsys):
+    daily = tmp_path / "daily.csv"
+    frame = pd.read_csv(write_series(tmp_path / "hourly.csv", seed=6, n=300))
+    frame.assign(date=pd.date_range("2024-01-01", periods=300, freq="D")).to_csv(daily, index=False)
+    assert main(["detect", str(config), "--run", str(trained_run), "--data", str(daily)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{daily}: rows are '24h' apart, but the detector in {trained_run} was trained on 'h' data" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_detect_refuses_a_broken_schema(config, trained_run, capsys):
+    broken = [{"frequency": "h"}, {"columns": ["load", "temp"]}, ["load", "temp"],
+              {"columns": ["load", "temp"], "frequency": "fortnightly"}]
+    for schema in broken:
+        (trained_run / "schema.json").write_text(json.dumps(schema))
+        assert main(["detect", str(config), "--run", str(trained_run)]) == 2, schema
+        err = capsys.readouterr().err.strip()
+        assert f"{trained_run / 'schema.json'}: expected an object with 'columns'" in err and len(err.splitlines()) == 1

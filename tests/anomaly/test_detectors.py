@@ -1,9 +1,17 @@
 """Detectors on synthetic series: planted anomalies are flagged, clean series stay quiet, causal scoring never reads ahead."""
 
+import json
+
 import numpy as np
 import pytest
 
-from forecaster.anomaly.detectors import AutoencoderDetector, ResidualDetector, load_detector, make_detector
+from forecaster.anomaly.detectors import (
+    AutoencoderDetector,
+    ResidualDetector,
+    _normal_windows,
+    load_detector,
+    make_detector,
+)
 from forecaster.anomaly.pipeline import combine_errors
 from forecaster.anomaly.thresholds import flag_errors
 from forecaster.config import AnomalyConfig, ThresholdConfig
@@ -94,6 +102,7 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert type(loaded) is type(fitted)
     np.testing.assert_allclose(loaded.point_errors(values), fitted.point_errors(values), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(loaded.reference_errors_, fitted.reference_errors_)
+    np.testing.assert_array_equal(loaded.reference_offsets_, fitted.reference_offsets_)
     other = fitted.config.model_copy(update={"units": 8})
     with pytest.raises(RunError, match="anomaly.units"):
         load_detector(tmp_path / "detector", other)
@@ -136,3 +145,70 @@ def test_gated_cell_autoencoder_round_trip(tmp_path):
     detector = make_detector(config).fit(values, np.arange(160) < 100)
     loaded = load_detector(detector.save(tmp_path / "gated"))
     np.testing.assert_allclose(loaded.point_errors(values), detector.point_errors(values), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "corrupt, match",
+    [
+        (lambda state: state.pop("mean"), "KeyError: 'mean'"),
+        (lambda state: state.update(detector="forest"), "KeyError: 'forest'"),
+        (lambda state: state.update(seed="one"), "ValueError"),
+        (lambda state: state.update(scale=[1.0, 2.0, 3.0]), "'mean' and 'scale'"),
+        (lambda state: state.update(reference_offsets=[0, 5]), "'reference_offsets'"),
+    ],
+)
+def test_corrupted_detector_json_is_a_run_error_naming_the_file(fitted, tmp_path, corrupt, match):
+    folder = fitted.save(tmp_path / "detector")
+    state = json.loads((folder / "detector.json").read_text())
+    corrupt(state)
+    (folder / "detector.json").write_text(json.dumps(state))
+    with pytest.raises(RunError, match=match) as caught:
+        load_detector(folder)
+    assert str(folder / "detector.json") in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_corrupted_reference_errors_and_network_are_run_errors(fitted, tmp_path):
+    folder = fitted.save(tmp_path / "detector")
+    (folder / "network" / "model.keras").write_bytes(b"not a zip file")
+    with pytest.raises(RunError, match="cannot load the network") as caught:
+        load_detector(folder)
+    assert str(folder / "network") in str(caught.value)
+    (folder / "reference_errors.npy").write_bytes(b"garbage")
+    with pytest.raises(RunError, match="not a saved numpy array") as caught:
+        load_detector(folder)
+    assert str(folder / "reference_errors.npy") in str(caught.value)
+
+
+def test_detector_saved_without_reference_offsets_loads_as_one_segment(fitted, tmp_path):
+    folder = fitted.save(tmp_path / "detector")
+    state = json.loads((folder / "detector.json").read_text())
+    del state["reference_offsets"]
+    (folder / "detector.json").write_text(json.dumps(state))
+    assert load_detector(folder).reference_offsets_.tolist() == [0, len(fitted.reference_errors_)]
+
+
+def test_normal_windows_hold_out_only_what_gives_a_validation_window():
+    offsets = np.array([0, 100, 200])
+    normal = np.zeros(200, dtype=bool)
+    normal[:60] = normal[100:130] = True
+    # Series 0 holds out its last 12 normal rows (>= one window of 8); series 1's 6 would give no
+    # validation window, so it trains on all of its 30 normal rows and gives no reference segment.
+    train, val, segments = _normal_windows(normal, offsets, length=8, val_fraction=0.2)
+    assert train.tolist() == list(range(0, 41)) + list(range(100, 123))
+    assert val.tolist() == list(range(48, 53))
+    assert segments == [(48, 60)]
+    # Nothing held out anywhere: train on every normal window; the reference covers all normal rows.
+    train, val, segments = _normal_windows(normal, offsets, length=8, val_fraction=0.1)
+    assert train.tolist() == list(range(0, 53)) + list(range(100, 123))
+    assert val.size == 0
+    assert segments == [(0, 60), (100, 130)]
+
+
+def test_reference_errors_keep_one_segment_per_series():
+    config = AnomalyConfig(detector="residual", kind="gru", units=4, lookback=8, epochs=1, val_fraction=0.25)
+    values = np.concatenate([sine_series(80, n=120), 5.0 + sine_series(81, n=120)])
+    normal = np.tile(np.arange(120) < 80, 2)
+    detector = make_detector(config).fit(values, normal, np.array([0, 120, 240]))
+    # Each series holds out its last 20 normal rows, scored causally: the first 8 have no full window.
+    assert detector.reference_offsets_.tolist() == [0, 12, 24]
+    assert detector.reference_errors_.shape == (24, 1)

@@ -4,19 +4,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecaster.anomaly.detectors import WindowDetector
 from forecaster.anomaly.pipeline import combine_errors, detect, normal_rows, smooth_errors
-from forecaster.config import AnomalyConfig, ForecasterConfig
+from forecaster.config import AnomalyConfig, ForecasterConfig, ThresholdConfig
 from forecaster.data.series import SeriesCollection
 
 
-def collection(n=600, n_series=2):
+def collection(n=600, n_series=2, tz=None):
     rng = np.random.default_rng(0)
     t = np.arange(n)
     frames = []
     for k in range(n_series):
         values = np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n)
         values[int(0.75 * n)] += 4.0
-        frames.append(pd.DataFrame({"a": values, "b": 2 * values}, index=pd.date_range("2024-01-01", periods=n, freq="h")))
+        frames.append(pd.DataFrame({"a": values, "b": 2 * values}, index=pd.date_range("2024-01-01", periods=n, freq="h", tz=tz)))
     frame = pd.concat(frames)
     frame.index.name = "date"
     return SeriesCollection(frame, tuple(f"s{k}" for k in range(n_series)), np.arange(n_series + 1) * n, "h")
@@ -56,3 +57,42 @@ def test_series_shorter_than_a_window_are_refused_before_training():
     config = ForecasterConfig(anomaly=AnomalyConfig(lookback=200))
     with pytest.raises(ConfigError, match="anomaly.lookback: a series of 100 rows"):
         detect(config, collection(n=100))
+
+
+@pytest.mark.parametrize(
+    "index_zone, normal_start, normal_end, n_normal",
+    [
+        (None, None, "2024-01-01 09:00+00:00", 20),  # zoned date on a naive index: compared in UTC
+        (None, None, "2024-01-01 09:00+02:00", 16),
+        (None, "2024-01-01 03:00+02:00", None, 198),
+        ("Europe/Berlin", None, "2024-01-01 09:00", 20),  # naive date on a zoned index: read in its zone
+        ("Europe/Berlin", None, "2024-01-01 09:00+00:00", 22),
+        ("Europe/Berlin", "2024-01-01 01:00", None, 198),
+    ],
+)
+def test_normal_dates_align_with_the_index_time_zone(index_zone, normal_start, normal_end, n_normal):
+    data = collection(n=100, tz=index_zone)
+    config = AnomalyConfig(normal="dates", normal_start=normal_start, normal_end=normal_end)
+    assert normal_rows(data, config).sum() == n_normal
+
+
+class ConstantDetector(WindowDetector):
+    """Scores every point 1 and keeps two fixed reference segments, 0 then 10."""
+
+    name = "constant"
+    error_steps = 1
+    history_ = {}
+
+    def point_errors(self, values, offsets=None, mode=None):
+        return np.ones(values.shape, dtype=np.float32)
+
+
+def test_reference_smoothing_restarts_at_each_series_segment():
+    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=2, ewma_span=3, threshold=ThresholdConfig(method="quantile", quantile=0.5)))
+    detector = ConstantDetector(config.anomaly)
+    detector.reference_errors_ = np.array([[0.0], [0.0], [0.0], [10.0], [10.0], [10.0]], dtype=np.float32)
+    detector.reference_offsets_ = np.array([0, 3, 6])
+    result = detect(config, collection(n=50), detector)
+    # Across the boundary the EWMA would give 0, 0, 0, 5, 7.5, 8.75 (mean 3.54); per segment it stays 0 and 10.
+    assert result.metrics["reference_error"]["mean"] == pytest.approx(5.0, abs=1e-9)
+    assert result.metrics["threshold"] == pytest.approx(5.0, abs=1e-9)

@@ -81,3 +81,25 @@ def test_dynamic_threshold_on_clean_errors_flags_little():
     errors = np.abs(np.random.default_rng(4).normal(0, 1, 4000))
     flags, _ = dynamic_threshold(errors, block=2000)
     assert flags.mean() < 0.005
+
+
+def test_dynamic_threshold_works_per_series_so_runs_never_cross_a_boundary():
+    # Series a ends with a 10.0 sequence, series b starts with a 1.1 sequence close to its normal errors.
+    # Cut as one block, the two join into one sequence whose 10.0 maximum keeps b's rows flagged; per
+    # series, b's sequence is pruned and each series gets its own epsilon, as if thresholded alone.
+    rng = np.random.default_rng(4)
+    a = rng.uniform(0, 1, 1000)
+    a[-10:] = 10.0
+    b = rng.uniform(0, 1, 1000)
+    b[:3] = 1.1
+    errors, offsets = np.concatenate([a, b]), np.array([0, 1000, 2000])
+    settings = {"z_min": 0.3, "z_max": 0.6, "prune": 0.13, "block": 3000}
+    merged, _ = dynamic_threshold(errors, **settings)
+    assert merged[1000:1003].all()
+    flags, thresholds = dynamic_threshold(errors, offsets=offsets, **settings)
+    assert np.flatnonzero(flags).tolist() == list(range(990, 1000))
+    alone = [dynamic_threshold(part, **settings) for part in (a, b)]
+    np.testing.assert_array_equal(flags, np.concatenate([alone[0][0], alone[1][0]]))
+    np.testing.assert_allclose(thresholds, np.concatenate([alone[0][1], alone[1][1]]), rtol=1e-12)
+    via_config, _ = flag_errors(errors, np.empty(0), ThresholdConfig(method="dynamic", **settings), offsets)
+    np.testing.assert_array_equal(via_config, flags)
