@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 import keras
 import numpy as np
-import pandas as pd
 
 from forecaster.cells import reference
 from forecaster.cells.gradients import float64_atol, float64_rtol, float64_scope, outputs_and_gradients
 from forecaster.cells.gru import GatedGRU
 from forecaster.cells.lstm import GatedLSTM
+from forecaster.data import read_table
 from forecaster.errors import DataError
 
 OUTPUT_ATOL = 1e-6
@@ -219,16 +219,13 @@ def load_real_windows(path: Path, n_batch: int, n_steps: int) -> np.ndarray:
         float32 array ``(n_batch, n_steps, n_numeric_columns)``.
 
     Raises:
-        DataError: when the file is missing, unreadable, has no numeric
-            column or has fewer than ``n_batch * n_steps`` rows.
+        DataError: when the file is missing, unreadable (see
+            :func:`forecaster.data.read_table`), has no numeric column or has
+            fewer than ``n_batch * n_steps`` rows.
     """
     if not path.is_file():
         raise DataError(f"{path}: real-data file not found; set cell_check.data_path to the ETTh1 CSV")
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read as CSV ({exc})") from None
-    values = frame.select_dtypes("number").to_numpy(np.float64)
+    values = read_table(path, "csv").select_dtypes("number").to_numpy(np.float64)
     if values.shape[1] == 0:
         raise DataError(f"{path}: no numeric columns; expected ETTh1-like columns HUFL..OT")
     if len(values) < n_batch * n_steps:

@@ -55,3 +55,21 @@ def test_gate_heatmaps_write_png_and_refuse_bad_sample(tmp_path: Path) -> None:
     assert path.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="`sample`"):
         plot_gate_heatmaps(trace, tmp_path / "x.png", "test", sample=2)
+
+
+def test_real_windows_from_an_unreadable_or_header_only_csv_are_data_errors(tmp_path: Path) -> None:
+    from forecaster.cells.check import load_real_windows
+    from forecaster.errors import DataError
+
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("date,OT\n")
+    with pytest.raises(DataError, match="header but no data rows"):
+        load_real_windows(header_only, n_batch=2, n_steps=4)
+    binary = tmp_path / "binary.dat"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 50)
+    with pytest.raises(DataError, match="binary.dat: cannot read as csv"):
+        load_real_windows(binary, n_batch=2, n_steps=4)
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("date,OT\n" + "".join(f"2024-01-01 {h:02d}:00,{h}\n" for h in range(8)))
+    windows = load_real_windows(numbers, n_batch=2, n_steps=4)
+    assert windows.shape == (2, 4, 1) and windows.dtype == np.float32
