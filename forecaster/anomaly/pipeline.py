@@ -13,7 +13,7 @@ from forecaster.anomaly.events import find_events
 from forecaster.anomaly.likelihood import anomaly_likelihood
 from forecaster.anomaly.thresholds import flag_errors
 from forecaster.config import AnomalyConfig, ForecasterConfig
-from forecaster.data.series import SeriesCollection
+from forecaster.data.series import SeriesCollection, align_to_index
 from forecaster.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ def normal_rows(collection: SeriesCollection, config: AnomalyConfig) -> np.ndarr
         return np.ones(n_rows, dtype=bool)
     if config.normal == "dates":
         index = collection.frame.index
-        start = None if config.normal_start is None else _align_to_index(config.normal_start, index)
-        end = None if config.normal_end is None else _align_to_index(config.normal_end, index)
+        start = None if config.normal_start is None else align_to_index(config.normal_start, index)
+        end = None if config.normal_end is None else align_to_index(config.normal_end, index)
         mask = np.ones(n_rows, dtype=bool)
         if start is not None:
             mask &= index >= start
@@ -188,23 +188,3 @@ def _summarise(scores: pd.DataFrame, events: pd.DataFrame, detector: WindowDetec
             "best_val_loss": min(history["val_loss"]) if history.get("val_loss") else None,
         },
     }
-
-
-def _align_to_index(moment, index: pd.DatetimeIndex) -> pd.Timestamp:
-    """Return ``moment`` as a timestamp comparable with ``index``, in its time zone.
-
-    A naive moment on a zoned index is read in the index's zone; a zoned moment
-    on a naive index is converted to UTC and made naive, as
-    ``forecaster.windows.splits`` aligns split dates.
-
-    Args:
-        moment: a date, datetime or string ``pd.Timestamp`` accepts.
-        index: the time index to compare with.
-
-    Returns:
-        The aligned :class:`pandas.Timestamp`.
-    """
-    stamp = pd.Timestamp(moment)
-    if index.tz is not None:
-        return stamp.tz_localize(index.tz) if stamp.tz is None else stamp.tz_convert(index.tz)
-    return stamp if stamp.tz is None else stamp.tz_convert(None)

@@ -49,3 +49,23 @@ class SeriesCollection:
     def lengths(self) -> np.ndarray:
         """Return the number of rows of each series, shape ``(n_series,)``."""
         return np.diff(self.offsets)
+
+
+def align_to_index(moment, index: pd.DatetimeIndex) -> pd.Timestamp:
+    """Return ``moment`` as a timestamp comparable with ``index``, in its time zone.
+
+    A naive moment on a zoned index is read in the index's zone; a zoned moment
+    on a naive index is converted to UTC and made naive. Config dates (split
+    starts, normal periods) go through this before any comparison.
+
+    Args:
+        moment: a date, datetime or string ``pd.Timestamp`` accepts.
+        index: the time index to compare with.
+
+    Returns:
+        The aligned :class:`pandas.Timestamp`.
+    """
+    stamp = pd.Timestamp(moment)
+    if index.tz is not None:
+        return stamp.tz_localize(index.tz) if stamp.tz is None else stamp.tz_convert(index.tz)
+    return stamp if stamp.tz is None else stamp.tz_convert(None)

@@ -6,10 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from forecaster.config import SplitConfig
-from forecaster.data.series import SeriesCollection
+from forecaster.data.series import SeriesCollection, align_to_index
 from forecaster.errors import DataError
 
 SPLITS = ("train", "val", "test")
@@ -92,13 +91,8 @@ def split_rows(collection: SeriesCollection, split_cfg: SplitConfig) -> SplitRow
 
 def _rows_before(collection: SeriesCollection, moment: dt.datetime | str) -> np.ndarray:
     """Rows of each series strictly before ``moment`` (in the index's time zone when it has one)."""
-    moment = pd.Timestamp(moment)
-    zone = collection.frame.index.tz
-    if zone is not None:
-        moment = moment.tz_localize(zone) if moment.tz is None else moment.tz_convert(zone)
-    elif moment.tz is not None:
-        moment = moment.tz_convert(None)
     index = collection.frame.index
+    moment = align_to_index(moment, index)
     return np.array(
         [index[start:end].searchsorted(moment) for start, end in zip(collection.offsets[:-1], collection.offsets[1:])],
         dtype=np.int64,
