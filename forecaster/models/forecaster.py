@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 import logging
 import math
 from pathlib import Path
@@ -203,7 +204,10 @@ class Forecaster:
             forecaster.history_ = state["history"]
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{folder / STATE_FILE}: not a forecaster state file ({exc})") from None
-        forecaster.model_ = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        try:
+            forecaster.model_ = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        except (zipfile.BadZipFile, OSError, KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{folder / MODEL_FILE}: not a loadable Keras model ({type(exc).__name__}); train the run again") from None
         return forecaster
 
     def _forward(self, data, batch_size: int) -> np.ndarray:
@@ -249,12 +253,15 @@ class WindowSubset(keras.utils.PyDataset):
         self._chosen = self._rng.choice(len(self.dataset), self.n_batches, replace=False)
 
     def __len__(self) -> int:
+        """Batches per epoch."""
         return self.n_batches
 
     def __getitem__(self, index: int):
+        """Return the ``index``-th batch chosen for this epoch."""
         return self.dataset[int(self._chosen[index])]
 
     def on_epoch_end(self) -> None:
+        """Reshuffle the full dataset and choose a fresh subset of batches."""
         self.dataset.on_epoch_end()
         self._choose()
 
@@ -276,10 +283,12 @@ class EpochHistory(keras.callbacks.Callback):
         self.logs: dict[str, list[float]] = {}
 
     def on_train_begin(self, logs=None) -> None:
+        """Resume the logs kept by an interrupted run, if any."""
         if self.path is not None and self.path.is_file():
             self.logs = json.loads(self.path.read_text())
 
     def on_epoch_end(self, epoch, logs=None) -> None:
+        """Append this epoch's logs (and save them next to the backup)."""
         for name, value in (logs or {}).items():
             self.logs.setdefault(name, []).append(float(value))
         if self.path is not None:

@@ -117,3 +117,10 @@ def test_forecast_names_training_columns_missing_from_new_data(tmp_path, config)
     pd.read_csv(tmp_path / "series.csv").drop(columns="temp").to_csv(tmp_path / "no_temp.csv", index=False)
     with pytest.raises(DataError, match=r"the run was trained on columns \['temp'\] that this file lacks"):
         forecast_job(run, tmp_path / "no_temp.csv")
+
+
+def test_a_corrupt_model_file_is_a_one_line_run_error(tmp_path, config):
+    run = train_job(config, "tiny.yaml")
+    (run / "model" / "model.keras").write_bytes(b"not a zip file")
+    with pytest.raises(RunError, match=r"cannot load the trained run \(.*model.keras: not a loadable Keras model \(ValueError\); train the run again\)"):
+        load_trained_run(run)
