@@ -102,11 +102,38 @@ def forecast_split(predict: PredictFn, windowed: WindowedData, split: str, quant
     if dataset is None:
         raise ConfigError(f"a backtest needs a {split!r} split; give split.{split} some rows")
     x_targets, targets, weight = target_windows(windowed, dataset.starts)
-    output = np.asarray(predict(dataset))
-    point = output[..., quantiles.index(0.5)] if quantiles else output
-    return SplitForecast(
-        targets=targets, weight=weight, point=point, quantiles=output if quantiles else None, x_targets=x_targets
-    )
+    point, quantile_output = split_output(np.asarray(predict(dataset)), quantiles)
+    return SplitForecast(targets=targets, weight=weight, point=point, quantiles=quantile_output, x_targets=x_targets)
+
+
+def split_output(output: np.ndarray, quantiles: list[float]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Split a model's output into its point forecast (the 0.5 quantile) and its quantiles.
+
+    Args:
+        output: ``(n, horizon, n_targets)``, or with a trailing quantile axis.
+        quantiles: the model's quantile levels, empty for a point model.
+
+    Returns:
+        ``point (n, horizon, n_targets)`` and the quantile output, or ``None`` for a point model.
+    """
+    if not quantiles:
+        return output, None
+    return output[..., quantiles.index(0.5)], output
+
+
+def interval_bounds(
+    calibrator: ConformalCalibrator | ConformalQuantileCalibrator, point: np.ndarray, quantile_output: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return calibrated ``(lower, upper)`` bounds: around the outer quantiles (CQR) or around the point.
+
+    Args:
+        calibrator: fitted by :func:`calibrate_intervals`.
+        point: point forecasts ``(n, horizon, n_targets)``.
+        quantile_output: quantile forecasts ``(..., n_quantiles)``, or ``None`` for a point model.
+    """
+    if isinstance(calibrator, ConformalQuantileCalibrator):
+        return calibrator.predict_interval(quantile_output[..., 0], quantile_output[..., -1])
+    return calibrator.predict_interval(point)
 
 
 def target_windows(windowed: WindowedData, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -150,7 +177,7 @@ def run_backtest(
     test = forecast_split(predict, windowed, "test", quantiles)
     if calibrator is None:
         calibrator = calibrate_intervals(forecast_split(predict, windowed, "val", quantiles), quantiles, evaluation)
-    lower, upper = _intervals(calibrator, test, quantiles)
+    lower, upper = interval_bounds(calibrator, test.point, test.quantiles)
     baselines = fit_baselines(windowed, evaluation)
     baseline_points = {name: model.predict(test.x_targets) for name, model in baselines.items()}
 
@@ -287,12 +314,6 @@ def _masked(forecast: SplitForecast, keep: np.ndarray, n_targets: int) -> np.nda
     if forecast.weight is None:
         return np.zeros(len(keep) * forecast.targets.shape[1] * n_targets, dtype=bool)
     return np.repeat(forecast.weight[keep] == 0, n_targets, axis=1).reshape(-1)
-
-
-def _intervals(calibrator, test: SplitForecast, quantiles: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    if len(quantiles) >= 2:
-        return calibrator.predict_interval(test.quantiles[..., 0], test.quantiles[..., -1])
-    return calibrator.predict_interval(test.point)
 
 
 def _inverse_transform(windowed: WindowedData, series_index: np.ndarray | None = None):

@@ -21,7 +21,14 @@ import pandas as pd
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import RepairReport, SeriesCollection, load_series
 from forecaster.errors import DataError
-from forecaster.evaluation.backtest import BacktestResult, calibrate_intervals, forecast_split, run_backtest
+from forecaster.evaluation.backtest import (
+    BacktestResult,
+    calibrate_intervals,
+    forecast_split,
+    interval_bounds,
+    run_backtest,
+    split_output,
+)
 from forecaster.jobs.trained_run import TrainedRun, describe_schema, series_groups
 from forecaster.models import Forecaster
 from forecaster.windows.calendar import calendar_features, future_index
@@ -165,12 +172,8 @@ def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str
         inputs["past"] = np.concatenate([inputs["past"], calendar_features(index[rows.ravel()], calendar).reshape(*rows.shape, -1)], axis=2)
         inputs["future"] = calendar_features(pd.DatetimeIndex(future_times.ravel()), calendar).reshape(len(rows), horizon, -1)
     quantiles = list(trained.config.model.quantiles)
-    output = np.asarray(predict_function(trained.forecaster)(inputs))
-    point = output[..., quantiles.index(0.5)] if quantiles else output
-    if quantiles and len(quantiles) >= 2:
-        lower, upper = trained.calibrator.predict_interval(output[..., 0], output[..., -1])
-    else:
-        lower, upper = trained.calibrator.predict_interval(point)
+    point, output = split_output(np.asarray(predict_function(trained.forecaster)(inputs)), quantiles)
+    lower, upper = interval_bounds(trained.calibrator, point, output)
 
     def original(y: np.ndarray) -> np.ndarray:
         return scaler.inverse_transform_targets(y, groups)
