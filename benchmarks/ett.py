@@ -58,6 +58,7 @@ def run_case(config_path: Path, data: Path, overrides: list[str], output_dir: Pa
         "lookback": config.windows.lookback,
         "mse": metrics["mse"],
         "mae": metrics["mae"],
+        "val_mse": metrics["validation"]["mse"],
         "n_test_windows": metrics["n_test_windows"],
         "epochs": metrics["training"]["epochs"],
         "run_time_s": round(seconds, 1),
@@ -101,6 +102,7 @@ def _format_row(row: dict) -> str:
     reference = "  ".join(f"{name.split()[0]} {value:.3f}" for name, value in published.items())
     return (
         f"ETTh1 {row['setting']} H={row['horizon']:<4} L={row['lookback']:<4} mse {row['mse']:.4f} mae {row['mae']:.4f}"
+        f" (val mse {row['val_mse']:.4f})"
         f" | linear {row['linear_mse']:.4f} (ratio {row['mse_ratio_to_linear']:.3f})"
         f" | {row['epochs']} epochs, {row['run_time_s']:.0f} s  {reference}"
     )

@@ -225,6 +225,9 @@ class TrainingConfig(Section):
             (the best weights are restored).
         max_train_windows: train on at most this many windows per epoch
             (a random subset each epoch); ``None`` uses all.
+        ensemble: networks trained independently (seeds ``seed``, ``seed + 1``,
+            ...) whose forecasts are averaged into one saved model; 1 trains a
+            single network.
         verbose: Keras progress output (0 silent, 1 progress bar, 2 a line per epoch).
     """
 
@@ -236,6 +239,7 @@ class TrainingConfig(Section):
     l2: float = Field(0.0, ge=0)
     patience: int = Field(5, ge=1)
     max_train_windows: int | None = Field(None, ge=1)
+    ensemble: int = Field(1, ge=1)
     verbose: Literal[0, 1, 2] = 2
 
 

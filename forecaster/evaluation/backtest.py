@@ -64,7 +64,9 @@ class BacktestResult:
         metrics: JSON-ready metrics: ``mse``/``mae`` of the model on the test
             split (normalised scale) at the top level, then ``model`` and
             ``baselines`` (each ``scaled`` and ``original``), ``skill`` against
-            seasonal naive, ``intervals`` (nominal and reached coverage).
+            seasonal naive, ``intervals`` (nominal and reached coverage), and
+            ``validation`` (the model's scaled MSE and MAE on the validation
+            windows, which configurations are chosen on) when it calibrates here.
         predictions: long table of test forecasts (see :func:`predictions_table`).
         calibrator: the conformal calibrator fitted on validation windows.
         test: the model's test forecasts.
@@ -175,8 +177,11 @@ def run_backtest(
         The :class:`BacktestResult`.
     """
     test = forecast_split(predict, windowed, "test", quantiles)
+    validation = None
     if calibrator is None:
-        calibrator = calibrate_intervals(forecast_split(predict, windowed, "val", quantiles), quantiles, evaluation)
+        val = forecast_split(predict, windowed, "val", quantiles)
+        calibrator = calibrate_intervals(val, quantiles, evaluation)
+        validation = evaluate_forecasts(val.targets, val.point, weight=val.weight)["overall"]
     lower, upper = interval_bounds(calibrator, test.point, test.quantiles)
     baselines = fit_baselines(windowed, evaluation)
     baseline_points = {name: model.predict(test.x_targets) for name, model in baselines.items()}
@@ -217,6 +222,8 @@ def run_backtest(
             "test_coverage": model_metrics["scaled"]["overall"]["coverage"],
         },
     }
+    if validation is not None:
+        metrics["validation"] = {"mse": validation["mse"], "mae": validation["mae"], "n_windows": int(len(val.targets))}
     predictions = predictions_table(windowed, test, lower, upper, quantiles, evaluation.predictions_every)
     return BacktestResult(metrics, predictions, calibrator, test, baseline_points)
 

@@ -20,6 +20,7 @@ def build_model(
     horizon: int,
     n_future: int = 0,
     l2: float = 0.0,
+    name: str = "forecaster_network",
 ) -> keras.Model:
     """Build the (uncompiled) network mapping a window's inputs to its forecast.
 
@@ -38,6 +39,8 @@ def build_model(
         n_future: calendar columns of ``inputs["future"]``; 0 when the
             batches carry no ``"future"`` input. Default 0.
         l2: L2 penalty on every kernel. Default 0.
+        name: the model's name (members of an ensemble need distinct names).
+            Default ``"forecaster_network"``.
 
     Returns:
         A functional :class:`keras.Model` taking ``{"past": (batch, lookback,
@@ -110,4 +113,4 @@ def build_model(
         forecast = UnfoldChannels(n_targets, name="unfold_channels")(forecast)
     if model_cfg.instance_norm:
         forecast = InstanceDenormalization(name="instance_denorm")(forecast, mean, std)
-    return keras.Model(inputs, forecast, name="forecaster_network")
+    return keras.Model(inputs, forecast, name=name)

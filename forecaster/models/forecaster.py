@@ -65,30 +65,68 @@ class Forecaster:
         same ``backup_dir`` after a killed job resumes at the first unfinished
         epoch; the backup is deleted when training ends normally.
 
+        With ``training.ensemble = k > 1``, ``k`` networks are trained one after
+        the other with seeds ``seed, ..., seed + k - 1`` and joined into one
+        model that averages their forecasts (a deep ensemble: independent
+        errors partly cancel). Each finished member is kept in ``backup_dir``,
+        so a resumed job skips it.
+
         Args:
             train_data: training batches (a :class:`keras.utils.PyDataset`, e.g.
                 :class:`~forecaster.windows.dataset.WindowDataset` with shuffling).
             val_data: validation batches, or ``None``. Default ``None``.
             backup_dir: folder of the resumable backup; ``None`` disables it. Default ``None``.
-            checkpoint_path: ``.keras`` file that keeps the best model seen; ``None`` disables it.
-                Default ``None``.
+            checkpoint_path: ``.keras`` file that keeps the best network seen (of the
+                member in training, for an ensemble); ``None`` disables it. Default ``None``.
 
         Returns:
-            ``self``, with ``model_`` and ``history_``.
+            ``self``, with ``model_`` and ``history_`` (an ensemble's history
+            lists every member's epochs in turn, with a ``member`` entry per epoch).
 
         Raises:
             DataError: for an empty ``train_data`` or batches that break the format above.
             ConfigError: for a config that does not fit the batch shapes (see ``build_model``).
         """
-        cfg = self.training_cfg
-        keras.utils.set_random_seed(self.seed)
         shapes = _batch_shapes(train_data)
-        self.model_ = build_model(self.model_cfg, **shapes, l2=cfg.l2)
-        logger.info("built %s with %d parameters for %s", self.model_.name, self.model_.count_params(), shapes)
+        n_members = self.training_cfg.ensemble
+        if n_members == 1:
+            self.model_, self.history_ = self._fit_network(
+                shapes, train_data, val_data, self.seed, backup_dir, checkpoint_path, "forecaster_network"
+            )
+            return self
+        members, histories = [], []
+        for member in range(n_members):
+            name = f"member_{member}"
+            finished = None if backup_dir is None else Path(backup_dir) / f"{name}.keras"
+            if finished is not None and finished.is_file():
+                logger.info("ensemble %s: reusing the finished network in %s", name, finished)
+                model = keras.saving.load_model(finished, safe_mode=True)
+                logs = json.loads(finished.with_suffix(".json").read_text())
+            else:
+                member_backup = None if backup_dir is None else Path(backup_dir) / name
+                model, logs = self._fit_network(
+                    shapes, train_data, val_data, self.seed + member, member_backup, checkpoint_path, name
+                )
+                if finished is not None:
+                    model.save(finished)
+                    finished.with_suffix(".json").write_text(json.dumps(logs))
+            members.append(model)
+            histories.append(logs)
+        self.model_ = average_networks(members)
+        self.history_ = {key: [value for logs in histories for value in logs.get(key, [])] for key in histories[0]}
+        self.history_["member"] = [member for member, logs in enumerate(histories) for _ in logs.get("loss", [])]
+        return self
+
+    def _fit_network(self, shapes, train_data, val_data, seed, backup_dir, checkpoint_path, name):
+        """Build and train one network with ``seed``; return it and its per-epoch logs."""
+        cfg = self.training_cfg
+        keras.utils.set_random_seed(seed)
+        model = build_model(self.model_cfg, **shapes, l2=cfg.l2, name=name)
+        logger.info("built %s with %d parameters for %s", model.name, model.count_params(), shapes)
         train = train_data
         if cfg.max_train_windows is not None:
-            train = WindowSubset(train_data, cfg.max_train_windows, self.seed)
-        self.model_.compile(
+            train = WindowSubset(train_data, cfg.max_train_windows, seed)
+        model.compile(
             optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
             loss=make_loss(self.model_cfg.loss, self.model_cfg.quantiles),
         )
@@ -110,9 +148,8 @@ class Forecaster:
         callbacks.append(history)
         if backup_dir is not None:
             callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
-        self.model_.fit(train, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=cfg.verbose)
-        self.history_ = history.logs
-        return self
+        model.fit(train, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=cfg.verbose)
+        return model, history.logs
 
     def predict(self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512) -> np.ndarray:
         """Point forecast (the median for a quantile model) of many windows at once.
@@ -221,6 +258,23 @@ class Forecaster:
             raise NotFittedError(
                 f"Forecaster.{verb}: this forecaster is not fitted; call fit(train_data) or Forecaster.load(path) first"
             )
+
+
+def average_networks(members: list[keras.Model]) -> keras.Model:
+    """Join trained networks with the same inputs into one model whose output is the mean of theirs.
+
+    The members stay intact inside the joint model (one ``.keras`` file holds
+    them all) and must have distinct names.
+
+    Args:
+        members: trained functional models taking the same named inputs.
+
+    Returns:
+        A functional :class:`keras.Model` named ``forecaster_ensemble``.
+    """
+    inputs = {name: keras.Input(batch_shape=tensor.shape, name=name) for name, tensor in members[0].input.items()}
+    outputs = [member(inputs) for member in members]
+    return keras.Model(inputs, keras.layers.Average(name="average")(outputs), name="forecaster_ensemble")
 
 
 class WindowSubset(keras.utils.PyDataset):

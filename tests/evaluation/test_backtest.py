@@ -43,6 +43,16 @@ def test_model_and_baselines_are_scored_on_the_same_windows(windowed):
     assert 0.5 < metrics["intervals"]["test_coverage"] <= 1.0
 
 
+def test_validation_scores_are_reported_for_choosing_configurations(windowed):
+    predict = linear_predict(windowed)
+    metrics = run_backtest(predict, windowed, [], EvaluationConfig()).metrics
+    targets = windowed.val.arrays()[1]
+    expected = np.mean((predict(windowed.val) - targets) ** 2)
+    assert metrics["validation"]["n_windows"] == windowed.val.n_windows
+    assert metrics["validation"]["mse"] == pytest.approx(expected, rel=1e-5)
+    assert metrics["validation"]["mse"] != pytest.approx(metrics["mse"])
+
+
 def test_predictions_table_holds_every_window_step_and_target_with_true_actuals(windowed):
     result = run_backtest(linear_predict(windowed), windowed, [], EvaluationConfig())
     table = result.predictions

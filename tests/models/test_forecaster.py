@@ -174,3 +174,42 @@ def test_fit_refuses_malformed_batches():
     bad = ArrayDataset({"x": np.zeros((4, 3, 1), dtype="float32")}, np.zeros((4, 2, 1), dtype="float32"), batch_size=2)
     with pytest.raises(DataError, match="past"):
         Forecaster(ModelConfig(), _training()).fit(bad)
+
+
+def test_ensemble_averages_independent_members_and_round_trips(sine_data, tmp_path):
+    train, val = sine_data
+    cfg = ModelConfig(**SMALL, quantiles=[])
+    ensemble = Forecaster(cfg, _training(ensemble=2), seed=3).fit(train, val)
+    singles = [Forecaster(cfg, _training(), seed=seed).fit(train, val) for seed in (3, 4)]
+    inputs, _ = make_sine_windows(5, 24, 6, seed=6)
+    expected = (singles[0].predict(inputs) + singles[1].predict(inputs)) / 2
+    np.testing.assert_allclose(ensemble.predict(inputs), expected, rtol=1e-5, atol=1e-6)
+    assert ensemble.history_["member"] == [0, 0, 1, 1]
+    assert ensemble.history_["loss"] == pytest.approx(singles[0].history_["loss"] + singles[1].history_["loss"], rel=1e-5)
+    loaded = Forecaster.load(ensemble.save(tmp_path / "ensemble"))
+    np.testing.assert_array_equal(loaded.predict(inputs), ensemble.predict(inputs))
+
+
+def test_resumed_ensemble_reuses_finished_members(sine_data, tmp_path, monkeypatch):
+    train, val = sine_data
+    backup = tmp_path / "backup"
+    cfg, training = ModelConfig(**SMALL, quantiles=[]), _training(ensemble=2, epochs=1)
+    original_fit = keras.Model.fit
+    fitted: list[str] = []
+
+    def fit_then_maybe_stop(model, *args, **kwargs):
+        fitted.append(model.name)
+        if model.name == "member_1" and fitted.count("member_1") == 1:
+            raise KeyboardInterrupt
+        return original_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", fit_then_maybe_stop)
+    with pytest.raises(KeyboardInterrupt):
+        Forecaster(cfg, training, seed=0).fit(train, val, backup_dir=backup)
+    assert (backup / "member_0.keras").is_file() and (backup / "member_0.json").is_file()
+    resumed = Forecaster(cfg, training, seed=0).fit(train, val, backup_dir=backup)
+    assert fitted == ["member_0", "member_1", "member_1"]
+    assert resumed.history_["member"] == [0, 1]
+    fresh = Forecaster(cfg, training, seed=0).fit(train, val)
+    inputs, _ = make_sine_windows(4, 24, 6, seed=8)
+    np.testing.assert_allclose(resumed.predict(inputs), fresh.predict(inputs), rtol=1e-5, atol=1e-6)
