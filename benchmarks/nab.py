@@ -6,17 +6,21 @@ stream. A detector is fitted on the file's probationary rows only (the first
 scores the following rows causally (the window that ends at each row); when
 the stream has grown ``--refit-growth`` times, a new detector is fitted on
 every row seen so far and scores on, so each row's score comes from a detector
-fitted on earlier rows only. Errors become the log anomaly likelihood against
-the file's own recent errors, and the ``--quiet-rows`` scores after an alarm
-(a score of at least ``--alarm-level``) are silenced. The results go to
+fitted on earlier rows only. The detector's error and the seasonal-profile
+errors of the config's ``seasonal_periods`` (each point against the same clock
+time in earlier days or weeks) become log anomaly likelihoods against the
+file's own recent errors; the most surprising one is the score, and the
+``alarm_quiet_rows`` scores after an alarm are silenced (the product's
+:func:`~forecaster.anomaly.pipeline.alarm_scores`). The results go to
 ``RESULTS_DIR/<category>/<detector>_<file>.csv`` with
 ``timestamp,value,anomaly_score,label``; labels fill only the ``label``
 column. No statistic of the whole file is used and one configuration
-(``--config``, its ``anomaly`` section, and the flags above) serves every file.
+(``--config``, its ``anomaly`` section) serves every file.
 
-In the same run a baseline without a network is scored the same way: the
-anomaly likelihood of the absolute change from the previous value
-(detector name ``<detector>-baseline``).
+In the same run a baseline without a network is scored the same way, with the
+absolute change from the previous value in place of the network's error
+(detector name ``<detector>-baseline``), so the ratio between the two is what
+the network adds.
 
 Both are scored with NAB's scorer (``../shared/tools/nab_score.py``, all three
 profiles, the corpus-wide threshold sweep). At the standard profile's threshold
@@ -30,7 +34,7 @@ Usage::
     python benchmarks/nab.py [--data ../shared/data/nab/data] \\
         [--labels ../shared/data/nab/labels/combined_windows.json] \\
         [--out benchmarks/results/nab] [--detector forecaster] [--config configs/detect_nab.yaml] \\
-        [--refit-growth inf] [--alarm-level 0.4] [--quiet-rows 300] [--files SUBSTRING,...]
+        [--refit-growth inf] [--files SUBSTRING,...]
 """
 
 from __future__ import annotations
@@ -49,9 +53,8 @@ import numpy as np
 import pandas as pd
 
 from forecaster.anomaly.detectors import online_point_errors
-from forecaster.anomaly.likelihood import anomaly_likelihood, suppress_repeats
 from forecaster.anomaly.metrics import event_scores, point_scores, pr_auc
-from forecaster.anomaly.pipeline import combine_errors, smooth_errors
+from forecaster.anomaly.pipeline import alarm_scores, combine_errors, error_signals
 from forecaster.config import AnomalyConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,36 +71,38 @@ def probation_rows(n_rows: int) -> int:
     return min(int(np.floor(0.15 * n_rows)), MAX_PROBATION)
 
 
-def detector_scores(values: np.ndarray, config: AnomalyConfig, seed: int, settings: argparse.Namespace) -> np.ndarray:
-    """Score one file as a stream: errors of detectors refitted on the rows seen so far, then the alarm score.
+def detector_scores(frame: pd.DataFrame, config: AnomalyConfig, seed: int, refit_growth: float) -> np.ndarray:
+    """Score one file as a stream: the detector's causal errors and the seasonal errors, then the alarm score.
 
     The first detector is fitted on the probationary rows only; later ones at
-    ``settings.refit_growth`` times the rows of the previous fit (see
+    ``refit_growth`` times the rows of the previous fit (see
     :func:`~forecaster.anomaly.detectors.online_point_errors`).
 
     Args:
-        values: float ``(n_rows,)`` the file's values in row order.
+        frame: the file (``timestamp``, ``value``).
         config: the ``anomaly`` section.
         seed: training seed.
-        settings: the parsed command line (``refit_growth``, ``alarm_level``, ``quiet_rows``).
+        refit_growth: stream growth between refits (``inf``: never refit).
 
     Returns:
         float64 ``(n_rows,)`` anomaly scores in [0, 1].
     """
-    errors = online_point_errors(config, values, probation_rows(values.size), settings.refit_growth, seed)
-    return alarm_scores(combine_errors(errors), config, settings)
+    values = frame["value"].to_numpy(dtype=np.float64)
+    errors = online_point_errors(config, values, probation_rows(values.size), refit_growth, seed)
+    return file_alarm_scores(combine_errors(errors), frame, config)
 
 
-def baseline_scores(values: np.ndarray, config: AnomalyConfig, settings: argparse.Namespace) -> np.ndarray:
-    """The same alarm score on the absolute change from the previous value (no network), causal."""
-    return alarm_scores(np.abs(np.diff(values, prepend=np.nan)), config, settings)
+def baseline_scores(frame: pd.DataFrame, config: AnomalyConfig) -> np.ndarray:
+    """The same alarm score with the absolute change from the previous value in place of the network's error."""
+    values = frame["value"].to_numpy(dtype=np.float64)
+    return file_alarm_scores(np.abs(np.diff(values, prepend=np.nan)), frame, config)
 
 
-def alarm_scores(errors: np.ndarray, config: AnomalyConfig, settings: argparse.Namespace) -> np.ndarray:
-    """Smooth, map to the log anomaly likelihood against the file's own recent errors, silence repeats."""
-    smoothed = smooth_errors(errors, config.ewma_span)
-    _, log_likelihood = anomaly_likelihood(smoothed, history=config.likelihood_history, window=config.likelihood_window)
-    return suppress_repeats(log_likelihood, settings.alarm_level, settings.quiet_rows)
+def file_alarm_scores(error: np.ndarray, frame: pd.DataFrame, config: AnomalyConfig) -> np.ndarray:
+    """The product's alarm score of one file from its detector error (seasonal errors added per the config)."""
+    times = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"]))
+    signals = error_signals(error, frame[["value"]].to_numpy(dtype=np.float64), times, config)
+    return alarm_scores(signals, config)["alarm"]
 
 
 def window_labels(timestamps: pd.Series, windows: list[list[str]]) -> np.ndarray:
@@ -188,8 +193,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "detect_nab.yaml")
     parser.add_argument("--refit-growth", type=float, default=float("inf"),
                         help="refit the detector on all rows seen when the stream has grown this many times (inf: never)")
-    parser.add_argument("--alarm-level", type=float, default=0.4, help="score that counts as an alarm for silencing repeats")
-    parser.add_argument("--quiet-rows", type=int, default=300, help="rows silenced after an alarm")
     parser.add_argument("--files", default="", help="comma-separated substrings: run only matching files (quick checks)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -206,19 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     for relative in files:
         file_started = time.perf_counter()
         frame = pd.read_csv(args.data / relative)
-        values = frame["value"].to_numpy(dtype=np.float64)
         labels = window_labels(frame["timestamp"], windows.get(relative, []))
         for name, scores in (
-            (args.detector, detector_scores(values, config.anomaly, config.seed, args)),
-            (baseline_name, baseline_scores(values, config.anomaly, args)),
+            (args.detector, detector_scores(frame, config.anomaly, config.seed, args.refit_growth)),
+            (baseline_name, baseline_scores(frame, config.anomaly)),
         ):
             write_results(args.out, name, relative, frame, scores, labels)
             rows[name][relative] = {"scores": scores, "labels": labels}
-        logger.info("%-60s %6d rows %6.1f s", relative, values.size, time.perf_counter() - file_started)
+        logger.info("%-60s %6d rows %6.1f s", relative, len(frame), time.perf_counter() - file_started)
     run_time = time.perf_counter() - started
 
     report = {"config": str(args.config), "anomaly": config.anomaly.model_dump(mode="json"),
-              "refit_growth": args.refit_growth, "alarm_level": args.alarm_level, "quiet_rows": args.quiet_rows,
+              "refit_growth": args.refit_growth,
               "n_files": len(files),
               "run_time_s": run_time, "platform": platform.platform(), "cpu_count": os.cpu_count(), "detectors": {}}
     print(f"\nNAB subset: {len(files)} files, detector run time {run_time:.0f} s\n")

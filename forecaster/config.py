@@ -352,6 +352,9 @@ class AnomalyConfig(Section):
         learning_rate: Adam learning rate.
         patience: epochs without validation improvement before stopping.
         max_train_windows: train on at most this many windows (a random subset).
+        ensemble: networks trained with seeds ``seed``, ``seed + 1``, ... and
+            averaged into one (their errors vary less from seed to seed); 1
+            trains one network.
         mode: ``causal`` scores a point from the window that ends at it;
             ``centered`` averages the errors of every window covering it
             (offline analysis only: it reads ahead).
@@ -359,6 +362,15 @@ class AnomalyConfig(Section):
         likelihood_history: past points whose errors form the distribution
             the anomaly likelihood compares against.
         likelihood_window: points averaged into the recent error compared.
+        seasonal_periods: cycles (pandas durations such as ``1D`` or ``7D``)
+            whose seasonal-profile error (the point against the median of the
+            same clock time ``seasonal_cycles`` cycles back) is scored beside the
+            detector's error; the likelihood keeps the most surprising signal.
+            Empty: the detector's error alone.
+        seasonal_cycles: earlier cycles in the seasonal reference.
+        alarm_level: log likelihood that counts as an alarm.
+        alarm_quiet_rows: rows after an alarm whose alarm score is silenced, so
+            one anomaly raises one alarm; 0 silences nothing.
         min_gap: flagged runs closer than this many points merge into one event.
         min_length: events shorter than this many points are dropped.
         top_features: features named per event as contributing most.
@@ -380,14 +392,34 @@ class AnomalyConfig(Section):
     learning_rate: float = Field(3e-3, gt=0)
     patience: int = Field(3, ge=1)
     max_train_windows: int | None = Field(4096, ge=1)
+    ensemble: int = Field(1, ge=1)
     mode: Literal["causal", "centered"] = "causal"
     ewma_span: int = Field(0, ge=0)
     likelihood_history: int = Field(2000, ge=10)
     likelihood_window: int = Field(8, ge=1)
+    seasonal_periods: list[str] = Field(default_factory=list)
+    seasonal_cycles: int = Field(3, ge=1)
+    alarm_level: float = Field(0.4, gt=0, lt=1)
+    alarm_quiet_rows: int = Field(0, ge=0)
     min_gap: int = Field(3, ge=1)
     min_length: int = Field(1, ge=1)
     top_features: int = Field(3, ge=1)
     threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
+
+    @model_validator(mode="after")
+    def _check_seasonal_periods(self) -> "AnomalyConfig":
+        import pandas as pd  # only when periods are given; the config module stays light for the CLI
+
+        for period in self.seasonal_periods:
+            try:
+                positive = pd.Timedelta(period) > pd.Timedelta(0)
+            except ValueError:
+                positive = False
+            if not positive:
+                raise ValueError(f"seasonal_periods: {period!r} is not a positive duration; write e.g. 1D, 7D or 12h")
+        if len(set(self.seasonal_periods)) != len(self.seasonal_periods):
+            raise ValueError(f"seasonal_periods: a period is repeated in {self.seasonal_periods}")
+        return self
 
 
 class ForecasterConfig(Section):

@@ -31,7 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster.config import AnomalyConfig, ModelConfig, TrainingConfig
 from forecaster.errors import DataError, NotFittedError, RunError
-from forecaster.models import Forecaster, build_autoencoder
+from forecaster.models import Forecaster, average_networks, build_autoencoder, merge_histories
 from forecaster.windows.dataset import WindowDataset
 
 logger = logging.getLogger(__name__)
@@ -230,25 +230,32 @@ class AutoencoderDetector(WindowDetector):
         return self.window_length
 
     def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray) -> dict:
+        """Train ``config.ensemble`` autoencoders (seeds ``seed``, ``seed + 1``, ...); average them into ``model_``."""
         cfg = self.config
-        self.model_ = build_autoencoder(cfg, scaled.shape[1])
-        self.model_.compile(
-            optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0),
-            loss=keras.losses.Huber() if cfg.normal == "all" else "mse",
-        )
         x_train = _windows(scaled, train, self.window_length)
         validation = None
         if val.size:
             x_val = _windows(scaled, val, self.window_length)
             validation = (x_val, x_val)
-        stop = keras.callbacks.EarlyStopping(
-            monitor="val_loss" if validation else "loss", patience=cfg.patience, restore_best_weights=True
-        )
-        history = self.model_.fit(
-            x_train, x_train, validation_data=validation, epochs=cfg.epochs, batch_size=cfg.batch_size,
-            callbacks=[stop], shuffle=True, verbose=0,
-        )
-        return {key: [float(v) for v in values] for key, values in history.history.items()}
+        members, histories = [], []
+        for member in range(cfg.ensemble):
+            keras.utils.set_random_seed(self.seed + member)
+            model = build_autoencoder(cfg, scaled.shape[1], name="autoencoder" if cfg.ensemble == 1 else f"member_{member}")
+            model.compile(
+                optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0),
+                loss=keras.losses.Huber() if cfg.normal == "all" else "mse",
+            )
+            stop = keras.callbacks.EarlyStopping(
+                monitor="val_loss" if validation else "loss", patience=cfg.patience, restore_best_weights=True
+            )
+            history = model.fit(
+                x_train, x_train, validation_data=validation, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                callbacks=[stop], shuffle=True, verbose=0,
+            )
+            members.append(model)
+            histories.append({key: [float(v) for v in values] for key, values in history.history.items()})
+        self.model_ = members[0] if cfg.ensemble == 1 else average_networks(members, name="autoencoder_ensemble")
+        return merge_histories(histories)
 
     def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
         windows = _windows(scaled, starts, self.window_length)
@@ -299,7 +306,7 @@ class ResidualDetector(WindowDetector):
         )
         training_cfg = TrainingConfig(
             epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate, schedule="constant",
-            patience=cfg.patience, verbose=0,
+            patience=cfg.patience, ensemble=cfg.ensemble, verbose=0,
         )
         self.forecaster_ = Forecaster(model_cfg, training_cfg, seed=self.seed)
         train_data = self._dataset(scaled, train, shuffle=True)

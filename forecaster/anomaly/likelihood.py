@@ -73,6 +73,33 @@ def anomaly_likelihood(
     return likelihood, log_likelihood
 
 
+def most_surprising(
+    signals: dict[str, np.ndarray], offsets: np.ndarray | None = None, history: int = 2000, window: int = 8
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score several error signals of the same points and keep, per point, the most surprising one.
+
+    Each signal (say a detector's error and a seasonal-profile error) gets its
+    own :func:`anomaly_likelihood`, so signals on any scale compete on the
+    same footing; the point's score is the largest log likelihood.
+
+    Args:
+        signals: ``{name: float (n_rows,) errors}``, at least one.
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+        history: reference points of each likelihood. Default 2000.
+        window: errors averaged into the recent error. Default 8.
+
+    Returns:
+        ``(likelihood, log_likelihood, source)``: the chosen signal's likelihood
+        and log likelihood, float64 ``(n_rows,)``, and its name per point.
+    """
+    names = list(signals)
+    scored = [anomaly_likelihood(signals[name], offsets, history=history, window=window) for name in names]
+    logs = np.stack([log_likelihood for _, log_likelihood in scored])
+    pick = np.argmax(logs, axis=0)
+    likelihood = np.stack([value for value, _ in scored])[pick, np.arange(logs.shape[1])]
+    return likelihood, logs[pick, np.arange(logs.shape[1])], np.asarray(names, dtype=object)[pick]
+
+
 def suppress_repeats(scores: np.ndarray, level: float, rows: int, offsets: np.ndarray | None = None) -> np.ndarray:
     """Silence the scores that follow a detection: one alarm per anomaly, not one per row.
 

@@ -10,7 +10,8 @@ import pandas as pd
 
 from forecaster.anomaly.detectors import WindowDetector, make_detector
 from forecaster.anomaly.events import find_events
-from forecaster.anomaly.likelihood import anomaly_likelihood
+from forecaster.anomaly.likelihood import most_surprising, suppress_repeats
+from forecaster.anomaly.seasonal import seasonal_errors
 from forecaster.anomaly.thresholds import flag_errors
 from forecaster.config import AnomalyConfig, ForecasterConfig
 from forecaster.data.series import SeriesCollection, align_to_index
@@ -26,7 +27,9 @@ class DetectionResult:
     Attributes:
         scores: one row per point: ``series``, ``time``, ``normal`` (declared
             normal), ``error`` (combined, smoothed), ``threshold``, ``flag``,
-            ``likelihood``, ``log_likelihood`` and ``error_<column>`` per feature.
+            ``likelihood`` and ``log_likelihood`` (of the most surprising error
+            signal, named in ``source``), ``alarm`` (the log likelihood with
+            repeats silenced) and ``error_<column>`` per feature.
         events: one row per event (see :func:`~forecaster.anomaly.events.find_events`).
         metrics: JSON-ready summary (counts, threshold, flag rates, training).
         detector: the fitted detector.
@@ -99,6 +102,54 @@ def smooth_errors(errors: np.ndarray, span: int, offsets: np.ndarray | None = No
     return np.where(np.isnan(errors), np.nan, smoothed.to_numpy())
 
 
+def error_signals(
+    error: np.ndarray, values: np.ndarray, times: pd.DatetimeIndex, config: AnomalyConfig,
+    offsets: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The error signals the alarm score weighs: the detector's error and one seasonal-profile error per period.
+
+    Args:
+        error: float ``(n_rows,)`` the detector's combined point errors.
+        values: float ``(n_rows, n_features)`` the scored values.
+        times: ``(n_rows,)`` their timestamps.
+        config: the ``anomaly`` section (``seasonal_periods``, ``seasonal_cycles``, ``ewma_span``).
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+
+    Returns:
+        ``{"detector": error, "seasonal_<period>": errors, ...}``, float64
+        ``(n_rows,)`` each, every one smoothed by ``ewma_span`` (the seasonal
+        errors are averaged over features like the detector's).
+    """
+    signals = {"detector": smooth_errors(error, config.ewma_span, offsets)}
+    for period in config.seasonal_periods:
+        seasonal = combine_errors(seasonal_errors(values, times, period, config.seasonal_cycles, offsets))
+        signals[f"seasonal_{period}"] = smooth_errors(seasonal, config.ewma_span, offsets)
+    return signals
+
+
+def alarm_scores(signals: dict[str, np.ndarray], config: AnomalyConfig, offsets: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Turn error signals into ranking scores in [0, 1] and an alarm score with one alarm per anomaly.
+
+    Args:
+        signals: from :func:`error_signals`.
+        config: the ``anomaly`` section (likelihood and alarm settings).
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+
+    Returns:
+        ``{"likelihood", "log_likelihood", "source", "alarm"}``: the most
+        surprising signal's likelihood and log likelihood, its name, and the log
+        likelihood with the ``alarm_quiet_rows`` after each alarm (a value of at
+        least ``alarm_level``) set to 0. All causal.
+    """
+    likelihood, log_likelihood, source = most_surprising(
+        signals, offsets, history=config.likelihood_history, window=config.likelihood_window
+    )
+    alarm = log_likelihood
+    if config.alarm_quiet_rows:
+        alarm = suppress_repeats(log_likelihood, config.alarm_level, config.alarm_quiet_rows, offsets)
+    return {"likelihood": likelihood, "log_likelihood": log_likelihood, "source": source, "alarm": alarm}
+
+
 def detect(
     config: ForecasterConfig, collection: SeriesCollection, detector: WindowDetector | None = None
 ) -> DetectionResult:
@@ -131,12 +182,11 @@ def detect(
         logger.info("training the %s detector on %d normal rows", cfg.detector, int(normal.sum()))
         detector.fit(values, normal, collection.offsets)
     per_feature = detector.point_errors(values, collection.offsets)
-    error = smooth_errors(combine_errors(per_feature), cfg.ewma_span, collection.offsets)
+    signals = error_signals(combine_errors(per_feature), values, collection.frame.index, cfg, collection.offsets)
+    error = signals["detector"]
     reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span, detector.reference_offsets_)
     flags, thresholds = flag_errors(error, reference, cfg.threshold, collection.offsets)
-    likelihood, log_likelihood = anomaly_likelihood(
-        error, collection.offsets, history=cfg.likelihood_history, window=cfg.likelihood_window
-    )
+    ranking = alarm_scores(signals, cfg, collection.offsets)
     series_index = np.repeat(np.arange(collection.n_series), collection.lengths())
     scores = pd.DataFrame(
         {
@@ -146,8 +196,10 @@ def detect(
             "error": error,
             "threshold": thresholds,
             "flag": flags,
-            "likelihood": likelihood,
-            "log_likelihood": log_likelihood,
+            "likelihood": ranking["likelihood"],
+            "log_likelihood": ranking["log_likelihood"],
+            "source": ranking["source"],
+            "alarm": ranking["alarm"],
         }
     )
     for j, column in enumerate(collection.columns):

@@ -8,6 +8,7 @@ from forecaster.models.autoencoder import build_autoencoder
 from forecaster.models.build import build_model
 from forecaster.models.channels import FoldChannels, RepeatPerChannel, UnfoldChannels
 from forecaster.models.encoders import RecurrentEncoder, SegmentEmbedding, make_recurrent_layer
+from forecaster.models.ensemble import average_networks, merge_histories
 from forecaster.models.forecaster import Forecaster, WindowSubset
 from forecaster.models.heads import MultiStepHead
 from forecaster.models.losses import PinballLoss, make_loss
@@ -25,8 +26,10 @@ __all__ = [
     "SegmentEmbedding",
     "UnfoldChannels",
     "WindowSubset",
+    "average_networks",
     "build_autoencoder",
     "build_model",
     "make_loss",
     "make_recurrent_layer",
+    "merge_histories",
 ]

@@ -8,7 +8,7 @@ from forecaster.config import AnomalyConfig
 from forecaster.models.encoders import make_recurrent_layer
 
 
-def build_autoencoder(config: AnomalyConfig, n_features: int) -> keras.Model:
+def build_autoencoder(config: AnomalyConfig, n_features: int, name: str = "autoencoder") -> keras.Model:
     """Build the (uncompiled) recurrent encoder-decoder of :class:`~forecaster.anomaly.AutoencoderDetector`.
 
     The encoder reads the window; its last state is repeated over the window
@@ -18,6 +18,7 @@ def build_autoencoder(config: AnomalyConfig, n_features: int) -> keras.Model:
     Args:
         config: the ``anomaly`` section (``kind``, ``gated_cell``, ``units``, ``lookback``).
         n_features: columns of each window.
+        name: the model's name (members of an ensemble need distinct names). Default ``"autoencoder"``.
 
     Returns:
         A functional :class:`keras.Model` mapping ``(batch, lookback, n_features)`` to the same shape.
@@ -29,4 +30,4 @@ def build_autoencoder(config: AnomalyConfig, n_features: int) -> keras.Model:
     repeated = keras.layers.UpSampling1D(lookback, name="repeat_state")(summary)
     decoded = make_recurrent_layer(config.kind, config.gated_cell, config.units, name="decoder")(repeated)
     reconstruction = keras.layers.Dense(n_features, name="reconstruction")(decoded)
-    return keras.Model(windows, reconstruction, name="autoencoder")
+    return keras.Model(windows, reconstruction, name=name)

@@ -14,6 +14,7 @@ import numpy as np
 from forecaster.config import ModelConfig, TrainingConfig
 from forecaster.errors import DataError, NotFittedError
 from forecaster.models.build import build_model
+from forecaster.models.ensemble import average_networks, merge_histories
 from forecaster.models.losses import make_loss
 
 logger = logging.getLogger(__name__)
@@ -112,9 +113,8 @@ class Forecaster:
                     finished.with_suffix(".json").write_text(json.dumps(logs))
             members.append(model)
             histories.append(logs)
-        self.model_ = average_networks(members)
-        self.history_ = {key: [value for logs in histories for value in logs.get(key, [])] for key in histories[0]}
-        self.history_["member"] = [member for member, logs in enumerate(histories) for _ in logs.get("loss", [])]
+        self.model_ = average_networks(members, name="forecaster_ensemble")
+        self.history_ = merge_histories(histories)
         return self
 
     def _fit_network(self, shapes, train_data, val_data, seed, backup_dir, checkpoint_path, name):
@@ -258,23 +258,6 @@ class Forecaster:
             raise NotFittedError(
                 f"Forecaster.{verb}: this forecaster is not fitted; call fit(train_data) or Forecaster.load(path) first"
             )
-
-
-def average_networks(members: list[keras.Model]) -> keras.Model:
-    """Join trained networks with the same inputs into one model whose output is the mean of theirs.
-
-    The members stay intact inside the joint model (one ``.keras`` file holds
-    them all) and must have distinct names.
-
-    Args:
-        members: trained functional models taking the same named inputs.
-
-    Returns:
-        A functional :class:`keras.Model` named ``forecaster_ensemble``.
-    """
-    inputs = {name: keras.Input(batch_shape=tensor.shape, name=name) for name, tensor in members[0].input.items()}
-    outputs = [member(inputs) for member in members]
-    return keras.Model(inputs, keras.layers.Average(name="average")(outputs), name="forecaster_ensemble")
 
 
 class WindowSubset(keras.utils.PyDataset):

@@ -147,6 +147,24 @@ def test_gated_cell_autoencoder_round_trip(tmp_path):
     np.testing.assert_allclose(loaded.point_errors(values), detector.point_errors(values), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("detector", ["autoencoder", "residual"])
+def test_an_ensemble_averages_members_trained_with_successive_seeds_and_round_trips(detector, tmp_path):
+    config = AnomalyConfig(detector=detector, kind="gru", units=4, lookback=8, epochs=2, ensemble=2)
+    values = sine_series(80, n=200)
+    normal = np.arange(200) < 120
+    ensemble = make_detector(config, seed=5).fit(values, normal)
+    assert ensemble.history_["member"] == [0, 0, 1, 1]
+    loaded = load_detector(ensemble.save(tmp_path / detector))
+    np.testing.assert_allclose(loaded.point_errors(values), ensemble.point_errors(values), rtol=1e-5, atol=1e-6)
+    if detector == "autoencoder":
+        single = config.model_copy(update={"ensemble": 1})
+        members = [make_detector(single, seed=seed).fit(values, normal) for seed in (5, 6)]
+        windows = np.lib.stride_tricks.sliding_window_view((values[:, None] - ensemble.mean_) / ensemble.scale_, 8, axis=0)
+        windows = windows.transpose(0, 2, 1)[:20]
+        expected = np.mean([member.model_.predict(windows, verbose=0) for member in members], axis=0)
+        np.testing.assert_allclose(ensemble.model_.predict(windows, verbose=0), expected, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "corrupt, match",
     [
