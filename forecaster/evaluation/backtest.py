@@ -181,7 +181,7 @@ def run_backtest(
     if calibrator is None:
         val = forecast_split(predict, windowed, "val", quantiles)
         calibrator = calibrate_intervals(val, quantiles, evaluation)
-        validation = evaluate_forecasts(val.targets, val.point, weight=val.weight)["overall"]
+        validation = validation_scores(val)
     lower, upper = interval_bounds(calibrator, test.point, test.quantiles)
     baselines = fit_baselines(windowed, evaluation)
     baseline_points = {name: model.predict(test.x_targets) for name, model in baselines.items()}
@@ -223,9 +223,15 @@ def run_backtest(
         },
     }
     if validation is not None:
-        metrics["validation"] = {"mse": validation["mse"], "mae": validation["mae"], "n_windows": int(len(val.targets))}
+        metrics["validation"] = validation
     predictions = predictions_table(windowed, test, lower, upper, quantiles, evaluation.predictions_every)
     return BacktestResult(metrics, predictions, calibrator, test, baseline_points)
+
+
+def validation_scores(val: SplitForecast) -> dict:
+    """The model's scaled MSE and MAE on the validation windows, which configurations are chosen on (JSON-ready)."""
+    overall = evaluate_forecasts(val.targets, val.point, weight=val.weight)["overall"]
+    return {"mse": overall["mse"], "mae": overall["mae"], "n_windows": int(len(val.targets))}
 
 
 def calibrate_intervals(

@@ -157,6 +157,8 @@ def _write_training(
 def _metrics(windowed: WindowedData, repairs: RepairReport, trained: TrainedRun, backtest_metrics: dict | None = None) -> dict:
     history = trained.forecaster.history_
     metrics = dict(backtest_metrics or {})
+    if trained.validation is not None:
+        metrics["validation"] = trained.validation
     metrics.update(
         {
             "data": repairs.to_dict(),

@@ -28,6 +28,7 @@ from forecaster.evaluation.backtest import (
     interval_bounds,
     run_backtest,
     split_output,
+    validation_scores,
 )
 from forecaster.jobs.trained_run import TrainedRun, describe_schema, series_groups
 from forecaster.models import Forecaster
@@ -91,7 +92,9 @@ def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
     quantiles = list(config.model.quantiles)
     val = forecast_split(predict_function(forecaster), windowed, "val", quantiles)
     calibrator = calibrate_intervals(val, quantiles, config.evaluation)
-    return TrainedRun(config, forecaster, windowed.scaler, calibrator, describe_schema(windowed))
+    return TrainedRun(
+        config, forecaster, windowed.scaler, calibrator, describe_schema(windowed), validation_scores(val)
+    )
 
 
 def backtest(trained: TrainedRun, windowed: WindowedData) -> BacktestResult:

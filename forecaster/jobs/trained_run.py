@@ -42,6 +42,9 @@ class TrainedRun:
         scaler: the scaler fitted on the training rows.
         calibrator: the conformal intervals calibrated on validation windows.
         schema: columns, frequency, series ids and window shape of the training data.
+        validation: the model's scaled ``mse``, ``mae`` and ``n_windows`` on the
+            validation windows when it was trained in this process (not saved
+            with the run; ``metrics.json`` keeps it).
     """
 
     config: ForecasterConfig
@@ -49,6 +52,7 @@ class TrainedRun:
     scaler: SeriesScaler
     calibrator: ConformalCalibrator | ConformalQuantileCalibrator
     schema: dict
+    validation: dict | None = None
 
 
 def describe_schema(windowed: WindowedData) -> dict:
