@@ -77,6 +77,8 @@ def test_backtest_scores_a_saved_run_like_a_fresh_one(config):
     assert scored["n_test_windows"] > 0
     assert set(scored["baselines"]) == {"naive", "seasonal_naive", "linear"}
     assert scored["mse"] == pytest.approx(scored["model"]["scaled"]["overall"]["mse"])
+    assert "validation" not in scored  # a reloaded run keeps no validation scores; its training run's metrics do
+    assert json.loads((trained_dir / "metrics.json").read_text())["validation"]["mse"] > 0
     reloaded = load_trained_run(trained_dir)
     assert reloaded.schema["lookback"] == 48 and reloaded.schema["target_columns"] == ["load"]
 
@@ -92,6 +94,7 @@ def test_main_job_writes_every_artefact(config):
     run = run_main_job(config, "tiny.yaml")
     metrics = json.loads((run / "metrics.json").read_text())
     assert {"mse", "mae", "model", "baselines", "skill", "intervals", "data", "windows", "training"} <= set(metrics)
+    assert metrics["validation"]["n_windows"] > 0 and metrics["validation"]["mse"] > 0
     predictions = pd.read_parquet(run / "predictions.parquet")
     assert {"series_id", "origin", "target_time", "step", "q0.1", "q0.5", "q0.9", "actual"} <= set(predictions.columns)
     assert len(pd.read_csv(run / "forecasts.csv")) == 12
