@@ -210,8 +210,16 @@ def detect(
         min_length=cfg.min_length, top_features=cfg.top_features,
     )
     metrics = _summarise(scores, events, detector, reference)
+    metrics["alarms"] = _count_alarms(scores, cfg.alarm_level)
     logger.info("%d of %d points flagged, %d events", metrics["n_flagged"], metrics["n_points"], metrics["n_events"])
     return DetectionResult(scores, events, metrics, detector, collection)
+
+
+def _count_alarms(scores: pd.DataFrame, level: float) -> dict:
+    """Alarms (alarm score at least ``level``) in all, and how many each error signal raised."""
+    alarms = scores[scores["alarm"] >= level]
+    return {"level": level, "n_alarms": int(len(alarms)),
+            "by_source": {str(name): int(count) for name, count in alarms["source"].value_counts().items()}}
 
 
 def _summarise(scores: pd.DataFrame, events: pd.DataFrame, detector: WindowDetector, reference: np.ndarray) -> dict:

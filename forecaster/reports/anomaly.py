@@ -20,7 +20,7 @@ EVENT_COLOUR = "#f6c6c6"
 
 
 def plot_detection(result: DetectionResult, path: Path, series_index: int = 0, max_points: int = 5000) -> Path:
-    """Draw one series: its first columns with events shaded, the error against the threshold, the likelihood.
+    """Draw one series: its first columns with events shaded, the error against the threshold, the likelihood and alarms.
 
     Args:
         result: the detection result.
@@ -54,6 +54,9 @@ def plot_detection(result: DetectionResult, path: Path, series_index: int = 0, m
     error_ax.set_ylabel("error", rotation=0, ha="right", fontsize=8)
     error_ax.legend(fontsize=7, loc="upper left", ncol=3)
     likelihood_ax.plot(times, scores["log_likelihood"].to_numpy()[::step], lw=0.7, color="#6c3483")
+    alarms = scores["alarm"].to_numpy() >= result.metrics["alarms"]["level"]
+    likelihood_ax.scatter(frame.index[alarms], scores["log_likelihood"].to_numpy()[alarms], s=10, marker="v",
+                          color="#c0392b", zorder=3, label="alarm")
     likelihood_ax.set_ylim(0, 1)
     likelihood_ax.set_ylabel("log\nlikelihood", rotation=0, ha="right", fontsize=8)
     for ax in axes:
@@ -89,10 +92,17 @@ def detection_section(run: RunFolder, result: DetectionResult, max_points: int =
     text = (
         f"{metrics['detector']} detector, {metrics['mode']} scoring, threshold {metrics['threshold_method']} "
         f"(median {threshold_text}): {metrics['n_flagged']:,} of {metrics['n_scored']:,} scored points flagged, "
-        f"{metrics['n_events']} events (events.csv has them all; scores.parquet every point)."
+        f"{metrics['n_events']} events (events.csv has them all; scores.parquet every point). "
+        f"{_alarm_text(metrics['alarms'])}"
     )
     rows = [_event_row(event) for event in result.events.head(MAX_EVENT_ROWS).itertuples()]
     return HtmlSection("Anomaly detection", text=text, table=rows or None, figures=figures)
+
+
+def _alarm_text(alarms: dict) -> str:
+    """One sentence: how many alarms the log likelihood raised, and from which error signals."""
+    sources = ", ".join(f"{count} from {name.replace('_', ' ')}" for name, count in alarms["by_source"].items())
+    return f"{alarms['n_alarms']} alarms (log likelihood at least {alarms['level']:g})" + (f": {sources}." if sources else ".")
 
 
 def _event_row(event) -> dict:

@@ -49,6 +49,9 @@ def test_detect_scores_every_point_and_finds_the_spikes():
     assert set(spikes["series"]) == {"s0", "s1"}
     assert result.metrics["n_events"] == len(result.events)
     assert result.metrics["flag_rate_normal_rows"] < 0.02
+    alarms = result.metrics["alarms"]
+    assert alarms["n_alarms"] == int((result.scores["alarm"] >= alarms["level"]).sum())
+    assert sum(alarms["by_source"].values()) == alarms["n_alarms"] and set(alarms["by_source"]) <= {"detector"}
 
 
 def test_series_shorter_than_a_window_are_refused_before_training():
