@@ -402,7 +402,7 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
             f"{REFERENCE_FILE}; train the detector again with forecaster detect"
         )
     if config is not None:
-        for key in ("detector", "kind", "gated_cell", "units", "lookback"):
+        for key in ("detector", "kind", "gated_cell", "units", "lookback", "ensemble"):
             if getattr(config, key) != getattr(saved, key):
                 raise RunError(
                     f"{folder}: the detector was trained with anomaly.{key} {getattr(saved, key)!r}, the config asks "

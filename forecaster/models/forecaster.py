@@ -108,9 +108,11 @@ class Forecaster:
                 model, logs = self._fit_network(
                     shapes, train_data, val_data, self.seed + member, member_backup, checkpoint_path, name
                 )
-                if finished is not None:
-                    model.save(finished)
+                if finished is not None:  # the history first, the model renamed into place last: a kill leaves no half member
                     finished.with_suffix(".json").write_text(json.dumps(logs))
+                    partial = finished.with_name(f"{name}.partial.keras")
+                    model.save(partial)
+                    partial.replace(finished)
             members.append(model)
             histories.append(logs)
         self.model_ = average_networks(members, name="forecaster_ensemble")

@@ -156,6 +156,8 @@ def test_an_ensemble_averages_members_trained_with_successive_seeds_and_round_tr
     assert ensemble.history_["member"] == [0, 0, 1, 1]
     loaded = load_detector(ensemble.save(tmp_path / detector))
     np.testing.assert_allclose(loaded.point_errors(values), ensemble.point_errors(values), rtol=1e-5, atol=1e-6)
+    with pytest.raises(RunError, match="anomaly.ensemble 2"):
+        load_detector(tmp_path / detector, config.model_copy(update={"ensemble": 3}))
     if detector == "autoencoder":
         single = config.model_copy(update={"ensemble": 1})
         members = [make_detector(single, seed=seed).fit(values, normal) for seed in (5, 6)]
