@@ -91,7 +91,6 @@ class WindowDetector:
         """
         values = _as_2d(values)
         offsets = _bounds(offsets, len(values))
-        keras.utils.set_random_seed(self.seed)
         normal_values = values[np.asarray(normal, dtype=bool)]
         self.mean_ = np.nan_to_num(np.nanmean(normal_values, axis=0)) if normal_values.size else np.zeros(values.shape[1])
         std = np.nan_to_num(np.nanstd(normal_values, axis=0)) if normal_values.size else np.ones(values.shape[1])

@@ -14,7 +14,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 
@@ -87,7 +86,6 @@ def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
     Returns:
         The :class:`~forecaster.jobs.trained_run.TrainedRun`, ready to save.
     """
-    keras.utils.set_random_seed(config.seed)
     forecaster = fit_forecaster(config, windowed)
     quantiles = list(config.model.quantiles)
     val = forecast_split(predict_function(forecaster), windowed, "val", quantiles)
