@@ -1,4 +1,4 @@
-"""Forecast evaluation: metrics as plain functions, baseline forecasters, conformal intervals."""
+"""Forecast evaluation: metrics as plain functions, baseline forecasters, conformal intervals, backtests."""
 
 from forecaster.evaluation.baselines import (
     LinearWindowForecaster,
@@ -7,6 +7,7 @@ from forecaster.evaluation.baselines import (
     infer_seasonal_period,
     mase_scale,
 )
+from forecaster.evaluation.backtest import losing_baselines
 from forecaster.evaluation.conformal import ConformalCalibrator, ConformalQuantileCalibrator
 from forecaster.evaluation.metrics import (
     coverage,
@@ -32,6 +33,7 @@ __all__ = [
     "evaluate_forecasts",
     "infer_seasonal_period",
     "interval_width",
+    "losing_baselines",
     "mae",
     "mape",
     "mase",

@@ -65,8 +65,9 @@ class BacktestResult:
             split (normalised scale) at the top level, then ``model`` and
             ``baselines`` (each ``scaled`` and ``original``), ``skill`` against
             seasonal naive, ``intervals`` (nominal and reached coverage), and
-            ``validation`` (the model's scaled MSE and MAE on the validation
-            windows, which configurations are chosen on) when it calibrates here.
+            ``validation`` (the scaled MSE and MAE of the model and of every
+            baseline on the validation windows, which configurations are chosen
+            on; see :func:`validation_scores`) when it calibrates here.
         predictions: long table of test forecasts (see :func:`predictions_table`).
         calibrator: the conformal calibrator fitted on validation windows.
         test: the model's test forecasts.
@@ -177,13 +178,13 @@ def run_backtest(
         The :class:`BacktestResult`.
     """
     test = forecast_split(predict, windowed, "test", quantiles)
+    baselines = fit_baselines(windowed, evaluation)
     validation = None
     if calibrator is None:
         val = forecast_split(predict, windowed, "val", quantiles)
         calibrator = calibrate_intervals(val, quantiles, evaluation)
-        validation = validation_scores(val)
+        validation = validation_scores(val, baselines)
     lower, upper = interval_bounds(calibrator, test.point, test.quantiles)
-    baselines = fit_baselines(windowed, evaluation)
     baseline_points = {name: model.predict(test.x_targets) for name, model in baselines.items()}
 
     to_original = _inverse_transform(windowed)
@@ -228,10 +229,66 @@ def run_backtest(
     return BacktestResult(metrics, predictions, calibrator, test, baseline_points)
 
 
-def validation_scores(val: SplitForecast) -> dict:
-    """The model's scaled MSE and MAE on the validation windows, which configurations are chosen on (JSON-ready)."""
-    overall = evaluate_forecasts(val.targets, val.point, weight=val.weight)["overall"]
-    return {"mse": overall["mse"], "mae": overall["mae"], "n_windows": int(len(val.targets))}
+def validation_scores(val: SplitForecast, baselines: dict) -> dict:
+    """Score the model and every baseline on the validation windows, which configurations are chosen on.
+
+    Args:
+        val: the model's validation forecasts (see :func:`forecast_split`).
+        baselines: fitted baselines by name (see :func:`fit_baselines`), each
+            predicting from ``val.x_targets`` ``(n, lookback, n_targets)``.
+
+    Returns:
+        JSON-ready ``{"mse", "mae", "windows", "baselines": {name: {"mse", "mae"}}}``:
+        MSE and MAE on the normalised scale over every validation window, step
+        and target column (masked targets left out), as the test scores.
+    """
+
+    def scores(point: np.ndarray) -> dict:
+        overall = evaluate_forecasts(val.targets, point, weight=val.weight)["overall"]
+        return {"mse": overall["mse"], "mae": overall["mae"]}
+
+    return {
+        **scores(val.point),
+        "windows": int(len(val.targets)),
+        "baselines": {name: scores(model.predict(val.x_targets)) for name, model in baselines.items()},
+    }
+
+
+def losing_baselines(metrics: dict, split: str = "test", metric: str = "mse") -> list[str]:
+    """Name the baselines that score better than the model on one split, best first.
+
+    Args:
+        metrics: the metrics of a backtest (:attr:`BacktestResult.metrics`, as
+            written to ``metrics.json``).
+        split: ``"test"`` (the backtest's scores) or ``"validation"`` (the
+            scores of :func:`validation_scores`). Default ``"test"``.
+        metric: ``"mse"`` or ``"mae"``, on the normalised scale. Default ``"mse"``.
+
+    Returns:
+        The names of the baselines whose ``metric`` is strictly lower than the
+        model's, ordered from the lowest score up; empty when the model beats
+        or ties every baseline.
+
+    Raises:
+        ValueError: for an unknown ``split`` or ``metric``, or metrics without
+            that split's scores (a reloaded run's backtest has no validation scores).
+    """
+    if metric not in ("mse", "mae"):
+        raise ValueError(f"metric must be 'mse' or 'mae'; got {metric!r}")
+    if split == "test":
+        model = metrics.get(metric)
+        baselines = {name: scores["scaled"]["overall"][metric] for name, scores in metrics.get("baselines", {}).items()}
+    elif split == "validation":
+        model = metrics.get("validation", {}).get(metric)
+        baselines = {name: scores[metric] for name, scores in metrics.get("validation", {}).get("baselines", {}).items()}
+    else:
+        raise ValueError(f"split must be 'test' or 'validation'; got {split!r}")
+    if model is None or not baselines:
+        raise ValueError(
+            f"these metrics hold no {split} scores of the model and its baselines; "
+            "pass the metrics of a backtest that scored that split"
+        )
+    return sorted((name for name, score in baselines.items() if score < model), key=baselines.get)
 
 
 def calibrate_intervals(

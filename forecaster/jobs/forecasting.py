@@ -23,6 +23,7 @@ from forecaster.errors import DataError
 from forecaster.evaluation.backtest import (
     BacktestResult,
     calibrate_intervals,
+    fit_baselines,
     forecast_split,
     interval_bounds,
     run_backtest,
@@ -90,9 +91,8 @@ def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
     quantiles = list(config.model.quantiles)
     val = forecast_split(predict_function(forecaster), windowed, "val", quantiles)
     calibrator = calibrate_intervals(val, quantiles, config.evaluation)
-    return TrainedRun(
-        config, forecaster, windowed.scaler, calibrator, describe_schema(windowed), validation_scores(val)
-    )
+    validation = validation_scores(val, fit_baselines(windowed, config.evaluation))
+    return TrainedRun(config, forecaster, windowed.scaler, calibrator, describe_schema(windowed), validation)
 
 
 def backtest(trained: TrainedRun, windowed: WindowedData) -> BacktestResult:

@@ -42,9 +42,9 @@ class TrainedRun:
         scaler: the scaler fitted on the training rows.
         calibrator: the conformal intervals calibrated on validation windows.
         schema: columns, frequency, series ids and window shape of the training data.
-        validation: the model's scaled ``mse``, ``mae`` and ``n_windows`` on the
-            validation windows when it was trained in this process (not saved
-            with the run; ``metrics.json`` keeps it).
+        validation: the scaled ``mse`` and ``mae`` of the model and its
+            ``baselines`` on the validation ``windows`` when it was trained in
+            this process (not saved with the run; ``metrics.json`` keeps it).
     """
 
     config: ForecasterConfig

@@ -6,7 +6,7 @@ import pytest
 
 from forecaster.config import EvaluationConfig, ScalingConfig, SplitConfig
 from forecaster.data import SeriesCollection
-from forecaster.evaluation import LinearWindowForecaster
+from forecaster.evaluation import LinearWindowForecaster, losing_baselines
 from forecaster.evaluation.backtest import run_backtest
 from forecaster.windows.pipeline import prepare_windows
 from forecaster.windows.spec import WindowSpec
@@ -48,9 +48,56 @@ def test_validation_scores_are_reported_for_choosing_configurations(windowed):
     metrics = run_backtest(predict, windowed, [], EvaluationConfig()).metrics
     targets = windowed.val.arrays()[1]
     expected = np.mean((predict(windowed.val) - targets) ** 2)
-    assert metrics["validation"]["n_windows"] == windowed.val.n_windows
+    assert metrics["validation"]["windows"] == windowed.val.n_windows
     assert metrics["validation"]["mse"] == pytest.approx(expected, rel=1e-5)
     assert metrics["validation"]["mse"] != pytest.approx(metrics["mse"])
+
+
+def test_every_baseline_is_scored_on_the_validation_windows(windowed):
+    metrics = run_backtest(linear_predict(windowed), windowed, [], EvaluationConfig()).metrics
+    validation = metrics["validation"]
+    assert set(validation["baselines"]) == {"naive", "seasonal_naive", "linear"}
+    inputs, targets = windowed.val.arrays()[:2]
+    last = inputs["past"][:, -1:, :2]
+    day_ago = inputs["past"][:, -24:-12, :2]  # horizon 12 <= period 24: step h repeats x[lookback - 24 + h - 1]
+    assert validation["baselines"]["naive"]["mse"] == pytest.approx(np.mean((last - targets) ** 2), rel=1e-5)
+    assert validation["baselines"]["naive"]["mae"] == pytest.approx(np.mean(np.abs(last - targets)), rel=1e-5)
+    assert validation["baselines"]["seasonal_naive"]["mse"] == pytest.approx(np.mean((day_ago - targets) ** 2), rel=1e-5)
+    # the model is the linear baseline refitted, so the two score alike on validation as on test
+    assert validation["baselines"]["linear"] == pytest.approx({"mse": validation["mse"], "mae": validation["mae"]}, rel=1e-4)
+    assert validation["baselines"]["naive"]["mse"] != pytest.approx(metrics["baselines"]["naive"]["scaled"]["overall"]["mse"])
+
+
+def _scores(model: float, **baselines: float) -> dict:
+    """Metrics shaped as a backtest writes them, with the same MSE on test and validation."""
+    return {
+        "mse": model,
+        "baselines": {name: {"scaled": {"overall": {"mse": mse}}} for name, mse in baselines.items()},
+        "validation": {"mse": model, "windows": 10, "baselines": {name: {"mse": mse} for name, mse in baselines.items()}},
+    }
+
+
+@pytest.mark.parametrize("split", ["test", "validation"])
+def test_losing_baselines_names_those_that_beat_the_model_best_first(split):
+    assert losing_baselines(_scores(0.5, naive=0.9, seasonal_naive=0.4, linear=0.3), split) == ["linear", "seasonal_naive"]
+    assert losing_baselines(_scores(0.5, naive=0.9, linear=0.5), split) == []  # a tie is no loss
+
+
+def test_losing_baselines_reads_a_real_backtest(windowed):
+    metrics = run_backtest(linear_predict(windowed), windowed, [], EvaluationConfig()).metrics
+    assert "naive" not in losing_baselines(metrics, "test")
+    assert "naive" not in losing_baselines(metrics, "validation", metric="mae")
+
+
+def test_losing_baselines_refuses_what_it_cannot_answer():
+    scores = _scores(0.5, naive=0.9)
+    with pytest.raises(ValueError, match="split must be 'test' or 'validation'; got 'val'"):
+        losing_baselines(scores, "val")
+    with pytest.raises(ValueError, match="metric must be 'mse' or 'mae'; got 'rmse'"):
+        losing_baselines(scores, metric="rmse")
+    del scores["validation"]
+    with pytest.raises(ValueError, match="no validation scores"):
+        losing_baselines(scores, "validation")
 
 
 def test_predictions_table_holds_every_window_step_and_target_with_true_actuals(windowed):

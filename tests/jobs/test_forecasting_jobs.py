@@ -94,7 +94,8 @@ def test_main_job_writes_every_artefact(config):
     run = run_main_job(config, "tiny.yaml")
     metrics = json.loads((run / "metrics.json").read_text())
     assert {"mse", "mae", "model", "baselines", "skill", "intervals", "data", "windows", "training"} <= set(metrics)
-    assert metrics["validation"]["n_windows"] > 0 and metrics["validation"]["mse"] > 0
+    assert metrics["validation"]["windows"] > 0 and metrics["validation"]["mse"] > 0
+    assert set(metrics["validation"]["baselines"]) == {"naive", "seasonal_naive", "linear"}
     predictions = pd.read_parquet(run / "predictions.parquet")
     assert {"series_id", "origin", "target_time", "step", "q0.1", "q0.5", "q0.9", "actual"} <= set(predictions.columns)
     assert len(pd.read_csv(run / "forecasts.csv")) == 12
