@@ -7,6 +7,7 @@ one-line :class:`~forecaster.errors.ConfigError` that names the file and key.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
 import zoneinfo
@@ -23,6 +24,36 @@ class Section(BaseModel):
     """Base of every config section: unknown keys are errors, values are checked on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class CsvConfig(Section):
+    """How a CSV file is written (``data.csv``).
+
+    Attributes:
+        sep: field separator; ``None`` sniffs it (``,`` ``;`` tab ``|``).
+        decimal: decimal mark of numbers, ``.`` or ``,``.
+        thousands: thousands separator inside numbers; ``None`` for none.
+        encoding: text encoding (``utf-8``, ``cp1252`` ...); ``None`` follows
+            a byte-order mark if there is one, else UTF-8.
+    """
+
+    sep: Literal[",", ";", "\t", "|"] | None = None
+    decimal: Literal[".", ","] = "."
+    thousands: Literal[",", ".", " ", "'", "_"] | None = None
+    encoding: str | None = None
+
+    @model_validator(mode="after")
+    def _check_marks(self) -> "CsvConfig":
+        if self.thousands == self.decimal:
+            raise ValueError(f"thousands and decimal are both {self.decimal!r}; they must differ")
+        if self.sep is not None and self.sep in (self.decimal, self.thousands):
+            raise ValueError(f"sep {self.sep!r} is also the decimal mark or thousands separator; they must differ")
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise ValueError(f"encoding {self.encoding!r} is not a known text encoding (use e.g. utf-8 or cp1252)") from None
+        return self
 
 
 class DataConfig(Section):
@@ -43,6 +74,15 @@ class DataConfig(Section):
             missing and excludes them from losses and metrics.
         max_rows: keep only the first ``max_rows`` rows of each series
             (after sorting); ``None`` keeps all.
+        time_format: ``strftime`` format of the time column (``%d.%m.%Y``);
+            ``None`` infers one format from the whole column.
+        dayfirst: read ambiguous dates such as ``03.04.2021`` day first
+            (``true``) or month first (``false``); ``None`` refuses them.
+        time_unit: unit of a numeric time column: epoch ``s``/``ms``/``us``/``ns``
+            or ``step`` (plain step numbers); ``None`` infers an epoch unit
+            from the magnitude where only one fits.
+        holidays: dates a business-day series skips besides weekends.
+        csv: the ``data.csv`` section (separator, decimal mark, encoding).
     """
 
     path: Path
@@ -56,6 +96,21 @@ class DataConfig(Section):
     duplicates: Literal["refuse", "mean", "first", "last", "sum", "min", "max"] = "refuse"
     fill: Literal["interpolate", "ffill", "mask", "refuse"] = "interpolate"
     max_rows: int | None = Field(default=None, ge=1)
+    time_format: str | None = None
+    dayfirst: bool | None = None
+    time_unit: Literal["s", "ms", "us", "ns", "step"] | None = None
+    holidays: list[dt.date] = Field(default_factory=list)
+    csv: CsvConfig = Field(default_factory=CsvConfig)
+
+    @model_validator(mode="after")
+    def _check_time_settings(self) -> "DataConfig":
+        if self.time_format is not None and (self.dayfirst is not None or self.time_unit is not None):
+            raise ValueError("time_format already fixes how times are read; drop dayfirst and time_unit")
+        if self.time_format is not None and "%" not in self.time_format:
+            raise ValueError(f"time_format {self.time_format!r} has no % directive; use e.g. '%d.%m.%Y %H:%M'")
+        if self.holidays and self.frequency not in (None, "B", "C"):
+            raise ValueError(f"holidays apply to business days; frequency is {self.frequency!r} (use B or leave it unset)")
+        return self
 
     @model_validator(mode="after")
     def _check_columns_and_zone(self) -> "DataConfig":
@@ -374,6 +429,10 @@ class AnomalyConfig(Section):
         min_gap: flagged runs closer than this many points merge into one event.
         min_length: events shorter than this many points are dropped.
         top_features: features named per event as contributing most.
+        unseen_series: what a detector scaled per series (trained on
+            long-format data, ``data.id_column``) does with a series it has no
+            scaling for: ``refuse`` it, or ``fit`` its scaling on its own
+            normal rows (by ``normal``) of the data scored.
         threshold: the ``anomaly.threshold`` section.
     """
 
@@ -404,6 +463,7 @@ class AnomalyConfig(Section):
     min_gap: int = Field(3, ge=1)
     min_length: int = Field(1, ge=1)
     top_features: int = Field(3, ge=1)
+    unseen_series: Literal["refuse", "fit"] = "refuse"
     threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
 
     @model_validator(mode="after")

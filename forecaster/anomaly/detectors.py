@@ -11,7 +11,10 @@ the same columns:
   each point from the ``lookback`` rows before it; a point's error is its
   absolute prediction error (causal by construction).
 
-Values are scaled by the mean and standard deviation of the normal rows. The
+Values are scaled by the mean and standard deviation of the normal rows, of
+all series together or, when fitted with series ids (long-format data), of
+each series on its own; a per-series detector refuses a series it has no
+scaling for unless :meth:`WindowDetector.fit_unseen_series` fits one. The
 last ``val_fraction`` of each series' normal rows is held out when that part
 holds at least one full window (otherwise the series trains on all its normal
 rows): no validation window overlaps a training window; it drives early
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster.config import AnomalyConfig, ModelConfig, TrainingConfig
@@ -49,8 +53,11 @@ class WindowDetector:
         seed: seed of Python, numpy and Keras. Default 42.
 
     Attributes:
-        mean_: float64 ``(n_features,)`` mean of the normal rows; after :meth:`fit`.
-        scale_: float64 ``(n_features,)`` their standard deviation (1 where constant).
+        mean_: float64 ``(n_scalings, n_features)`` mean of the normal rows: one
+            row for all series, or one per series in ``series_ids_``; after :meth:`fit`.
+        scale_: float64 ``(n_scalings, n_features)`` their standard deviation (1 where constant).
+        series_ids_: the series (as strings) of each row of ``mean_`` when scaled
+            per series; ``None`` when one scaling serves every series.
         reference_errors_: float32 ``(n_reference, n_features)`` point errors of
             the held-out normal rows (of the training rows when none are held out).
         reference_offsets_: int64 ``(n_segments + 1,)`` boundaries of the
@@ -75,13 +82,17 @@ class WindowDetector:
         """Rows at the end of each window that get an error."""
         raise NotImplementedError
 
-    def fit(self, values: np.ndarray, normal: np.ndarray, offsets: np.ndarray | None = None) -> "WindowDetector":
+    def fit(
+        self, values: np.ndarray, normal: np.ndarray, offsets: np.ndarray | None = None, series_ids: list | None = None
+    ) -> "WindowDetector":
         """Scale, train on the windows of normal rows, and keep the reference errors.
 
         Args:
             values: float ``(n_rows, n_features)`` series stacked in time order; NaN where missing.
             normal: bool ``(n_rows,)`` rows declared normal.
             offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+            series_ids: one id per series: scale each series by its own normal
+                rows; ``None`` scales all series by their normal rows together. Default ``None``.
 
         Returns:
             ``self``, fitted.
@@ -91,10 +102,13 @@ class WindowDetector:
         """
         values = _as_2d(values)
         offsets = _bounds(offsets, len(values))
-        normal_values = values[np.asarray(normal, dtype=bool)]
-        self.mean_ = np.nan_to_num(np.nanmean(normal_values, axis=0)) if normal_values.size else np.zeros(values.shape[1])
-        std = np.nan_to_num(np.nanstd(normal_values, axis=0)) if normal_values.size else np.ones(values.shape[1])
-        self.scale_ = np.where(std > 1e-12, std, 1.0)
+        normal = np.asarray(normal, dtype=bool)
+        if series_ids is None:
+            self.series_ids_ = None
+            self.mean_, self.scale_ = _normal_scaling(values, normal, np.array([0, len(values)]))
+        else:
+            self.series_ids_ = [str(series) for series in series_ids]
+            self.mean_, self.scale_ = _normal_scaling(values, normal, offsets)
         train, val, segments = _normal_windows(normal, offsets, self.window_length, self.config.val_fraction)
         if train.size == 0:
             raise DataError(
@@ -104,15 +118,21 @@ class WindowDetector:
         if self.config.max_train_windows is not None and train.size > self.config.max_train_windows:
             rng = np.random.default_rng(self.seed)
             train = np.sort(rng.choice(train, self.config.max_train_windows, replace=False))
-        scaled = self._scale(values)
+        scaled = self._scale(values, offsets, series_ids)
         self.history_ = self._fit_network(scaled, train, val)
-        reference = [self.point_errors(values[start:end]) for start, end in segments]
+        owners = np.searchsorted(offsets, [start for start, _ in segments], side="right") - 1
+        reference = [
+            self.point_errors(values[start:end], series_ids=None if series_ids is None else [series_ids[owner]])
+            for (start, end), owner in zip(segments, owners)
+        ]
         reference = [part[np.isfinite(part).all(axis=1)] for part in reference]
         self.reference_errors_ = np.concatenate(reference or [np.empty((0, values.shape[1]))]).astype(np.float32)
         self.reference_offsets_ = np.cumsum([0] + [len(part) for part in reference], dtype=np.int64)
         return self
 
-    def point_errors(self, values: np.ndarray, offsets: np.ndarray | None = None, mode: str | None = None) -> np.ndarray:
+    def point_errors(
+        self, values: np.ndarray, offsets: np.ndarray | None = None, mode: str | None = None, series_ids: list | None = None
+    ) -> np.ndarray:
         """Return each point's absolute error per feature, on the normal rows' scale.
 
         Args:
@@ -120,6 +140,8 @@ class WindowDetector:
             offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
             mode: ``causal`` (the window ending at the point) or ``centered``
                 (every window covering it); ``None`` uses ``config.mode``.
+            series_ids: one id per series, which picks each series' scaling;
+                needed by a detector scaled per series, ignored otherwise. Default ``None``.
 
         Returns:
             float32 ``(n_rows, n_features)``; NaN for points no window scores (the
@@ -128,14 +150,15 @@ class WindowDetector:
 
         Raises:
             NotFittedError: before :meth:`fit` or :meth:`load`.
-            DataError: when ``values`` has another number of columns than the fitted data.
+            DataError: when ``values`` has another number of columns than the fitted data,
+                or a series has no scaling (see :meth:`fit_unseen_series`).
         """
         self._check_fitted()
         values = _as_2d(values)
-        if values.shape[1] != self.mean_.size:
-            raise DataError(f"anomaly: the detector was fitted on {self.mean_.size} columns, got {values.shape[1]}")
+        if values.shape[1] != self.mean_.shape[1]:
+            raise DataError(f"anomaly: the detector was fitted on {self.mean_.shape[1]} columns, got {values.shape[1]}")
         offsets = _bounds(offsets, len(values))
-        scaled = self._scale(values)
+        scaled = self._scale(values, offsets, series_ids)
         starts = _window_starts(offsets, self.window_length)
         errors = np.full(values.shape, np.nan, dtype=np.float32)
         if starts.size == 0:
@@ -154,6 +177,56 @@ class WindowDetector:
             errors[covered] = sums[covered] / counts[covered, None]
         errors[np.isnan(values)] = np.nan
         return errors
+
+    def unseen_series(self, series_ids: list) -> list[str]:
+        """Return the series of ``series_ids`` (as strings) that this per-series detector has no scaling for.
+
+        Args:
+            series_ids: series ids.
+
+        Returns:
+            The unknown ones, in order; always empty for a detector with one scaling for all series.
+
+        Raises:
+            NotFittedError: before :meth:`fit` or :meth:`load`.
+        """
+        self._check_fitted()
+        if self.series_ids_ is None:
+            return []
+        known = set(self.series_ids_)
+        return [str(series) for series in series_ids if str(series) not in known]
+
+    def fit_unseen_series(self, values: np.ndarray, normal: np.ndarray, offsets: np.ndarray | None, series_ids: list) -> list[str]:
+        """Fit the scaling of the series this per-series detector does not know, from their normal rows.
+
+        The network and the reference errors are unchanged; only a mean and a
+        standard deviation per feature are added for each new series.
+
+        Args:
+            values: float ``(n_rows, n_features)`` series stacked in time order.
+            normal: bool ``(n_rows,)`` the rows to fit the scaling on (e.g. each series' first rows).
+            offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series.
+            series_ids: one id per series.
+
+        Returns:
+            The ids of the series whose scaling was fitted (empty when all were known).
+
+        Raises:
+            NotFittedError: before :meth:`fit` or :meth:`load`.
+        """
+        unseen = set(self.unseen_series(series_ids))
+        if not unseen:
+            return []
+        values = _as_2d(values)
+        offsets = _bounds(offsets, len(values))
+        pick = [k for k, series in enumerate(series_ids) if str(series) in unseen]
+        rows = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in pick])
+        mean, scale = _normal_scaling(values[rows], np.asarray(normal, dtype=bool)[rows],
+                                      np.cumsum([0] + [offsets[k + 1] - offsets[k] for k in pick]))
+        self.mean_ = np.concatenate([self.mean_, mean])
+        self.scale_ = np.concatenate([self.scale_, scale])
+        self.series_ids_ = [*self.series_ids_, *(str(series_ids[k]) for k in pick)]
+        return [str(series_ids[k]) for k in pick]
 
     def save(self, path: str | Path) -> Path:
         """Write the network, scaling, reference errors and config to a folder.
@@ -178,14 +251,29 @@ class WindowDetector:
             "seed": self.seed,
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
+            "series_ids": self.series_ids_,
             "reference_offsets": self.reference_offsets_.tolist(),
             "history": self.history_,
         }
         (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
         return folder
 
-    def _scale(self, values: np.ndarray) -> np.ndarray:
-        return ((values - self.mean_) / self.scale_).astype(np.float32)
+    def _scale(self, values: np.ndarray, offsets: np.ndarray, series_ids: list | None) -> np.ndarray:
+        """Values on the normal rows' scale, each series by its own scaling when scaled per series."""
+        if self.series_ids_ is None:
+            return ((values - self.mean_[0]) / self.scale_[0]).astype(np.float32)
+        if series_ids is None or len(series_ids) != len(offsets) - 1:
+            raise DataError("anomaly: this detector scales each series on its own; pass one series id per series")
+        unseen = self.unseen_series(series_ids)
+        if unseen:
+            shown = ", ".join(repr(series) for series in unseen[:3]) + (f" and {len(unseen) - 3} more" if len(unseen) > 3 else "")
+            raise DataError(
+                f"anomaly: the detector has no scaling for series {shown}; score the series it was trained on, "
+                "set anomaly.unseen_series: fit to fit their scaling from their first rows, or train a new detector"
+            )
+        position = {series: row for row, series in enumerate(self.series_ids_)}
+        rows = np.repeat([position[str(series)] for series in series_ids], np.diff(offsets))
+        return ((values - self.mean_[rows]) / self.scale_[rows]).astype(np.float32)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "mean_"):
@@ -369,8 +457,10 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
         state = json.loads((folder / STATE_FILE).read_text())
         saved = AnomalyConfig(**state["config"])
         detector = DETECTORS[state["detector"]](config or saved, seed=int(state["seed"]))
-        detector.mean_ = np.asarray(state["mean"], dtype=np.float64)
-        detector.scale_ = np.asarray(state["scale"], dtype=np.float64)
+        detector.mean_ = np.atleast_2d(np.asarray(state["mean"], dtype=np.float64))
+        detector.scale_ = np.atleast_2d(np.asarray(state["scale"], dtype=np.float64))
+        series_ids = state.get("series_ids")
+        detector.series_ids_ = None if series_ids is None else [str(series) for series in series_ids]
         detector.history_ = dict(state["history"])
         reference_offsets = state.get("reference_offsets")
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -378,10 +468,12 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
             f"{folder / STATE_FILE}: not a detector state file ({type(exc).__name__}: {exc}); "
             "train the detector again with forecaster detect"
         ) from None
-    if detector.mean_.ndim != 1 or detector.scale_.shape != detector.mean_.shape:
+    n_scalings = 1 if detector.series_ids_ is None else len(detector.series_ids_)
+    if detector.mean_.ndim != 2 or detector.scale_.shape != detector.mean_.shape or len(detector.mean_) != n_scalings:
         raise RunError(
-            f"{folder / STATE_FILE}: 'mean' and 'scale' must be lists of one number per column, got "
-            f"{len(detector.mean_)} and {len(detector.scale_)}; train the detector again with forecaster detect"
+            f"{folder / STATE_FILE}: 'mean' and 'scale' must hold one number per column for all series or one list "
+            f"per series in 'series_ids', got shapes {detector.mean_.shape} and {detector.scale_.shape}; "
+            "train the detector again with forecaster detect"
         )
     try:
         detector.reference_errors_ = np.load(folder / REFERENCE_FILE, allow_pickle=False)
@@ -462,6 +554,16 @@ def online_point_errors(
 def _as_2d(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     return values[:, None] if values.ndim == 1 else values
+
+
+def _normal_scaling(values: np.ndarray, normal: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (1 where constant or unknown) of each series' normal rows, ``(n_series, n_features)`` each."""
+    groups = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    frame = pd.DataFrame(np.where(normal[:, None], values, np.nan))
+    grouped = frame.groupby(groups)
+    mean = grouped.mean().reindex(range(len(offsets) - 1)).to_numpy()
+    std = grouped.std(ddof=0).reindex(range(len(offsets) - 1)).to_numpy()
+    return np.nan_to_num(mean), np.where(np.nan_to_num(std) > 1e-12, std, 1.0)
 
 
 def _bounds(offsets: np.ndarray | None, n_rows: int) -> np.ndarray:

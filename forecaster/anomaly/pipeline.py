@@ -155,6 +155,11 @@ def detect(
 ) -> DetectionResult:
     """Fit (unless given) a detector on the normal rows and score every point of ``collection``.
 
+    A detector trained here on long-format data (``data.id_column``) scales
+    each series by its own normal rows; a given detector scaled per series
+    fits the scaling of series it does not know when ``anomaly.unseen_series``
+    is ``fit`` (``metrics["unseen_series_fitted"]`` names them).
+
     Args:
         config: the run config; its ``anomaly`` section chooses detector, normal rows, mode,
             smoothing, threshold, likelihood and events; ``seed`` seeds the training.
@@ -166,7 +171,8 @@ def detect(
 
     Raises:
         ConfigError: when a series is shorter than one window of the detector.
-        DataError: when the normal rows hold no training window.
+        DataError: when the normal rows hold no training window, or a series has no
+            scaling and ``anomaly.unseen_series`` is ``refuse``.
     """
     cfg = config.anomaly
     values = collection.frame.to_numpy(dtype=np.float64)
@@ -178,10 +184,14 @@ def detect(
             f"anomaly.lookback: a series of {collection.lengths().min()} rows is shorter than one window of "
             f"{detector.window_length} rows; lower anomaly.lookback or score longer series"
         )
+    per_series = config.data is not None and config.data.id_column is not None
+    fitted_series: list[str] = []
     if not trained:
         logger.info("training the %s detector on %d normal rows", cfg.detector, int(normal.sum()))
-        detector.fit(values, normal, collection.offsets)
-    per_feature = detector.point_errors(values, collection.offsets)
+        detector.fit(values, normal, collection.offsets, collection.series_ids if per_series else None)
+    elif cfg.unseen_series == "fit":
+        fitted_series = detector.fit_unseen_series(values, normal, collection.offsets, collection.series_ids)
+    per_feature = detector.point_errors(values, collection.offsets, series_ids=collection.series_ids)
     signals = error_signals(combine_errors(per_feature), values, collection.frame.index, cfg, collection.offsets)
     error = signals["detector"]
     reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span, detector.reference_offsets_)
@@ -211,6 +221,7 @@ def detect(
     )
     metrics = _summarise(scores, events, detector, reference)
     metrics["alarms"] = _count_alarms(scores, cfg.alarm_level)
+    metrics["unseen_series_fitted"] = fitted_series
     logger.info("%d of %d points flagged, %d events", metrics["n_flagged"], metrics["n_points"], metrics["n_events"])
     return DetectionResult(scores, events, metrics, detector, collection)
 

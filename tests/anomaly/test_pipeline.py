@@ -86,7 +86,7 @@ class ConstantDetector(WindowDetector):
     error_steps = 1
     history_ = {}
 
-    def point_errors(self, values, offsets=None, mode=None):
+    def point_errors(self, values, offsets=None, mode=None, series_ids=None):
         return np.ones(values.shape, dtype=np.float32)
 
 
