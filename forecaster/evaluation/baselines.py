@@ -13,20 +13,15 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pandas as pd
-from pandas.tseries.frequencies import to_offset
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 
+from forecaster.data.calendar import seasonal_period
 from forecaster.errors import ConfigError, DataError, NotFittedError
 from forecaster.evaluation._validation import as_windows
 
 logger = logging.getLogger(__name__)
 
-# Seasonal period for frequencies that are not a whole fraction of a day.
-_CALENDAR_PERIODS = {"D": 7, "W": 52, "ME": 12, "MS": 12}
-_ONE_DAY = pd.Timedelta(days=1)
-_SHORTEST_DAILY_STEP = pd.Timedelta(minutes=1)
 # Autocorrelation a lag must reach to count as a seasonal period.
 _MIN_SEASONAL_AUTOCORRELATION = 0.2
 
@@ -217,9 +212,10 @@ def _column_rows(windows: np.ndarray) -> np.ndarray:
 def infer_seasonal_period(frequency: str, values=None) -> int:
     """Infer the seasonal period, in steps, from the series frequency or its autocorrelation.
 
-    Sub-daily frequencies that divide a day use the daily cycle (``h`` -> 24,
-    ``30min`` -> 48, ``15min`` -> 96, ``10min`` -> 144, ``5min`` -> 288,
-    ``min`` -> 1440); daily -> 7, weekly -> 52, monthly -> 12. Any other
+    Calendar frequencies give their period
+    (:func:`forecaster.data.calendar.seasonal_period`: ``h`` -> 24, ``15min``
+    -> 96, ``D`` or ``24h`` -> 7, ``B`` -> 5, ``W-SUN`` -> 52, ``MS``/``ME``
+    -> 12, ``QS`` -> 4, ``YS`` -> 1). Any other
     frequency takes the lag (2 or more) with the highest autocorrelation
     of ``values``, averaged over columns.
 
@@ -236,21 +232,13 @@ def infer_seasonal_period(frequency: str, values=None) -> int:
             be inferred (then ``period`` must be set in the config).
     """
     try:
-        offset = to_offset(frequency)
+        period = seasonal_period(frequency)
     except ValueError as error:
         raise ConfigError(
             f"frequency must be a pandas offset alias such as 'h' or '15min'; got {frequency!r}"
         ) from error
-    base_alias = offset.base.freqstr.split("-")[0]
-    if offset.n == 1 and base_alias in _CALENDAR_PERIODS:
-        return _CALENDAR_PERIODS[base_alias]
-    try:
-        step = pd.Timedelta(offset)
-    except ValueError:
-        step = None
-    divides_a_day = step is not None and _SHORTEST_DAILY_STEP <= step < _ONE_DAY
-    if divides_a_day and _ONE_DAY % step == pd.Timedelta(0):
-        return int(_ONE_DAY // step)
+    if period is not None:
+        return period
     if values is None:
         raise ConfigError(
             f"cannot infer a seasonal period for frequency {frequency!r}; set evaluation.seasonal_period "

@@ -117,7 +117,7 @@ def test_estimator_api_and_lookback_check(model):
 @pytest.mark.parametrize(
     ("frequency", "period"),
     [("h", 24), ("15min", 96), ("5min", 288), ("10min", 144), ("30min", 48),
-     ("min", 1440), ("D", 7), ("W", 52), ("W-MON", 52), ("ME", 12), ("MS", 12), ("2h", 12)],
+     ("min", 1440), ("D", 7), ("24h", 7), ("B", 5), ("W", 52), ("W-MON", 52), ("ME", 12), ("MS", 12), ("QS", 4), ("2h", 12)],
 )
 def test_infer_seasonal_period_from_frequency(frequency, period):
     assert infer_seasonal_period(frequency) == period
@@ -128,15 +128,15 @@ def test_infer_seasonal_period_from_autocorrelation():
     t = np.arange(400)
     values = np.stack([np.sin(2 * np.pi * t / 17), np.cos(2 * np.pi * t / 17)], axis=1)
     values += rng.normal(scale=0.2, size=values.shape)
-    assert infer_seasonal_period("QE", values) == 17
+    assert infer_seasonal_period("3D", values) == 17
 
 
 def test_infer_seasonal_period_errors_ask_for_period():
     with pytest.raises(ConfigError, match="set evaluation.seasonal_period in the config"):
-        infer_seasonal_period("QE")
+        infer_seasonal_period("2QE")
     white_noise = np.random.default_rng(4).normal(size=500)
     with pytest.raises(ConfigError, match="no lag has autocorrelation"):
-        infer_seasonal_period("YE", white_noise)
+        infer_seasonal_period("2YE", white_noise)
     with pytest.raises(ConfigError, match="pandas offset alias.*'fortnightly'"):
         infer_seasonal_period("fortnightly")
 
