@@ -7,27 +7,44 @@ from pathlib import Path
 import pandas as pd
 
 from forecaster.config import DataConfig
+from forecaster.data.dialect import read_csv, sniff_dialect
 from forecaster.data.series import SeriesCollection
 from forecaster.data.validate import RepairReport, validate_series
 from forecaster.errors import DataError
 
-_FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def read_table(path: str | Path, file_format: str = "auto") -> pd.DataFrame:
+def read_table(
+    path: str | Path,
+    file_format: str = "auto",
+    sep: str | None = None,
+    decimal: str = ".",
+    thousands: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
     """Read a CSV or Parquet file as it is, without interpreting any column.
+
+    A CSV file's dialect is sniffed where not given (see
+    :func:`~forecaster.data.dialect.sniff_dialect`) and kept in
+    ``frame.attrs["csv_dialect"]``. A Parquet file's named index (a
+    ``DatetimeIndex`` saved by ``DataFrame.to_parquet``) becomes a column.
 
     Args:
         path: file to read.
         file_format: ``csv``, ``parquet`` or ``auto`` (by suffix:
-            ``.csv``/``.txt`` or ``.parquet``/``.pq``).
+            ``.csv``/``.txt``/``.tsv`` or ``.parquet``/``.pq``).
+        sep: CSV field separator; ``None`` sniffs it.
+        decimal: CSV decimal mark. Default ``.``.
+        thousands: CSV thousands separator; ``None`` for none.
+        encoding: CSV text encoding; ``None`` follows a byte-order mark, else UTF-8.
 
     Returns:
         The raw frame, columns as stored.
 
     Raises:
-        DataError: when the file is missing, of an unknown format, unreadable,
-            or holds no rows.
+        DataError: when the file is missing, of an unknown format, unreadable
+            (naming the ``data.csv`` setting that reads it), or holds no rows.
     """
     path = Path(path)
     if not path.is_file():
@@ -39,16 +56,34 @@ def read_table(path: str | Path, file_format: str = "auto") -> pd.DataFrame:
                 f"{path}: cannot tell the format from suffix '{path.suffix}'; "
                 "use .csv or .parquet, or set data.format"
             )
-    try:
-        frame = pd.read_csv(path) if file_format == "csv" else pd.read_parquet(path)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected a header row and data rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read as {file_format}: {first_line}") from None
+    if file_format == "csv":
+        dialect = sniff_dialect(path, sep, decimal, thousands, encoding)
+        frame = read_csv(path, dialect)
+        frame.attrs["csv_dialect"] = dialect.to_dict()
+    else:
+        frame = _read_parquet(path)
     if frame.empty:
         raise DataError(f"{path}: the file has a header but no data rows")
     return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot read as parquet: {first_line}") from None
+    named_index = any(name is not None for name in frame.index.names)
+    return frame.reset_index() if named_index else frame
+
+
+def describe_dialect(dialect: dict | None) -> str | None:
+    """Say in words how a CSV file was read (``None`` for other files)."""
+    if dialect is None:
+        return None
+    how = "sniffed" if dialect["sniffed"] else "configured"
+    thousands = f", thousands {dialect['thousands']!r}" if dialect["thousands"] else ""
+    return f"separator {dialect['sep']!r} ({how}), decimal {dialect['decimal']!r}{thousands}, {dialect['encoding']}"
 
 
 def load_series(config: DataConfig, min_rows: int = 1) -> tuple[SeriesCollection, RepairReport]:
@@ -64,5 +99,7 @@ def load_series(config: DataConfig, min_rows: int = 1) -> tuple[SeriesCollection
     Raises:
         DataError: see :func:`read_table` and :func:`validate_series`.
     """
-    raw = read_table(config.path, config.format)
-    return validate_series(raw, config, source=str(config.path), min_rows=min_rows)
+    raw = read_table(config.path, config.format, **config.csv.model_dump())
+    collection, report = validate_series(raw, config, source=str(config.path), min_rows=min_rows)
+    report.csv_dialect = describe_dialect(raw.attrs.get("csv_dialect"))
+    return collection, report

@@ -7,56 +7,99 @@ choose the repair policies before a run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from forecaster.data.validate import infer_frequency, nearest_column_hint
+from forecaster.data.calendar import calendar_grid, infer_frequency, seasonal_period
+from forecaster.data.load import describe_dialect
+from forecaster.data.timeaxis import parse_time_axis
+from forecaster.data.validate import nearest_column_hint
 from forecaster.errors import DataError
 
 _TIME_COLUMN_GUESSES = ("date", "datetime", "timestamp", "time", "ds")
+# Missing timestamps listed by name in a profile.
+_LISTED_GAPS = 5
 
 
-def profile_table(raw: pd.DataFrame, source: str, time_column: str | None, id_column: str | None = None) -> dict:
-    """Describe a raw table: size, time span, step, gaps, duplicates, missing values.
+def profile_table(
+    raw: pd.DataFrame,
+    source: str,
+    time_column: str | None,
+    id_column: str | None = None,
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
+    time_unit: str | None = None,
+    timezone: str | None = None,
+    holidays: Sequence = (),
+) -> dict:
+    """Describe a raw table: size, time span, step, calendar gaps, duplicates, missing values.
+
+    Times are read as :func:`~forecaster.data.timeaxis.parse_time_axis` reads
+    them for a run (with the same settings), except that mixed UTC offsets are
+    converted to UTC and reported instead of refused.
 
     Args:
-        raw: the frame as read from the file.
+        raw: the frame as read from the file (``raw.attrs["csv_dialect"]``
+            describes a CSV file's dialect).
         source: file name for messages.
         time_column: the time column; when ``None`` or not in the file it is
             guessed (a column named like ``date``/``timestamp``, else the first
             column that parses as timestamps) and the profile names the guess.
         id_column: series id column for long-format files, or ``None``.
+        time_format: ``data.time_format``. Default ``None``.
+        dayfirst: ``data.dayfirst``. Default ``None``.
+        time_unit: ``data.time_unit``. Default ``None``.
+        timezone: ``data.timezone``. Default ``None``.
+        holidays: ``data.holidays``. Default none.
 
     Returns:
-        A JSON-friendly dict with keys ``file``, ``rows``, ``time_column``,
-        ``start``, ``end``, ``frequency``, ``mixed_timezones``, ``n_series``, ``missing_timestamps``,
-        ``gap_runs``, ``largest_gap``, ``duplicate_timestamps``,
-        ``unsorted_rows`` and ``columns`` (per column: dtype, numeric, missing,
-        infinite, mean, std, min, max).
+        A JSON-friendly dict with keys ``file``, ``csv_dialect``, ``rows``,
+        ``time_column``, ``time_unit``, ``time_format``, ``start``, ``end``,
+        ``frequency`` (a pandas alias), ``seasonal_period``,
+        ``mixed_timezones``, ``n_series``, ``missing_timestamps`` (on the
+        series' own calendar), ``gap_runs``, ``largest_gap``,
+        ``first_missing`` (up to five missing timestamps),
+        ``duplicate_timestamps``, ``unsorted_rows`` and ``columns`` (per
+        column: dtype, numeric, missing, infinite, mean, std, min, max).
 
     Raises:
-        DataError: when no time column can be found or parsed.
+        DataError: when no time column can be found, or its times cannot be
+            read (naming the setting that reads them).
     """
     time_column = time_column if time_column in raw.columns else _guess_time_column(raw, source, time_column)
     if id_column is not None and id_column not in raw.columns:
         raise DataError(f"{source}: no id column '{id_column}'{nearest_column_hint(id_column, list(raw.columns))}")
-    times, mixed_zones = _parse_profile_times(raw[time_column], source, time_column)
     ids = raw[id_column].to_numpy() if id_column else np.zeros(len(raw), dtype=np.int8)
-    frequency = infer_frequency(times, ids if id_column else None)
-    gaps = _gap_summary(times, ids, frequency)
+    settings = {"time_format": time_format, "dayfirst": dayfirst, "time_unit": time_unit, "ids": ids}
+    mixed_zones = False
+    try:
+        axis = parse_time_axis(raw[time_column], source, timezone=timezone, **settings)
+    except DataError:
+        if timezone is not None:
+            raise
+        axis = parse_time_axis(raw[time_column], source, timezone="UTC", **settings)
+        mixed_zones = True
+    times = axis.index
+    frequency = infer_frequency(times, ids if id_column else None, holidays)
     keys = pd.DataFrame({"id": ids, "t": times})
     profile = {
         "file": source,
+        "csv_dialect": describe_dialect(raw.attrs.get("csv_dialect")),
         "rows": int(len(raw)),
         "time_column": time_column,
+        "time_unit": None if axis.unit is None else axis.unit + (" (inferred)" if axis.unit_inferred else ""),
+        "time_format": axis.format,
         "start": str(times.min()),
         "end": str(times.max()),
         "frequency": frequency,
+        "seasonal_period": None if frequency is None else seasonal_period(frequency),
         "mixed_timezones": mixed_zones,
         "n_series": int(pd.Series(ids).nunique()),
         "duplicate_timestamps": int(keys.duplicated().sum()),
         "unsorted_rows": int(_count_unsorted(keys)),
-        **gaps,
+        **_gap_summary(keys, frequency, holidays),
         "columns": {
             str(name): _describe_column(raw[name])
             for name in raw.columns
@@ -70,13 +113,17 @@ def format_profile(profile: dict) -> str:
     """Render a profile as a readable plain-text table for the terminal."""
     summary = [
         ("file", profile["file"]),
+        ("csv dialect", profile["csv_dialect"] or "-"),
         ("rows", f"{profile['rows']:,}"),
         ("series", profile["n_series"]),
         ("time column", profile["time_column"]),
+        ("time read as", _time_reading(profile)),
         ("time span", f"{profile['start']}  ->  {profile['end']}"),
         ("frequency", profile["frequency"] or "unknown"),
+        ("seasonal period", profile["seasonal_period"] or "none implied"),
         ("mixed time zones", "YES (set data.timezone)" if profile["mixed_timezones"] else "no"),
         ("missing timestamps", f"{profile['missing_timestamps']:,} in {profile['gap_runs']:,} gaps"),
+        ("first missing", ", ".join(profile["first_missing"]) or "none"),
         ("largest gap", profile["largest_gap"] or "none"),
         ("duplicate timestamps", profile["duplicate_timestamps"]),
         ("rows out of order", profile["unsorted_rows"]),
@@ -103,16 +150,10 @@ def format_profile(profile: dict) -> str:
     return "\n".join(lines)
 
 
-def _parse_profile_times(column: pd.Series, source: str, name: str) -> tuple[pd.DatetimeIndex, bool]:
-    """Parse timestamps as stored; fall back to UTC when they mix zones, and say so."""
-    try:
-        return pd.DatetimeIndex(pd.to_datetime(column, format="mixed")), False
-    except (ValueError, TypeError):
-        pass
-    try:
-        return pd.DatetimeIndex(pd.to_datetime(column, utc=True, format="mixed")), True
-    except (ValueError, TypeError):
-        raise DataError(f"{source}: column '{name}' does not parse as timestamps; pass --set data.time_column=NAME") from None
+def _time_reading(profile: dict) -> str:
+    if profile["time_unit"] is not None:
+        return f"numbers, unit {profile['time_unit']}"
+    return f"text, format {profile['time_format']}" if profile["time_format"] else "datetimes"
 
 
 def _guess_time_column(raw: pd.DataFrame, source: str, asked: str | None) -> str:
@@ -120,7 +161,7 @@ def _guess_time_column(raw: pd.DataFrame, source: str, asked: str | None) -> str
         if str(name).lower() in _TIME_COLUMN_GUESSES:
             return name
     for name in raw.columns:
-        if raw[name].dtype == object or pd.api.types.is_datetime64_any_dtype(raw[name]):
+        if not pd.api.types.is_numeric_dtype(raw[name]) or pd.api.types.is_datetime64_any_dtype(raw[name]):
             parsed = pd.to_datetime(raw[name].head(50), errors="coerce", utc=True, format="mixed")
             if parsed.notna().all():
                 return name
@@ -128,26 +169,30 @@ def _guess_time_column(raw: pd.DataFrame, source: str, asked: str | None) -> str
     raise DataError(f"{source}: {hint}; pass --set data.time_column=NAME")
 
 
-def _gap_summary(times: pd.DatetimeIndex, ids: np.ndarray, frequency: str | None) -> dict:
-    """Count missing timestamps and gap runs per series on the inferred grid."""
-    empty = {"missing_timestamps": 0, "gap_runs": 0, "largest_gap": None}
+def _gap_summary(keys: pd.DataFrame, frequency: str | None, holidays: Sequence) -> dict:
+    """Count the timestamps each series' own calendar has but the file lacks, and name the first few."""
+    empty = {"missing_timestamps": 0, "gap_runs": 0, "largest_gap": None, "first_missing": []}
     if frequency is None:
         return empty
-    step = pd.tseries.frequencies.to_offset(frequency)
-    try:
-        step_ns = pd.Timedelta(step).value
-    except ValueError:
-        return {**empty, "missing_timestamps": None}
-    frame = pd.DataFrame({"id": ids, "t": times.as_unit("ns").asi8}).drop_duplicates().sort_values(["id", "t"])
-    same = frame["id"].to_numpy()[1:] == frame["id"].to_numpy()[:-1]
-    deltas = np.diff(frame["t"].to_numpy())[same]
-    missing = np.maximum(deltas // step_ns - 1, 0)
-    if not missing.any():
+    missing, runs, largest = [], 0, None
+    for _, times in keys.drop_duplicates().groupby("id", sort=False)["t"]:
+        present = pd.Index(times).sort_values()
+        grid = calendar_grid(present[0], present[-1], frequency, holidays)
+        absent = grid.difference(present)
+        if len(absent) == 0:
+            continue
+        missing.append(absent)
+        runs += int((np.diff(grid.get_indexer(absent)) != 1).sum()) + 1
+        widest = (present[1:] - present[:-1]).max()
+        largest = widest if largest is None else max(largest, widest)
+    if not missing:
         return empty
+    absent = missing[0].append(missing[1:]) if len(missing) > 1 else missing[0]
     return {
-        "missing_timestamps": int(missing.sum()),
-        "gap_runs": int((missing > 0).sum()),
-        "largest_gap": str(pd.Timedelta(int(deltas.max()), unit="ns")),
+        "missing_timestamps": int(len(absent)),
+        "gap_runs": runs,
+        "largest_gap": str(largest),
+        "first_missing": [str(t) for t in absent[:_LISTED_GAPS]],
     }
 
 

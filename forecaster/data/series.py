@@ -19,18 +19,31 @@ class SeriesCollection:
 
     Attributes:
         frame: value columns only, indexed by a ``DatetimeIndex`` named after
-            the time column; shape ``(n_rows, n_columns)``.
+            the time column (an ``int64`` index of step numbers for
+            ``data.time_unit: step``); shape ``(n_rows, n_columns)``.
         series_ids: one label per series, in row order (``("series",)`` for a
             single series without an id column).
         offsets: int64 array of length ``n_series + 1``; row boundaries.
         frequency: the regular step between rows, as a pandas offset alias
-            (``"h"``, ``"15min"``, ...).
+            (``"h"``, ``"D"``, ``"B"``, ``"W-SUN"``, ``"MS"``, ...; ``"step"``
+            for step numbers); see :mod:`forecaster.data.calendar`.
+        filled: bool ``(n_rows,)``, true for rows with a value the file did not
+            hold (an inserted timestamp or a missing value), whether
+            ``data.fill`` filled it or left it missing (``mask``); ``None``
+            (the default) means none.
+        holidays: dates a business-day (``C``) series skips besides weekends.
     """
 
     frame: pd.DataFrame
     series_ids: tuple
     offsets: np.ndarray
     frequency: str
+    filled: np.ndarray | None = None
+    holidays: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.filled is None:
+            object.__setattr__(self, "filled", np.zeros(len(self.frame), dtype=bool))
 
     @property
     def n_series(self) -> int:

@@ -16,11 +16,12 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from forecaster.config import DataConfig
+from forecaster.data.calendar import calendar_grid, infer_frequency, is_step_frequency
 from forecaster.data.series import SeriesCollection
+from forecaster.data.timeaxis import parse_time_axis
 from forecaster.errors import ConfigError, DataError
 
 SINGLE_SERIES_ID = "series"
-_CALENDAR_STEPS = ("MS", "ME", "QS", "QE", "YS", "YE")
 
 
 @dataclass
@@ -39,6 +40,13 @@ class RepairReport:
         rows_truncated: rows cut by ``data.max_rows``.
         ignored_columns: columns in the file that are neither time, id, target
             nor covariate, and so were not used.
+        rows_filled: rows holding a value the file did not (inserted or
+            missing), marked in :attr:`SeriesCollection.filled`.
+        time_unit: unit of a numeric time column (``s``, ``ms``, ``us``,
+            ``ns``, ``step``), with ``(inferred)`` when read from the magnitude.
+        time_format: format the time text was read with.
+        csv_dialect: separator, decimal mark and encoding a CSV file was read
+            with, ``None`` for Parquet.
     """
 
     rows_read: int = 0
@@ -51,6 +59,10 @@ class RepairReport:
     values_masked: dict[str, int] = field(default_factory=dict)
     rows_truncated: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    rows_filled: int = 0
+    time_unit: str | None = None
+    time_format: str | None = None
+    csv_dialect: str | None = None
 
     def to_dict(self) -> dict:
         """Return the report as JSON-friendly plain data."""
@@ -83,8 +95,14 @@ def validate_series(
     frame = raw[value_columns].apply(pd.to_numeric).astype(np.float64)
     report.inf_values = int(np.isinf(frame.to_numpy()).sum())
     frame = frame.replace([np.inf, -np.inf], np.nan)
-    frame.index = pd.DatetimeIndex(_parse_times(raw, config, source), name=config.time_column)
     ids = _series_ids(raw, config, source)
+    axis = parse_time_axis(
+        raw[config.time_column], source, time_format=config.time_format, dayfirst=config.dayfirst,
+        time_unit=config.time_unit, timezone=config.timezone, ids=None if ids is None else ids.to_numpy(),
+    )
+    report.time_unit = None if axis.unit is None else axis.unit + (" (inferred)" if axis.unit_inferred else "")
+    report.time_format = axis.format
+    frame.index = axis.index.rename(config.time_column)
     frequency = _resolve_frequency(frame.index, ids, config, source)
 
     pieces: list[pd.DataFrame] = []
@@ -104,10 +122,13 @@ def validate_series(
         series_ids.append(series_id)
 
     stacked = pd.concat(pieces) if len(pieces) > 1 else pieces[0]
+    filled = stacked.isna().any(axis=1).to_numpy()
+    report.rows_filled = int(filled.sum())
     stacked = _fill_missing(stacked, pieces, config, source, report)
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
     collection = SeriesCollection(
-        frame=stacked, series_ids=tuple(series_ids), offsets=offsets, frequency=frequency
+        frame=stacked, series_ids=tuple(series_ids), offsets=offsets, frequency=frequency, filled=filled,
+        holidays=tuple(config.holidays),
     )
     return collection, report
 
@@ -162,49 +183,6 @@ def _first_non_numeric(column: pd.Series) -> str | None:
     return f"{column.iloc[position]!r} in row {position + 1}"
 
 
-def _parse_times(raw: pd.DataFrame, config: DataConfig, source: str) -> pd.DatetimeIndex:
-    column = raw[config.time_column]
-    name = config.time_column
-    if column.isna().any():
-        position = int(np.flatnonzero(column.isna().to_numpy())[0])
-        raise DataError(f"{source}: column '{name}' has an empty timestamp in row {position + 1}; fill or drop it")
-    try:
-        parsed = _to_datetime(column, config.timezone)
-    except (ValueError, TypeError) as exc:
-        text = str(exc)
-        if "timezone" in text.lower() or "tz-aware" in text.lower() or "offset" in text.lower():
-            raise DataError(
-                f"{source}: column '{name}' mixes time zones or UTC offsets; set data.timezone "
-                "(e.g. UTC) to convert every timestamp to one zone"
-            ) from None
-        coerced = pd.to_datetime(column, errors="coerce", format="mixed")
-        bad = np.flatnonzero(coerced.isna().to_numpy())
-        example = f": {column.iloc[bad[0]]!r} in row {bad[0] + 1}" if len(bad) else ""
-        raise DataError(
-            f"{source}: column '{name}' is not a timestamp column{example}; check data.time_column"
-        ) from None
-    except Exception as exc:  # pandas raises a zoo of parser errors; keep the CLI's one-line promise
-        raise DataError(f"{source}: cannot parse column '{name}' as timestamps: {exc}") from None
-    if not isinstance(parsed.dtype, pd.DatetimeTZDtype) and parsed.dtype == object:
-        raise DataError(
-            f"{source}: column '{name}' mixes time zones or UTC offsets; set data.timezone "
-            "(e.g. UTC) to convert every timestamp to one zone"
-        )
-    return pd.DatetimeIndex(parsed)
-
-
-def _to_datetime(column: pd.Series, timezone: str | None) -> pd.Series:
-    """Parse with the format inferred from the first row, else per element (slower, tolerant)."""
-    utc = timezone is not None
-    try:
-        parsed = pd.to_datetime(column, utc=utc)
-    except ValueError as exc:
-        if "mixed" in str(exc).lower() and "timezone" in str(exc).lower():
-            raise
-        parsed = pd.to_datetime(column, utc=utc, format="mixed")
-    return parsed.dt.tz_convert(timezone) if utc else parsed
-
-
 def _series_ids(raw: pd.DataFrame, config: DataConfig, source: str) -> pd.Series | None:
     if config.id_column is None:
         return None
@@ -227,62 +205,32 @@ def _group_rows(ids: pd.Series | None):
         yield series_id, order[bounds[k] : bounds[k + 1]]
 
 
-def _resolve_frequency(index: pd.DatetimeIndex, ids: pd.Series | None, config: DataConfig, source: str) -> str:
+def _resolve_frequency(index: pd.Index, ids: pd.Series | None, config: DataConfig, source: str) -> str:
+    steps = not isinstance(index, pd.DatetimeIndex)
     if config.frequency is not None:
+        if is_step_frequency(config.frequency) != steps:
+            raise ConfigError(
+                f"data.frequency: '{config.frequency}' does not fit a time axis of "
+                f"{'step numbers' if steps else 'timestamps'}; use {'step or e.g. 5step' if steps else 'e.g. h, D, B, MS'}"
+            )
+        if steps:
+            return config.frequency
         try:
             return to_offset(config.frequency).freqstr
         except ValueError:
             raise ConfigError(
-                f"data.frequency: '{config.frequency}' is not a pandas frequency (use e.g. h, 15min, D)"
+                f"data.frequency: '{config.frequency}' is not a pandas frequency (use e.g. h, 15min, D, B, W-SUN, MS)"
             ) from None
-    frequency = infer_frequency(index, None if ids is None else ids.to_numpy())
+    frequency = infer_frequency(index, None if ids is None else ids.to_numpy(), config.holidays)
     if frequency is None:
         raise DataError(f"{source}: cannot infer the time step (too few distinct timestamps); set data.frequency")
     return frequency
 
 
-def infer_frequency(index: pd.DatetimeIndex, ids: np.ndarray | None = None) -> str | None:
-    """Infer the regular step of one or many series, tolerating gaps and disorder.
-
-    The step is the most common positive difference between consecutive
-    sorted timestamps of the same series; calendar steps (month/year starts or
-    ends) are recognised by ``pandas.infer_freq`` on gap-free data.
-
-    Args:
-        index: timestamps, any order.
-        ids: series label per timestamp, or ``None`` for one series.
-
-    Returns:
-        A pandas offset alias, or ``None`` when fewer than two distinct
-        timestamps exist.
-    """
-    keys = pd.DataFrame({"t": index.tz_localize(None) if index.tz is not None else index})
-    if ids is not None:
-        keys["id"] = ids
-        keys = keys.sort_values(["id", "t"])
-        same_series = keys["id"].to_numpy()[1:] == keys["id"].to_numpy()[:-1]
-    else:
-        keys = keys.sort_values("t")
-        same_series = np.ones(max(len(keys) - 1, 0), dtype=bool)
-    times = pd.DatetimeIndex(keys["t"]).as_unit("ns")
-    deltas = np.diff(times.asi8)[same_series]
-    deltas = deltas[deltas > 0]
-    if len(deltas) == 0:
-        return None
-    values, counts = np.unique(deltas, return_counts=True)
-    step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
-    if step >= pd.Timedelta(days=28):
-        for alias in _CALENDAR_STEPS:
-            if times.isin(pd.date_range(times.min(), times.max(), freq=alias)).all():
-                return alias
-    return to_offset(step).freqstr
-
-
 def _regularise(
     piece: pd.DataFrame, frequency: str, config: DataConfig, source: str, label: str, report: RepairReport
 ) -> pd.DataFrame:
-    times = piece.index.asi8
-    order = np.argsort(times, kind="stable")
+    order = np.argsort(piece.index.to_numpy(), kind="stable")
     report.rows_reordered += int((order != np.arange(len(order))).sum())
     piece = piece.iloc[order]
     duplicated = piece.index.duplicated(keep=False)
@@ -296,7 +244,7 @@ def _regularise(
             )
         report.duplicate_rows_merged += int(duplicated.sum()) - n_stamps
         piece = piece.groupby(level=0, sort=True).agg(config.duplicates)
-    grid = pd.date_range(piece.index[0], piece.index[-1], freq=frequency, name=piece.index.name)
+    grid = calendar_grid(piece.index[0], piece.index[-1], frequency, config.holidays, name=piece.index.name)
     off_grid = ~piece.index.isin(grid)
     if off_grid.any():
         raise DataError(
@@ -332,13 +280,14 @@ def _fill_missing(
     if config.fill == "mask":
         report.values_masked = {c: n for c, n in report.missing_values.items() if n}
         return stacked
-    filled = [_fill_piece(stacked.iloc[start:stop], config.fill) for start, stop in zip(bounds[:-1], bounds[1:])]
+    method = "time" if isinstance(stacked.index, pd.DatetimeIndex) else "index"
+    filled = [_fill_piece(stacked.iloc[start:stop], config.fill, method) for start, stop in zip(bounds[:-1], bounds[1:])]
     result = pd.concat(filled) if len(filled) > 1 else filled[0]
     report.values_filled = {c: n for c, n in report.missing_values.items() if n}
     return result
 
 
-def _fill_piece(piece: pd.DataFrame, policy: str) -> pd.DataFrame:
+def _fill_piece(piece: pd.DataFrame, policy: str, method: str) -> pd.DataFrame:
     if policy == "interpolate":
-        return piece.interpolate(method="time", limit_direction="both")
+        return piece.interpolate(method=method, limit_direction="both")
     return piece.ffill().bfill()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+
+from forecaster.data.calendar import frequency_offset, is_step_frequency, step_size
 
 # Name -> (position inside its cycle, cycle length), both per timestamp.
 CALENDAR_PERIODS = {
@@ -45,15 +49,24 @@ def calendar_features(index: pd.DatetimeIndex, names: list[str] | tuple[str, ...
     return encoded
 
 
-def future_index(last_timestamp: pd.Timestamp, frequency: str, horizon: int) -> pd.DatetimeIndex:
-    """Return the ``horizon`` timestamps that follow ``last_timestamp`` at ``frequency``.
+def future_index(last_timestamp, frequency: str, horizon: int, holidays: Sequence = ()) -> pd.Index:
+    """Return the ``horizon`` timestamps that follow ``last_timestamp`` on the series' own calendar.
+
+    Business-day series continue on business days (skipping ``holidays``),
+    daily series on local calendar days across DST changes, month-end series
+    on month ends; step-number series continue their step numbers.
 
     Args:
-        last_timestamp: the last observed timestamp (the forecast origin).
-        frequency: pandas offset alias of the series (``"h"``, ``"15min"``, ...).
+        last_timestamp: the last observed timestamp or step number (the forecast origin).
+        frequency: the series' step (``"h"``, ``"D"``, ``"B"``, ``"W-SUN"``,
+            ``"MS"``, ``"step"`` ...; see :mod:`forecaster.data.calendar`).
         horizon: number of future steps (>= 1).
+        holidays: dates a business-day (``C``) series skips. Default none.
 
     Returns:
-        ``DatetimeIndex`` of length ``horizon``, in the zone of ``last_timestamp``.
+        ``DatetimeIndex`` of length ``horizon`` in the zone of
+        ``last_timestamp`` (an ``int64`` ``Index`` for step numbers).
     """
-    return pd.date_range(start=last_timestamp, periods=horizon + 1, freq=frequency)[1:]
+    if is_step_frequency(frequency):
+        return pd.Index(int(last_timestamp) + step_size(frequency) * np.arange(1, horizon + 1), dtype=np.int64)
+    return pd.date_range(start=last_timestamp, periods=horizon + 1, freq=frequency_offset(frequency, holidays))[1:]

@@ -99,7 +99,7 @@ def test_missing_time_column_is_named():
 def test_unparsable_time_value_is_shown():
     raw = hourly(3, v=[1.0, 2.0, 3.0])
     raw.loc[1, "date"] = "yesterday"
-    with pytest.raises(DataError, match=r"column 'date' is not a timestamp column: 'yesterday' in row 2"):
+    with pytest.raises(DataError, match=r"column 'date' has 'yesterday' in row 2, not in the format %Y-%m-%d %H:%M:%S of the rows before; fix the row or set data.time_format"):
         validate(raw)
 
 
