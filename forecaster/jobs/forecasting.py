@@ -166,7 +166,7 @@ def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str
     index = collection.frame.index
     calendar = schema["calendar_features"]
     future_times = np.stack(
-        [future_index(index[end - 1], collection.frequency, horizon) for end in collection.offsets[1:]]
+        [future_index(index[end - 1], collection.frequency, horizon, collection.holidays) for end in collection.offsets[1:]]
     )
     inputs = {"past": past.astype(np.float32)}
     if calendar:

@@ -25,7 +25,11 @@ def inspect_data(config: ForecasterConfig, source: str) -> tuple[dict, Path]:
         DataError: when the file cannot be read or has no time column.
     """
     data = config.require_data(source)
-    profile = profile_table(read_table(data.path, data.format), str(data.path), data.time_column, data.id_column)
+    profile = profile_table(
+        read_table(data.path, data.format, **data.csv.model_dump()), str(data.path), data.time_column, data.id_column,
+        time_format=data.time_format, dayfirst=data.dayfirst, time_unit=data.time_unit, timezone=data.timezone,
+        holidays=data.holidays,
+    )
     with RunFolder(config.report.output_dir, f"inspect-{data.path.stem}") as run:
         run.write_json("profile.json", profile)
         run.write_yaml("config.yaml", config_to_dict(config))
