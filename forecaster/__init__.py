@@ -6,8 +6,15 @@ submodule that uses Keras (models, cells, anomaly, jobs) imports the backend;
 this package itself stays light so the CLI starts fast.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from forecaster.config import ForecasterConfig, load_config
 from forecaster.errors import ConfigError, DataError, ForecasterError, NotFittedError, RunError
+
+try:
+    __version__ = version("forecaster")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ConfigError",

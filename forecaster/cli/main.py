@@ -18,7 +18,7 @@ import sys
 
 from forecaster.errors import ForecasterError
 
-COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "detect", "check_cell")
+COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "detect", "check_cell", "report", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +72,7 @@ def import_backend_quietly() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (0 success, 1 a check failed, 2 an error)."""
+    """Run the CLI and return its exit code (0 success, 1 a check failed, 2 an error, 75 a scan store busy)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "needs_backend", True) and not args.debug:
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -73,6 +73,10 @@ def check_cells(config: ForecasterConfig) -> tuple[list[CheckResult], Path]:
                 ),
                 HtmlSection("Gate traces", text="Every gate over time for the first real window.", figures=figures),
             ],
+            summary=[f"{len(results) - n_failed} of {len(results)} cases pass: the hand-written LSTM, peephole LSTM and "
+                     "GRU cells give Keras's outputs, states and gradients within the stated tolerances."],
+            warnings=[f"{n_failed} case(s) fail: see the FAIL rows of the table."] if n_failed else [],
+            subtitle=f"forecaster check-cell on {settings.data_path}",
         )
     return results, run.final_path
 

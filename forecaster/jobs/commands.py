@@ -18,7 +18,13 @@ from forecaster.jobs.forecasting import backtest, forecast_next, load_new_data, 
 from forecaster.jobs.trained_run import TrainedRun, check_run_fits, load_trained_run, save_trained_run
 from forecaster.reports.anomaly import detection_section
 from forecaster.reports.html import HtmlSection, write_index_html
-from forecaster.reports.sections import backtest_section, data_sections, forecast_section, training_section
+from forecaster.reports.sections import (
+    backtest_sections,
+    data_sections,
+    forecast_section,
+    forecasting_summary,
+    training_section,
+)
 from forecaster.runs import RunFolder
 from forecaster.windows.pipeline import WindowedData
 from forecaster.workflow import load_windows
@@ -58,11 +64,15 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
         forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
         write_detection(run, detection, ANOMALY_DIR)
         sections += [
-            backtest_section(run, result, windowed),
+            *backtest_sections(run, metrics, result.predictions, windowed),
             forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback),
-            detection_section(run, detection, config.report.max_plot_points),
+            *detection_section(run, detection, config.report.max_plot_points, data_name=config.data.path.name),
         ]
-        write_index_html(run, f"Run {config.name}", sections)
+        summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
+        summary.append(f"Anomaly scan: {detection.metrics['n_events']} event(s) over {detection.metrics['n_scored']:,} "
+                       "scored points (section Anomaly detection).")
+        write_index_html(run, f"{config.name}: forecast and anomaly scan", sections, summary, warnings,
+                         subtitle=f"forecaster run on {config.data.path}")
     return run.final_path
 
 
@@ -72,8 +82,12 @@ def train_job(config: ForecasterConfig, source: str) -> Path:
     trained = train(config, windowed)
     with RunFolder(config.report.output_dir, config.name) as run:
         sections = _write_training(run, config, trained, windowed, repairs)
-        run.write_json("metrics.json", _metrics(windowed, repairs, trained))
-        write_index_html(run, f"Training run {config.name}", sections)
+        metrics = _metrics(windowed, repairs, trained)
+        run.write_json("metrics.json", metrics)
+        summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
+        summary.append("Saved as a trained run: forecast with `forecaster forecast --run <this folder> --data NEW.csv`.")
+        write_index_html(run, f"{config.name}: trained forecaster", sections, summary, warnings,
+                         subtitle=f"forecaster train on {config.data.path}")
     return run.final_path
 
 
@@ -102,10 +116,14 @@ def backtest_job(config: ForecasterConfig, source: str, run_dir: Path | None = N
         else:
             run.write_yaml("config.yaml", config_to_dict(config))
             sections = data_sections(run, windowed, repairs, config.report.max_plot_points)
-        run.write_json("metrics.json", _metrics(windowed, repairs, trained, result.metrics))
+        metrics = _metrics(windowed, repairs, trained, result.metrics)
+        run.write_json("metrics.json", metrics)
         result.predictions.to_parquet(run.path / PREDICTIONS_FILE, index=False)
-        sections.append(backtest_section(run, result, windowed))
-        write_index_html(run, f"Backtest {config.name}", sections)
+        sections += backtest_sections(run, metrics, result.predictions, windowed)
+        summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
+        origin = f"the trained run {run_dir}" if run_dir is not None else "a model trained by this run"
+        write_index_html(run, f"{config.name}: backtest", sections, summary, warnings,
+                         subtitle=f"forecaster backtest of {origin} on {config.data.path}")
     return run.final_path
 
 
@@ -135,10 +153,22 @@ def forecast_job(run_dir: Path, data_path: Path, overrides: list[str] | tuple[st
             {"trained_run": str(run_dir), "data_path": str(data_path), "data": repairs.to_dict(), "n_forecasts": len(forecasts)},
         )
         forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
+        n_series = forecasts["series_id"].nunique()
+        summary = [
+            f"Forecasts of {', '.join(trained.schema['target_columns'])} for the next {trained.schema['horizon']} steps "
+            f"of {n_series} series, by the trained run {Path(run_dir).name}.",
+            f"Intervals aim to cover {1 - trained.config.evaluation.interval_alpha:.0%} of outcomes, as calibrated "
+            "by the trained run (its page says how well they covered on test).",
+        ]
+        filled = sum(repairs.to_dict().get("values_filled", {}).values())
+        warnings = [f"{filled:,} missing input values were filled before forecasting."] if filled else []
         write_index_html(
             run,
             f"Forecast with {Path(run_dir).name}",
             [forecast_section(run, forecasts, collection, trained.schema["lookback"])],
+            summary,
+            warnings,
+            subtitle=f"forecaster forecast on {data_path}",
         )
     return run.final_path
 
@@ -152,6 +182,16 @@ def _write_training(
         *data_sections(run, windowed, repairs, config.report.max_plot_points),
         training_section(run, trained.forecaster.history_),
     ]
+
+
+def _describe(config: ForecasterConfig, windowed: WindowedData) -> str:
+    """One sentence naming the model and the task, for the top of a page."""
+    model, spec = config.model, windowed.spec
+    network = f"{model.kind.upper()} network ({model.encoder} encoder, {model.units} units, {model.layers} layer(s)"
+    network += f", an ensemble of {config.training.ensemble})" if config.training.ensemble > 1 else ")"
+    return (f"{network} forecasting {', '.join(spec.target_columns)} {spec.horizon} steps ahead from the last "
+            f"{spec.lookback} steps of {len(spec.feature_names)} inputs, on {config.data.path} "
+            f"({windowed.collection.n_series} series, one row every '{windowed.collection.frequency}').")
 
 
 def _metrics(windowed: WindowedData, repairs: RepairReport, trained: TrainedRun, backtest_metrics: dict | None = None) -> dict:

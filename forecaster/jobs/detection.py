@@ -75,7 +75,18 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         write_detection(run, result)
         run.write_json("metrics.json", {**result.metrics, "data_path": str(data_cfg.path), "data": repairs.to_dict(),
                                         "detector_run": str(run_dir) if run_dir is not None else None})
-        write_index_html(run, f"Anomaly detection {config.name}", [detection_section(run, result, config.report.max_plot_points)])
+        metrics = result.metrics
+        origin = f"the detector of {run_dir}" if run_dir is not None else "a detector trained on the rows declared normal"
+        summary = [
+            f"{metrics['n_scored']:,} points of {result.collection.n_series} series in {data_cfg.path} scored by {origin} "
+            f"({metrics['detector']}, {metrics['mode']} scoring).",
+            f"{metrics['n_flagged']:,} points flagged above the {metrics['threshold_method']} threshold, grouped into "
+            f"{metrics['n_events']} event(s); the events table lists them by severity.",
+        ]
+        filled = sum(repairs.to_dict().get("values_filled", {}).values())
+        warnings = [f"{filled:,} missing values were filled before scoring."] if filled else []
+        write_index_html(run, f"{config.name}: anomaly detection", detection_section(run, result, config.report.max_plot_points, data_name=data_cfg.path.name),
+                         summary, warnings, subtitle=f"forecaster detect on {data_cfg.path}")
     return run.final_path
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import profile_table, read_table
-from forecaster.reports.html import HtmlSection, write_index_html
+from forecaster.reports.html import HtmlSection, mapping_rows, write_index_html
 from forecaster.runs import RunFolder
 
 
@@ -34,10 +34,13 @@ def inspect_data(config: ForecasterConfig, source: str) -> tuple[dict, Path]:
         run.write_json("profile.json", profile)
         run.write_yaml("config.yaml", config_to_dict(config))
         columns = [{"column": name, **info} for name, info in profile["columns"].items()]
-        summary = [{key: value for key, value in profile.items() if key != "columns"}]
+        facts = mapping_rows({key: value for key, value in profile.items() if key != "columns"}, "fact", "value")
         write_index_html(
             run,
             f"Data profile: {data.path.name}",
-            [HtmlSection("Summary", table=summary), HtmlSection("Columns", table=columns)],
+            [HtmlSection("The file", table=facts), HtmlSection("Columns", table=columns)],
+            summary=[f"{profile['rows']:,} rows from {profile['start']} to {profile['end']}, one every "
+                     f"'{profile['frequency']}', in {profile['n_series']} series."],
+            subtitle=f"forecaster inspect {data.path}",
         )
     return profile, run.final_path

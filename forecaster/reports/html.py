@@ -1,23 +1,39 @@
-"""The ``index.html`` page of a run folder: headings, text, tables and figures."""
+"""The ``index.html`` page of a run folder, rendered from a Jinja2 template.
+
+A page is data first: :func:`write_index_html` formats every section for
+people, saves it as ``page.json`` in the run folder and renders
+``index.html`` from it, so ``forecaster report`` can rebuild the page later
+from what the run saved, without recomputing anything. Every link on the page
+is relative to the page itself, whatever the run folder's path was when the
+run wrote it (relative, absolute, through ``..`` or a symlink), so the folder
+can be moved, copied or zipped and opened offline with no server.
+"""
 
 from __future__ import annotations
 
-import html
+import datetime as dt
+import json
+import math
+import os
+import re
+import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
+import jinja2
+import numpy as np
+import pandas as pd
+
+from forecaster.errors import RunError
 from forecaster.runs import RunFolder
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-img { max-width: 100%; border: 1px solid #eee; margin: 0.5rem 0; }
-.fail { color: #b00020; font-weight: bold; } .pass { color: #1b7f3b; }
-"""
+PAGE_FILE = "index.html"
+PAGE_DATA_FILE = "page.json"
+PAGE_DATA_VERSION = 1
+MISSING = "–"
+"""How an undefined number (``None``, NaN) is shown in a table."""
 
 
 @dataclass
@@ -26,9 +42,13 @@ class HtmlSection:
 
     Attributes:
         heading: section title.
-        text: a paragraph of plain text (escaped).
-        table: rows as dicts sharing keys; keys become column headers.
-        figures: PNG paths inside the run folder, shown in order.
+        text: plain text (escaped); a blank line starts a new paragraph.
+        table: rows as dicts; the union of their keys, in order of first
+            appearance, becomes the column headers. Values are formatted by
+            :func:`format_cell`.
+        figures: figure files (PNG) inside the run folder, absolute or
+            relative to the working directory, shown in order; an SVG with
+            the same stem beside a PNG is linked under it.
     """
 
     heading: str
@@ -37,48 +57,217 @@ class HtmlSection:
     figures: list[Path] = field(default_factory=list)
 
 
-def write_index_html(run: RunFolder, title: str, sections: list[HtmlSection]) -> Path:
-    """Write ``index.html`` for a run folder and return its path.
+def write_index_html(
+    run: RunFolder,
+    title: str,
+    sections: list[HtmlSection],
+    summary: Iterable[str] = (),
+    warnings: Iterable[str] = (),
+    subtitle: str = "",
+) -> Path:
+    """Write ``page.json`` and ``index.html`` for a run folder and return the page's path.
 
-    Figures are linked relative to the run folder so the page works wherever
-    the folder is moved.
+    Args:
+        run: the open run folder.
+        title: the page title.
+        sections: the page's sections, in order.
+        summary: sentences shown in a box under the title: what the run found.
+        warnings: sentences shown above the summary, highlighted: what a reader
+            must know first (a model losing to a baseline, filled inputs...).
+        subtitle: one line under the title (data, command). Default ``""``.
+
+    Returns:
+        The path of ``index.html``.
+
+    Raises:
+        ValueError: when a figure lies outside the run folder or does not exist.
     """
     assert run.path is not None
-    body = [f"<h1>{html.escape(title)}</h1>"]
-    for section in sections:
-        body.append(f"<h2>{html.escape(section.heading)}</h2>")
-        if section.text:
-            body.append(f"<p>{html.escape(section.text)}</p>")
-        if section.table:
-            body.append(_render_table(section.table))
-        for figure in section.figures:
-            relative = Path(figure).relative_to(run.path) if Path(figure).is_absolute() else Path(figure)
-            body.append(f'<img src="{html.escape(relative.as_posix())}" alt="{html.escape(relative.stem)}">')
-    page = (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
-    return run.write_text("index.html", page)
+    page = {
+        "version": PAGE_DATA_VERSION,
+        "title": title,
+        "subtitle": subtitle,
+        "summary": list(summary),
+        "warnings": list(warnings),
+        "sections": [_section_data(section, run.path, index) for index, section in enumerate(sections)],
+        "footer": _footer(run.name),
+    }
+    run.write_json(PAGE_DATA_FILE, page)
+    return run.write_text(PAGE_FILE, render_page(page))
 
 
-def _render_table(rows: list[dict[str, Any]]) -> str:
+def render_page(page: Mapping[str, Any]) -> str:
+    """Render the page data saved in ``page.json`` as HTML (autoescaped)."""
+    return _environment().get_template("page.html.j2").render(page=page)
+
+
+def rebuild_index_html(run_dir: str | Path) -> Path:
+    """Render ``index.html`` of a finished run folder again from its ``page.json``.
+
+    The new page replaces the old one atomically (written beside it, then
+    renamed), so a reader never sees half a page.
+
+    Args:
+        run_dir: a run folder written by any ``forecaster`` command.
+
+    Returns:
+        The path of ``index.html``.
+
+    Raises:
+        RunError: when the folder has no readable ``page.json`` or a figure it
+            names is missing.
+    """
+    folder = Path(run_dir)
+    source = folder / PAGE_DATA_FILE
+    try:
+        page = json.loads(source.read_text())
+    except FileNotFoundError:
+        raise RunError(f"{folder}: no {PAGE_DATA_FILE}; pass a run folder written by a forecaster command") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"{source}: not readable page data ({exc}); run the command again to rewrite it") from None
+    if not isinstance(page, dict) or page.get("version") != PAGE_DATA_VERSION or not isinstance(page.get("sections"), list):
+        raise RunError(f"{source}: not page data of version {PAGE_DATA_VERSION}; run the command again to rewrite it")
+    missing = [figure["src"] for section in page["sections"] for figure in section.get("figures", [])
+               if not (folder / figure["src"]).is_file()]
+    if missing:
+        raise RunError(f"{folder}: figure {missing[0]} named by {PAGE_DATA_FILE} is missing; run the command again")
+    target = folder / PAGE_FILE
+    staging = folder / f".{PAGE_FILE}.tmp"
+    try:
+        staging.write_text(render_page(page))
+        os.replace(staging, target)
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        raise RunError(f"{target}: cannot write the page ({exc.strerror})") from None
+    return target
+
+
+def relative_link(target: str | Path, page_dir: str | Path) -> str:
+    """Return the link from a page in ``page_dir`` to ``target``, as a relative POSIX path.
+
+    Both paths are resolved first (symlinks, ``..``, the working directory),
+    so the link is right whichever way either was spelled.
+
+    Raises:
+        ValueError: when ``target`` does not lie inside ``page_dir``.
+    """
+    resolved, base = Path(target).resolve(), Path(page_dir).resolve()
+    if not resolved.is_relative_to(base):
+        raise ValueError(f"{target} is outside the run folder {page_dir}; write figures with run.figure_path()")
+    return resolved.relative_to(base).as_posix()
+
+
+def format_cell(value: Any) -> str:
+    """Format one table value for people.
+
+    Floats get four significant digits with thousands separators (``12,345``,
+    ``0.04671``), tiny or huge ones scientific notation; integers get
+    thousands separators; ``None`` and NaN show as :data:`MISSING`;
+    timestamps drop a midnight time; lists are joined with commas; booleans
+    read ``yes``/``no``.
+    """
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return _format_float(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_cell(item) for item in value)
+    if isinstance(value, dt.datetime) or hasattr(value, "isoformat"):
+        text = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+        return text[:-9] if text.endswith(" 00:00:00") else text
+    return str(value)
+
+
+def mapping_rows(mapping: Mapping[str, Any], key_label: str = "item", value_label: str = "value") -> list[dict[str, Any]]:
+    """Turn a (nested) mapping into table rows, one per leaf, nested keys joined by ``›``.
+
+    ``{"missing_values": {"OT": 3}}`` becomes ``[{"item": "missing values › OT", "value": 3}]``:
+    a table a person reads, never a printed Python dict.
+    """
+    rows: list[dict[str, Any]] = []
+    for key, value in mapping.items():
+        label = str(key).replace("_", " ")
+        if isinstance(value, Mapping) and value:
+            rows += [{key_label: f"{label} › {row[key_label]}", value_label: row[value_label]}
+                     for row in mapping_rows(value, key_label, value_label)]
+        elif isinstance(value, (Mapping, list, tuple)) and not value:
+            rows.append({key_label: label, value_label: "none"})
+        else:
+            rows.append({key_label: label, value_label: value})
+    return rows
+
+
+def _format_float(value: float) -> str:
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude < 1e-3 or magnitude >= 1e9):
+        return f"{value:.3e}"
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def _section_data(section: HtmlSection, run_path: Path, index: int) -> dict[str, Any]:
+    figures = []
+    for figure in section.figures:
+        if not Path(figure).is_file():
+            raise ValueError(f"figure {figure} of section '{section.heading}' was not written")
+        src = relative_link(figure, run_path)
+        svg = Path(figure).with_suffix(".svg")
+        figures.append({"src": src, "alt": _alt_text(Path(figure).stem), "caption": "",
+                        "svg": relative_link(svg, run_path) if svg.is_file() and svg != Path(figure) else ""})
+    return {
+        "heading": section.heading,
+        "anchor": f"s{index + 1}-{re.sub(r'[^a-z0-9]+', '-', section.heading.lower()).strip('-')}",
+        "paragraphs": [part.strip() for part in section.text.split("\n\n") if part.strip()],
+        "table": _table_data(section.table) if section.table else None,
+        "figures": figures,
+    }
+
+
+def _table_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    header = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    lines = [f"<table><tr>{header}</tr>"]
+    body = []
     for row in rows:
         cells = []
         for column in columns:
-            value = row.get(column, "")
-            css = ' class="pass"' if value == "pass" else ' class="fail"' if value == "FAIL" else ""
-            cells.append(f"<td{css}>{html.escape(_format_cell(value))}</td>")
-        lines.append(f"<tr>{''.join(cells)}</tr>")
-    lines.append("</table>")
-    return "\n".join(lines)
+            value = row.get(column)
+            css = "pass" if value == "pass" else "fail" if value == "FAIL" else "text" if isinstance(value, str) else ""
+            cells.append({"text": format_cell(value), "css": css})
+        body.append(cells)
+    return {"columns": [str(column) for column in columns], "rows": body}
 
 
-def _format_cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _alt_text(stem: str) -> str:
+    return stem.replace("_", " ").strip().capitalize()
+
+
+def _footer(run_name: str) -> str:
+    from forecaster import __version__
+
+    versions = [f"forecaster {__version__}"]
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        versions.append(f"Keras {keras.__version__} ({keras.backend.backend()} backend)")
+    stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return f"Run {run_name} · written {stamp} · {' · '.join(versions)}"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("forecaster.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

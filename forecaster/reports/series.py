@@ -2,56 +2,63 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-import matplotlib
+from forecaster.data.series import SeriesCollection
+from forecaster.reports.style import PALETTE, format_date_axis, new_figure, styled
+from forecaster.reports.thinning import thin_indices
+from forecaster.windows.splits import SplitRows
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-from forecaster.data.series import SeriesCollection  # noqa: E402
-from forecaster.windows.splits import SplitRows  # noqa: E402
-
-SPLIT_COLOURS = {"train": "#dbe9f6", "val": "#fde9c8", "test": "#f6d5d5"}
+SPLIT_COLOURS = {"train": PALETTE["sky"], "validation": PALETTE["orange"], "test": PALETTE["vermillion"]}
+MAX_PANELS = 8
+"""Columns drawn at most; the targets come first."""
 
 
 def plot_series_overview(
     collection: SeriesCollection,
     split: SplitRows,
-    path: Path,
     series_index: int = 0,
     max_points: int = 5000,
-) -> Path:
-    """Draw every column of one series, one panel each, with the splits shaded.
+    columns: list[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """Draw the columns of one series, one panel each, with the splits shaded.
+
+    Long series are thinned for drawing by :func:`~forecaster.reports.thinning.thin_indices`,
+    which keeps every bucket's minimum and maximum, so no spike disappears.
 
     Args:
         collection: the validated series.
         split: split row ranges (global row positions).
-        path: PNG file to write.
-        series_index: which series of the collection to draw.
-        max_points: longer series are thinned to about this many points by
-            striding (a figure, not an analysis).
+        series_index: which series of the collection to draw. Default 0.
+        max_points: about how many points each panel draws. Default 5000.
+        columns: the columns to draw, in order (at most :data:`MAX_PANELS`).
+            Default: the collection's columns.
+        title: figure title. Default names the series.
 
     Returns:
-        ``path``.
+        The figure.
     """
     frame = collection.series(series_index)
+    shown = list(columns or frame.columns)[:MAX_PANELS]
     offset = int(collection.offsets[series_index])
-    step = max(1, len(frame) // max_points)
-    times = frame.index[::step]
-    n_columns = frame.shape[1]
-    fig, axes = plt.subplots(n_columns, 1, figsize=(11, 1.6 + 1.5 * n_columns), sharex=True, squeeze=False)
     bounds = split.bounds[series_index] - offset
-    for ax, column in zip(axes[:, 0], frame.columns):
-        ax.plot(times, frame[column].to_numpy()[::step], lw=0.7, color="#1f4e79")
-        for name, (start, end) in zip(SPLIT_COLOURS, zip(bounds[:-1], bounds[1:])):
+    figure = new_figure(1.2 + 1.25 * len(shown))
+    axes = figure.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
+    times = frame.index
+    for axis, column in zip(axes, shown):
+        styled(axis)
+        values = frame[column].to_numpy(dtype=float)
+        keep = thin_indices(times.asi8, values, max_points)
+        axis.plot(times[keep], values[keep], lw=0.7, color=PALETTE["blue"])
+        for colour, start, end in zip(SPLIT_COLOURS.values(), bounds[:-1], bounds[1:]):
             if end > start:
-                ax.axvspan(frame.index[start], frame.index[min(end, len(frame)) - 1], color=SPLIT_COLOURS[name], lw=0)
-        ax.set_ylabel(str(column), rotation=0, ha="right", fontsize=8)
-        ax.tick_params(labelsize=7)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in SPLIT_COLOURS.values()]
-    axes[0, 0].legend(handles, list(SPLIT_COLOURS), loc="upper left", ncol=3, fontsize=7)
-    axes[0, 0].set_title(f"Series {collection.series_ids[series_index]!s}: columns and splits", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+                axis.axvspan(times[start], times[min(end, len(frame)) - 1], color=colour, alpha=0.18, lw=0)
+        axis.set_ylabel(str(column), rotation=0, ha="right", va="center")
+    format_date_axis(axes[-1])
+    handles = [Patch(color=colour, alpha=0.35, label=name) for name, colour in SPLIT_COLOURS.items()]
+    axes[0].legend(handles=handles, loc="upper left", ncol=3)
+    label = "Input series" if collection.n_series == 1 else f"Series {collection.series_ids[series_index]!s}"
+    figure.suptitle(title or f"{label}: every column (data units) with the training, validation and test splits")
+    return figure

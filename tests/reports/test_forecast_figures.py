@@ -1,0 +1,118 @@
+"""Forecasting figures: each draws on small inputs, writes a real PNG, and leaves nothing open."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.reports.forecasts import (
+    autocorrelation,
+    plot_actual_vs_predicted,
+    plot_error_by_step,
+    plot_forecast_examples,
+    plot_residuals,
+    plot_training_history,
+)
+from forecaster.reports.style import PNG_DPI, new_figure, save_figure, styled
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _predictions(n_origins=6, horizon=4):
+    origins = pd.date_range("2021-01-02", periods=n_origins, freq=f"{horizon}h")
+    steps = np.tile(np.arange(1, horizon + 1), n_origins)
+    origin = np.repeat(origins, horizon)
+    target = origin + pd.to_timedelta(steps, unit="h")
+    actual = np.sin(np.arange(len(steps)) / 3.0)
+    forecast = actual + 0.1 * np.cos(np.arange(len(steps)))
+    return pd.DataFrame({"series_id": "s", "origin": origin, "target_time": target, "step": steps, "column": "y",
+                         "forecast": forecast, "lower": forecast - 0.5, "upper": forecast + 0.5, "actual": actual})
+
+
+def _history():
+    index = pd.date_range("2021-01-01", periods=72, freq="h")
+    return pd.DataFrame({"y": np.sin(np.arange(72) / 3.0)}, index=index)
+
+
+def _metrics(horizon=4):
+    per_step = {"mae": list(np.linspace(0.1, 0.3, horizon))}
+    scores = {"scaled": {"per_step": per_step}}
+    return {"model": scores, "baselines": {"naive": scores, "seasonal_naive": scores, "linear": scores}}
+
+
+FIGURES = {
+    "forecast_examples": lambda: plot_forecast_examples(_predictions(), _history(), "y", lookback=24),
+    "future_forecast": lambda: plot_forecast_examples(_predictions(1).assign(actual=np.nan), _history(), "y", n_examples=1),
+    "actual_vs_predicted": lambda: plot_actual_vs_predicted(_predictions(), "y"),
+    "error_by_step": lambda: plot_error_by_step(_metrics()),
+    "training_history": lambda: plot_training_history({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.6, 0.7]}),
+    "residuals": lambda: plot_residuals(_predictions(), "y", max_lag=8),
+    "constant_residuals": lambda: plot_residuals(_predictions().assign(forecast=lambda f: f["actual"] + 1), "y"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_forecasting_figure_writes_a_titled_png(tmp_path, name):
+    figure = FIGURES[name]()
+    assert figure._suptitle is not None or any(axis.get_title() for axis in figure.axes)
+    assert all(axis.get_ylabel() or axis.get_xlabel() for axis in figure.axes)
+    path = save_figure(figure, tmp_path / f"{name}.png")
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 5_000
+    assert plt.get_fignums() == []
+
+
+def test_png_is_written_at_150_dpi(tmp_path):
+    figure = new_figure(2.0, width=4.0)
+    styled(figure.subplots()).plot([0, 1])
+    path = save_figure(figure, tmp_path / "f.png", svg=True)
+    width = int.from_bytes(path.read_bytes()[16:20], "big")
+    assert PNG_DPI == 150 and width == 4 * PNG_DPI
+    assert path.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_best_epoch_is_marked_on_the_training_curve():
+    figure = plot_training_history({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.6, 0.7]})
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert "best (epoch 2)" in legend
+
+
+def test_autocorrelation_matches_the_definition():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    lags, acf = autocorrelation(x, 5)
+    centred = x - x.mean()
+    expected = [np.dot(centred[:-k], centred[k:]) / np.dot(centred, centred) for k in range(1, 6)]
+    np.testing.assert_allclose(acf, expected, rtol=1e-12)
+    assert list(lags) == [1, 2, 3, 4, 5]
+    assert np.isnan(autocorrelation(np.ones(10), 3)[1]).all()
+
+
+def test_memory_and_open_figures_stay_flat_over_200_figures(tmp_path):
+    def draw(k):
+        save_figure(plot_error_by_step(_metrics(24)), tmp_path / f"f{k % 3}.png")
+
+    for k in range(20):
+        draw(k)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for k in range(200):
+        draw(k)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert plt.get_fignums() == []
+    assert grown_mib < 40, f"peak memory grew {grown_mib:.0f} MiB over 200 figures"
+
+
+def test_importing_the_reports_keeps_the_users_matplotlib_backend():
+    code = (
+        "import matplotlib; matplotlib.use('svg'); "
+        "import forecaster.reports.sections, forecaster.reports.anomaly, forecaster.reports.gates; "
+        "print(matplotlib.get_backend())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "svg"
