@@ -1,119 +1,676 @@
-"""Figures and page sections of anomaly detection: series with scores, thresholds and events shaded."""
+"""Figures and page sections of anomaly detection.
+
+An analyst reads a detection in this order: how much was scored and flagged
+and why the threshold sits where it does; where the events are on the whole
+series (every event marked at least a few pixels wide, with a dark line at its
+peak, so a one-point event on a two-year axis still shows); the worst events
+up close with their context; which features drove them; and how the errors
+are distributed around the threshold. Every figure is a
+:class:`matplotlib.figure.Figure` built without ``pyplot``
+(:mod:`forecaster.reports.style`); long series are thinned by
+:func:`~forecaster.reports.thinning.thin_indices`, which keeps every extreme
+and every flagged point.
+
+Errors are the detector's absolute errors on the scale of the declared-normal
+rows: one unit is one standard deviation of a feature over those rows.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from pandas.tseries.frequencies import to_offset
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from forecaster.anomaly.events import flag_runs
+from forecaster.anomaly.pipeline import DetectionResult
+from forecaster.reports.html import HtmlSection
+from forecaster.reports.style import (
+    ALERT_COLOUR,
+    MUTED_COLOUR,
+    PALETTE,
+    THRESHOLD_COLOUR,
+    format_date_axis,
+    new_figure,
+    save_figure,
+    styled,
+)
+from forecaster.reports.thinning import thin_indices
+from forecaster.runs import RunFolder
 
-from forecaster.anomaly.pipeline import DetectionResult  # noqa: E402
-from forecaster.reports.html import HtmlSection  # noqa: E402
-from forecaster.runs import RunFolder  # noqa: E402
+logger = logging.getLogger(__name__)
 
-MAX_FEATURE_PANELS = 4
+MAX_VALUE_PANELS = 4
+"""Value columns drawn at most in an overview (those with the largest error on flagged points)."""
 MAX_SERIES_FIGURES = 3
+"""Series drawn at most (the ones holding the most severe events first)."""
 MAX_EVENT_ROWS = 20
-EVENT_COLOUR = "#f6c6c6"
+"""Events listed at most in the page's table (``events.csv`` has them all)."""
+N_TOP_EVENTS = 4
+"""Events zoomed in on and broken down by feature."""
+MAX_FEATURE_COLUMNS = 12
+"""Features shown at most in the contribution heat map."""
+CONTEXT_ROWS = 96
+"""Rows shown at least before and after an event in its zoomed panel."""
+MIN_EVENT_WIDTH_PT = 3.0
+"""Width in points (6 pixels at 150 dpi) of the line drawn at every event's peak, whatever the time axis spans."""
+UNNAMED_SERIES = "series"
+"""The id of the single series of a file without an id column."""
+ERROR_LABEL = "error (std of normal rows)"
+EVENT_ALPHA = 0.18
+PEAK_ALPHA = 0.6
+SERIES_COLOUR = PALETTE["blue"]
+ERROR_COLOUR = PALETTE["black"]
+NORMAL_COLOUR = PALETTE["green"]
+LIKELIHOOD_COLOUR = PALETTE["purple"]
 
 
-def plot_detection(result: DetectionResult, path: Path, series_index: int = 0, max_points: int = 5000) -> Path:
-    """Draw one series: its first columns with events shaded, the error against the threshold, the likelihood and alarms.
+def series_title(result: DetectionResult, series_index: int, data_name: str | None = None) -> str:
+    """Name one series of a detection for a figure title: the data file, the series id (when named) and its columns.
 
     Args:
         result: the detection result.
-        path: PNG file to write.
-        series_index: which series of the result's collection to draw. Default 0.
-        max_points: longer series are thinned to about this many points by
-            striding (flagged points are always drawn). Default 5000.
+        series_index: which series of the result's collection.
+        data_name: the data file's name (e.g. ``machine_temperature.csv``); ``None`` leaves it out. Default ``None``.
 
     Returns:
-        ``path``.
+        E.g. ``machine_temperature.csv: value`` for the single series of a file
+        without an id column, ``sensors.csv, series pump-3: flow, pressure``
+        for one of many; never ``series series``.
+    """
+    collection = result.collection
+    columns = collection.columns
+    listed = ", ".join(columns[:MAX_VALUE_PANELS]) + (f" (+{len(columns) - MAX_VALUE_PANELS} more)" if len(columns) > MAX_VALUE_PANELS else "")
+    series_id = str(collection.series_ids[series_index])
+    unnamed = collection.n_series == 1 and series_id == UNNAMED_SERIES
+    parts = [part for part in (data_name, None if unnamed else f"series {series_id}") if part]
+    return f"{', '.join(parts)}: {listed}" if parts else listed
+
+
+def ranked_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Return the events sorted by severity (most severe first) with a 1-based ``rank`` column.
+
+    Args:
+        events: the ``events`` frame of a :class:`DetectionResult`.
+
+    Returns:
+        A copy, sorted by ``severity`` descending (ties by start time), ``rank`` first.
+    """
+    ordered = events.sort_values(["severity", "start"], ascending=[False, True], kind="stable", na_position="last")
+    return ordered.reset_index(drop=True).rename_axis(None).assign(rank=np.arange(1, len(events) + 1))
+
+
+def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndarray) -> None:
+    """Mark events on a time axis: a light band over each event and a line at least :data:`MIN_EVENT_WIDTH_PT` wide at its peak.
+
+    The band shows an event's true extent when it is wide enough to see; the
+    peak line's width is in points, not in time, so an event of one point on
+    an axis of two years is still a few pixels wide. Both span the axes'
+    full height and leave the data limits alone.
+
+    Args:
+        axes: axes whose x axis holds times.
+        starts: datetime64 ``(n_events,)`` first time of each event.
+        ends: datetime64 ``(n_events,)`` end of each event (exclusive: the last flagged time plus one step).
+        peaks: datetime64 ``(n_events,)`` time of each event's peak.
+    """
+    if len(starts) == 0:
+        return
+    left, right, peak = (mdates.date2num(np.asarray(times, dtype="datetime64[ns]")) for times in (starts, ends, peaks))
+    bottom, top = np.zeros_like(left), np.ones_like(left)
+    bands = np.stack([np.column_stack([left, bottom]), np.column_stack([left, top]),
+                      np.column_stack([right, top]), np.column_stack([right, bottom])], axis=1)
+    transform = axes.get_xaxis_transform()
+    axes.add_collection(PolyCollection(bands, transform=transform, facecolors=ALERT_COLOUR, alpha=EVENT_ALPHA,
+                                       linewidths=0, zorder=0), autolim=False)
+    lines = np.stack([np.column_stack([peak, bottom]), np.column_stack([peak, top])], axis=1)
+    axes.add_collection(LineCollection(lines, transform=transform, colors=ALERT_COLOUR, alpha=PEAK_ALPHA,
+                                       linewidths=MIN_EVENT_WIDTH_PT, zorder=0.5, capstyle="butt"), autolim=False)
+
+
+def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_points: int = 5000,
+                            data_name: str | None = None) -> Figure:
+    """Draw one series with its events marked, the error against the threshold underneath and the log likelihood with its alarms.
+
+    Panels share the time axis: up to :data:`MAX_VALUE_PANELS` value columns
+    (those with the largest error on flagged points, in data order), the
+    error with the threshold, flagged points and the declared-normal rows
+    shaded, then the log likelihood with the alarm level and the alarms. The
+    most severe :data:`N_TOP_EVENTS` events are numbered by rank.
+
+    Args:
+        result: the detection result.
+        series_index: which series of the result's collection. Default 0.
+        max_points: about how many points each line draws (flagged points are
+            always drawn). Default 5000.
+        data_name: the data file's name, for the title. Default ``None``.
+
+    Returns:
+        The figure.
     """
     collection = result.collection
     start, end = int(collection.offsets[series_index]), int(collection.offsets[series_index + 1])
     frame = collection.series(series_index)
     scores = result.scores.iloc[start:end]
-    series_id = collection.series_ids[series_index]
-    events = result.events[result.events["series"] == series_id]
-    step = max(1, len(frame) // max_points)
-    times = frame.index[::step]
-    columns = list(frame.columns[:MAX_FEATURE_PANELS])
-    fig, axes = plt.subplots(len(columns) + 2, 1, figsize=(11, 2.0 + 1.5 * (len(columns) + 2)), sharex=True, squeeze=False)
-    axes = axes[:, 0]
-    for ax, column in zip(axes, columns):
-        ax.plot(times, frame[column].to_numpy()[::step], lw=0.7, color="#1f4e79")
-        ax.set_ylabel(str(column), rotation=0, ha="right", fontsize=8)
-    error_ax, likelihood_ax = axes[-2], axes[-1]
-    error_ax.plot(times, scores["error"].to_numpy()[::step], lw=0.7, color="#444", label="error")
-    error_ax.plot(times, scores["threshold"].to_numpy()[::step], lw=1.0, color="#c0392b", ls="--", label="threshold")
-    flagged = scores["flag"].to_numpy()
-    error_ax.scatter(frame.index[flagged], scores["error"].to_numpy()[flagged], s=6, color="#c0392b", zorder=3, label="flagged")
-    error_ax.set_ylabel("error", rotation=0, ha="right", fontsize=8)
-    error_ax.legend(fontsize=7, loc="upper left", ncol=3)
-    likelihood_ax.plot(times, scores["log_likelihood"].to_numpy()[::step], lw=0.7, color="#6c3483")
-    alarms = scores["alarm"].to_numpy() >= result.metrics["alarms"]["level"]
-    likelihood_ax.scatter(frame.index[alarms], scores["log_likelihood"].to_numpy()[alarms], s=10, marker="v",
-                          color="#c0392b", zorder=3, label="alarm")
-    likelihood_ax.set_ylim(0, 1)
-    likelihood_ax.set_ylabel("log\nlikelihood", rotation=0, ha="right", fontsize=8)
-    for ax in axes:
-        for event in events.itertuples():
-            ax.axvspan(event.start, event.end, color=EVENT_COLOUR, lw=0, zorder=0)
-        ax.tick_params(labelsize=7)
-    axes[0].set_title(f"Series {series_id!s}: {len(events)} events shaded", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    times, x_ns = _plot_times(frame.index), frame.index.asi8
+    flagged = scores["flag"].to_numpy(dtype=bool)
+    ranked = ranked_events(result.events)
+    events = ranked[ranked["series"] == collection.series_ids[series_index]]
+    starts, ends, peaks = _event_times(events, collection.frequency)
+    columns = _overview_columns(scores, collection.columns, flagged)
+
+    figure = new_figure(1.6 + 1.25 * len(columns) + 2.9)
+    axes = figure.subplots(len(columns) + 2, 1, sharex=True, squeeze=False,
+                           gridspec_kw={"height_ratios": [1.0] * len(columns) + [1.4, 0.9]})[:, 0]
+    for axis, column in zip(axes, columns):
+        styled(axis)
+        values = frame[column].to_numpy(dtype=np.float64)
+        shown = thin_indices(x_ns, values, max_points, keep=flagged)
+        axis.plot(times[shown], values[shown], lw=0.7, color=SERIES_COLOUR)
+        axis.set_ylabel(f"{column}\n(data units)")
+    error_axis, likelihood_axis = styled(axes[-2]), styled(axes[-1])
+    _draw_error(error_axis, scores, times, x_ns, max_points)
+    _draw_likelihood(likelihood_axis, scores, times, x_ns, max_points, result.metrics["alarms"]["level"])
+    for axis in axes:
+        mark_events(axis, starts, ends, peaks)
+    top = events[events["rank"] <= N_TOP_EVENTS]
+    top_peaks = mdates.date2num(_as_plot_times(top["peak_time"]))
+    for rank, peak in zip(top["rank"], top_peaks):
+        axes[0].annotate(str(rank), (peak, 1.0), xycoords=axes[0].get_xaxis_transform(), xytext=(0, 2),
+                         textcoords="offset points", ha="center", va="bottom", fontsize=8, fontweight="bold",
+                         color=ALERT_COLOUR)
+    axes[-1].set_xlabel(_time_label(frame.index))
+    format_date_axis(axes[-1])
+    n_flagged = int(flagged.sum())
+    figure.suptitle(
+        f"{series_title(result, series_index, data_name)}: {len(events)} events "
+        f"({n_flagged:,} of {len(frame):,} points flagged)"
+        + (f"; the {min(len(top), N_TOP_EVENTS)} most severe numbered" if len(top) else ""),
+        fontsize=10,
+    )
+    return figure
 
 
-def detection_section(run: RunFolder, result: DetectionResult, max_points: int = 5000) -> HtmlSection:
-    """Describe a detection: counts, threshold, the first events and a figure per series (at most three).
+def plot_top_events(result: DetectionResult, n_events: int = N_TOP_EVENTS, context_rows: int = CONTEXT_ROWS,
+                    max_points: int = 5000, data_name: str | None = None) -> Figure:
+    """Zoom in on the most severe events: the top feature's values above the error against the threshold, with context.
+
+    Each event gets two panels sharing a time axis: the values of its top
+    feature and the error with the threshold and flagged points, from
+    ``max(context_rows, n_points)`` rows before the event to as many after it
+    (cut at the series' ends).
 
     Args:
-        run: the run folder the figures are written into.
         result: the detection result.
-        max_points: see :func:`plot_detection`. Default 5000.
+        n_events: events drawn, most severe first. Default :data:`N_TOP_EVENTS`.
+        context_rows: rows shown at least before and after an event. Default :data:`CONTEXT_ROWS`.
+        max_points: about how many points each line draws. Default 5000.
+        data_name: the data file's name, for the title. Default ``None``.
 
     Returns:
-        The ``Anomaly detection`` section of the run page.
+        The figure (one short panel saying so when there is no event).
     """
-    metrics = result.metrics
-    n_series = min(result.collection.n_series, MAX_SERIES_FIGURES)
-    figures = [
-        plot_detection(result, run.figure_path(f"detection_{k}"), series_index=k, max_points=max_points)
-        for k in range(n_series)
+    top = ranked_events(result.events).head(n_events)
+    if top.empty:
+        return _empty_figure("No anomaly events: nothing to zoom in on")
+    collection = result.collection
+    n_columns = min(len(top), 2)
+    n_rows = -(-len(top) // n_columns)
+    figure = new_figure(3.3 * n_rows + 0.4)
+    panels = figure.subfigures(n_rows, n_columns, squeeze=False).ravel()
+    rows = _event_rows(result, top)
+    shaded_normal = False
+    for panel, event, (series_index, first, last, peak) in zip(panels, top.itertuples(), rows):
+        value_axis, error_axis = (styled(axis) for axis in panel.subplots(2, 1, sharex=True, height_ratios=[1.0, 1.0]))
+        offset, length = int(collection.offsets[series_index]), int(collection.lengths()[series_index])
+        context = max(context_rows, last - first + 1)
+        lo, hi = max(first - context, 0), min(last + context + 1, length)
+        frame = collection.series(series_index).iloc[lo:hi]
+        scores = result.scores.iloc[offset + lo: offset + hi]
+        times, x_ns = _plot_times(frame.index), frame.index.asi8
+        column = (event.top_features.split(", ")[0] if event.top_features else "") or collection.columns[0]
+        values = frame[column].to_numpy(dtype=np.float64)
+        shown = thin_indices(x_ns, values, max_points, keep=scores["flag"].to_numpy(dtype=bool))
+        value_axis.plot(times[shown], values[shown], lw=0.9, color=SERIES_COLOUR)
+        value_axis.set_ylabel(f"{column}\n(data units)")
+        shaded_normal |= _draw_error(error_axis, scores, times, x_ns, max_points, legend=False)
+        single = _event_times(top.iloc[[event.Index]], collection.frequency)
+        for axis in (value_axis, error_axis):
+            mark_events(axis, *single)
+        value_axis.plot(_plot_times(frame.index[[peak - lo]]), values[[peak - lo]], "v", ms=6, color=ALERT_COLOUR)
+        error_axis.set_xlabel(_time_label(frame.index))
+        format_date_axis(error_axis)
+        where = "" if collection.n_series == 1 and str(event.series) == UNNAMED_SERIES else f"series {event.series}, "
+        panel.suptitle(f"#{event.rank}: {where}peak {_format_time(event.peak_time)}, "
+                       f"{event.severity:.2f} × threshold, {_count(int(event.n_points), 'point')}", fontsize=9)
+    handles = [Line2D([], [], color=ERROR_COLOUR, lw=0.8, label="error"),
+               Line2D([], [], color=THRESHOLD_COLOUR, lw=1.0, ls="--", label="threshold"),
+               Line2D([], [], color=ALERT_COLOUR, marker="o", ls="", ms=3, label="flagged point"),
+               Patch(color=ALERT_COLOUR, alpha=0.35, label="event (dark line: peak)")]
+    if shaded_normal:
+        handles.append(Patch(color=NORMAL_COLOUR, alpha=0.25, label="declared normal (trained on)"))
+    figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
+    figure.suptitle(f"{data_name + ': ' if data_name else ''}the {len(top)} most severe events, "
+                    f"with at least {context_rows} rows of context either side", fontsize=10)
+    return figure
+
+
+def plot_error_distribution(result: DetectionResult) -> Figure:
+    """Draw the distribution of scored errors, declared-normal rows apart from the rest, with the threshold.
+
+    The count axis is logarithmic, so the few points in the tail show beside
+    the many near zero; when the errors span more than two decades the error
+    axis is logarithmic too. A threshold that varies (per series, or by
+    block for ``dynamic``) is drawn at its median with its range shaded.
+
+    Args:
+        result: the detection result.
+
+    Returns:
+        The figure.
+    """
+    scores = result.scores
+    error = scores["error"].to_numpy(dtype=np.float64)
+    scored = np.isfinite(error)
+    normal = scores["normal"].to_numpy(dtype=bool)
+    figure = new_figure(3.6, width=8.0)
+    axis = styled(figure.subplots())
+    if not scored.any():
+        axis.text(0.5, 0.5, "no point was scored", transform=axis.transAxes, ha="center")
+        figure.suptitle("Error distribution", fontsize=10)
+        return figure
+    values = error[scored]
+    positive = values[values > 0]
+    logarithmic = positive.size > 1 and positive.max() / np.median(positive) > 100
+    if logarithmic:
+        bins = np.geomspace(positive.min(), positive.max(), 60)
+        axis.set_xscale("log")
+    else:
+        bins = np.linspace(values.min(), values.max(), 60) if values.max() > values.min() else 10
+    axis.hist(error[scored & normal], bins=bins, histtype="stepfilled", alpha=0.45, color=NORMAL_COLOUR,
+              label="declared-normal rows")
+    axis.hist(error[scored & ~normal], bins=bins, histtype="step", lw=1.3, color=SERIES_COLOUR, label="other rows")
+    axis.set_yscale("log")
+    thresholds = scores["threshold"].to_numpy(dtype=np.float64)
+    thresholds = thresholds[np.isfinite(thresholds)]
+    if thresholds.size:
+        low, middle, high = np.quantile(thresholds, [0.0, 0.5, 1.0])
+        if high > low:
+            axis.axvspan(low, high, color=THRESHOLD_COLOUR, alpha=0.12, lw=0, label=f"threshold range {low:.3g}-{high:.3g}")
+        axis.axvline(middle, color=THRESHOLD_COLOUR, ls="--", lw=1.2, label=f"threshold {middle:.3g}")
+    axis.set_xlabel(ERROR_LABEL + (", log scale" if logarithmic else ""))
+    axis.set_ylabel("points (log scale)")
+    axis.legend(fontsize=8, loc="upper right")
+    n_above = int(scores["flag"].sum())
+    figure.suptitle(f"Error distribution: {int(scored.sum()):,} scored points, {n_above:,} above the threshold", fontsize=10)
+    return figure
+
+
+def plot_feature_contributions(result: DetectionResult, n_events: int = N_TOP_EVENTS) -> Figure:
+    """Draw a heat map of the mean error of each feature over each of the most severe events.
+
+    Args:
+        result: the detection result; its scores hold ``error_<column>`` per feature.
+        n_events: events shown, most severe first. Default :data:`N_TOP_EVENTS`.
+
+    Returns:
+        The figure: events as rows, features as columns (the
+        :data:`MAX_FEATURE_COLUMNS` largest over these events, in data order),
+        each cell the feature's mean error over the event, annotated.
+    """
+    top = ranked_events(result.events).head(n_events)
+    if top.empty:
+        return _empty_figure("No anomaly events: no feature contributions")
+    columns = result.collection.columns
+    errors = result.scores[[f"error_{column}" for column in columns]].to_numpy(dtype=np.float64)
+    rows = _event_rows(result, top)
+    offsets = result.collection.offsets
+    bounds = np.array([[offsets[k] + first, offsets[k] + last + 1] for k, first, last, _ in rows]).ravel()
+    padded = np.vstack([np.nan_to_num(errors), np.zeros((1, errors.shape[1]))])
+    observed = np.vstack([np.isfinite(errors), np.zeros((1, errors.shape[1]), dtype=bool)]).astype(np.float64)
+    sums, counts = np.add.reduceat(padded, bounds, axis=0)[::2], np.add.reduceat(observed, bounds, axis=0)[::2]
+    means = np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)
+    shown = np.sort(np.argsort(-np.nan_to_num(means).sum(axis=0), kind="stable")[:MAX_FEATURE_COLUMNS])
+    means = means[:, shown]
+    figure = new_figure(1.3 + 0.45 * len(top), width=min(11.0, 3.0 + 0.75 * len(shown)))
+    axis = figure.subplots()
+    image = axis.imshow(means, aspect="auto", cmap="cividis", vmin=0.0)
+    axis.set_xticks(np.arange(len(shown)), [columns[j] for j in shown], rotation=30 if len(shown) > 6 else 0,
+                    ha="right" if len(shown) > 6 else "center", fontsize=8)
+    axis.set_yticks(np.arange(len(top)), [f"#{event.rank}  {_format_time(event.peak_time)}" for event in top.itertuples()],
+                    fontsize=8)
+    axis.set_xlabel("feature")
+    axis.set_ylabel("event (peak time)", fontsize=9)
+    bright = means > 0.6 * np.nanmax(means) if np.isfinite(means).any() else np.zeros_like(means, dtype=bool)
+    for (i, j), value in np.ndenumerate(means):
+        axis.text(j, i, "–" if np.isnan(value) else f"{value:.2g}", ha="center", va="center", fontsize=7,
+                  color="black" if bright[i, j] else "white")
+    colorbar = figure.colorbar(image, ax=axis, shrink=0.9)
+    colorbar.set_label("mean " + ERROR_LABEL, size=9)
+    colorbar.ax.tick_params(labelsize=8)
+    subset = f" ({len(shown)} of {len(columns)} features)" if len(shown) < len(columns) else ""
+    figure.suptitle(f"Which features were off in the {len(top)} most severe events{subset}", fontsize=10)
+    return figure
+
+
+def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[dict]:
+    """Return the events as table rows for people, most severe first.
+
+    Args:
+        result: the detection result.
+        max_rows: rows returned at most. Default :data:`MAX_EVENT_ROWS`.
+
+    Returns:
+        One dict per event: rank, series (with several series), start, end and
+        peak time (minutes), duration, points, peak error and the threshold
+        there (std of normal rows), severity (peak over threshold) and, with
+        several features, the top features.
+    """
+    ranked = ranked_events(result.events).head(max_rows)
+    step = pd.Timedelta(to_offset(result.collection.frequency))
+    named = result.collection.n_series > 1
+    starts, ends = pd.DatetimeIndex(ranked["start"]), pd.DatetimeIndex(ranked["end"])
+    durations = [_format_duration(duration) for duration in (ends - starts + step)]
+    rows = []
+    for event, duration in zip(ranked.itertuples(), durations):
+        row = {"rank": int(event.rank)}
+        if named:
+            row["series"] = str(event.series)
+        row.update({
+            "start": _format_time(event.start),
+            "end (last flagged)": _format_time(event.end),
+            "duration": duration,
+            "points": int(event.n_points),
+            "peak time": _format_time(event.peak_time),
+            "peak error (std)": _round(event.peak_score),
+            "threshold (std)": _round(event.peak_score / event.severity) if event.severity else None,
+            "severity (× threshold)": round(float(event.severity), 2),
+        })
+        if len(result.collection.columns) > 1:
+            row["top features"] = event.top_features
+        rows.append(row)
+    return rows
+
+
+def detection_section(run: RunFolder, result: DetectionResult, max_points: int = 5000,
+                      data_name: str | None = None) -> list[HtmlSection]:
+    """Draw a detection's figures into the run folder and tell its story in page sections.
+
+    Args:
+        run: the open run folder the figures are written into.
+        result: the detection result.
+        max_points: about how many points each line of a figure draws. Default 5000.
+        data_name: the data file's name, for titles. Default ``None``.
+
+    Returns:
+        Three sections: ``Anomaly detection`` (what was scored, flagged and
+        why, with an overview figure per series, at most
+        :data:`MAX_SERIES_FIGURES`), ``Anomaly events`` (the table, the top
+        events zoomed and, with several features, their contributions) and
+        ``Anomaly errors`` (the error distribution).
+    """
+    ranked = ranked_events(result.events)
+    series_order = list(dict.fromkeys([*ranked["series"], *result.collection.series_ids]))
+    drawn = [result.collection.series_ids.index(series) for series in series_order[:MAX_SERIES_FIGURES]]
+    overviews = [
+        save_figure(plot_detection_overview(result, k, max_points, data_name), run.figure_path(f"detection_{n}"))
+        for n, k in enumerate(drawn)
     ]
+    event_figures = []
+    if len(ranked):
+        event_figures.append(save_figure(plot_top_events(result, max_points=max_points, data_name=data_name),
+                                         run.figure_path("detection_top_events")))
+        if len(result.collection.columns) > 1:
+            event_figures.append(save_figure(plot_feature_contributions(result), run.figure_path("detection_features")))
+    distribution = save_figure(plot_error_distribution(result), run.figure_path("detection_errors"))
+    n_series = result.collection.n_series
+    drawn_text = f" Figures show the {len(drawn)} series with the most severe events." if n_series > len(drawn) else ""
+    return [
+        HtmlSection("Anomaly detection", text=_summary_text(result, ranked) + drawn_text, figures=overviews),
+        HtmlSection("Anomaly events", text=_events_text(result, ranked), table=event_rows(result) or None,
+                    figures=event_figures),
+        HtmlSection("Anomaly errors", text=_distribution_text(result), figures=[distribution]),
+    ]
+
+
+def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
+    """The story of a detection: what was scored, how the threshold was chosen, what was flagged, what to look at first."""
+    metrics, detector = result.metrics, result.detector
+    config = detector.config
+    n_series = result.collection.n_series
+    unscored = metrics["n_points"] - metrics["n_scored"]
+    scored = (f"{metrics['n_scored']:,} of {metrics['n_points']:,} points were scored"
+              + (f" ({unscored:,} had no full window of {detector.window_length} rows before them)" if unscored else "")
+              + (f", in {n_series} series" if n_series > 1 else "") + ".")
+    smoothing = f", smoothed by an EWMA of span {config.ewma_span}" if config.ewma_span > 1 else ""
+    how = (f"Each point's error is the {metrics['detector']} detector's absolute error ({metrics['mode']} scoring{smoothing}), "
+           f"in standard deviations of the declared-normal rows the detector was trained on.")
     threshold = metrics["threshold"]
-    threshold_text = f"{threshold:.4g}" if threshold is not None else "none"
-    text = (
-        f"{metrics['detector']} detector, {metrics['mode']} scoring, threshold {metrics['threshold_method']} "
-        f"(median {threshold_text}): {metrics['n_flagged']:,} of {metrics['n_scored']:,} scored points flagged, "
-        f"{metrics['n_events']} events (events.csv has them all; scores.parquet every point). "
-        f"{_alarm_text(metrics['alarms'])}"
-    )
-    rows = [_event_row(event) for event in result.events.head(MAX_EVENT_ROWS).itertuples()]
-    return HtmlSection("Anomaly detection", text=text, table=rows or None, figures=figures)
+    level = (" could not be set" if threshold is None else f" sits at {threshold:.3g}"
+             + (" (the median over series and points)" if _threshold_varies(result) else ""))
+    share = metrics["n_flagged"] / max(metrics["n_scored"], 1)
+    flags = f"{_count(metrics['n_flagged'], 'point')} ({share:.2%} of those scored) lie above it{_rate_text(metrics)}."
+    merge = (f"Flagged points fewer than {config.min_gap} rows apart merge into one event, and events shorter than "
+             f"{_count(config.min_length, 'row')} are dropped: {_count(metrics['n_events'], 'event')}.")
+    return "\n\n".join([
+        f"{scored} {how}",
+        f"The threshold, {_threshold_method(config.threshold)},{level}. {flags}{_target_text(config.threshold, metrics)} "
+        f"{merge}",
+        f"{_alarm_text(metrics['alarms'])} {_look_first(result, ranked)}",
+        "The overview marks every event with a light band over its extent and a dark line at its peak (at least a "
+        "few pixels wide, so one-point events show; the four most severe are numbered); below it are the error "
+        "against the threshold, with the declared-normal rows shaded green, and the log likelihood with its alarms.",
+    ])
+
+
+def _events_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
+    """What the events table and figures show."""
+    if ranked.empty:
+        return "No point crossed the threshold, so there are no events; events.csv is empty."
+    listed = min(len(ranked), MAX_EVENT_ROWS)
+    more = f" (the {listed} most severe of {len(ranked)}; events.csv has them all)" if len(ranked) > listed else ""
+    features = ("; the heat map shows each feature's mean error over the top events, which says which sensors "
+                "or columns to check" if len(result.collection.columns) > 1 else "")
+    return (f"Events sorted by severity: the peak error divided by the threshold at the peak{more}. Times are in the data's own "
+            f"clock; errors in standard deviations of the declared-normal rows. The zoomed panels show the "
+            f"{min(len(ranked), N_TOP_EVENTS)} most severe events with the rows around them{features}.")
+
+
+def _distribution_text(result: DetectionResult) -> str:
+    """How the scored errors are distributed and where the threshold cuts them."""
+    reference = result.metrics["reference_error"]
+    reference_text = (f" The held-out normal errors the threshold was fitted on ({reference['n']:,} points) have mean "
+                      f"{reference['mean']:.3g} and 99th percentile {reference['p99']:.3g}." if reference["n"] else "")
+    return ("Every scored error, declared-normal rows (green, filled) apart from the others (blue outline), on a log "
+            "count axis; "
+            "the dashed line is the threshold. Errors of the normal rows far above it would mean the threshold is "
+            "too low for this data; a long tail of other rows above it is what the events are made of."
+            + reference_text)
+
+
+def _threshold_method(threshold) -> str:
+    """How the threshold was chosen, as a phrase, from the ``anomaly.threshold`` settings."""
+    if threshold.method == "pot":
+        return (f"peaks over threshold (a generalised Pareto tail fitted to the held-out normal errors above their "
+                f"{threshold.pot_init_quantile:.0%} quantile, for a false-alarm rate of {threshold.risk:g} per point)")
+    if threshold.method == "quantile":
+        return f"the {threshold.quantile:g} quantile of the held-out normal errors"
+    if threshold.method == "std":
+        return f"the mean plus {threshold.k:g} standard deviations of the held-out normal errors"
+    return (f"Hundman et al.'s dynamic threshold (chosen in blocks of {threshold.block:,} scored errors as mean + z "
+            f"std, z from {threshold.z_min:g} to {threshold.z_max:g}, sequences pruned at {threshold.prune:g})")
+
+
+def _target_text(threshold, metrics: dict) -> str:
+    """A warning when the declared-normal rows were flagged far more often than the threshold aimed at."""
+    target = {"pot": threshold.risk, "quantile": 1.0 - threshold.quantile}.get(threshold.method)
+    observed = metrics["flag_rate_normal_rows"]
+    if target is None or observed is None or observed <= 3 * target:
+        return ""
+    return (f" That is {observed / target:.0f} times the {target:.2%} of normal points the threshold aimed at: "
+            f"expect more false alarms than planned (the held-out normal errors may be too few or too calm).")
+
+
+def _threshold_varies(result: DetectionResult) -> bool:
+    """Whether the threshold differs between points (per series or per block)."""
+    thresholds = result.scores["threshold"].to_numpy(dtype=np.float64)
+    thresholds = thresholds[np.isfinite(thresholds)]
+    return thresholds.size > 0 and bool(thresholds.max() > thresholds.min())
+
+
+def _rate_text(metrics: dict) -> str:
+    """The flag rates on declared-normal rows and on the rest, when both exist."""
+    normal, other = metrics["flag_rate_normal_rows"], metrics["flag_rate_other_rows"]
+    if normal is None or other is None:
+        return ""
+    return f": {normal:.2%} of the declared-normal rows and {other:.2%} of the others"
+
+
+def _look_first(result: DetectionResult, ranked: pd.DataFrame) -> str:
+    """One sentence naming the most severe event."""
+    if ranked.empty:
+        return "There is no event to look at."
+    event = ranked.iloc[0]
+    where = "" if result.collection.n_series == 1 and str(event["series"]) == UNNAMED_SERIES else f" in series {event['series']}"
+    features = f", driven most by {event['top_features']}" if len(result.collection.columns) > 1 and event["top_features"] else ""
+    return (f"Look first at event 1{where} (numbered 1 in the overview, zoomed first below): it peaks at "
+            f"{_format_time(event['peak_time'])} at {event['severity']:.2f} times the threshold, over "
+            f"{_count(int(event['n_points']), 'flagged point')}{features}.")
 
 
 def _alarm_text(alarms: dict) -> str:
     """One sentence: how many alarms the log likelihood raised, and from which error signals."""
-    sources = ", ".join(f"{count} from {name.replace('_', ' ')}" for name, count in alarms["by_source"].items())
-    return f"{alarms['n_alarms']} alarms (log likelihood at least {alarms['level']:g})" + (f": {sources}." if sources else ".")
+    sources = ", ".join(f"{count} from the {name.replace('_', ' ')} signal" for name, count in alarms["by_source"].items())
+    return (f"The log anomaly likelihood (how surprising each point's recent errors are against its own past) raised "
+            f"{_count(alarms['n_alarms'], 'alarm')} at level {alarms['level']:g} or above"
+            + (f": {sources}." if sources else "."))
 
 
-def _event_row(event) -> dict:
-    return {
-        "series": str(event.series),
-        "start": str(event.start),
-        "end": str(event.end),
-        "points": int(event.n_points),
-        "peak": str(event.peak_time),
-        "peak error": float(event.peak_score),
-        "severity": float(event.severity),
-        "top features": event.top_features,
-    }
+def _draw_error(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.ndarray, max_points: int,
+                legend: bool = True) -> bool:
+    """Draw the error, the threshold, the flagged points and the declared-normal rows of one stretch of one series.
 
+    Returns whether any declared-normal rows were shaded.
+    """
+    error = scores["error"].to_numpy(dtype=np.float64)
+    threshold = scores["threshold"].to_numpy(dtype=np.float64)
+    flagged = scores["flag"].to_numpy(dtype=bool)
+    normal = scores["normal"].to_numpy(dtype=bool)
+    shown = thin_indices(x_ns, error, max_points, keep=flagged)
+    axis.plot(times[shown], error[shown], lw=0.7, color=ERROR_COLOUR, label="error")
+    shown = thin_indices(x_ns, threshold, max_points)
+    axis.plot(times[shown], threshold[shown], lw=1.0, ls="--", color=THRESHOLD_COLOUR, label="threshold")
+    axis.plot(times[flagged], error[flagged], "o", ms=2.0, mew=0, color=ALERT_COLOUR, label="flagged point")
+    normal_starts, normal_ends = flag_runs(normal)
+    if normal_starts.size:
+        step = times[1] - times[0] if len(times) > 1 else np.timedelta64(0, "ns")
+        spans = mdates.date2num(times[normal_starts]), mdates.date2num(times[normal_ends - 1] + step)
+        for left, right in zip(*spans):
+            axis.axvspan(left, right, color=NORMAL_COLOUR, alpha=0.08, lw=0, zorder=0)
+    axis.set_ylabel(ERROR_LABEL.replace(" (", "\n("))
+    if legend:
+        handles, _ = axis.get_legend_handles_labels()
+        if normal_starts.size:
+            handles.append(Patch(color=NORMAL_COLOUR, alpha=0.25, label="declared normal (trained on)"))
+        handles.append(Patch(color=ALERT_COLOUR, alpha=0.35, label="event (dark line: peak)"))
+        axis.legend(handles=handles, fontsize=7, loc="upper left", ncol=len(handles))
+    return bool(normal_starts.size)
+
+
+def _draw_likelihood(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.ndarray, max_points: int,
+                     level: float) -> None:
+    """Draw the log likelihood, the alarm level and the alarms of one series."""
+    log_likelihood = scores["log_likelihood"].to_numpy(dtype=np.float64)
+    alarms = scores["alarm"].to_numpy(dtype=np.float64) >= level
+    shown = thin_indices(x_ns, log_likelihood, max_points, keep=alarms)
+    axis.plot(times[shown], log_likelihood[shown], lw=0.7, color=LIKELIHOOD_COLOUR)
+    axis.axhline(level, lw=0.9, ls=":", color=MUTED_COLOUR, label=f"alarm level {level:g}")
+    axis.plot(times[alarms], log_likelihood[alarms], "v", ms=5, color=ALERT_COLOUR, label="alarm")
+    axis.set_ylim(0, 1)
+    axis.set_ylabel("log likelihood\n(0-1)")
+    axis.legend(fontsize=7, loc="upper left", ncol=2)
+
+
+def _overview_columns(scores: pd.DataFrame, columns: list[str], flagged: np.ndarray) -> list[str]:
+    """The value columns an overview draws: all, or the :data:`MAX_VALUE_PANELS` with most error on flagged points, in data order."""
+    if len(columns) <= MAX_VALUE_PANELS:
+        return list(columns)
+    errors = np.nan_to_num(scores[[f"error_{column}" for column in columns]].to_numpy(dtype=np.float64)[flagged])
+    chosen = np.sort(np.argsort(-errors.sum(axis=0), kind="stable")[:MAX_VALUE_PANELS])
+    return [columns[j] for j in chosen]
+
+
+def _event_rows(result: DetectionResult, events: pd.DataFrame) -> list[tuple[int, int, int, int]]:
+    """Locate events in their series: ``(series_index, first_row, last_row, peak_row)`` per event, rows within the series."""
+    collection = result.collection
+    rows = []
+    for event in events.itertuples():
+        k = collection.series_ids.index(event.series)
+        moments = pd.DatetimeIndex([event.start, event.end, event.peak_time])
+        rows.append((k, *collection.series(k).index.get_indexer(moments).tolist()))
+    return rows
+
+
+def _event_times(events: pd.DataFrame, frequency: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, exclusive end (last flagged time plus one step) and peak of events, as datetime64 for drawing."""
+    step = np.timedelta64(pd.Timedelta(to_offset(frequency)).value, "ns")
+    return (_as_plot_times(events["start"]), _as_plot_times(events["end"]) + step, _as_plot_times(events["peak_time"]))
+
+
+def _plot_times(index: pd.DatetimeIndex) -> np.ndarray:
+    """Times as naive datetime64 in the series' own clock (a zoned index keeps its wall time), for drawing."""
+    return (index.tz_localize(None) if index.tz is not None else index).to_numpy(dtype="datetime64[ns]")
+
+
+def _as_plot_times(values: pd.Series) -> np.ndarray:
+    """Event times (timestamps, possibly zoned) as naive datetime64 in their own clock."""
+    if len(values) == 0:
+        return np.array([], dtype="datetime64[ns]")
+    return _plot_times(pd.DatetimeIndex(values))
+
+
+def _time_label(index: pd.DatetimeIndex) -> str:
+    """The time axis label, naming the time zone when the data has one."""
+    return f"time ({index.tz})" if index.tz is not None else "time"
+
+
+def _format_time(moment) -> str:
+    """A timestamp to the minute (to the second when it has seconds), without a time zone suffix."""
+    stamp = pd.Timestamp(moment)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S" if stamp.second or stamp.microsecond else "%Y-%m-%d %H:%M")
+
+
+def _format_duration(duration: pd.Timedelta) -> str:
+    """A duration in the two largest units that matter: ``5 min``, ``2 h 10 min``, ``3 d 4 h``."""
+    seconds = int(duration.total_seconds())
+    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds % 60, "s")]
+    first = next((i for i, (amount, _) in enumerate(parts) if amount), len(parts) - 1)
+    return " ".join(f"{amount} {unit}" for amount, unit in parts[first:first + 2] if amount) or "0 s"
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: ``1 event``, ``1,024 events``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _round(value: float) -> float:
+    """A float to three significant digits."""
+    return float(f"{float(value):.3g}")
+
+
+def _empty_figure(message: str) -> Figure:
+    """A short figure that says why there is nothing to draw."""
+    figure = new_figure(1.2, width=8.0)
+    axis = figure.subplots()
+    axis.set_axis_off()
+    axis.text(0.5, 0.5, message, transform=axis.transAxes, ha="center", va="center", fontsize=10)
+    return figure

@@ -1,0 +1,163 @@
+"""Anomaly figures and page sections: every figure draws and saves, events stay visible, tables read for people."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+
+from forecaster.anomaly.detectors import WindowDetector
+from forecaster.anomaly.pipeline import detect
+from forecaster.config import AnomalyConfig, ForecasterConfig, ThresholdConfig
+from forecaster.data.series import SeriesCollection
+from forecaster.reports.anomaly import (
+    MIN_EVENT_WIDTH_PT,
+    detection_section,
+    event_rows,
+    mark_events,
+    plot_detection_overview,
+    plot_error_distribution,
+    plot_feature_contributions,
+    plot_top_events,
+    ranked_events,
+    series_title,
+)
+from forecaster.reports.style import PNG_DPI, new_figure, save_figure, styled
+from forecaster.runs import RunFolder
+
+
+class AbsoluteValueDetector(WindowDetector):
+    """Scores every point by its absolute value (no network), so planted spikes become events."""
+
+    name = "absolute-value"
+    error_steps = 1
+    history_ = {}
+
+    def point_errors(self, values, offsets=None, mode=None, **_):
+        errors = np.abs(values).astype(np.float32)
+        errors[: self.window_length - 1] = np.nan
+        return errors
+
+
+def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h", spikes=((1500, 0, 6.0),), noise=0.1):
+    """Noise of std ``noise`` around 0 in every column; each ``(row, column, size)`` spike planted in every series."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for _ in series_ids:
+        values = rng.normal(0.0, noise, size=(n, len(columns)))
+        for row, column, size in spikes:
+            values[row, column] += size
+        frames.append(pd.DataFrame(values, columns=list(columns), index=pd.date_range("2024-01-01", periods=n, freq=freq)))
+    frame = pd.concat(frames)
+    frame.index.name = "date"
+    return SeriesCollection(frame, tuple(series_ids), np.arange(len(series_ids) + 1) * n, freq)
+
+
+def detection(collection, min_gap=3):
+    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=8, min_gap=min_gap, normal_fraction=0.3,
+                                                    threshold=ThresholdConfig(method="quantile", quantile=0.999)))
+    detector = AbsoluteValueDetector(config.anomaly)
+    detector.reference_errors_ = np.abs(np.random.default_rng(1).normal(0.0, 0.1, size=(2000, len(collection.columns))))
+    detector.reference_offsets_ = np.array([0, 2000])
+    return detect(config, collection, detector)
+
+
+@pytest.fixture(scope="module")
+def result():
+    spikes = ((1500, 0, 6.0), (1501, 1, 3.0), (1800, 1, 2.0), (900, 0, 1.5), (1200, 1, 4.0))
+    return detection(spiky_collection(spikes=spikes))
+
+
+@pytest.fixture(autouse=True)
+def no_open_figures():
+    yield
+    assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize("draw", [
+    lambda result: plot_detection_overview(result, 0, max_points=500, data_name="spiky.csv"),
+    lambda result: plot_top_events(result, data_name="spiky.csv"),
+    plot_error_distribution,
+    plot_feature_contributions,
+])
+def test_every_figure_draws_and_writes_a_png(result, draw, tmp_path):
+    figure = draw(result)
+    assert figure._suptitle is not None and figure._suptitle.get_text()
+    path = save_figure(figure, tmp_path / "figure.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_figures_say_so_when_there_is_no_event(tmp_path):
+    quiet = detection(spiky_collection(spikes=(), noise=0.01))
+    assert quiet.events.empty
+    for figure in (plot_top_events(quiet), plot_feature_contributions(quiet), plot_detection_overview(quiet)):
+        assert save_figure(figure, tmp_path / "figure.png").stat().st_size > 0
+
+
+def test_a_one_point_event_on_a_two_year_axis_is_at_least_two_pixels_wide():
+    times = pd.date_range("2022-01-01", "2024-01-01", freq="h").to_numpy()
+    figure = new_figure(2.0)
+    axis = styled(figure.subplots())
+    axis.plot(times[[0, -1]], [0.0, 1.0], lw=0)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    before = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    event = times[[9000]]
+    mark_events(axis, event, event + np.timedelta64(1, "h"), event)
+    canvas.draw()
+    changed = np.flatnonzero((np.asarray(canvas.buffer_rgba())[..., :3] != before).any(axis=(0, 2)))
+    assert 2 <= changed.size <= 10 and np.ptp(changed) == changed.size - 1  # one visible stripe, pixels wide
+    assert MIN_EVENT_WIDTH_PT * PNG_DPI / 72 >= 2
+    figure.clear()
+
+
+def test_the_overview_marks_every_event_and_draws_every_spike_of_a_long_series():
+    n = 200_000
+    long = detection(spiky_collection(n=n, columns=("value",), freq="5min", spikes=((150_000, 0, 9.0), (60_000, 0, -7.0))))
+    figure = plot_detection_overview(long, 0, max_points=400)
+    value_axis, error_axis = figure.axes[0], figure.axes[1]
+    drawn = value_axis.lines[0].get_ydata()
+    values = long.collection.frame["value"].to_numpy()
+    assert drawn.size < 1000 and drawn.max() == values.max() and drawn.min() == values.min()
+    flagged_line = next(line for line in error_axis.lines if line.get_label() == "flagged point")
+    assert len(flagged_line.get_ydata()) == int(long.scores["flag"].sum())
+    for axis in figure.axes:
+        peaks = [c for c in axis.collections if isinstance(c, LineCollection)]
+        assert len(peaks) == 1 and len(peaks[0].get_segments()) == len(long.events)
+    figure.clear()
+
+
+def test_the_title_names_the_file_and_columns_never_series_series(result):
+    title = series_title(result, 0, "spiky.csv")
+    assert title == "spiky.csv: a, b" and "series series" not in title.lower()
+    many = detection(spiky_collection(n=400, series_ids=("pump-1", "pump-2"), spikes=((300, 0, 6.0),)))
+    assert series_title(many, 1, "pumps.csv") == "pumps.csv, series pump-2: a, b"
+
+
+def test_events_are_ranked_by_severity_and_tabled_for_people(result):
+    ranked = ranked_events(result.events)
+    assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    assert np.all(np.diff(ranked["severity"].to_numpy()) <= 0)
+    rows = event_rows(result)
+    assert [row["rank"] for row in rows] == list(ranked["rank"])
+    first = rows[0]
+    assert first["peak time"] == "2024-03-03 12:00" and first["duration"] == "2 h" and first["points"] == 2 and "series" not in first
+    assert first["severity (× threshold)"] == round(first["severity (× threshold)"], 2)
+    assert set(first) >= {"peak error (std)", "threshold (std)", "top features"}
+    assert "top features" not in event_rows(detection(spiky_collection(columns=("value",))))[0]
+
+
+def test_the_section_tells_the_story_and_links_its_figures(result, tmp_path):
+    with RunFolder(tmp_path, "detect") as run:
+        sections = detection_section(run, result, max_points=500, data_name="spiky.csv")
+        for section in sections:
+            assert all(path.is_file() and path.stat().st_size > 0 for path in section.figures)
+    summary, events, errors = sections
+    assert [s.heading for s in sections] == ["Anomaly detection", "Anomaly events", "Anomaly errors"]
+    metrics = result.metrics
+    for fact in (f"{metrics['n_scored']:,} of {metrics['n_points']:,} points", f"{metrics['n_flagged']:,} points",
+                 "0.999 quantile", "Look first at event 1"):
+        assert fact in summary.text
+    assert len(events.figures) == 2 and len(events.table) == len(result.events)
+    assert len(summary.figures) == 1 and len(errors.figures) == 1
