@@ -17,6 +17,7 @@ from forecaster.jobs.detection import write_detection
 from forecaster.jobs.forecasting import backtest, forecast_next, load_new_data, train
 from forecaster.jobs.trained_run import TrainedRun, check_run_fits, load_trained_run, save_trained_run
 from forecaster.reports.anomaly import detection_section
+from forecaster.reports.gates import gate_section
 from forecaster.reports.html import HtmlSection, write_index_html
 from forecaster.reports.sections import (
     backtest_sections,
@@ -68,6 +69,8 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
             forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback),
             *detection_section(run, detection, config.report.max_plot_points, data_name=config.data.path.name),
         ]
+        if (gates := gate_section(run, trained, windowed)) is not None:
+            sections.append(gates)
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
         summary.append(f"Anomaly scan: {detection.metrics['n_events']} event(s) over {detection.metrics['n_scored']:,} "
                        "scored points (section Anomaly detection).")

@@ -104,6 +104,7 @@ def test_main_job_writes_every_artefact(config):
         assert (run / "anomaly" / name).exists(), name
     assert len(pd.read_parquet(run / "anomaly" / "scores.parquet")) == 900
     assert len(list((run / "figures").glob("*.png"))) == 6
+    assert (run / "figures" / "gates.png").is_file()  # the tiny LSTM's gates over the last test window
     page = (run / "index.html").read_text()
     assert "Backtest" in page and "Forecast" in page and "seasonal_naive" in page and "nomal" in page
 
