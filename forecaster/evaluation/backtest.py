@@ -25,7 +25,7 @@ from forecaster.evaluation.baselines import (
 )
 from forecaster.evaluation.conformal import ConformalCalibrator, ConformalQuantileCalibrator
 from forecaster.evaluation.metrics import evaluate_forecasts, skill_score
-from forecaster.errors import ConfigError
+from forecaster.errors import ConfigError, DataError
 from forecaster.windows.dataset import WindowDataset
 from forecaster.windows.pipeline import WindowedData
 
@@ -396,7 +396,8 @@ def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndar
     """In-sample seasonal-naive MAE per target column over every series' training rows (pooled).
 
     Returns ``None`` (MASE is then not reported) when no series has more
-    training rows than the seasonal period.
+    training rows than the seasonal period, or a target's scale is zero or
+    undefined (constant or all-missing training values): MASE is undefined.
     """
     period = evaluation.seasonal_period or infer_seasonal_period(windowed.collection.frequency)
     starts, ends = windowed.split_rows.rows("train")
@@ -404,7 +405,11 @@ def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndar
     scales, weights = [], []
     for start, end in zip(starts, ends):
         if end - start > period:
-            scales.append(mase_scale(frame[start:end], period))
+            try:
+                scales.append(mase_scale(frame[start:end], period))
+            except DataError as undefined:
+                logger.warning("MASE undefined, not reported: %s", undefined)
+                return None
             weights.append(end - start - period)
     if not scales:
         logger.warning("MASE skipped: no series has more than %d training rows (the seasonal period)", period)
