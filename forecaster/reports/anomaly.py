@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 MAX_VALUE_PANELS = 4
 """Value columns drawn at most in an overview (those with the largest error on flagged points)."""
+MAX_TITLE_COLUMNS = 8
+"""Columns named at most in a title (more are counted)."""
 MAX_SERIES_FIGURES = 3
 """Series drawn at most (the ones holding the most severe events first)."""
 MAX_EVENT_ROWS = 20
@@ -66,7 +68,7 @@ UNNAMED_SERIES = "series"
 """The id of the single series of a file without an id column."""
 ERROR_LABEL = "error (std of normal rows)"
 EVENT_ALPHA = 0.18
-PEAK_ALPHA = 0.6
+PEAK_ALPHA = 0.45
 SERIES_COLOUR = PALETTE["blue"]
 ERROR_COLOUR = PALETTE["black"]
 NORMAL_COLOUR = PALETTE["green"]
@@ -88,7 +90,7 @@ def series_title(result: DetectionResult, series_index: int, data_name: str | No
     """
     collection = result.collection
     columns = collection.columns
-    listed = ", ".join(columns[:MAX_VALUE_PANELS]) + (f" (+{len(columns) - MAX_VALUE_PANELS} more)" if len(columns) > MAX_VALUE_PANELS else "")
+    listed = ", ".join(columns) if len(columns) <= MAX_TITLE_COLUMNS else f"{len(columns)} columns"
     series_id = str(collection.series_ids[series_index])
     unnamed = collection.n_series == 1 and series_id == UNNAMED_SERIES
     parts = [part for part in (data_name, None if unnamed else f"series {series_id}") if part]
@@ -102,10 +104,10 @@ def ranked_events(events: pd.DataFrame) -> pd.DataFrame:
         events: the ``events`` frame of a :class:`DetectionResult`.
 
     Returns:
-        A copy, sorted by ``severity`` descending (ties by start time), ``rank`` first.
+        A copy, sorted by ``severity`` descending (ties by start time), with ``rank`` added.
     """
     ordered = events.sort_values(["severity", "start"], ascending=[False, True], kind="stable", na_position="last")
-    return ordered.reset_index(drop=True).rename_axis(None).assign(rank=np.arange(1, len(events) + 1))
+    return ordered.reset_index(drop=True).assign(rank=np.arange(1, len(events) + 1))
 
 
 def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndarray) -> None:
@@ -190,10 +192,12 @@ def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_
     axes[-1].set_xlabel(_time_label(frame.index))
     format_date_axis(axes[-1])
     n_flagged = int(flagged.sum())
+    subset = (f"\npanels: the {len(columns)} of {len(collection.columns)} columns with the largest error on flagged points"
+              if len(columns) < len(collection.columns) else "")
     figure.suptitle(
-        f"{series_title(result, series_index, data_name)}: {len(events)} events "
+        f"{series_title(result, series_index, data_name)}: {_count(len(events), 'event')} "
         f"({n_flagged:,} of {len(frame):,} points flagged)"
-        + (f"; the {min(len(top), N_TOP_EVENTS)} most severe numbered" if len(top) else ""),
+        + (f"; the {min(len(top), N_TOP_EVENTS)} most severe numbered" if len(top) else "") + subset,
         fontsize=10,
     )
     return figure
@@ -254,7 +258,8 @@ def plot_top_events(result: DetectionResult, n_events: int = N_TOP_EVENTS, conte
     handles = [Line2D([], [], color=ERROR_COLOUR, lw=0.8, label="error"),
                Line2D([], [], color=THRESHOLD_COLOUR, lw=1.0, ls="--", label="threshold"),
                Line2D([], [], color=ALERT_COLOUR, marker="o", ls="", ms=3, label="flagged point"),
-               Patch(color=ALERT_COLOUR, alpha=0.35, label="event (dark line: peak)")]
+               Patch(color=ALERT_COLOUR, alpha=0.35, label="event (band; line at its peak)"),
+               Line2D([], [], color=ALERT_COLOUR, marker="v", ls="", ms=6, label="value at the peak")]
     if shaded_normal:
         handles.append(Patch(color=NORMAL_COLOUR, alpha=0.25, label="declared normal (trained on)"))
     figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
@@ -308,7 +313,7 @@ def plot_error_distribution(result: DetectionResult) -> Figure:
         axis.axvline(middle, color=THRESHOLD_COLOUR, ls="--", lw=1.2, label=f"threshold {middle:.3g}")
     axis.set_xlabel(ERROR_LABEL + (", log scale" if logarithmic else ""))
     axis.set_ylabel("points (log scale)")
-    axis.legend(fontsize=8, loc="upper right")
+    axis.legend(fontsize=8, loc="best")
     n_above = int(scores["flag"].sum())
     figure.suptitle(f"Error distribution: {int(scored.sum()):,} scored points, {n_above:,} above the threshold", fontsize=10)
     return figure
@@ -340,11 +345,11 @@ def plot_feature_contributions(result: DetectionResult, n_events: int = N_TOP_EV
     means = np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)
     shown = np.sort(np.argsort(-np.nan_to_num(means).sum(axis=0), kind="stable")[:MAX_FEATURE_COLUMNS])
     means = means[:, shown]
-    figure = new_figure(1.3 + 0.45 * len(top), width=min(11.0, 3.0 + 0.75 * len(shown)))
+    figure = new_figure(max(2.6, 1.3 + 0.45 * len(top)), width=min(11.0, 3.5 + 0.75 * len(shown)))
     axis = figure.subplots()
     image = axis.imshow(means, aspect="auto", cmap="cividis", vmin=0.0)
-    axis.set_xticks(np.arange(len(shown)), [columns[j] for j in shown], rotation=30 if len(shown) > 6 else 0,
-                    ha="right" if len(shown) > 6 else "center", fontsize=8)
+    axis.set_xticks(np.arange(len(shown)), [columns[j] for j in shown], rotation=30 if len(shown) > 8 else 0,
+                    ha="right" if len(shown) > 8 else "center", fontsize=8)
     axis.set_yticks(np.arange(len(top)), [f"#{event.rank}  {_format_time(event.peak_time)}" for event in top.itertuples()],
                     fontsize=8)
     axis.set_xlabel("feature")
@@ -354,7 +359,7 @@ def plot_feature_contributions(result: DetectionResult, n_events: int = N_TOP_EV
         axis.text(j, i, "–" if np.isnan(value) else f"{value:.2g}", ha="center", va="center", fontsize=7,
                   color="black" if bright[i, j] else "white")
     colorbar = figure.colorbar(image, ax=axis, shrink=0.9)
-    colorbar.set_label("mean " + ERROR_LABEL, size=9)
+    colorbar.set_label("mean error\n(std of normal rows)", size=9)
     colorbar.ax.tick_params(labelsize=8)
     subset = f" ({len(shown)} of {len(columns)} features)" if len(shown) < len(columns) else ""
     figure.suptitle(f"Which features were off in the {len(top)} most severe events{subset}", fontsize=10)
@@ -454,15 +459,16 @@ def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
     how = (f"Each point's error is the {metrics['detector']} detector's absolute error ({metrics['mode']} scoring{smoothing}), "
            f"in standard deviations of the declared-normal rows the detector was trained on.")
     threshold = metrics["threshold"]
-    level = (" could not be set" if threshold is None else f" sits at {threshold:.3g}"
+    level = ("could not be set" if threshold is None else f"is {threshold:.3g}"
              + (" (the median over series and points)" if _threshold_varies(result) else ""))
     share = metrics["n_flagged"] / max(metrics["n_scored"], 1)
     flags = f"{_count(metrics['n_flagged'], 'point')} ({share:.2%} of those scored) lie above it{_rate_text(metrics)}."
-    merge = (f"Flagged points fewer than {config.min_gap} rows apart merge into one event, and events shorter than "
-             f"{_count(config.min_length, 'row')} are dropped: {_count(metrics['n_events'], 'event')}.")
+    dropped = f", and events shorter than {_count(config.min_length, 'row')} are dropped" if config.min_length > 1 else ""
+    merge = (f"Flagged points fewer than {config.min_gap} rows apart merge into one event{dropped}: "
+             f"{_count(metrics['n_events'], 'event')}.")
     return "\n\n".join([
         f"{scored} {how}",
-        f"The threshold, {_threshold_method(config.threshold)},{level}. {flags}{_target_text(config.threshold, metrics)} "
+        f"The threshold {level}, set by {_threshold_method(config.threshold)}. {flags}{_target_text(config.threshold, metrics)} "
         f"{merge}",
         f"{_alarm_text(metrics['alarms'])} {_look_first(result, ranked)}",
         "The overview marks every event with a light band over its extent and a dark line at its peak (at least a "
@@ -499,14 +505,14 @@ def _distribution_text(result: DetectionResult) -> str:
 def _threshold_method(threshold) -> str:
     """How the threshold was chosen, as a phrase, from the ``anomaly.threshold`` settings."""
     if threshold.method == "pot":
-        return (f"peaks over threshold (a generalised Pareto tail fitted to the held-out normal errors above their "
-                f"{threshold.pot_init_quantile:.0%} quantile, for a false-alarm rate of {threshold.risk:g} per point)")
+        return (f"peaks over threshold: a generalised Pareto tail fitted to the held-out normal errors above their "
+                f"{threshold.pot_init_quantile:.0%} quantile, for a false-alarm rate of {threshold.risk:g} per point")
     if threshold.method == "quantile":
         return f"the {threshold.quantile:g} quantile of the held-out normal errors"
     if threshold.method == "std":
         return f"the mean plus {threshold.k:g} standard deviations of the held-out normal errors"
-    return (f"Hundman et al.'s dynamic threshold (chosen in blocks of {threshold.block:,} scored errors as mean + z "
-            f"std, z from {threshold.z_min:g} to {threshold.z_max:g}, sequences pruned at {threshold.prune:g})")
+    return (f"Hundman et al.'s dynamic method: mean + z std of each block of {threshold.block:,} scored errors, "
+            f"z from {threshold.z_min:g} to {threshold.z_max:g}, sequences pruned at {threshold.prune:g}")
 
 
 def _target_text(threshold, metrics: dict) -> str:
@@ -580,8 +586,8 @@ def _draw_error(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.nd
         handles, _ = axis.get_legend_handles_labels()
         if normal_starts.size:
             handles.append(Patch(color=NORMAL_COLOUR, alpha=0.25, label="declared normal (trained on)"))
-        handles.append(Patch(color=ALERT_COLOUR, alpha=0.35, label="event (dark line: peak)"))
-        axis.legend(handles=handles, fontsize=7, loc="upper left", ncol=len(handles))
+        handles.append(Patch(color=ALERT_COLOUR, alpha=0.35, label="event (band; line at its peak)"))
+        _legend_above(axis, handles)
     return bool(normal_starts.size)
 
 
@@ -596,7 +602,13 @@ def _draw_likelihood(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: 
     axis.plot(times[alarms], log_likelihood[alarms], "v", ms=5, color=ALERT_COLOUR, label="alarm")
     axis.set_ylim(0, 1)
     axis.set_ylabel("log likelihood\n(0-1)")
-    axis.legend(fontsize=7, loc="upper left", ncol=2)
+    _legend_above(axis, axis.get_legend_handles_labels()[0])
+
+
+def _legend_above(axis: Axes, handles: list) -> None:
+    """Put a one-row legend just above the axes, left-aligned, where it hides no data."""
+    axis.legend(handles=handles, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
+                frameon=False, borderaxespad=0.1)
 
 
 def _overview_columns(scores: pd.DataFrame, columns: list[str], flagged: np.ndarray) -> list[str]:
