@@ -34,7 +34,8 @@ def run_check_cell(args: argparse.Namespace) -> int:
     """
     from forecaster.jobs.check_cell import check_cells
 
-    results, run_path = check_cells(load_config(args.config, args.overrides))
+    defaults = ["name=check-cell"] if args.config is None else []
+    results, run_path = check_cells(load_config(args.config, [*defaults, *args.overrides]))
     print(format_table([result.as_row() for result in results]))
     n_passed = sum(result.passed for result in results)
     print(f"{n_passed}/{len(results)} cases pass; report: {run_path}")
