@@ -482,6 +482,68 @@ class AnomalyConfig(Section):
         return self
 
 
+def _check_duration(name: str, value: str) -> str:
+    """Refuse a duration pandas cannot read or that is not positive."""
+    import pandas as pd  # only when validating; the config module stays light for the CLI
+
+    try:
+        positive = pd.Timedelta(value) > pd.Timedelta(0)
+    except ValueError:
+        positive = False
+    if not positive:
+        raise ValueError(f"{name}: {value!r} is not a positive duration; write e.g. 30min, 2h or 1D")
+    return value
+
+
+class StoreConfig(Section):
+    """Where ``forecaster scan`` keeps its results (``store``).
+
+    Attributes:
+        url: SQLAlchemy database URL: an SQLite file (relative paths are
+            relative to the working directory) or a server such as
+            ``postgresql+psycopg://user@host:5432/db``.
+        keep_scores: days of scores kept per series, counted back from its
+            last scored time; older scores are deleted by each scan. ``None``
+            keeps every scored point.
+    """
+
+    url: str = "sqlite:///reports/scans.db"
+    keep_scores: float | None = Field(None, gt=0)
+
+
+class ScanConfig(Section):
+    """How ``forecaster scan`` turns anomalous points into events (``scan``).
+
+    An event opens when at least ``min_points`` anomalous (flagged) points of a
+    series fall within ``within``, unless the series' last event ended less
+    than ``cooldown`` before; anomalous points no more than ``close_after``
+    after an open event's last one extend it, and it closes once its series
+    has been quiet for longer than ``close_after``.
+
+    Attributes:
+        min_points: anomalous points needed to open an event.
+        within: duration the ``min_points`` points must fall within.
+        cooldown: no new event for a series until this long after its last event ended.
+        close_after: quiet time after which an open event closes.
+        lock_timeout: seconds to wait for another scan of the same store to
+            finish before giving up with exit code 75.
+        group_size: series scored together in one batched predict call.
+    """
+
+    min_points: int = Field(2, ge=1)
+    within: str = "60min"
+    cooldown: str = "120min"
+    close_after: str = "60min"
+    lock_timeout: float = Field(60.0, ge=0)
+    group_size: int = Field(64, ge=1)
+
+    @model_validator(mode="after")
+    def _check_durations(self) -> "ScanConfig":
+        for name in ("within", "cooldown", "close_after"):
+            _check_duration(name, getattr(self, name))
+        return self
+
+
 class ForecasterConfig(Section):
     """The whole configuration of one run.
 
@@ -502,6 +564,8 @@ class ForecasterConfig(Section):
     report: ReportConfig = Field(default_factory=ReportConfig)
     cell_check: CellCheckConfig = Field(default_factory=CellCheckConfig)
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    scan: ScanConfig = Field(default_factory=ScanConfig)
 
     def require_data(self, source: str) -> DataConfig:
         """Return the data section, or raise if the config has none.

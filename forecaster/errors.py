@@ -24,3 +24,13 @@ class NotFittedError(ForecasterError):
 
 class RunError(ForecasterError):
     """A run folder is missing, incomplete, or does not fit the new data."""
+
+
+class StoreError(ForecasterError):
+    """A scan store cannot be opened, is not a scan store, or was written by a newer version."""
+
+
+class StoreBusyError(StoreError):
+    """Another scan holds the store's lock; schedulers should retry later (exit code 75, EX_TEMPFAIL)."""
+
+    exit_code = 75

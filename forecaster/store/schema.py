@@ -1,0 +1,157 @@
+"""The scan store's tables, its schema version and the upgrades between versions.
+
+Tables (SQLAlchemy Core, so the same definitions serve SQLite and PostgreSQL):
+
+- ``store_schema``: one row, the schema ``version`` the store was written with;
+- ``scan_runs``: one row per scan: when, how it ended, what it scored and found;
+- ``watermarks``: per series, the last timestamp scored, the scan that scored it
+  and the compact context (last rows, signal tails, event persistence) the next
+  scan continues from;
+- ``scores``: one row per scored point;
+- ``events``: one row per event, ``open`` until its series is quiet for
+  ``scan.close_after``.
+
+Times are stored naive: in UTC when the data has a time zone, else as in the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+store_schema = Table(
+    "store_schema",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+scan_runs = Table(
+    "scan_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started", DateTime, nullable=False),
+    Column("finished", DateTime),
+    Column("status", String(16), nullable=False),
+    Column("config_hash", String(64), nullable=False),
+    Column("detector_run", Text, nullable=False),
+    Column("data_source", Text),
+    Column("n_series", Integer, nullable=False, default=0),
+    Column("rows_scored", Integer, nullable=False, default=0),
+    Column("new_events", Integer, nullable=False, default=0),
+    Column("updated_events", Integer, nullable=False, default=0),
+    Column("late_rows", Integer, nullable=False, default=0),
+    Column("skipped", Text),
+    Column("notes", Text),
+)
+
+watermarks = Table(
+    "watermarks",
+    metadata,
+    Column("series", String(255), primary_key=True),
+    Column("last_time", DateTime, nullable=False),
+    Column("scan_id", Integer, ForeignKey("scan_runs.id"), nullable=False),
+    Column("context", LargeBinary, nullable=False),
+)
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("series", String(255), primary_key=True),
+    Column("time", DateTime, primary_key=True),
+    Column("scan_id", Integer, ForeignKey("scan_runs.id"), nullable=False),
+    Column("error", Float),
+    Column("threshold", Float),
+    Column("likelihood", Float, nullable=False),
+    Column("log_likelihood", Float, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("flag", Boolean, nullable=False),
+    Column("alarm", Float, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("series", String(255), nullable=False),
+    Column("start", DateTime, nullable=False),
+    Column("end", DateTime, nullable=False),
+    Column("peak", DateTime, nullable=False),
+    Column("peak_score", Float, nullable=False),
+    Column("severity", Float, nullable=False),
+    Column("n_points", Integer, nullable=False),
+    Column("features", Text, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("first_scan", Integer, ForeignKey("scan_runs.id"), nullable=False),
+    Column("last_scan", Integer, ForeignKey("scan_runs.id"), nullable=False),
+    UniqueConstraint("series", "start", name="uq_events_series_start"),
+    Index("ix_events_series_end", "series", "end"),
+    Index("ix_events_last_scan", "last_scan"),
+)
+
+TABLES = ("scan_runs", "watermarks", "scores", "events")
+
+
+def _create_version_1(connection: Connection) -> None:
+    """Version 1: the four tables and their indexes."""
+    metadata.create_all(connection, tables=[metadata.tables[name] for name in TABLES])
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _create_version_1}
+"""``{version: step}``: the step that brings a store at ``version - 1`` to ``version`` (0 is an empty store)."""
+
+
+def stored_version(connection: Connection) -> int | None:
+    """Return the schema version a store was written with.
+
+    Args:
+        connection: an open connection to the store.
+
+    Returns:
+        The version; 0 for an empty database; ``None`` when the database holds
+        tables but no ``store_schema`` (not a scan store).
+    """
+    names = set(inspect(connection).get_table_names())
+    if "store_schema" not in names:
+        return 0 if not names & set(TABLES) else None
+    version = connection.execute(select(store_schema.c.version).where(store_schema.c.id == 1)).scalar()
+    return 0 if version is None else int(version)
+
+
+def upgrade(connection: Connection, current: int, target: int = SCHEMA_VERSION) -> None:
+    """Apply the upgrade steps from ``current`` to ``target`` and record the new version, in the caller's transaction.
+
+    Args:
+        connection: a connection inside a transaction.
+        current: the store's version (0 for an empty store).
+        target: the version to reach. Default :data:`SCHEMA_VERSION`.
+    """
+    store_schema.create(connection, checkfirst=True)
+    for version in range(current + 1, target + 1):
+        UPGRADES[version](connection)
+    if current == 0:
+        connection.execute(store_schema.insert().values(id=1, version=target))
+    else:
+        connection.execute(store_schema.update().where(store_schema.c.id == 1).values(version=target))

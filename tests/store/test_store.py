@@ -1,0 +1,153 @@
+"""The scan store on SQLite and PostgreSQL: schema versions and upgrades, bulk writes, locks, event queries."""
+
+import pandas as pd
+import pytest
+from sqlalchemy import event, text
+
+from forecaster.errors import StoreBusyError, StoreError
+from forecaster.store import ScanStore, schema
+from forecaster.store.store import SCORE_COLUMNS
+
+
+def points(n, start="2024-01-01"):
+    times = pd.date_range(start, periods=n, freq="5min")
+    return pd.DataFrame({"time": times, "error": [float("nan")] + [0.5] * (n - 1), "threshold": 1.0, "likelihood": 0.5,
+                         "log_likelihood": 0.0, "source": "detector", "flag": [False] * (n - 1) + [True], "alarm": 0.0})
+
+
+def event_row(series, start, end, severity=2.0, state="open"):
+    return {"series": series, "start": start, "end": end, "peak": end, "peak_score": 2.0, "severity": severity,
+            "n_points": 2, "features": "value", "state": state}
+
+
+def test_a_new_store_gets_every_table_and_the_current_version(store_url):
+    store = ScanStore(store_url)
+    with store.engine.connect() as connection:
+        assert schema.stored_version(connection) == schema.SCHEMA_VERSION
+    for name in schema.TABLES:
+        assert store.read_table(name).empty
+    store.close()
+
+
+def test_scores_go_in_with_one_bulk_statement_and_one_transaction_per_series(store_url):
+    store = ScanStore(store_url)
+    scan_id = store.begin_scan("hash", "run", "data.csv")
+    statements = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, params, context, executemany: statements.append((statement, executemany)))
+    store.write_series(scan_id, "a", points(1000), [event_row("a", "2024-01-01 01:00", "2024-01-01 01:05")], [],
+                       pd.Timestamp("2024-01-04 11:15"), b"context")
+    inserts = [statement for statement, _ in statements if statement.lstrip().upper().startswith("INSERT INTO SCORES")]
+    assert len(inserts) <= 2, "scores must be written in bulk, not one statement per row"
+    scores = store.read_table("scores")
+    assert len(scores) == 1000 and scores["error"].isna().sum() == 1 and scores["flag"].sum() == 1
+    assert list(store.read_watermarks(["a", "b"])) == ["a"]
+    store.close()
+
+
+def test_updated_events_are_found_by_series_and_start_and_filters_apply(store_url):
+    store = ScanStore(store_url)
+    first = store.begin_scan("hash", "run", "data.csv")
+    store.write_series(first, "a", points(3), [event_row("a", "2024-01-01 00:05", "2024-01-01 00:10")], [], pd.Timestamp("2024-01-01 00:10"), b"x")
+    store.write_series(first, "b", points(3), [event_row("b", "2024-01-01 00:00", "2024-01-01 00:10", 5.0, "closed")], [],
+                       pd.Timestamp("2024-01-01 00:10"), b"x")
+    store.finish_scan(first, "finished", {"n_series": 2})
+    second = store.begin_scan("hash", "run", "data.csv")
+    extended = event_row("a", "2024-01-01 00:05", "2024-01-01 00:20", 3.0, "open")
+    store.write_series(second, "a", points(2, "2024-01-01 00:15"), [], [extended], pd.Timestamp("2024-01-01 00:20"), b"y")
+    store.finish_scan(second, "finished", {"n_series": 1, "updated_events": 1})
+    every = store.list_events()
+    assert len(every) == 2 and every.loc[every["series"] == "a", "end"].iloc[0] == pd.Timestamp("2024-01-01 00:20")
+    assert every.loc[every["series"] == "a", ["first_scan", "last_scan"]].iloc[0].tolist() == [first, second]
+    assert store.list_events(series="b")["series"].tolist() == ["b"]
+    assert store.list_events(state="open")["series"].tolist() == ["a"]
+    assert store.list_events(min_severity=4)["series"].tolist() == ["b"]
+    assert store.list_events(since=pd.Timestamp("2024-01-01 00:15"))["series"].tolist() == ["a"]
+    assert store.list_events(scan_id=store.last_scan_id())["series"].tolist() == ["a"]
+    store.close()
+
+
+def test_rescoring_replaces_scores_and_events_from_a_time_and_old_scores_can_be_pruned(store_url):
+    store = ScanStore(store_url)
+    scan_id = store.begin_scan("hash", "run", "data.csv")
+    store.write_series(scan_id, "a", points(12), [event_row("a", "2024-01-01 00:40", "2024-01-01 00:50")], [], pd.Timestamp("2024-01-01 00:55"), b"x")
+    store.write_series(scan_id, "a", points(4, "2024-01-01 00:30"), [], [], pd.Timestamp("2024-01-01 00:45"), b"y",
+                       replace_from=pd.Timestamp("2024-01-01 00:30"), keep_before=pd.Timestamp("2024-01-01 00:10"))
+    scores = store.read_table("scores")
+    assert scores["time"].min() == pd.Timestamp("2024-01-01 00:10") and scores["time"].max() == pd.Timestamp("2024-01-01 00:45")
+    assert store.list_events().empty
+    assert store.read_watermarks(["a"])["a"] == (pd.Timestamp("2024-01-01 00:45"), b"y")
+    store.close()
+
+
+def test_a_store_from_a_newer_version_is_refused(store_url):
+    store = ScanStore(store_url)
+    with store.engine.begin() as connection:
+        connection.execute(schema.store_schema.update().values(version=schema.SCHEMA_VERSION + 1))
+    store.close()
+    with pytest.raises(StoreError, match=f"schema version {schema.SCHEMA_VERSION + 1}, written by a newer forecaster"):
+        ScanStore(store_url)
+
+
+def test_a_store_from_an_older_version_is_upgraded_keeping_its_rows(store_url, monkeypatch):
+    store = ScanStore(store_url)
+    scan_id = store.begin_scan("hash", "run", "data.csv")
+    store.write_series(scan_id, "a", points(5), [], [], pd.Timestamp("2024-01-01 00:20"), b"x")
+    store.close()
+
+    def add_column(connection):
+        connection.execute(text("ALTER TABLE scan_runs ADD COLUMN host VARCHAR(64)"))
+
+    monkeypatch.setitem(schema.UPGRADES, schema.SCHEMA_VERSION + 1, add_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    upgraded = ScanStore(store_url)
+    with upgraded.engine.connect() as connection:
+        assert schema.stored_version(connection) == schema.SCHEMA_VERSION
+        assert connection.execute(text("SELECT count(*) FROM scan_runs WHERE host IS NULL")).scalar() == 1
+    assert len(upgraded.read_table("scores")) == 5
+    upgraded.close()
+
+
+def test_a_database_with_other_tables_is_not_taken_for_a_store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    store = ScanStore(url)
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE store_schema"))
+    store.close()
+    with pytest.raises(StoreError, match="no store_schema"):
+        ScanStore(url)
+
+
+def test_read_only_opening_refuses_a_missing_store_and_bad_urls_are_one_line_errors(tmp_path):
+    with pytest.raises(StoreError, match="no such store file"):
+        ScanStore(f"sqlite:///{tmp_path / 'missing.db'}", create=False)
+    with pytest.raises(StoreError, match="not a database URL"):
+        ScanStore("nonsense://what")
+    with pytest.raises(StoreError, match="must be a file"):
+        ScanStore("sqlite://")
+
+
+def test_a_second_lock_waits_then_reports_busy(store_url):
+    first, second = ScanStore(store_url), ScanStore(store_url)
+    with first.lock(timeout=0):
+        with pytest.raises(StoreBusyError, match="scan.lock_timeout") as caught:
+            with second.lock(timeout=0.5):
+                pass
+        assert caught.value.exit_code == 75
+    with second.lock(timeout=0):
+        pass
+    first.close()
+    second.close()
+
+
+def test_begin_scan_marks_scans_left_running_interrupted(store_url):
+    store = ScanStore(store_url)
+    killed = store.begin_scan("hash", "run", "data.csv")
+    store.begin_scan("hash", "run", "data.csv")
+    runs = store.read_table("scan_runs")
+    assert runs.loc[runs["id"] == killed, "status"].iloc[0] == "interrupted"
+    store.close()
+
+
+def test_score_columns_are_the_stored_ones():
+    assert set(SCORE_COLUMNS) <= {column.name for column in schema.scores.columns}
