@@ -26,7 +26,8 @@ class DetectionResult:
 
     Attributes:
         scores: one row per point: ``series``, ``time``, ``normal`` (declared
-            normal), ``error`` (combined, smoothed), ``threshold``, ``flag``,
+            normal and held in the file), ``filled`` (a row the data layer
+            filled: not scored), ``error`` (combined, smoothed), ``threshold``, ``flag``,
             ``likelihood`` and ``log_likelihood`` (of the most surprising error
             signal, named in ``source``), ``alarm`` (the log likelihood with
             repeats silenced) and ``error_<column>`` per feature.
@@ -155,6 +156,10 @@ def detect(
 ) -> DetectionResult:
     """Fit (unless given) a detector on the normal rows and score every point of ``collection``.
 
+    Rows the data layer filled (``collection.filled``: inserted timestamps,
+    missing values) are neither trained on, nor used to calibrate the
+    threshold, nor scored, so a filled gap raises no flags.
+
     A detector trained here on long-format data (``data.id_column``) scales
     each series by its own normal rows; a given detector scaled per series
     fits the scaling of series it does not know when ``anomaly.unseen_series``
@@ -175,8 +180,9 @@ def detect(
             scaling and ``anomaly.unseen_series`` is ``refuse``.
     """
     cfg = config.anomaly
-    values = collection.frame.to_numpy(dtype=np.float64)
-    normal = normal_rows(collection, cfg)
+    # Rows the data layer filled are missing to the detector: never trained on, calibrated with nor flagged.
+    values = np.where(collection.filled[:, None], np.nan, collection.frame.to_numpy(dtype=np.float64))
+    normal = normal_rows(collection, cfg) & ~collection.filled
     trained = detector is not None
     detector = detector if trained else make_detector(cfg, config.seed)
     if collection.lengths().min() < detector.window_length:
@@ -203,6 +209,7 @@ def detect(
             "series": [collection.series_ids[k] for k in series_index],
             "time": collection.frame.index,
             "normal": normal,
+            "filled": collection.filled,
             "error": error,
             "threshold": thresholds,
             "flag": flags,
