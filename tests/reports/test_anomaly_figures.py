@@ -1,5 +1,6 @@
 """Anomaly figures and page sections: every figure draws and saves, events stay visible, tables read for people."""
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -40,7 +41,8 @@ class AbsoluteValueDetector(WindowDetector):
         return errors
 
 
-def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h", spikes=((1500, 0, 6.0),), noise=0.1):
+def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h", spikes=((1500, 0, 6.0),), noise=0.1,
+                     tz=None):
     """Noise of std ``noise`` around 0 in every column; each ``(row, column, size)`` spike planted in every series."""
     rng = np.random.default_rng(0)
     frames = []
@@ -48,7 +50,7 @@ def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h
         values = rng.normal(0.0, noise, size=(n, len(columns)))
         for row, column, size in spikes:
             values[row, column] += size
-        frames.append(pd.DataFrame(values, columns=list(columns), index=pd.date_range("2024-01-01", periods=n, freq=freq)))
+        frames.append(pd.DataFrame(values, columns=list(columns), index=pd.date_range("2024-01-01", periods=n, freq=freq, tz=tz)))
     frame = pd.concat(frames)
     frame.index.name = "date"
     return SeriesCollection(frame, tuple(series_ids), np.arange(len(series_ids) + 1) * n, freq)
@@ -161,3 +163,21 @@ def test_the_section_tells_the_story_and_links_its_figures(result, tmp_path):
         assert fact in summary.text
     assert len(events.figures) == 2 and len(events.table) == len(result.events)
     assert len(summary.figures) == 1 and len(errors.figures) == 1
+
+
+def test_many_zoned_series_are_drawn_in_their_own_clock_and_tabled_by_series(tmp_path):
+    many = detection(spiky_collection(n=600, series_ids=("pump-1", "pump-2"), spikes=((300, 0, 6.0), (450, 1, 3.0)),
+                                      tz="Europe/Berlin"))
+    rows = event_rows(many)
+    assert {row["series"] for row in rows} == {"pump-1", "pump-2"}
+    peak = many.events.sort_values("severity").iloc[-1]["peak_time"]
+    assert rows[0]["peak time"] == peak.strftime("%Y-%m-%d %H:%M") and peak.tz is not None
+    figure = plot_top_events(many)
+    axis = figure.subfigs[0].axes[1]
+    assert axis.get_xlabel() == "time (Europe/Berlin)"
+    band = next(c for c in axis.collections if isinstance(c, LineCollection)).get_segments()[0][0, 0]
+    assert band == pytest.approx(mdates.date2num(np.datetime64(peak.tz_localize(None))))
+    figure.clear()
+    with RunFolder(tmp_path, "detect") as run:
+        summary = detection_section(run, many, max_points=500)[0]
+    assert "in 2 series" in summary.text and len(summary.figures) == 2
