@@ -18,7 +18,6 @@ rows: one unit is one standard deviation of a feature over those rows.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -612,7 +611,10 @@ def _legend_above(axis: Axes, handles: list) -> None:
 
 
 def _overview_columns(scores: pd.DataFrame, columns: list[str], flagged: np.ndarray) -> list[str]:
-    """The value columns an overview draws: all, or the :data:`MAX_VALUE_PANELS` with most error on flagged points, in data order."""
+    """The value columns an overview draws: all, or the :data:`MAX_VALUE_PANELS` with most error on flagged points.
+
+    The chosen columns keep their data order.
+    """
     if len(columns) <= MAX_VALUE_PANELS:
         return list(columns)
     errors = np.nan_to_num(scores[[f"error_{column}" for column in columns]].to_numpy(dtype=np.float64)[flagged])
