@@ -25,6 +25,7 @@ from forecaster.reports.sections import (
     forecast_section,
     forecasting_summary,
     training_section,
+    validation_section,
 )
 from forecaster.runs import RunFolder
 from forecaster.windows.pipeline import WindowedData
@@ -87,6 +88,7 @@ def train_job(config: ForecasterConfig, source: str) -> Path:
         sections = _write_training(run, config, trained, windowed, repairs)
         metrics = _metrics(windowed, repairs, trained)
         run.write_json("metrics.json", metrics)
+        sections += [section for section in [validation_section(metrics)] if section]
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
         summary.append("Saved as a trained run: forecast with `forecaster forecast --run <this folder> --data NEW.csv`.")
         write_index_html(run, f"{config.name}: trained forecaster", sections, summary, warnings,

@@ -19,14 +19,16 @@ import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Literal, Mapping
 
 import jinja2
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from forecaster.errors import RunError
+from forecaster.reports.style import PNG_DPI
 from forecaster.runs import RunFolder
 
 PAGE_FILE = "index.html"
@@ -34,6 +36,56 @@ PAGE_DATA_FILE = "page.json"
 PAGE_DATA_VERSION = 1
 MISSING = "–"
 """How an undefined number (``None``, NaN) is shown in a table."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FigureData(_Strict):
+    """A figure of a saved page: its link relative to the page, alt text, caption, SVG link, display width (CSS px)."""
+
+    src: str
+    alt: str = ""
+    caption: str = ""
+    svg: str = ""
+    width: int | None = None
+
+
+class CellData(_Strict):
+    """A formatted table cell and its CSS class (``pass``, ``fail``, ``text`` or none)."""
+
+    text: str
+    css: str = ""
+
+
+class TableData(_Strict):
+    """A formatted table: column headers and rows of cells."""
+
+    columns: list[str]
+    rows: list[list[CellData]]
+
+
+class SectionData(_Strict):
+    """A section of a saved page."""
+
+    heading: str
+    anchor: str
+    paragraphs: list[str] = []
+    table: TableData | None = None
+    figures: list[FigureData] = []
+
+
+class PageData(_Strict):
+    """Everything ``index.html`` shows, as saved in ``page.json`` (format :data:`PAGE_DATA_VERSION`)."""
+
+    version: Literal[1]
+    title: str
+    subtitle: str = ""
+    summary: list[str] = []
+    warnings: list[str] = []
+    sections: list[SectionData]
+    footer: str = ""
 
 
 @dataclass
@@ -83,21 +135,21 @@ def write_index_html(
         ValueError: when a figure lies outside the run folder or does not exist.
     """
     assert run.path is not None
-    page = {
-        "version": PAGE_DATA_VERSION,
-        "title": title,
-        "subtitle": subtitle,
-        "summary": list(summary),
-        "warnings": list(warnings),
-        "sections": [_section_data(section, run.path, index) for index, section in enumerate(sections)],
-        "footer": _footer(run.name),
-    }
-    run.write_json(PAGE_DATA_FILE, page)
+    page = PageData(
+        version=PAGE_DATA_VERSION,
+        title=title,
+        subtitle=subtitle,
+        summary=list(summary),
+        warnings=list(warnings),
+        sections=[_section_data(section, run.path, index) for index, section in enumerate(sections)],
+        footer=_footer(run.name),
+    )
+    run.write_json(PAGE_DATA_FILE, page.model_dump())
     return run.write_text(PAGE_FILE, render_page(page))
 
 
-def render_page(page: Mapping[str, Any]) -> str:
-    """Render the page data saved in ``page.json`` as HTML (autoescaped)."""
+def render_page(page: PageData) -> str:
+    """Render saved page data as HTML (autoescaped)."""
     return _environment().get_template("page.html.j2").render(page=page)
 
 
@@ -125,12 +177,20 @@ def rebuild_index_html(run_dir: str | Path) -> Path:
         raise RunError(f"{folder}: no {PAGE_DATA_FILE}; pass a run folder written by a forecaster command") from None
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunError(f"{source}: not readable page data ({exc}); run the command again to rewrite it") from None
-    if not isinstance(page, dict) or page.get("version") != PAGE_DATA_VERSION or not isinstance(page.get("sections"), list):
-        raise RunError(f"{source}: not page data of version {PAGE_DATA_VERSION}; run the command again to rewrite it")
-    missing = [figure["src"] for section in page["sections"] for figure in section.get("figures", [])
-               if not (folder / figure["src"]).is_file()]
-    if missing:
-        raise RunError(f"{folder}: figure {missing[0]} named by {PAGE_DATA_FILE} is missing; run the command again")
+    try:
+        page = PageData.model_validate(page)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "the top level"
+        raise RunError(f"{source}: not page data of version {PAGE_DATA_VERSION} ({where}: {error['msg']}); "
+                       "run the command again to rewrite it") from None
+    for link in (link for section in page.sections for figure in section.figures for link in (figure.src, figure.svg) if link):
+        try:
+            inside = (folder / link).is_file() and relative_link(folder / link, folder) == PurePosixPath(link).as_posix()
+        except ValueError:
+            inside = False
+        if not inside:
+            raise RunError(f"{source}: figure {link} is missing or outside the run folder; run the command again")
     target = folder / PAGE_FILE
     staging = folder / f".{PAGE_FILE}.tmp"
     try:
@@ -216,25 +276,25 @@ def _format_float(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _section_data(section: HtmlSection, run_path: Path, index: int) -> dict[str, Any]:
+def _section_data(section: HtmlSection, run_path: Path, index: int) -> SectionData:
     figures = []
     for figure in section.figures:
         if not Path(figure).is_file():
             raise ValueError(f"figure {figure} of section '{section.heading}' was not written")
         src = relative_link(figure, run_path)
         svg = Path(figure).with_suffix(".svg")
-        figures.append({"src": src, "alt": _alt_text(Path(figure).stem), "caption": "",
-                        "svg": relative_link(svg, run_path) if svg.is_file() and svg != Path(figure) else ""})
-    return {
-        "heading": section.heading,
-        "anchor": f"s{index + 1}-{re.sub(r'[^a-z0-9]+', '-', section.heading.lower()).strip('-')}",
-        "paragraphs": [part.strip() for part in section.text.split("\n\n") if part.strip()],
-        "table": _table_data(section.table) if section.table else None,
-        "figures": figures,
-    }
+        figures.append(FigureData(src=src, alt=_alt_text(Path(figure).stem), width=_display_width(Path(figure)),
+                                  svg=relative_link(svg, run_path) if svg.is_file() and svg != Path(figure) else ""))
+    return SectionData(
+        heading=section.heading,
+        anchor=f"s{index + 1}-{re.sub(r'[^a-z0-9]+', '-', section.heading.lower()).strip('-')}",
+        paragraphs=[part.strip() for part in section.text.split("\n\n") if part.strip()],
+        table=_table_data(section.table) if section.table else None,
+        figures=figures,
+    )
 
 
-def _table_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _table_data(rows: list[dict[str, Any]]) -> TableData:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     body = []
     for row in rows:
@@ -242,9 +302,17 @@ def _table_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for column in columns:
             value = row.get(column)
             css = "pass" if value == "pass" else "fail" if value == "FAIL" else "text" if isinstance(value, str) else ""
-            cells.append({"text": format_cell(value), "css": css})
+            cells.append(CellData(text=format_cell(value), css=css))
         body.append(cells)
-    return {"columns": [str(column) for column in columns], "rows": body}
+    return TableData(columns=[str(column) for column in columns], rows=body)
+
+
+def _display_width(png: Path) -> int | None:
+    """CSS pixels to show a PNG at: 100 per inch of figure (two thirds of its 150 dpi pixels), sharp on HiDPI screens."""
+    header = png.read_bytes()[:24]
+    if not header.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    return round(int.from_bytes(header[16:20], "big") * 100 / PNG_DPI)
 
 
 def _alt_text(stem: str) -> str:

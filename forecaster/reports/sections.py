@@ -96,6 +96,29 @@ def accuracy_table(metrics: dict) -> list[dict]:
     return rows
 
 
+def validation_section(metrics: dict) -> HtmlSection | None:
+    """Compare the model with the baselines on the validation windows, the split configurations are chosen on.
+
+    Returns:
+        The section, or ``None`` when the metrics hold no validation scores
+        (a backtest of a saved run).
+    """
+    validation = metrics.get("validation")
+    if not validation or not validation.get("baselines"):
+        return None
+    scores = {"model": validation, **validation["baselines"]}
+    best = min(scores, key=lambda name: scores[name]["mse"])
+    return HtmlSection(
+        "Validation against the baselines",
+        text=f"The {validation['windows']:,} validation windows (never trained on; early stopping and interval calibration "
+        f"use them). Lowest MSE: {best.replace('_', ' ')}. Normalised scale.",
+        table=[{"forecaster": name.replace("_", " "), "validation MSE (normalised)": value["mse"],
+                "validation MAE (normalised)": value["mae"],
+                "MSE relative to the model": value["mse"] / validation["mse"] if validation["mse"] else None}
+               for name, value in scores.items()],
+    )
+
+
 def backtest_sections(run: RunFolder, metrics: dict, predictions: pd.DataFrame, windowed: WindowedData) -> list[HtmlSection]:
     """Compare the model with the baselines on every test window; figures of forecasts, errors and residuals.
 

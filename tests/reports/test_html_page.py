@@ -91,6 +91,25 @@ def test_report_refuses_folders_without_page_data_or_with_missing_figures(tmp_pa
         rebuild_index_html(run)
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda page: page.pop("title"), r"not page data of version 1 \(title: Field required\)"),
+        (lambda page: page.update(version=2), "version"),
+        (lambda page: page["sections"][0]["figures"][0].update(src="../../etc/passwd"), "outside the run folder"),
+        (lambda page: page["sections"][0]["figures"][0].update(src="/etc/passwd"), "outside the run folder"),
+        (lambda page: page["sections"][0].update(table={"columns": ["a"], "rows": [[{"text": 1}]]}), "sections.0.table"),
+    ],
+)
+def test_report_refuses_hand_edited_page_data_in_one_line(tmp_path, edit, message):
+    run = _write_run(tmp_path)
+    page = json.loads((run / "page.json").read_text())
+    edit(page)
+    (run / "page.json").write_text(json.dumps(page))
+    with pytest.raises(RunError, match=message):
+        rebuild_index_html(run)
+
+
 def test_figures_outside_the_run_folder_are_refused(tmp_path):
     outside = save_figure(new_figure(1, 1), tmp_path / "outside.png")
     with pytest.raises(ValueError, match="outside the run folder"):
@@ -130,4 +149,5 @@ def test_page_data_is_strict_json(tmp_path):
     run = _write_run(tmp_path)
     page = json.loads((run / "page.json").read_text())
     assert page["sections"][0]["figures"][0]["src"] == "figures/line.png"
+    assert page["sections"][0]["figures"][0]["width"] == 300
     assert page["summary"] == ["fine"] and page["warnings"] == ["careful"]
