@@ -318,7 +318,7 @@ def fit_baselines(windowed: WindowedData, evaluation: EvaluationConfig) -> dict:
         starts = starts[np.linspace(0, len(starts) - 1, MAX_BASELINE_TRAIN_WINDOWS).astype(np.int64)]
     x_train, train_targets, _ = target_windows(windowed, starts)
     baselines = {"naive": NaiveForecaster()}
-    period = evaluation.seasonal_period or infer_seasonal_period(windowed.collection.frequency)
+    period = _seasonal_period(windowed, evaluation)
     if period <= windowed.spec.lookback:
         baselines["seasonal_naive"] = SeasonalNaiveForecaster(period)
     else:
@@ -392,6 +392,15 @@ def _inverse_transform(windowed: WindowedData, series_index: np.ndarray | None =
     return lambda y: windowed.scaler.inverse_transform_targets(y, series_index)
 
 
+def _seasonal_period(windowed: WindowedData, evaluation: EvaluationConfig) -> int:
+    """``evaluation.seasonal_period``, else the frequency's, else the training targets' autocorrelation peak."""
+    if evaluation.seasonal_period:
+        return evaluation.seasonal_period
+    starts, ends = windowed.split_rows.rows("train")
+    frame = windowed.collection.frame[list(windowed.spec.target_columns)].to_numpy(dtype=np.float64)
+    return infer_seasonal_period(windowed.collection.frequency, np.concatenate([frame[s:e] for s, e in zip(starts, ends)]))
+
+
 def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndarray | None:
     """In-sample seasonal-naive MAE per target column over every series' training rows (pooled).
 
@@ -399,7 +408,7 @@ def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndar
     training rows than the seasonal period, or a target's scale is zero or
     undefined (constant or all-missing training values): MASE is undefined.
     """
-    period = evaluation.seasonal_period or infer_seasonal_period(windowed.collection.frequency)
+    period = _seasonal_period(windowed, evaluation)
     starts, ends = windowed.split_rows.rows("train")
     frame = windowed.collection.frame[list(windowed.spec.target_columns)].to_numpy(dtype=np.float64)
     scales, weights = [], []
