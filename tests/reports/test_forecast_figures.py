@@ -116,3 +116,30 @@ def test_importing_the_reports_keeps_the_users_matplotlib_backend():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "svg"
+
+
+def test_series_overview_keeps_a_one_point_spike_of_a_long_series(tmp_path):
+    from forecaster.data.series import SeriesCollection
+    from forecaster.reports.series import plot_series_overview
+    from forecaster.windows.splits import SplitRows
+
+    n = 200_000
+    values = np.sin(np.arange(n) / 50.0)
+    values[123_457] = 40.0
+    frame = pd.DataFrame({"y": values, "x": -values}, index=pd.date_range("2020-01-01", periods=n, freq="min"))
+    collection = SeriesCollection(frame, ("series",), np.array([0, n]), "min")
+    figure = plot_series_overview(collection, SplitRows(np.array([[0, 140_000, 170_000, n]])), max_points=2000)
+    (line,) = figure.axes[0].get_lines()
+    assert len(line.get_xdata()) < 3000 and max(line.get_ydata()) == 40.0
+    assert "Input series" in figure._suptitle.get_text()
+    assert [axis.get_ylabel() for axis in figure.axes] == ["y", "x"]
+    assert save_figure(figure, tmp_path / "overview.png").stat().st_size > 10_000
+
+
+def test_compare_figure_draws_one_line_per_run_and_the_reference(tmp_path):
+    from forecaster.reports.compare import plot_runs_error_by_step
+
+    figure = plot_runs_error_by_step({"a": [0.1, 0.2], "b": [0.1, 0.2, 0.3]}, {"linear": [0.2, 0.2]})
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert labels == ["a", "b", "linear (first run's baseline)"]
+    assert save_figure(figure, tmp_path / "compare.png").stat().st_size > 5_000
