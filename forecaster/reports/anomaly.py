@@ -53,7 +53,7 @@ MAX_TITLE_COLUMNS = 8
 """Columns named at most in a title (more are counted)."""
 MAX_SERIES_FIGURES = 3
 """Series drawn at most (the ones holding the most severe events first)."""
-MAX_EVENT_ROWS = 20
+MAX_EVENT_ROWS = 10
 """Events listed at most in the page's table (``events.csv`` has them all)."""
 N_TOP_EVENTS = 4
 """Events zoomed in on and broken down by feature."""
@@ -374,13 +374,14 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
 
     Returns:
         One dict per event: rank, series (with several series), start, end and
-        peak time (minutes), duration, points, peak error and the threshold
-        there (std of normal rows), severity (peak over threshold) and, with
-        several features, the top features.
+        peak time (minutes), duration, points, peak error and, when the
+        threshold varies, the threshold there (std of normal rows), severity
+        (peak over threshold) and, with several features, the top features.
     """
     ranked = ranked_events(result.events).head(max_rows)
     step = pd.Timedelta(to_offset(result.collection.frequency))
     named = result.collection.n_series > 1
+    varies = _threshold_varies(result)
     starts, ends = pd.DatetimeIndex(ranked["start"]), pd.DatetimeIndex(ranked["end"])
     durations = [_format_duration(duration) for duration in (ends - starts + step)]
     rows = []
@@ -395,9 +396,10 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
             "points": int(event.n_points),
             "peak time": _format_time(event.peak_time),
             "peak error (std)": _round(event.peak_score),
-            "threshold (std)": _round(event.peak_score / event.severity) if event.severity else None,
-            "severity (× threshold)": round(float(event.severity), 2),
         })
+        if varies:
+            row["threshold (std)"] = _round(event.peak_score / event.severity) if event.severity else None
+        row["severity (× threshold)"] = round(float(event.severity), 2)
         if len(result.collection.columns) > 1:
             row["top features"] = event.top_features
         rows.append(row)
