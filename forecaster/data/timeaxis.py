@@ -198,14 +198,17 @@ def _is_dayfirst(fmt: str) -> bool:
 def _parse_text(text: pd.Series, fmt: str, utc: bool, source: str, strict: bool = True) -> pd.DatetimeIndex | None:
     """Parse every row with ``fmt``; ``None`` (or, when ``strict``, a refusal naming the first bad row) if one fails.
 
-    Mixed UTC offsets are refused unless ``utc`` (a zone is configured).
+    Text with mixed UTC offsets is read in UTC when ``utc`` (a zone is
+    configured), else refused.
     """
     try:
-        return pd.DatetimeIndex(pd.to_datetime(text, format=fmt, utc=utc))
+        parsed = pd.DatetimeIndex(pd.to_datetime(text, format=fmt))
     except (ValueError, TypeError):
-        pass
+        parsed = None
+    if parsed is not None and parsed.dtype != object:
+        return parsed
     try:
-        pd.to_datetime(text, format=fmt, utc=True)
+        in_utc = pd.DatetimeIndex(pd.to_datetime(text, format=fmt, utc=True))
     except (ValueError, TypeError):
         if not strict:
             return None
@@ -216,6 +219,8 @@ def _parse_text(text: pd.Series, fmt: str, utc: bool, source: str, strict: bool 
             f"{source}: column '{text.name}' has {text.iloc[row - 1]!r} in row {row}, not in the format {fmt} of "
             "the rows before; fix the row or set data.time_format"
         ) from None
+    if utc:
+        return in_utc
     raise DataError(
         f"{source}: column '{text.name}' mixes time zones or UTC offsets; set data.timezone "
         "(e.g. UTC) to convert every timestamp to one zone"

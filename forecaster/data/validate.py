@@ -40,6 +40,8 @@ class RepairReport:
         rows_truncated: rows cut by ``data.max_rows``.
         ignored_columns: columns in the file that are neither time, id, target
             nor covariate, and so were not used.
+        empty_columns: columns without a single value, left out of the
+            targets chosen when ``data.target_columns`` is empty.
         rows_filled: rows holding a value the file did not (inserted or
             missing), marked in :attr:`SeriesCollection.filled`.
         time_unit: unit of a numeric time column (``s``, ``ms``, ``us``,
@@ -59,6 +61,7 @@ class RepairReport:
     values_masked: dict[str, int] = field(default_factory=dict)
     rows_truncated: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    empty_columns: list[str] = field(default_factory=list)
     rows_filled: int = 0
     time_unit: str | None = None
     time_format: str | None = None
@@ -154,7 +157,8 @@ def _select_value_columns(raw: pd.DataFrame, config: DataConfig, source: str, re
         chosen = list(dict.fromkeys(requested))
     else:
         candidates = [c for c in raw.columns if c not in reserved and c not in config.past_covariates]
-        targets = [c for c in candidates if pd.api.types.is_numeric_dtype(raw[c])]
+        report.empty_columns = [str(c) for c in candidates if raw[c].isna().all()]
+        targets = [c for c in candidates if pd.api.types.is_numeric_dtype(raw[c]) and str(c) not in report.empty_columns]
         if not targets:
             raise DataError(f"{source}: no numeric value column found; set data.target_columns")
         chosen = targets + [c for c in config.past_covariates if c not in targets]

@@ -149,8 +149,9 @@ def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str
 
     Returns:
         One row per (series, step, target column): ``series_id, origin,
-        target_time, step, column, forecast, lower, upper`` and a ``q<level>``
-        column per quantile, in original units.
+        target_time, step, filled_inputs`` (lookback rows the data layer
+        filled), ``column, forecast, lower, upper`` and a ``q<level>`` column
+        per quantile, in original units.
 
     Raises:
         DataError: when the new data's level is far outside the training data's
@@ -186,6 +187,7 @@ def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str
         "origin": np.repeat(index[collection.offsets[1:] - 1], horizon * len(targets)),
         "target_time": np.repeat(future_times.ravel(), len(targets)),
         "step": np.tile(np.repeat(np.arange(1, horizon + 1), len(targets)), n_series),
+        "filled_inputs": np.repeat(collection.filled[rows].sum(axis=1), horizon * len(targets)),
         "column": np.tile(np.asarray(targets, dtype=object), n_series * horizon),
         "forecast": original(point).reshape(n_values),
         "lower": original(lower).reshape(n_values),
