@@ -10,20 +10,38 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from forecaster.errors import ConfigError
+
+MAX_CONFIG_BYTES = 1_000_000
+"""Config files larger than this are refused unread."""
+MAX_YAML_NODES = 100_000
+"""Values a config may hold once YAML aliases are expanded (an alias bomb holds billions)."""
+MAX_SHOWN = 80
+"""Characters of a refused value quoted in an error message."""
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MAX_SEED = 2**31 - 1
+MAX_ROWS = 10**10
+MAX_STEPS = 100_000
+MAX_UNITS = 4096
+MAX_LAYERS = 16
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1_000_000
+MAX_ENSEMBLE = 64
+MAX_LEARNING_RATE = 10.0
 
 
 class Section(BaseModel):
     """Base of every config section: unknown keys are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
 
 class CsvConfig(Section):
@@ -60,7 +78,8 @@ class DataConfig(Section):
     """Where the series come from and how its problems are repaired.
 
     Attributes:
-        path: CSV or Parquet file, relative to the working directory.
+        path: CSV or Parquet file, relative to the working directory;
+            ``None`` for data handed over in memory (the Python API).
         format: ``auto`` picks by file suffix.
         time_column: column parsed to the time index.
         id_column: column naming the series in long format; ``None`` for one series.
@@ -85,7 +104,7 @@ class DataConfig(Section):
         csv: the ``data.csv`` section (separator, decimal mark, encoding).
     """
 
-    path: Path
+    path: Path | None = None
     format: Literal["auto", "csv", "parquet"] = "auto"
     time_column: str = "date"
     id_column: str | None = None
@@ -95,7 +114,7 @@ class DataConfig(Section):
     timezone: str | None = None
     duplicates: Literal["refuse", "mean", "first", "last", "sum", "min", "max"] = "refuse"
     fill: Literal["interpolate", "ffill", "mask", "refuse"] = "interpolate"
-    max_rows: int | None = Field(default=None, ge=1)
+    max_rows: int | None = Field(default=None, ge=1, le=MAX_ROWS)
     time_format: str | None = None
     dayfirst: bool | None = None
     time_unit: Literal["s", "ms", "us", "ns", "step"] | None = None
@@ -138,9 +157,9 @@ class WindowsConfig(Section):
         calendar_features: known-future covariates derived from timestamps.
     """
 
-    lookback: int = Field(96, ge=1)
-    horizon: int = Field(24, ge=1)
-    stride: int = Field(1, ge=1)
+    lookback: int = Field(96, ge=1, le=MAX_STEPS)
+    horizon: int = Field(24, ge=1, le=MAX_STEPS)
+    stride: int = Field(1, ge=1, le=MAX_STEPS)
     calendar_features: list[Literal["hour", "dayofweek", "dayofmonth", "dayofyear", "month"]] = Field(
         default_factory=list
     )
@@ -165,9 +184,9 @@ class SplitConfig(Section):
     train: float = Field(0.7, gt=0, lt=1)
     val: float = Field(0.15, ge=0, lt=1)
     test: float = Field(0.15, ge=0, lt=1)
-    train_rows: int | None = Field(None, ge=1)
-    val_rows: int | None = Field(None, ge=0)
-    test_rows: int | None = Field(None, ge=0)
+    train_rows: int | None = Field(None, ge=1, le=MAX_ROWS)
+    val_rows: int | None = Field(None, ge=0, le=MAX_ROWS)
+    test_rows: int | None = Field(None, ge=0, le=MAX_ROWS)
     val_start: dt.datetime | None = None
     test_start: dt.datetime | None = None
 
@@ -238,9 +257,9 @@ class ModelConfig(Section):
     kind: Literal["lstm", "gru", "gated"] = "lstm"
     gated_cell: Literal["lstm", "gru", "peephole"] = "lstm"
     encoder: Literal["recurrent", "segment"] = "recurrent"
-    segment_length: int = Field(24, ge=1)
-    units: int = Field(64, ge=1)
-    layers: int = Field(1, ge=1)
+    segment_length: int = Field(24, ge=1, le=MAX_STEPS)
+    units: int = Field(64, ge=1, le=MAX_UNITS)
+    layers: int = Field(1, ge=1, le=MAX_LAYERS)
     dropout: float = Field(0.0, ge=0, lt=1)
     recurrent_dropout: float = Field(0.0, ge=0, lt=1)
     residual: bool = False
@@ -286,15 +305,15 @@ class TrainingConfig(Section):
         verbose: Keras progress output (0 silent, 1 progress bar, 2 a line per epoch).
     """
 
-    epochs: int = Field(20, ge=1)
-    batch_size: int = Field(64, ge=1)
-    learning_rate: float = Field(1e-3, gt=0)
+    epochs: int = Field(20, ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH)
+    learning_rate: float = Field(1e-3, gt=0, le=MAX_LEARNING_RATE)
     schedule: Literal["constant", "cosine", "plateau"] = "plateau"
     clipnorm: float | None = Field(1.0, gt=0)
     l2: float = Field(0.0, ge=0)
-    patience: int = Field(5, ge=1)
-    max_train_windows: int | None = Field(None, ge=1)
-    ensemble: int = Field(1, ge=1)
+    patience: int = Field(5, ge=1, le=MAX_EPOCHS)
+    max_train_windows: int | None = Field(None, ge=1, le=MAX_ROWS)
+    ensemble: int = Field(1, ge=1, le=MAX_ENSEMBLE)
     verbose: Literal[0, 1, 2] = 2
 
 
@@ -310,7 +329,7 @@ class EvaluationConfig(Section):
             (1 saves all; metrics always use every test window).
     """
 
-    seasonal_period: int | None = Field(None, ge=1)
+    seasonal_period: int | None = Field(None, ge=1, le=MAX_STEPS)
     interval_alpha: float = Field(0.2, gt=0, lt=1)
     predictions_every: int = Field(1, ge=1)
 
@@ -439,19 +458,19 @@ class AnomalyConfig(Section):
     detector: Literal["autoencoder", "residual"] = "autoencoder"
     kind: Literal["lstm", "gru", "gated"] = "lstm"
     gated_cell: Literal["lstm", "gru", "peephole"] = "lstm"
-    units: int = Field(16, ge=1)
-    lookback: int = Field(32, ge=2)
+    units: int = Field(16, ge=1, le=MAX_UNITS)
+    lookback: int = Field(32, ge=2, le=MAX_STEPS)
     normal: Literal["first", "dates", "all"] = "first"
     normal_fraction: float = Field(0.5, gt=0, le=1)
     normal_start: dt.datetime | None = None
     normal_end: dt.datetime | None = None
     val_fraction: float = Field(0.2, ge=0, lt=1)
-    epochs: int = Field(10, ge=1)
-    batch_size: int = Field(64, ge=1)
-    learning_rate: float = Field(3e-3, gt=0)
-    patience: int = Field(3, ge=1)
-    max_train_windows: int | None = Field(4096, ge=1)
-    ensemble: int = Field(1, ge=1)
+    epochs: int = Field(10, ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH)
+    learning_rate: float = Field(3e-3, gt=0, le=MAX_LEARNING_RATE)
+    patience: int = Field(3, ge=1, le=MAX_EPOCHS)
+    max_train_windows: int | None = Field(4096, ge=1, le=MAX_ROWS)
+    ensemble: int = Field(1, ge=1, le=MAX_ENSEMBLE)
     mode: Literal["causal", "centered"] = "causal"
     ewma_span: int = Field(0, ge=0)
     likelihood_history: int = Field(2000, ge=10)
@@ -548,12 +567,14 @@ class ForecasterConfig(Section):
     """The whole configuration of one run.
 
     Attributes:
-        name: run name, used in run-folder names.
-        seed: seed for numpy, Python and Keras (``keras.utils.set_random_seed``).
+        name: run name, used in run-folder and backup names: 1 to 64 letters,
+            digits, ``_``, ``.`` or ``-``, starting with a letter or digit.
+        seed: seed for numpy, Python and Keras (``keras.utils.set_random_seed``),
+            0 to 2**31 - 1 (ensemble members use ``seed + k``).
     """
 
     name: str = "run"
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=MAX_SEED)
     data: DataConfig | None = None
     windows: WindowsConfig = Field(default_factory=WindowsConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
@@ -567,6 +588,22 @@ class ForecasterConfig(Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     scan: ScanConfig = Field(default_factory=ScanConfig)
 
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise ValueError(
+                "name must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit "
+                "(it names run folders and backups), e.g. etth1_demo"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _check_seed_range(self) -> "ForecasterConfig":
+        if self.seed + self.training.ensemble - 1 > MAX_SEED:
+            raise ValueError(f"seed + training.ensemble - 1 must be at most {MAX_SEED}, got seed {self.seed}")
+        return self
+
     def require_data(self, source: str) -> DataConfig:
         """Return the data section, or raise if the config has none.
 
@@ -578,6 +615,8 @@ class ForecasterConfig(Section):
         """
         if self.data is None:
             raise ConfigError(f"{source}: missing section 'data'; add data.path or pass --set data.path=FILE")
+        if self.data.path is None:
+            raise ConfigError(f"{source}: missing key 'data.path'; add it to the file or pass --set data.path=FILE")
         return self.data
 
 
@@ -603,6 +642,22 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         raw = _read_yaml(Path(path))
     for override in overrides:
         _apply_override(raw, override, source)
+    return config_from_dict(raw, source)
+
+
+def config_from_dict(raw: dict[str, Any], source: str = "config") -> ForecasterConfig:
+    """Validate a nested mapping of sections (as a YAML config holds) into a config.
+
+    Args:
+        raw: ``{"windows": {"lookback": 48}, ...}``; missing keys take their defaults.
+        source: name of where the mapping came from, for messages. Default ``"config"``.
+
+    Returns:
+        The validated :class:`ForecasterConfig`.
+
+    Raises:
+        ConfigError: naming ``source`` and the key, as :func:`load_config` does.
+    """
     _check_keys(raw, ForecasterConfig, source, prefix="")
     try:
         return ForecasterConfig.model_validate(raw)
@@ -615,16 +670,108 @@ def config_to_dict(config: ForecasterConfig) -> dict[str, Any]:
     return config.model_dump(mode="json")
 
 
+def refuse_overrides(overrides: list[str] | tuple[str, ...], fixed: tuple[str, ...], reason: str) -> None:
+    """Refuse ``--set`` overrides of keys that something saved has fixed (a trained run's model, say).
+
+    Args:
+        overrides: ``dotted.key=value`` strings.
+        fixed: dotted keys or whole sections (``"model"``) that must not change.
+        reason: why they are fixed, for the message (``"fixed when RUN was trained"``).
+
+    Raises:
+        ConfigError: naming the first override of a fixed key.
+    """
+    for override in overrides:
+        key = override.partition("=")[0].strip()
+        if any(key == name or key.startswith(f"{name}.") or name.startswith(f"{key}.") for name in fixed):
+            raise ConfigError(f"--set {_shorten(key)}: {reason}; drop the override (or train a new run with it)")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader that refuses a key written twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """Build a mapping, refusing a repeated key (merge keys ``<<`` may still be overridden)."""
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                repeated = key in seen
+            except TypeError:  # an unhashable key; the safe loader refuses it below
+                continue
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {_shorten(str(key))!r} is written twice in one mapping; keep one", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """Values ``node`` holds once every alias is expanded; raises ValueError for an alias that contains itself."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_nodes:
+        raise ValueError(f"an alias at line {node.start_mark.line + 1} refers to a value that contains it")
+    open_nodes.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = []
+    size = 1
+    for child in children:
+        size += _expanded_size(child, sizes, open_nodes)
+        if size > MAX_YAML_NODES:
+            raise ValueError(f"aliases expand to more than {MAX_YAML_NODES:,} values; write the values out or remove the aliases")
+    open_nodes.discard(id(node))
+    sizes[id(node)] = size
+    return size
+
+
+def _shorten(text: str) -> str:
+    """``text`` cut to :data:`MAX_SHOWN` characters, so no refused value floods a message."""
+    return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]}... ({len(text):,} characters)"
+
+
+def _parse_yaml(text: str | bytes) -> Any:
+    """Parse YAML safely: repeated keys and aliases expanding past :data:`MAX_YAML_NODES` values refused.
+
+    Raises:
+        yaml.YAMLError: for a syntax error or a repeated key.
+        ValueError: for aliases that expand too far or contain themselves.
+        RecursionError: for values nested thousands deep.
+    """
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set())
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found; pass the path of a YAML file such as configs/demo.yaml")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is too large for a config (at most {MAX_CONFIG_BYTES:,})")
     try:
-        loaded = yaml.safe_load(path.read_text())
+        loaded = _parse_yaml(path.read_bytes())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: values nested too deeply; a config needs a few levels of sections") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
@@ -637,9 +784,11 @@ def _apply_override(raw: dict[str, Any], override: str, source: str) -> None:
     if not sep or not key.strip():
         raise ConfigError(f"--set {override!r}: expected dotted.key=value, e.g. --set windows.lookback=48")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
+        value = _parse_yaml(text) if text.strip() else None
     except yaml.YAMLError:
         value = text
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"--set {_shorten(key)}: {exc}") from None
     parts = key.strip().split(".")
     node = raw
     for depth, part in enumerate(parts[:-1]):
@@ -663,7 +812,7 @@ def _check_keys(raw: Any, model: type[BaseModel], source: str, prefix: str) -> N
         if key not in fields:
             near = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.5)
             hint = f"; did you mean '{prefix}{near[0]}'?" if near else f"; valid keys here: {', '.join(fields)}"
-            raise ConfigError(f"{source}: unknown key '{dotted}'{hint}")
+            raise ConfigError(f"{source}: unknown key '{_shorten(dotted)}'{hint}")
         sub_model = _section_model(fields[key].annotation)
         if sub_model is not None:
             _check_keys(value, sub_model, source, prefix=f"{dotted}.")
@@ -685,6 +834,6 @@ def _describe_validation_error(exc: ValidationError, source: str) -> str:
     if error["type"] == "missing":
         return f"{source}: missing key '{location}'; add it to the file or pass --set {location}=VALUE"
     got = error.get("input")
-    got_text = "" if isinstance(got, dict) or error["type"].startswith("value_error") else f" (got {got!r})"
+    got_text = "" if isinstance(got, dict) or error["type"].startswith("value_error") else f" (got {_shorten(repr(got))})"
     where = f"'{location}'" if location else "config"
-    return f"{source}: {where}: {message}{got_text}"
+    return f"{source}: {where}: {_shorten(message) if len(message) > 4 * MAX_SHOWN else message}{got_text}"
