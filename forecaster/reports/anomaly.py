@@ -72,6 +72,8 @@ SERIES_COLOUR = PALETTE["blue"]
 ERROR_COLOUR = PALETTE["black"]
 NORMAL_COLOUR = PALETTE["green"]
 LIKELIHOOD_COLOUR = PALETTE["purple"]
+FILLED_COLOUR = PALETTE["grey"]
+FILLED_ALPHA = 0.3
 
 
 def series_title(result: DetectionResult, series_index: int, data_name: str | None = None) -> str:
@@ -126,14 +128,9 @@ def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndar
     if len(starts) == 0:
         return
     left, right, peak = (mdates.date2num(np.asarray(times, dtype="datetime64[ns]")) for times in (starts, ends, peaks))
-    bottom, top = np.zeros_like(left), np.ones_like(left)
-    bands = np.stack([np.column_stack([left, bottom]), np.column_stack([left, top]),
-                      np.column_stack([right, top]), np.column_stack([right, bottom])], axis=1)
-    transform = axes.get_xaxis_transform()
-    axes.add_collection(PolyCollection(bands, transform=transform, facecolors=ALERT_COLOUR, alpha=EVENT_ALPHA,
-                                       linewidths=0, zorder=0), autolim=False)
-    lines = np.stack([np.column_stack([peak, bottom]), np.column_stack([peak, top])], axis=1)
-    axes.add_collection(LineCollection(lines, transform=transform, colors=ALERT_COLOUR, alpha=PEAK_ALPHA,
+    _add_bands(axes, left, right, ALERT_COLOUR, EVENT_ALPHA)
+    lines = np.stack([np.column_stack([peak, np.zeros_like(peak)]), np.column_stack([peak, np.ones_like(peak)])], axis=1)
+    axes.add_collection(LineCollection(lines, transform=axes.get_xaxis_transform(), colors=ALERT_COLOUR, alpha=PEAK_ALPHA,
                                        linewidths=MIN_EVENT_WIDTH_PT, zorder=0.5, capstyle="butt"), autolim=False)
 
 
@@ -177,6 +174,7 @@ def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_
         shown = thin_indices(x_ns, values, max_points, keep=flagged)
         axis.plot(times[shown], values[shown], lw=0.7, color=SERIES_COLOUR)
         axis.set_ylabel(f"{column}\n(data units)")
+        shade_rows(axis, times, _filled(scores), FILLED_COLOUR, FILLED_ALPHA)
     error_axis, likelihood_axis = styled(axes[-2]), styled(axes[-1])
     _draw_error(error_axis, scores, times, x_ns, max_points)
     _draw_likelihood(likelihood_axis, scores, times, x_ns, max_points, result.metrics["alarms"]["level"])
@@ -453,9 +451,13 @@ def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
     config = detector.config
     n_series = result.collection.n_series
     unscored = metrics["n_points"] - metrics["n_scored"]
+    n_filled = int(_filled(result.scores).sum())
+    reasons = [f"the first {detector.window_length - 1} rows of each series have no full window before them"]
+    if n_filled:
+        reasons.append(f"{_count(n_filled, 'row')} the data layer filled (gaps, missing values; shaded grey) are never scored")
     scored = (f"{metrics['n_scored']:,} of {metrics['n_points']:,} points were scored"
-              + (f" ({unscored:,} had no full window of {detector.window_length} rows before them)" if unscored else "")
-              + (f", in {n_series} series" if n_series > 1 else "") + ".")
+              + (f", in {n_series} series" if n_series > 1 else "")
+              + (f" ({unscored:,} were not: {'; '.join(reasons)})" if unscored else "") + ".")
     smoothing = f", smoothed by an EWMA of span {config.ewma_span}" if config.ewma_span > 1 else ""
     how = (f"Each point's error is the {metrics['detector']} detector's absolute error ({metrics['mode']} scoring{smoothing}), "
            f"in standard deviations of the declared-normal rows the detector was trained on.")
@@ -576,20 +578,51 @@ def _draw_error(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.nd
     shown = thin_indices(x_ns, threshold, max_points)
     axis.plot(times[shown], threshold[shown], lw=1.0, ls="--", color=THRESHOLD_COLOUR, label="threshold")
     axis.plot(times[flagged], error[flagged], "o", ms=2.0, mew=0, color=ALERT_COLOUR, label="flagged point")
-    normal_starts, normal_ends = flag_runs(normal)
-    if normal_starts.size:
-        step = times[1] - times[0] if len(times) > 1 else np.timedelta64(0, "ns")
-        spans = mdates.date2num(times[normal_starts]), mdates.date2num(times[normal_ends - 1] + step)
-        for left, right in zip(*spans):
-            axis.axvspan(left, right, color=NORMAL_COLOUR, alpha=0.08, lw=0, zorder=0)
+    shaded_normal = shade_rows(axis, times, normal, NORMAL_COLOUR)
+    shaded_filled = shade_rows(axis, times, _filled(scores), FILLED_COLOUR, FILLED_ALPHA)
     axis.set_ylabel(ERROR_LABEL.replace(" (", "\n("))
     if legend:
         handles, _ = axis.get_legend_handles_labels()
-        if normal_starts.size:
+        if shaded_normal:
             handles.append(Patch(color=NORMAL_COLOUR, alpha=0.25, label="declared normal (trained on)"))
+        if shaded_filled:
+            handles.append(Patch(color=FILLED_COLOUR, alpha=0.35, label="filled by the data layer (not scored)"))
         handles.append(Patch(color=ALERT_COLOUR, alpha=0.35, label="event (band; line at its peak)"))
         _legend_above(axis, handles)
-    return bool(normal_starts.size)
+    return shaded_normal
+
+
+def shade_rows(axis: Axes, times: np.ndarray, rows: np.ndarray, colour: str, alpha: float = 0.1) -> bool:
+    """Shade every run of marked rows on a time axis, from its first time to one step after its last.
+
+    Args:
+        axis: axes whose x axis holds times.
+        times: datetime64 ``(n,)`` increasing times of the rows.
+        rows: bool ``(n,)`` rows to shade.
+        colour: the shading colour.
+        alpha: its opacity. Default 0.1.
+
+    Returns:
+        Whether anything was shaded.
+    """
+    starts, ends = flag_runs(rows)
+    if starts.size == 0:
+        return False
+    step = times[1] - times[0] if len(times) > 1 else np.timedelta64(0, "ns")
+    _add_bands(axis, mdates.date2num(times[starts]), mdates.date2num(times[ends - 1] + step), colour, alpha)
+    return True
+
+
+def _add_bands(axis: Axes, left: np.ndarray, right: np.ndarray, colour: str, alpha: float) -> None:
+    """Add full-height bands from ``left`` to ``right`` (date numbers, ``(n,)`` each) behind the data.
+
+    The data limits are left alone (the bands span the axes' height, not data values).
+    """
+    bottom, top = np.zeros_like(left), np.ones_like(left)
+    bands = np.stack([np.column_stack([left, bottom]), np.column_stack([left, top]),
+                      np.column_stack([right, top]), np.column_stack([right, bottom])], axis=1)
+    axis.add_collection(PolyCollection(bands, transform=axis.get_xaxis_transform(), facecolors=colour, alpha=alpha,
+                                       linewidths=0, zorder=0), autolim=False)
 
 
 def _draw_likelihood(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.ndarray, max_points: int,
@@ -604,6 +637,13 @@ def _draw_likelihood(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: 
     axis.set_ylim(0, 1)
     axis.set_ylabel("log likelihood\n(0-1)")
     _legend_above(axis, axis.get_legend_handles_labels()[0])
+
+
+def _filled(scores: pd.DataFrame) -> np.ndarray:
+    """Which rows the data layer filled (never scored); none when the scores predate the ``filled`` column."""
+    if "filled" not in scores:
+        return np.zeros(len(scores), dtype=bool)
+    return scores["filled"].to_numpy(dtype=bool)
 
 
 def _legend_above(axis: Axes, handles: list) -> None:

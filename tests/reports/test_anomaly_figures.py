@@ -9,13 +9,16 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgb
 
 from forecaster.anomaly.detectors import WindowDetector
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import AnomalyConfig, ForecasterConfig, ThresholdConfig
 from forecaster.data.series import SeriesCollection
 from forecaster.reports.anomaly import (
+    FILLED_COLOUR,
     MIN_EVENT_WIDTH_PT,
+    _summary_text,
     detection_section,
     event_rows,
     mark_events,
@@ -186,3 +189,17 @@ def test_many_zoned_series_are_drawn_in_their_own_clock_and_tabled_by_series(tmp
     with RunFolder(tmp_path, "detect") as run:
         summary = detection_section(run, many, max_points=500)[0]
     assert "in 2 series" in summary.text and len(summary.figures) == 2
+
+
+def test_rows_the_data_layer_filled_are_shaded_and_counted():
+    base = spiky_collection(n=800, spikes=((600, 0, 6.0),))
+    filled = np.zeros(800, dtype=bool)
+    filled[300:340] = True
+    gapped = detection(dataclasses.replace(base, filled=filled))
+    figure = plot_detection_overview(gapped, 0, max_points=500)
+    value_axis, error_axis = figure.axes[0], figure.axes[-2]
+    for axis in (value_axis, error_axis):
+        assert any(np.allclose(c.get_facecolor()[0][:3], to_rgb(FILLED_COLOUR)) for c in axis.collections)
+    assert "filled by the data layer (not scored)" in [t.get_text() for t in error_axis.get_legend().get_texts()]
+    figure.clear()
+    assert "40 rows the data layer filled" in _summary_text(gapped, ranked_events(gapped.events))
