@@ -223,10 +223,34 @@ class WindowDetector:
         rows = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in pick])
         mean, scale = _normal_scaling(values[rows], np.asarray(normal, dtype=bool)[rows],
                                       np.cumsum([0] + [offsets[k + 1] - offsets[k] for k in pick]))
-        self.mean_ = np.concatenate([self.mean_, mean])
-        self.scale_ = np.concatenate([self.scale_, scale])
-        self.series_ids_ = [*self.series_ids_, *(str(series_ids[k]) for k in pick)]
-        return [str(series_ids[k]) for k in pick]
+        fitted = [str(series_ids[k]) for k in pick]
+        self.add_series_scaling(fitted, mean, scale)
+        return fitted
+
+    def add_series_scaling(self, series_ids: list[str], mean: np.ndarray, scale: np.ndarray) -> None:
+        """Add (or replace) the scaling of some series of a per-series detector, e.g. one fitted earlier and stored.
+
+        Args:
+            series_ids: the series.
+            mean: float ``(len(series_ids), n_features)``.
+            scale: float ``(len(series_ids), n_features)``, positive.
+
+        Raises:
+            NotFittedError: before :meth:`fit` or :meth:`load`.
+            DataError: for a detector with one scaling for all series, or arrays of the wrong shape.
+        """
+        self._check_fitted()
+        mean, scale = np.atleast_2d(mean).astype(np.float64), np.atleast_2d(scale).astype(np.float64)
+        if self.series_ids_ is None or mean.shape != (len(series_ids), self.mean_.shape[1]) or scale.shape != mean.shape:
+            raise DataError(
+                f"anomaly: cannot add the scaling of {len(series_ids)} series with shapes {mean.shape} and {scale.shape} "
+                f"to a detector {'with one scaling for all series' if self.series_ids_ is None else f'of {self.mean_.shape[1]} columns'}"
+            )
+        replaced = {str(series) for series in series_ids}
+        keep = [row for row, series in enumerate(self.series_ids_) if series not in replaced]
+        self.mean_ = np.concatenate([self.mean_[keep], mean])
+        self.scale_ = np.concatenate([self.scale_[keep], scale])
+        self.series_ids_ = [*(self.series_ids_[row] for row in keep), *(str(series) for series in series_ids)]
 
     def save(self, path: str | Path) -> Path:
         """Write the network, scaling, reference errors and config to a folder.

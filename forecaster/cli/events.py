@@ -1,0 +1,48 @@
+"""``forecaster events``: list the events scans stored, for analysts (table) and alerting scripts (csv, json)."""
+
+from __future__ import annotations
+
+import argparse
+
+from forecaster.cli.main import add_config_arguments
+from forecaster.config import load_config
+
+COLUMNS = ["id", "series", "start", "end", "peak", "peak_score", "severity", "n_points", "features", "state",
+           "first_scan", "last_scan"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``events`` command."""
+    parser = subparsers.add_parser(
+        "events",
+        help="list the anomaly events stored by forecaster scan, with filters, as a table, CSV or JSON",
+        description="List the events in the scan store (store.url or --store), by start time. --format json "
+        "prints one JSON array of objects (series, start, end, peak, severity, state, ...).",
+    )
+    add_config_arguments(parser, config_required=False)
+    parser.add_argument("--store", dest="store_url", default=None, help="store URL instead of store.url")
+    parser.add_argument("--series", default=None, help="only this series")
+    parser.add_argument("--since", default=None, metavar="TIMESTAMP", help="only events ending at or after this time")
+    parser.add_argument("--state", choices=["open", "closed"], default=None, help="only open or closed events")
+    parser.add_argument("--min-severity", type=float, default=None, metavar="X", help="only events at least this severe")
+    parser.add_argument("--since-scan", action="store_true", help="only the events the last scan opened or extended")
+    parser.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (table)")
+    parser.set_defaults(handler=run_events, needs_backend=False)
+
+
+def run_events(args: argparse.Namespace) -> int:
+    """Print the events in the chosen format; return 0."""
+    from forecaster.jobs.events import list_events
+
+    config = load_config(args.config, args.overrides)
+    frame = list_events(config, args.store_url, args.series, args.since, args.state, args.min_severity, args.since_scan)
+    frame = frame[COLUMNS]
+    if args.format == "json":
+        print(frame.to_json(orient="records", date_format="iso", indent=2))
+    elif args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+    elif frame.empty:
+        print("no events")
+    else:
+        print(frame.to_string(index=False))
+    return 0

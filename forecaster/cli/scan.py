@@ -1,0 +1,46 @@
+"""``forecaster scan CONFIG --run DETECTION_RUN``: score what is new in many series into a store."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from forecaster.cli.main import add_config_arguments
+from forecaster.config import load_config
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``scan`` command."""
+    parser = subparsers.add_parser(
+        "scan",
+        help="score the rows after each series' watermark with a saved detector, into a store (for schedulers)",
+        description="Score every series' rows after its watermark with the detector of a detection run, turn "
+        "anomalous points into events (scan.min_points, within, cooldown, close_after), and commit scores, events "
+        "and the new watermark of each series in one transaction into the store (store.url). Exit codes: 0 done, "
+        "1 with --exit-code when events were opened or extended, 2 bad config or data, 75 store busy.",
+    )
+    add_config_arguments(parser)
+    parser.add_argument("--run", dest="run_dir", type=Path, required=True, help="detection run folder (forecaster detect)")
+    parser.add_argument("--data", dest="data_path", type=Path, default=None,
+                        help="file (one series, or long format with data.id_column) or folder of files, instead of data.path")
+    parser.add_argument("--store", dest="store_url", default=None, help="store URL instead of store.url")
+    parser.add_argument("--exit-code", action="store_true", help="exit 1 when the scan opened or extended events")
+    parser.add_argument("--rescore-from", default=None, metavar="TIMESTAMP",
+                        help="re-score from this time on, replacing its scores and events (data must reach back far enough)")
+    parser.set_defaults(handler=run_scan)
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """Scan, print the one-line summary; return 0, or 1 with ``--exit-code`` when events changed."""
+    config = load_config(args.config, args.overrides)
+    from forecaster.jobs.scan import scan_job
+
+    summary, run_folder = scan_job(config, args.config, args.run_dir, args.data_path, args.store_url, args.rescore_from,
+                                   progress=True)
+    skipped = "; ".join(f"{series} ({reason})" for series, reason in summary.skipped.items())
+    fitted = f", scaling fitted for {len(summary.scaling_fitted)} series" if summary.scaling_fitted else ""
+    print(f"scan {summary.scan_id}: {summary.n_series} series scanned ({summary.up_to_date} up to date), "
+          f"{summary.rows_scored} rows scored, "
+          f"{summary.new_events} new events, {summary.updated_events} updated events, {summary.late_rows} late rows, "
+          f"{len(summary.skipped)} series skipped{': ' + skipped if skipped else ''}{fitted}; run folder {run_folder}")
+    return 1 if args.exit_code and summary.new_events + summary.updated_events else 0

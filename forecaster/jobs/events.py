@@ -1,0 +1,53 @@
+"""``forecaster events``: the events stored by scans, filtered, for analysts and alerting scripts.
+
+Kept apart from :mod:`forecaster.jobs.scan` so listing events never imports Keras.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecaster.config import ForecasterConfig
+from forecaster.errors import DataError
+from forecaster.store import ScanStore, utc_naive
+
+
+def list_events(
+    config: ForecasterConfig,
+    store_url: str | None = None,
+    series: str | None = None,
+    since: str | None = None,
+    state: str | None = None,
+    min_severity: float | None = None,
+    since_scan: bool = False,
+) -> pd.DataFrame:
+    """Return the stored events that pass the filters (``forecaster events``).
+
+    Args:
+        config: the config (its ``store.url``).
+        store_url: a store URL instead of ``store.url``. Default ``None``.
+        series: only this series. Default ``None``.
+        since: only events ending at or after this timestamp. Default ``None``.
+        state: only ``open`` or ``closed`` events. Default ``None``.
+        min_severity: only events at least this severe. Default ``None``.
+        since_scan: only the events the last finished scan opened or extended. Default ``False``.
+
+    Returns:
+        One row per event (see :meth:`~forecaster.store.ScanStore.list_events`).
+
+    Raises:
+        DataError: for a ``since`` that is not a timestamp.
+        StoreError: when the store does not exist or cannot be read.
+    """
+    try:
+        start = None if since is None else utc_naive(pd.Timestamp(since))
+    except ValueError:
+        raise DataError(f"--since {since!r}: not a timestamp; write e.g. 2024-05-01 or '2024-05-01 12:00'") from None
+    store = ScanStore(store_url or config.store.url, create=False)
+    try:
+        scan_id = store.last_scan_id() if since_scan else None
+        if since_scan and scan_id is None:
+            return store.list_events(scan_id=-1)
+        return store.list_events(series=series, since=start, state=state, min_severity=min_severity, scan_id=scan_id)
+    finally:
+        store.close()

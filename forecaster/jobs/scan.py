@@ -1,0 +1,208 @@
+"""``forecaster scan``: score what is new in many series with a saved detector, into a store; write a scan run folder.
+
+The job turns the config's ``anomaly``, ``scan`` and ``store`` sections into
+arguments, reads the data (a file, long format or not, or a folder of files,
+one series per file), validates each series on its own so one bad series is
+reported and skipped, takes the store's lock, and runs
+:func:`~forecaster.scan.scan_series`. The run folder holds ``summary.json``,
+``events.csv`` (the new and updated events), figures and ``index.html``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from forecaster.anomaly.pipeline import combine_errors, smooth_errors
+from forecaster.anomaly.thresholds import fit_threshold
+from forecaster.config import ForecasterConfig, config_to_dict
+from forecaster.data import read_table, validate_series
+from forecaster.errors import ConfigError, DataError
+from forecaster.jobs.detection import load_detection_run
+from forecaster.reports.html import write_index_html
+from forecaster.reports.scan import EVENT_COLUMNS, scan_section
+from forecaster.runs import RunFolder
+from forecaster.scan import EventRules, ScanSummary, SeriesRows, scan_series
+from forecaster.store import ScanStore, utc_naive
+
+logger = logging.getLogger(__name__)
+
+DATA_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+def scan_job(
+    config: ForecasterConfig,
+    source: str,
+    run_dir: Path,
+    data_path: Path | None = None,
+    store_url: str | None = None,
+    rescore_from: str | None = None,
+    progress: bool = False,
+) -> tuple[ScanSummary, Path]:
+    """Scan the data with the detector of ``run_dir`` into the store and write a scan run folder.
+
+    Args:
+        config: the validated config (``data``, ``anomaly``, ``scan``, ``store``, ``report``).
+        source: config file name, for messages.
+        run_dir: the detection run whose detector scores.
+        data_path: a file or a folder of files to scan instead of ``data.path``. Default ``None``.
+        store_url: a store URL instead of ``store.url``. Default ``None``.
+        rescore_from: re-score from this timestamp on, replacing scores and events. Default ``None``.
+        progress: show a progress bar over series. Default ``False``.
+
+    Returns:
+        ``(summary, run_folder)``.
+
+    Raises:
+        ConfigError: for scoring settings a scan cannot continue incrementally
+            (``centered`` mode, the ``dynamic`` threshold) or that changed since the last scan.
+        DataError: when the data cannot be read at all, or no series can be scanned.
+        RunError: when ``run_dir`` is not a detection run that fits the config.
+        StoreError: when the store cannot be opened; StoreBusyError when another scan holds it.
+    """
+    cfg = config.anomaly
+    if cfg.mode != "causal":
+        raise ConfigError(f"{source}: anomaly.mode {cfg.mode!r} reads ahead; scans score incrementally and need anomaly.mode: causal")
+    if cfg.threshold.method == "dynamic":
+        raise ConfigError(
+            f"{source}: anomaly.threshold.method 'dynamic' chooses its level from the scored errors themselves; "
+            "scans need a fixed level: use quantile, std or pot"
+        )
+    data_cfg = config.require_data(source)
+    detector, schema = load_detection_run(run_dir, config)
+    path = Path(data_path) if data_path is not None else data_cfg.path
+    data_cfg = data_cfg.model_copy(update={"frequency": data_cfg.frequency or schema["frequency"],
+                                           "target_columns": data_cfg.target_columns or schema["columns"]})
+    series, skipped = read_scan_data(path, data_cfg, schema["columns"])
+    if not series:
+        raise DataError(f"{path}: no series could be scanned: " + "; ".join(f"{name}: {why}" for name, why in skipped.items()))
+    reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span, detector.reference_offsets_)
+    threshold = fit_threshold(reference, cfg.threshold)
+    rules = EventRules(config.scan.min_points, pd.Timedelta(config.scan.within), pd.Timedelta(config.scan.cooldown),
+                       pd.Timedelta(config.scan.close_after), cfg.top_features)
+    scoring_hash = hashlib.sha256(json.dumps(
+        {"anomaly": cfg.model_dump(mode="json"), "detector": str(Path(run_dir).resolve())}, sort_keys=True
+    ).encode()).hexdigest()[:16]
+    start = None if rescore_from is None else utc_naive(pd.Timestamp(rescore_from))
+    store = ScanStore(store_url or config.store.url)
+    try:
+        with store.lock(config.scan.lock_timeout):
+            _check_same_scoring(store, scoring_hash, start, source)
+            scan_id = store.begin_scan(scoring_hash, str(run_dir), str(path))
+            try:
+                with _progress_bar(len(series), progress) as advance:
+                    summary = scan_series(
+                        store, scan_id, detector, cfg, threshold, rules, schema["columns"], series,
+                        group_size=config.scan.group_size, rescore_from=start,
+                        keep_scores=None if config.store.keep_scores is None else pd.Timedelta(days=config.store.keep_scores),
+                        progress=advance,
+                    )
+            except BaseException as exc:
+                store.finish_scan(scan_id, "failed", {"skipped": skipped, "notes": [f"{type(exc).__name__}: {exc}"]})
+                raise
+            summary.skipped = {**skipped, **summary.skipped}
+            notes = [f"scaling fitted for {', '.join(summary.scaling_fitted)}"] if summary.scaling_fitted else []
+            store.finish_scan(scan_id, "finished", {**summary.to_dict(), "notes": notes})
+    finally:
+        store.close()
+    return summary, _write_run_folder(config, summary, series, schema["columns"], store_url or config.store.url)
+
+
+def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[SeriesRows], dict[str, str]]:
+    """Read and validate every series of a file or folder, each on its own.
+
+    A folder holds one series per file (the id is the file name without its
+    suffix); a file holds one series (the id is its name without suffix) or,
+    with ``data.id_column``, many in long format.
+
+    Args:
+        path: the file or folder.
+        data_cfg: the ``data`` section (the job sets its frequency and target
+            columns to the detector's when unset, so short chunks validate).
+        columns: the value columns the detector was trained on.
+
+    Returns:
+        ``(series, skipped)``: the readable series, and ``{series: reason}`` for the others.
+
+    Raises:
+        DataError: when the path does not exist or a file cannot be read at all.
+    """
+    if path.is_dir():
+        pieces = [(file.stem, file, None) for file in sorted(path.iterdir()) if file.suffix.lower() in DATA_SUFFIXES]
+        if not pieces:
+            raise DataError(f"{path}: the folder holds no .csv or .parquet files; pass a file or a folder of series files")
+        one = data_cfg.model_copy(update={"id_column": None})
+        return _validate_each([(name, lambda file=file: read_table(file, data_cfg.format), str(file)) for name, file, _ in pieces], one, columns)
+    raw = read_table(path, data_cfg.format)
+    if data_cfg.id_column is None:
+        return _validate_each([(path.stem, lambda: raw, str(path))], data_cfg, columns)
+    if data_cfg.id_column not in raw.columns:
+        raise DataError(f"{path}: no id column {data_cfg.id_column!r} (data.id_column); columns are {list(raw.columns)}")
+    groups = raw.groupby(raw[data_cfg.id_column].astype(str), sort=True)
+    return _validate_each([(str(name), lambda part=part: part, f"{path} (series {name!r})") for name, part in groups], data_cfg, columns)
+
+
+def _validate_each(pieces, data_cfg, columns: list[str]) -> tuple[list[SeriesRows], dict[str, str]]:
+    """Validate each ``(series, read, source)`` piece; a piece that fails is skipped with its one-line reason."""
+    series, skipped = [], {}
+    for name, read, source in pieces:
+        try:
+            collection, _ = validate_series(read(), data_cfg, source=source)
+            if collection.columns != columns:
+                raise DataError(f"{source}: columns {collection.columns} are not the detector's {columns}")
+        except DataError as exc:
+            skipped[name] = str(exc)
+            continue
+        series.append(SeriesRows(name, utc_naive(collection.frame.index), collection.frame.to_numpy()))
+    return series, skipped
+
+
+def _check_same_scoring(store: ScanStore, scoring_hash: str, rescore_from: pd.Timestamp | None, source: str) -> None:
+    """Refuse to continue contexts written with other scoring settings or another detector."""
+    last = store.last_scan_id()
+    if last is None or rescore_from is not None:
+        return
+    runs = store.read_table("scan_runs")
+    previous = runs.loc[runs["id"] == last, "config_hash"].iloc[0]
+    if previous != scoring_hash:
+        raise ConfigError(
+            f"{source}: the anomaly settings or the detector differ from those of scan {last} in this store, so the "
+            "stored context does not fit them; keep them, use another store.url, or re-score with --rescore-from"
+        )
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, enabled: bool) -> Iterator:
+    """A rich progress bar over series on a terminal; a no-op callback otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("scanning series", total=total)
+        yield lambda done: bar.advance(task, done)
+
+
+def _write_run_folder(config: ForecasterConfig, summary: ScanSummary, series: list[SeriesRows], columns: list[str], url: str) -> Path:
+    """Write ``config.yaml``, ``summary.json``, ``events.csv``, the figures and ``index.html``."""
+    rows = {item.series: item for item in series}
+    plotted = {}
+    for name, points in summary.points.items():
+        item = rows[name]
+        keep = item.times >= points["time"].iloc[0]
+        plotted[name] = (pd.DataFrame(item.values[keep], index=item.times[keep], columns=columns), points)
+    with RunFolder(config.report.output_dir, f"{config.name}-scan") as run:
+        run.write_yaml("config.yaml", config_to_dict(config))
+        run.write_json("summary.json", {**summary.to_dict(), "store": url})
+        pd.DataFrame(summary.events, columns=list(EVENT_COLUMNS)).to_csv(run.path / "events.csv", index=False)
+        write_index_html(run, f"Anomaly scan {config.name}", [scan_section(run, summary.to_dict(), summary.events, plotted)])
+    return run.final_path
+

@@ -1,0 +1,88 @@
+"""What one series' next scan continues from, stored with its watermark.
+
+A point's scores depend on earlier rows: the detector's window, the seasonal
+reference cycles back, the EWMA of the errors, the likelihood's history and
+the alarm's quiet period. :class:`SeriesContext` keeps exactly those tails
+(and the event state), so an incremental scan scores each point as a scan of
+all the data at once would. It is serialised with ``numpy.savez`` (no pickle).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from forecaster.errors import StoreError
+
+
+@dataclass
+class SeriesContext:
+    """The tails of one series that its next scan needs.
+
+    Attributes:
+        times: int64 ``(n_raw,)`` nanosecond timestamps of the last raw rows.
+        values: float64 ``(n_raw, n_features)`` their values.
+        signals: ``{signal: float64 (n_signal,)}`` the last smoothed error signals
+            (detector and seasonal), all of the same length.
+        ewma: ``{signal: float}`` the last finite smoothed value of each signal (NaN when none).
+        log_likelihood: float64 ``(n_quiet,)`` the last log likelihoods (for alarm silencing).
+        pending: flagged points not yet in an event, oldest first: dicts with
+            ``time`` (ISO), ``score``, ``severity`` and ``features``.
+        event: the series' last event (with its store ``id`` and ``state``), or ``None``.
+        scaling: ``(mean, scale)`` float64 ``(n_features,)`` each, when the scan
+            fitted this series' scaling itself (``anomaly.unseen_series: fit``).
+    """
+
+    times: np.ndarray
+    values: np.ndarray
+    signals: dict[str, np.ndarray]
+    ewma: dict[str, float]
+    log_likelihood: np.ndarray
+    pending: list[dict] = field(default_factory=list)
+    event: dict | None = None
+    scaling: tuple[np.ndarray, np.ndarray] | None = None
+
+    def to_bytes(self) -> bytes:
+        """Serialise to ``numpy.savez`` bytes (compressed, no pickle)."""
+        arrays = {"times": self.times, "values": self.values, "log_likelihood": self.log_likelihood}
+        arrays.update({f"signal:{name}": values for name, values in self.signals.items()})
+        if self.scaling is not None:
+            arrays["scaling_mean"], arrays["scaling_scale"] = self.scaling
+        meta = {"ewma": self.ewma, "pending": self.pending, "event": self.event}
+        arrays["meta"] = np.array(json.dumps(meta, allow_nan=True))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, series: str) -> "SeriesContext":
+        """Read bytes written by :meth:`to_bytes`.
+
+        Args:
+            data: the bytes.
+            series: the series, for the message.
+
+        Returns:
+            The context.
+
+        Raises:
+            StoreError: when the bytes are not a context.
+        """
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+                meta = json.loads(str(stored["meta"]))
+                scaling = (stored["scaling_mean"], stored["scaling_scale"]) if "scaling_mean" in stored.files else None
+                return cls(
+                    times=stored["times"], values=stored["values"], log_likelihood=stored["log_likelihood"],
+                    signals={name.removeprefix("signal:"): stored[name] for name in stored.files if name.startswith("signal:")},
+                    ewma={name: float(value) for name, value in meta["ewma"].items()},
+                    pending=meta["pending"], event=meta["event"], scaling=scaling,
+                )
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            raise StoreError(
+                f"watermarks: the context of series {series!r} is unreadable ({type(exc).__name__}); "
+                f"rescore the series with --rescore-from"
+            ) from None

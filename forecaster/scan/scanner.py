@@ -1,0 +1,202 @@
+"""Run an incremental scan of many series into a store: watermarks, late data, groups, one transaction per series."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecaster.anomaly.detectors import WindowDetector
+from forecaster.config import AnomalyConfig
+from forecaster.scan.context import SeriesContext
+from forecaster.scan.events import EventRules
+from forecaster.scan.scoring import SeriesInput, scan_group
+from forecaster.store import ScanStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SeriesRows:
+    """One series as read from the data.
+
+    Attributes:
+        series: the series id.
+        times: ``(n_rows,)`` naive timestamps (UTC when the data had a zone), increasing.
+        values: float64 ``(n_rows, n_features)``.
+    """
+
+    series: str
+    times: pd.DatetimeIndex
+    values: np.ndarray
+
+
+@dataclass
+class ScanSummary:
+    """What a scan did.
+
+    Attributes:
+        scan_id: the scan's id in the store.
+        n_series: series scored.
+        up_to_date: series with no row after their watermark.
+        rows_scored: points written.
+        new_events: events opened.
+        updated_events: stored events extended or closed.
+        late_rows: rows at or before a watermark that were not scored before or whose values changed (not re-scored).
+        skipped: ``{series: reason}`` for series not scanned.
+        scaling_fitted: series whose scaling this scan fitted (``anomaly.unseen_series: fit``).
+        events: the new and updated events, each with ``kind`` (``new`` or ``updated``).
+        points: ``{series: scored points}`` of the series with new or updated events (for figures).
+    """
+
+    scan_id: int
+    n_series: int = 0
+    up_to_date: int = 0
+    rows_scored: int = 0
+    new_events: int = 0
+    updated_events: int = 0
+    late_rows: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    scaling_fitted: list[str] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    points: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The counts, skipped series and fitted scalings as JSON-ready data."""
+        return {"scan_id": self.scan_id, "n_series": self.n_series, "up_to_date": self.up_to_date,
+                "rows_scored": self.rows_scored, "new_events": self.new_events, "updated_events": self.updated_events,
+                "late_rows": self.late_rows, "skipped": self.skipped, "scaling_fitted": self.scaling_fitted}
+
+
+def scan_series(
+    store: ScanStore,
+    scan_id: int,
+    detector: WindowDetector,
+    config: AnomalyConfig,
+    threshold: float,
+    rules: EventRules,
+    feature_names: list[str],
+    data: list[SeriesRows],
+    group_size: int = 64,
+    rescore_from: pd.Timestamp | None = None,
+    keep_scores: pd.Timedelta | None = None,
+    progress: Callable[[int], None] | None = None,
+    max_plotted: int = 12,
+) -> ScanSummary:
+    """Score every series' rows after its watermark, group by group, committing each series on its own.
+
+    Rows at or before a series' watermark are not re-scored: those the store
+    has no score for, and those whose values differ from the ones the last
+    scan kept as context, are counted as late. With ``rescore_from``, each
+    series is scored from its first row again (to rebuild its context) and its
+    scores and events from that time on are replaced.
+
+    Args:
+        store: the open store (its lock held by the caller).
+        scan_id: this scan's id (:meth:`ScanStore.begin_scan`).
+        detector: the fitted detector.
+        config: the ``anomaly`` section used to score.
+        threshold: the fixed threshold level.
+        rules: event persistence, cooldown and closing.
+        feature_names: the value columns, in order.
+        data: the series.
+        group_size: series per batched predict call. Default 64.
+        rescore_from: re-score from this (naive) time on. Default ``None``.
+        keep_scores: delete each series' scores older than this before its last scored time. Default ``None``.
+        progress: called with the number of series finished after each group. Default ``None``.
+        max_plotted: series whose points are kept for figures. Default 12.
+
+    Returns:
+        The :class:`ScanSummary`.
+    """
+    summary = ScanSummary(scan_id)
+    for start in range(0, len(data), group_size):
+        group = data[start : start + group_size]
+        marks = {} if rescore_from is not None else store.read_watermarks([rows.series for rows in group])
+        inputs = []
+        for rows in group:
+            item = _new_rows(store, rows, marks.get(rows.series), rescore_from, keep_scores, summary)
+            if item is None:
+                summary.up_to_date += 1
+            else:
+                inputs.append(item)
+        for result in scan_group(detector, config, threshold, rules, feature_names, inputs) if inputs else []:
+            if result.skipped is not None:
+                summary.skipped[result.series] = result.skipped
+                continue
+            _write(store, scan_id, result, rescore_from, keep_scores, summary, max_plotted)
+        if progress is not None:
+            progress(len(group))
+    logger.info("scan %d: %d series, %d rows scored, %d new and %d updated events", scan_id, summary.n_series,
+                summary.rows_scored, summary.new_events, summary.updated_events)
+    return summary
+
+
+def _new_rows(
+    store: ScanStore, rows: SeriesRows, mark: tuple[pd.Timestamp, bytes] | None, rescore_from: pd.Timestamp | None,
+    keep_scores: pd.Timedelta | None, summary: ScanSummary,
+) -> SeriesInput | None:
+    """The rows of a series to score now, with its context; count its late rows. ``None`` when nothing is new."""
+    if rescore_from is not None:
+        return SeriesInput(rows.series, rows.times, rows.values, None, write_from=rescore_from)
+    if mark is None:
+        return SeriesInput(rows.series, rows.times, rows.values) if len(rows.times) else None
+    last_time, blob = mark
+    context = SeriesContext.from_bytes(blob, rows.series)
+    new = rows.times > last_time
+    old_times, old_values = rows.times[~new], rows.values[~new]
+    if len(old_times):
+        summary.late_rows += _count_late(store, rows.series, old_times, old_values, last_time, context, keep_scores)
+    if not new.any():
+        return None
+    return SeriesInput(rows.series, rows.times[new], rows.values[new], context)
+
+
+def _count_late(
+    store: ScanStore, series: str, times: pd.DatetimeIndex, values: np.ndarray, last_time: pd.Timestamp,
+    context: SeriesContext, keep_scores: pd.Timedelta | None,
+) -> int:
+    """Rows at or before the watermark never scored, plus rows whose values changed since the context was kept."""
+    if keep_scores is not None:
+        kept = times >= last_time - keep_scores
+        times, values = times[kept], values[kept]
+    if not len(times):
+        return 0
+    unscored = int((~times.isin(store.stored_times(series, times[0], last_time))).sum())
+    stamps = times.as_unit("ns").asi8
+    position = np.searchsorted(context.times, stamps)
+    known = (position < len(context.times)) & (context.times[np.minimum(position, len(context.times) - 1)] == stamps)
+    before, now = context.values[position[known]], values[known]
+    changed = int((~((before == now) | (np.isnan(before) & np.isnan(now)))).any(axis=1).sum())
+    if unscored or changed:
+        logger.warning("series %s: %d late rows not scored before and %d rows changed since scanned; "
+                       "re-score them with --rescore-from", series, unscored, changed)
+    return unscored + changed
+
+
+def _write(
+    store: ScanStore, scan_id: int, result, rescore_from: pd.Timestamp | None, keep_scores: pd.Timedelta | None,
+    summary: ScanSummary, max_plotted: int,
+) -> None:
+    """Commit one series' scan and add it to the summary."""
+    new_events = [event for event in result.events if event.get("new")]
+    updated_events = [event for event in result.events if not event.get("new")]
+    last_time = pd.Timestamp(int(result.context.times[-1]))
+    store.write_series(
+        scan_id, result.series, result.points, new_events, updated_events, last_time, result.context.to_bytes(),
+        replace_from=rescore_from, keep_before=None if keep_scores is None else last_time - keep_scores,
+    )
+    summary.n_series += 1
+    summary.rows_scored += len(result.points)
+    summary.new_events += len(new_events)
+    summary.updated_events += len(updated_events)
+    if result.scaling_fitted:
+        summary.scaling_fitted.append(result.series)
+    if result.events:
+        summary.events += [{**{k: v for k, v in event.items() if k != "new"}, "kind": "new" if event.get("new") else "updated"}
+                           for event in result.events]
+        if len(summary.points) < max_plotted:
+            summary.points[result.series] = result.points

@@ -1,0 +1,221 @@
+"""Incremental scans into SQLite and PostgreSQL: chunks equal one scan, idempotence, late data, bad series, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SERIES, assert_same_store, long_data, read_store
+
+from forecaster.cli.main import main
+from forecaster.config import load_config
+from forecaster.errors import ConfigError
+from forecaster.jobs.scan import scan_job
+from forecaster.store import ScanStore
+
+
+@pytest.fixture
+def at_project(project, monkeypatch):
+    folder, run = project
+    monkeypatch.chdir(folder)
+    return folder, run
+
+
+def scan(run, url, data, *overrides, rescore_from=None):
+    config = load_config("config.yaml", list(overrides))
+    summary, _ = scan_job(config, "config.yaml", run, data, url, rescore_from)
+    return summary
+
+
+def write(frame, path):
+    frame.to_csv(path, index=False)
+    return path
+
+
+def rows_between(frame, start, end):
+    """Rows of every series with positions ``start <= i < end`` in their series."""
+    position = frame.groupby("id").cumcount()
+    return frame[(position >= start) & (position < end)]
+
+
+def test_a_scan_of_all_the_data_scores_every_point_as_detect_does(at_project, tmp_path):
+    folder, run = at_project
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    summary = scan(run, url, folder / "long.csv")
+    assert summary.n_series == 3 and summary.rows_scored == 3 * len(long_data()) // 3 and not summary.skipped
+    scores, _ = read_store(url)
+    detected = pd.read_parquet(run / "scores.parquet").sort_values(["series", "time"]).reset_index(drop=True)
+    for column in ("error", "threshold", "likelihood", "log_likelihood", "alarm"):
+        np.testing.assert_allclose(scores[column].to_numpy(float), detected[column].to_numpy(float), rtol=1e-12, equal_nan=True)
+    assert (scores["flag"].astype(bool) == detected["flag"]).all() and (scores["source"] == detected["source"]).all()
+
+
+@pytest.mark.parametrize("arrival", ["growing file", "new rows only"])
+def test_data_arriving_in_chunks_gives_the_scores_and_events_of_one_scan(at_project, tmp_path, store_url, arrival):
+    folder, run = at_project
+    data = long_data()
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    scan(run, reference, folder / "long.csv")
+    cuts = [0, 300, 431, 523, 604, len(data) // len(SERIES)]
+    for k, (start, end) in enumerate(zip(cuts[:-1], cuts[1:])):
+        chunk = rows_between(data, 0 if arrival == "growing file" else start, end)
+        summary = scan(run, store_url, write(chunk, tmp_path / f"chunk_{k}.csv"))
+        assert summary.rows_scored == 3 * (end - start) and summary.late_rows == 0
+    assert_same_store(store_url, reference)
+    _, events = read_store(store_url)
+    assert len(events) >= 3, "the planted bursts make events"
+
+
+def test_a_second_identical_scan_adds_nothing(at_project, store_url):
+    folder, run = at_project
+    first = scan(run, store_url, folder / "long.csv")
+    before = read_store(store_url)
+    second = scan(run, store_url, folder / "long.csv")
+    assert first.rows_scored > 0 and first.new_events > 0
+    assert (second.n_series, second.rows_scored, second.new_events, second.updated_events, second.late_rows) == (0, 0, 0, 0, 0)
+    assert second.up_to_date == 3
+    after = read_store(store_url)
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])
+
+
+def test_an_event_open_at_a_chunk_boundary_is_extended_not_duplicated(at_project, tmp_path):
+    folder, run = at_project
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    scan(run, reference, folder / "long.csv")
+    _, events = read_store(reference)
+    long_events = events[events["n_points"] >= 3]
+    assert not long_events.empty
+    target = long_events.iloc[0]
+    times = pd.date_range("2024-01-01", periods=len(long_data()) // 3, freq="5min")
+    cut = int(np.searchsorted(times, target["start"])) + 2
+    url = f"sqlite:///{tmp_path / 'chunks.db'}"
+    data = long_data()
+    scan(run, url, write(rows_between(data, 0, cut), tmp_path / "first.csv"))
+    store = ScanStore(url, create=False)
+    (opened,) = store.list_events(series=target["series"], since=target["start"]).itertuples()
+    assert opened.state == "open" and opened.end < target["end"]
+    later = scan(run, url, write(rows_between(data, cut, len(times)), tmp_path / "second.csv"))
+    assert later.updated_events >= 1
+    extended = store.list_events(series=target["series"], since=target["start"])
+    assert extended["id"].iloc[0] == opened.id and extended["end"].iloc[0] == target["end"]
+    assert extended["first_scan"].iloc[0] < extended["last_scan"].iloc[0]
+    store.close()
+    assert_same_store(url, reference)
+
+
+def test_late_rows_are_counted_not_rescored_and_rescore_from_replaces_them(at_project, tmp_path):
+    folder, run = at_project
+    data = long_data()
+    n_rows = len(data) // 3
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    scan(run, url, write(rows_between(data, 100, n_rows), tmp_path / "late_start.csv"))
+    before, _ = read_store(url)
+    changed = data.copy()
+    changed.loc[(changed["id"] == "b") & (changed.groupby("id").cumcount() == n_rows - 1), "value"] += 1.0
+    summary = scan(run, url, write(changed, tmp_path / "changed.csv"))
+    assert summary.late_rows == 3 * 100 + 1 and summary.rows_scored == 0
+    pd.testing.assert_frame_equal(read_store(url)[0], before)
+    rescore_from = "2024-01-03 06:00"
+    summary = scan(run, url, tmp_path / "changed.csv", rescore_from=rescore_from)
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    scan(run, fresh, tmp_path / "changed.csv")
+    rescored, fresh_scores = read_store(url)[0], read_store(fresh)[0]
+    late = rescored["time"] >= pd.Timestamp(rescore_from)
+    assert summary.rows_scored == late.sum()
+    pd.testing.assert_frame_equal(rescored[late].reset_index(drop=True),
+                                  fresh_scores[fresh_scores["time"] >= pd.Timestamp(rescore_from)].reset_index(drop=True),
+                                  rtol=1e-7, atol=1e-9)
+    assert (rescored.loc[~late, "time"] >= pd.Timestamp("2024-01-01 08:20")).all(), "scores before the range are kept"
+    assert_events_match_after(url, fresh, pd.Timestamp(rescore_from))
+
+
+def assert_events_match_after(left, right, start):
+    events_left, events_right = read_store(left)[1], read_store(right)[1]
+    pd.testing.assert_frame_equal(events_left[events_left["end"] >= start].reset_index(drop=True),
+                                  events_right[events_right["end"] >= start].reset_index(drop=True))
+
+
+def test_a_bad_series_is_reported_and_the_others_are_scanned(at_project, tmp_path):
+    folder, run = at_project
+    data = long_data()
+    series_dir = tmp_path / "series"
+    series_dir.mkdir()
+    for name in ("a", "b"):
+        write(data[data["id"] == name].drop(columns="id"), series_dir / f"{name}.csv")
+    broken = data[data["id"] == "c"].drop(columns="id").astype({"value": object})
+    broken.iloc[5, 1] = "n/a?"
+    write(broken, series_dir / "c.csv")
+    coarse = data[data["id"] == "a"].drop(columns="id").iloc[::2]
+    write(coarse, series_dir / "d.csv")
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    summary = scan(run, url, series_dir)
+    assert summary.n_series == 2 and set(summary.skipped) == {"c", "d"}
+    assert "n/a?" in summary.skipped["c"]
+    runs = ScanStore(url, create=False).read_table("scan_runs")
+    assert set(json.loads(runs["skipped"].iloc[0])) == {"c", "d"} and runs["status"].iloc[0] == "finished"
+
+
+def test_an_unseen_series_is_skipped_unless_its_scaling_may_be_fitted(at_project, tmp_path):
+    folder, run = at_project
+    data = long_data(series=("a", "zz"))
+    path = write(data, tmp_path / "unseen.csv")
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    refused = scan(run, url, path)
+    assert refused.n_series == 1 and "unseen_series: fit" in refused.skipped["zz"]
+    fitting = f"sqlite:///{tmp_path / 'fitting.db'}"
+    half = len(data) // 4
+    first = scan(run, fitting, write(rows_between(data, 0, 2 * half), tmp_path / "first.csv"), "anomaly.unseen_series=fit")
+    assert first.scaling_fitted == ["zz"]
+    second = scan(run, fitting, path, "anomaly.unseen_series=fit")
+    assert second.scaling_fitted == [] and second.rows_scored == 2 * (len(data) // 2 - 2 * half)
+
+
+def test_scoring_settings_that_cannot_continue_incrementally_are_refused(at_project, tmp_path):
+    folder, run = at_project
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    with pytest.raises(ConfigError, match="causal"):
+        scan(run, url, folder / "long.csv", "anomaly.mode=centered")
+    with pytest.raises(ConfigError, match="fixed level"):
+        scan(run, url, folder / "long.csv", "anomaly.threshold.method=dynamic")
+    scan(run, url, folder / "long.csv")
+    with pytest.raises(ConfigError, match="differ from those of scan 1"):
+        scan(run, url, folder / "long.csv", "anomaly.ewma_span=5")
+
+
+def test_the_cli_exit_codes_summary_line_and_events_formats(at_project, tmp_path, store_url, capsys):
+    folder, run = at_project
+    command = ["scan", "config.yaml", "--run", str(run), "--store", store_url, "--exit-code"]
+    assert main(command) == 1
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("scan 1: 3 series scanned") and "new events" in line and "run folder" in line
+    assert main(command) == 0
+    assert "0 rows scored" in capsys.readouterr().out
+    assert main(["events", "--store", store_url, "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed and {"series", "start", "end", "peak", "severity", "state"} <= set(listed[0])
+    assert main(["events", "--store", store_url, "--series", "b", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("id,series,start") and all(",b," in row for row in lines[1:])
+    assert main(["events", "--store", store_url, "--since-scan", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [], "the last scan opened and extended nothing"
+    assert main(["events", "--store", store_url, "--min-severity", "1e9"]) == 0
+    assert capsys.readouterr().out.strip() == "no events"
+    assert main(["events", "--store", store_url, "--since", "not a time"]) == 2
+    assert "--since" in capsys.readouterr().err
+    store = ScanStore(store_url)
+    with store.lock(timeout=0):
+        assert main([*command, "--set", "scan.lock_timeout=0.3"]) == 75
+    assert "another scan holds the store's lock" in capsys.readouterr().err
+    store.close()
+
+
+def test_a_scan_run_folder_has_the_summary_events_and_a_page(at_project, tmp_path):
+    folder, run = at_project
+    config = load_config("config.yaml", [])
+    summary, run_folder = scan_job(config, "config.yaml", run, folder / "long.csv", f"sqlite:///{tmp_path / 's.db'}")
+    assert json.loads((run_folder / "summary.json").read_text())["new_events"] == summary.new_events
+    assert len(pd.read_csv(run_folder / "events.csv")) == summary.new_events
+    assert (run_folder / "index.html").is_file() and list((run_folder / "figures").glob("scan_events_*.png"))
