@@ -249,6 +249,9 @@ class ModelConfig(Section):
             state and block embedding) or ``gru`` (one GRU step on the block
             embedding with the final state as state, SegRNN's decoder).
         use_future_covariates: feed known-future calendar features to the head.
+        linear_skip: add a linear forecast from each target column's
+            (instance-normalised) lookback to the network's forecast, so the
+            network learns what a linear model misses (LSTNet's highway).
         quantiles: quantile levels of a quantile head trained with the pinball
             loss; empty for a point forecast.
         loss: loss of a point forecast.
@@ -270,6 +273,7 @@ class ModelConfig(Section):
     attention: Literal["none", "dot", "additive"] = "none"
     decoder: Literal["dense", "gru"] = "dense"
     use_future_covariates: bool = True
+    linear_skip: bool = False
     quantiles: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9])
     loss: Literal["mse", "mae", "huber"] = "mse"
 
@@ -360,6 +364,62 @@ class CellCheckConfig(Section):
     data_path: Path = Path("data/ett/ETTh1.csv")
     units: int = Field(16, ge=1)
     time_steps: int = Field(48, ge=1)
+
+
+class ClaimsConfig(Section):
+    """Settings of ``forecaster claims``: SimpleRNN, GRU and LSTM measured on a series and on a recall task.
+
+    Attributes:
+        data_path: series of the forecasting comparison and the gradient norms
+            (CSV or Parquet; every numeric column is an input).
+        target_column: numeric column forecast.
+        lookback: input steps per forecasting window; gradient norms are
+            measured at lags 0 to ``lookback - 1``.
+        horizon: steps forecast per window.
+        train_fraction: first share of the rows trained on; the rest is test.
+        max_train_windows: train on a random subset of this many windows (the
+            same for every cell); ``None`` uses all.
+        units: hidden units of every recurrent layer.
+        epochs: training epochs of the forecasting models.
+        batch_size: windows or sequences per batch.
+        learning_rate: Adam learning rate of every model.
+        gradient_windows: test windows whose gradient norms are averaged.
+        recall_lags: increasing lags of the recall task (the answer is the
+            input this many steps before the last).
+        recall_symbols: alphabet of the recall task (chance accuracy is 1 / recall_symbols).
+        recall_train_sequences: training sequences per lag.
+        recall_test_sequences: held-out sequences per lag.
+        recall_epochs: training epochs per lag, cell and seed.
+        recall_seeds: models trained per lag and cell (seeds ``seed``,
+            ``seed + 1``, ...); accuracies are averaged over them.
+        memory_threshold: held-out accuracy counted as remembering.
+    """
+
+    data_path: Path = Path("data/ett/ETTh1.csv")
+    target_column: str = "OT"
+    lookback: int = Field(96, ge=2, le=MAX_STEPS)
+    horizon: int = Field(24, ge=1, le=MAX_STEPS)
+    train_fraction: float = Field(0.7, gt=0, lt=1)
+    max_train_windows: int | None = Field(2048, ge=1, le=MAX_ROWS)
+    units: int = Field(32, ge=1, le=MAX_UNITS)
+    epochs: int = Field(5, ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH)
+    learning_rate: float = Field(3e-3, gt=0, le=MAX_LEARNING_RATE)
+    gradient_windows: int = Field(16, ge=1, le=MAX_BATCH)
+    recall_lags: list[int] = Field(default_factory=lambda: [8, 16, 32, 64])
+    recall_symbols: int = Field(8, ge=2, le=MAX_UNITS)
+    recall_train_sequences: int = Field(2048, ge=1, le=MAX_ROWS)
+    recall_test_sequences: int = Field(512, ge=1, le=MAX_ROWS)
+    recall_epochs: int = Field(20, ge=1, le=MAX_EPOCHS)
+    recall_seeds: int = Field(3, ge=1, le=MAX_ENSEMBLE)
+    memory_threshold: float = Field(0.9, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_recall_lags(self) -> "ClaimsConfig":
+        lags = self.recall_lags
+        if not lags or lags[0] < 1 or lags[-1] > MAX_STEPS or any(low >= high for low, high in zip(lags, lags[1:])):
+            raise ValueError(f"recall_lags must be increasing lags from 1 to {MAX_STEPS}, e.g. [4, 8, 16], got {lags}")
+        return self
 
 
 class ThresholdConfig(Section):
@@ -584,6 +644,7 @@ class ForecasterConfig(Section):
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     cell_check: CellCheckConfig = Field(default_factory=CellCheckConfig)
+    claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     scan: ScanConfig = Field(default_factory=ScanConfig)

@@ -18,7 +18,7 @@ import sys
 
 from forecaster.errors import ForecasterError
 
-COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "detect", "scan", "events", "check_cell", "report", "compare")
+COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "detect", "scan", "events", "check_cell", "claims", "report", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
