@@ -452,7 +452,8 @@ def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
     n_series = result.collection.n_series
     unscored = metrics["n_points"] - metrics["n_scored"]
     n_filled = int(_filled(result.scores).sum())
-    reasons = [f"the first {detector.window_length - 1} rows of each series have no full window before them"]
+    each = " of each series" if n_series > 1 else ""
+    reasons = [f"the first {detector.window_length - 1} rows{each} have no full window before them"]
     if n_filled:
         reasons.append(f"{_count(n_filled, 'row')} the data layer filled (gaps, missing values; shaded grey) are never scored")
     scored = (f"{metrics['n_scored']:,} of {metrics['n_points']:,} points were scored"
