@@ -73,10 +73,17 @@ def styled(axes: Axes) -> Axes:
 
 
 def format_date_axis(axes: Axes) -> None:
-    """Label a time axis with concise dates (``2017-03``, ``Mar 04``, ``14:00``) chosen for its span."""
+    """Label a time axis with concise dates (``2017``, ``Mar``, ``04``, ``14:00``) chosen for its span.
+
+    A month start on a day-level axis reads ``Dec 2013``, so an axis that
+    crosses a new year never leaves the reader guessing which year a month is in.
+    """
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(locator, zero_formats=["", "%Y", "%b %Y", "%b-%d", "%H:%M", "%H:%M"])
+    )
+    axes.xaxis.get_offset_text().set_size(8)
 
 
 def save_figure(figure: Figure, path: Path, svg: bool = False) -> Path:
