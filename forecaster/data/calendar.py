@@ -4,9 +4,11 @@ Steps are named by the pandas aliases users know, the same under pandas 2 and
 3: whole days are ``D`` (pandas 3 alone would say ``24h``), Monday-to-Friday
 series are ``B`` (``C`` with holidays), weeks ``W-SUN`` (anchored on their
 weekday), months ``MS``/``ME``, quarters ``QS``/``QE`` and years ``YS``/``YE``
-(anchored on their month). Daily and longer steps are measured in wall-clock
-time, so a local-midnight daily series across a DST change is daily. Axes of
-plain step numbers have the step ``step`` (or ``<k>step``).
+(anchored on their month), and monthly series on day N of each month (N up to
+28), which pandas has no alias for, ``MS+<N-1>D`` (``MS+14D``: the 15th).
+Daily and longer steps are measured in wall-clock time, so a local-midnight
+daily series across a DST change is daily. Axes of plain step numbers have the
+step ``step`` (or ``<k>step``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pandas.tseries import offsets as pd_offsets
 from pandas.tseries.frequencies import to_offset
 
 STEP_PATTERN = re.compile(r"(\d*)step")
+MONTH_DAY_PATTERN = re.compile(r"MS\+(\d+)D")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _ONE_DAY = pd.Timedelta(days=1)
@@ -60,7 +63,26 @@ def frequency_offset(frequency: str, holidays: Sequence = ()) -> pd.DateOffset:
     """
     if frequency == "C" or holidays:
         return pd_offsets.CustomBusinessDay(holidays=list(holidays))
+    if MONTH_DAY_PATTERN.fullmatch(frequency):
+        return pd.DateOffset(months=1)
     return to_offset(frequency)
+
+
+def normalise_frequency(frequency: str) -> str:
+    """Return the canonical spelling of a frequency alias (``1h`` -> ``h``, ``QS`` -> ``QS-JAN``).
+
+    Args:
+        frequency: a pandas alias, a day-N-monthly alias (``MS+14D``) or a step alias (``step``).
+
+    Returns:
+        The alias as this package writes it.
+
+    Raises:
+        ValueError: when the alias is none of these.
+    """
+    if is_step_frequency(frequency) or MONTH_DAY_PATTERN.fullmatch(frequency):
+        return frequency
+    return to_offset(frequency).freqstr
 
 
 def infer_frequency(index: pd.Index, ids: np.ndarray | None = None, holidays: Sequence = ()) -> str | None:
@@ -126,7 +148,7 @@ def _is_business_daily(times: pd.DatetimeIndex) -> bool:
 
 
 def _calendar_alias(times: pd.DatetimeIndex) -> str | None:
-    """The coarsest month/quarter/year alias whose grid holds every timestamp, else ``None``."""
+    """The coarsest month/quarter/year alias whose grid holds every timestamp (or day N monthly), else ``None``."""
     first_month = MONTHS[times.min().month - 1]
     last_month = MONTHS[times.max().month - 1]
     candidates = (
@@ -138,6 +160,9 @@ def _calendar_alias(times: pd.DatetimeIndex) -> str | None:
         grid = pd.date_range(times.min(), times.max(), freq=alias)
         if len(grid) and times.isin(grid).all():
             return to_offset(alias).freqstr if "-" not in alias else alias
+    days = times.day.unique()
+    if len(days) == 1 and days[0] <= 28 and times.isin(pd.date_range(times.min(), times.max(), freq=pd.DateOffset(months=1))).all():
+        return f"MS+{days[0] - 1}D"
     return None
 
 
@@ -181,6 +206,8 @@ def seasonal_period(frequency: str) -> int | None:
     """
     if is_step_frequency(frequency):
         return None
+    if MONTH_DAY_PATTERN.fullmatch(frequency):
+        return 12
     offset = to_offset(frequency)
     if offset.n != 1 and not isinstance(offset, pd_offsets.Tick):
         return None

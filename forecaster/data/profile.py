@@ -18,7 +18,7 @@ from forecaster.data.timeaxis import parse_time_axis
 from forecaster.data.validate import nearest_column_hint
 from forecaster.errors import DataError
 
-_TIME_COLUMN_GUESSES = ("date", "datetime", "timestamp", "time", "ds")
+_TIME_COLUMN_GUESSES = ("date", "datetime", "timestamp", "time", "ds", "datum", "zeit", "fecha", "step", "t")
 # Missing timestamps listed by name in a profile.
 _LISTED_GAPS = 5
 

@@ -13,10 +13,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from forecaster.config import DataConfig
-from forecaster.data.calendar import calendar_grid, infer_frequency, is_step_frequency
+from forecaster.data.calendar import calendar_grid, infer_frequency, is_step_frequency, normalise_frequency
 from forecaster.data.series import SeriesCollection
 from forecaster.data.timeaxis import parse_time_axis
 from forecaster.errors import ConfigError, DataError
@@ -217,10 +216,8 @@ def _resolve_frequency(index: pd.Index, ids: pd.Series | None, config: DataConfi
                 f"data.frequency: '{config.frequency}' does not fit a time axis of "
                 f"{'step numbers' if steps else 'timestamps'}; use {'step or e.g. 5step' if steps else 'e.g. h, D, B, MS'}"
             )
-        if steps:
-            return config.frequency
         try:
-            return to_offset(config.frequency).freqstr
+            return normalise_frequency(config.frequency)
         except ValueError:
             raise ConfigError(
                 f"data.frequency: '{config.frequency}' is not a pandas frequency (use e.g. h, 15min, D, B, W-SUN, MS)"

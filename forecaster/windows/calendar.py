@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data.calendar import frequency_offset, is_step_frequency, step_size
+from forecaster.errors import ConfigError
 
 # Name -> (position inside its cycle, cycle length), both per timestamp.
 CALENDAR_PERIODS = {
@@ -36,10 +37,16 @@ def calendar_features(index: pd.DatetimeIndex, names: list[str] | tuple[str, ...
 
     Raises:
         ValueError: for an unknown feature name.
+        ConfigError: when ``index`` holds step numbers, which have no calendar.
     """
     unknown = [name for name in names if name not in CALENDAR_PERIODS]
     if unknown:
         raise ValueError(f"calendar_features: unknown names {unknown}; expected some of {list(CALENDAR_PERIODS)}")
+    if names and not isinstance(index, pd.DatetimeIndex):
+        raise ConfigError(
+            f"windows.calendar_features {list(names)} need timestamps, but the time axis holds step numbers "
+            "(data.time_unit: step); drop windows.calendar_features"
+        )
     encoded = np.empty((len(index), 2 * len(names)), dtype=np.float32)
     for column, name in enumerate(names):
         position, period = CALENDAR_PERIODS[name](index)

@@ -112,3 +112,16 @@ def test_long_format_series_each_on_their_own_calendar():
     collection, report = validate(both.drop(index=[40]), id_column="id")
     assert collection.frequency == "7D" and report.timestamps_inserted == 1
     assert collection.series(1).index.equals(pd.DatetimeIndex(saturdays, name="date"))
+
+
+@settings(max_examples=20, deadline=None)
+@given(day=st.integers(2, 28), n_rows=st.integers(14, 40), dropped=st.integers(1, 12))
+def test_monthly_on_day_n(day, n_rows, dropped):
+    grid = pd.date_range(f"2019-01-{day:02d}", periods=n_rows, freq=pd.DateOffset(months=1))
+    raw = pd.DataFrame({"date": grid.delete(dropped).strftime("%Y-%m-%d"), "v": np.arange(n_rows - 1.0)})
+    collection, report = validate(raw)
+    assert collection.frequency == f"MS+{day - 1}D" and seasonal_period(collection.frequency) == 12
+    assert collection.frame.index.equals(pd.DatetimeIndex(grid, name="date")) and report.timestamps_inserted == 1
+    assert future_index(grid[-1], collection.frequency, 1)[0] == grid[-1] + pd.DateOffset(months=1)
+    stated, _ = validate(raw, frequency=collection.frequency)
+    assert stated.frame.index.equals(collection.frame.index)
