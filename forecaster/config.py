@@ -384,6 +384,8 @@ class ClaimsConfig(Section):
         batch_size: windows or sequences per batch.
         learning_rate: Adam learning rate of every model.
         gradient_windows: test windows whose gradient norms are averaged.
+        timing_rounds: training steps per model timed (in alternation) for
+            the time per epoch.
         recall_lags: increasing lags of the recall task (the answer is the
             input this many steps before the last).
         recall_symbols: alphabet of the recall task (chance accuracy is 1 / recall_symbols).
@@ -406,6 +408,7 @@ class ClaimsConfig(Section):
     batch_size: int = Field(64, ge=1, le=MAX_BATCH)
     learning_rate: float = Field(3e-3, gt=0, le=MAX_LEARNING_RATE)
     gradient_windows: int = Field(16, ge=1, le=MAX_BATCH)
+    timing_rounds: int = Field(20, ge=1, le=MAX_EPOCHS)
     recall_lags: list[int] = Field(default_factory=lambda: [8, 16, 32, 64])
     recall_symbols: int = Field(8, ge=2, le=MAX_UNITS)
     recall_train_sequences: int = Field(2048, ge=1, le=MAX_ROWS)

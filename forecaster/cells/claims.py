@@ -25,6 +25,7 @@ to them, see ``forecaster check-cell``).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence
@@ -429,35 +430,19 @@ class ForecastResult:
 
     Attributes:
         kind: the cell.
+        model: the trained model (recurrent layer, then a ``Dense`` head).
         n_params: weights of the recurrent layer (Keras ``count_params()``).
-        seconds_per_epoch: median wall time of the epochs after the first
-            (which includes tracing), or of the only epoch.
         test_mse: mean squared error on the test windows (standardised scale).
         gradient_norms_init: ``(lookback,)`` from :func:`gradient_norms_by_lag`, before training.
         gradient_norms_trained: the same after training.
     """
 
     kind: CellKind
+    model: keras.Model = field(repr=False)
     n_params: int
-    seconds_per_epoch: float
     test_mse: float
     gradient_norms_init: np.ndarray = field(repr=False)
     gradient_norms_trained: np.ndarray = field(repr=False)
-
-
-class _EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of every training epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
 
 
 def train_forecaster(
@@ -471,7 +456,7 @@ def train_forecaster(
     seed: int,
     n_probe: int,
 ) -> ForecastResult:
-    """Train a recurrent layer with a linear head to forecast every horizon step at once, timing each epoch.
+    """Train a recurrent layer with a linear head to forecast every horizon step at once.
 
     Args:
         kind: ``simple_rnn``, ``gru`` or ``lstm``.
@@ -495,22 +480,47 @@ def train_forecaster(
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     probe = windows.test_inputs[:n_probe]
     norms_init = gradient_norms_by_lag(recurrent, probe)
-    timer = _EpochTimer()
-    model.fit(
-        windows.train_inputs, windows.train_targets, batch_size=batch_size, epochs=epochs, callbacks=[timer], verbose=0
-    )
+    model.fit(windows.train_inputs, windows.train_targets, batch_size=batch_size, epochs=epochs, verbose=0)
     predictions = model.predict(windows.test_inputs, batch_size=1024, verbose=0)
     test_mse = float(np.mean((predictions - windows.test_targets) ** 2))
-    timed = timer.seconds[1:] or timer.seconds
-    logger.info("forecasting: %s test MSE %.4f, %.2f s/epoch", CELL_NAMES[kind], test_mse, float(np.median(timed)))
+    logger.info("forecasting: %s test MSE %.4f", CELL_NAMES[kind], test_mse)
     return ForecastResult(
-        kind,
-        int(recurrent.count_params()),
-        float(np.median(timed)),
-        test_mse,
-        norms_init,
-        gradient_norms_by_lag(recurrent, probe),
+        kind, model, int(recurrent.count_params()), test_mse, norms_init, gradient_norms_by_lag(recurrent, probe)
     )
+
+
+def time_epochs_in_alternation(
+    models: dict[str, keras.Model], inputs: np.ndarray, targets: np.ndarray, *, batch_size: int, n_rounds: int
+) -> dict[str, float]:
+    """Return each compiled model's training time per epoch, timing single steps in alternation.
+
+    Each round runs one training step (``train_on_batch``) of every model in
+    turn on the same batch, so a change in machine load falls on all of them
+    alike, which timing whole trainings one after the other does not. One
+    untimed round first traces the step functions. The models train on, so
+    time them after their other measurements.
+
+    Args:
+        models: ``{name: compiled model}``.
+        inputs: ``(windows, time, features)`` training inputs; an epoch is
+            ``ceil(windows / batch_size)`` steps.
+        targets: the matching targets.
+        batch_size: windows per step.
+        n_rounds: timed rounds (>= 1).
+
+    Returns:
+        ``{name: median step time x steps per epoch}`` in seconds.
+    """
+    batch = inputs[:batch_size], targets[:batch_size]
+    seconds: dict[str, list[float]] = {name: [] for name in models}
+    for round_ in range(n_rounds + 1):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.train_on_batch(*batch)
+            if round_ > 0:
+                seconds[name].append(time.perf_counter() - start)
+    steps_per_epoch = math.ceil(len(inputs) / batch_size)
+    return {name: float(np.median(times)) * steps_per_epoch for name, times in seconds.items()}
 
 
 def naive_mse(windows: ForecastWindows) -> float:

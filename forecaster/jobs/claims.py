@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,26 @@ RecallVariant = tuple[str, bool]
 """A recall model: cell kind and whether an LSTM's forget bias starts at 1."""
 
 RECALL_VARIANTS: tuple[RecallVariant, ...] = (("simple_rnn", True), ("gru", True), ("lstm", True), ("lstm", False))
+LSTM_VARIANTS: tuple[RecallVariant, ...] = (("lstm", True), ("lstm", False))
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Everything ``forecaster claims`` measured, before judging.
+
+    Attributes:
+        n_features: input columns of the forecasting series.
+        forecasts: ``{kind: ForecastResult}`` for every cell.
+        seconds_per_epoch: ``{kind: seconds}``, timed in alternation.
+        naive_mse: test MSE of the last-value forecast.
+        recall: ``{(kind, forget bias 1): RecallCurves}`` for :data:`RECALL_VARIANTS`.
+    """
+
+    n_features: int
+    forecasts: dict[str, ForecastResult]
+    seconds_per_epoch: dict[str, float]
+    naive_mse: float
+    recall: dict[RecallVariant, RecallCurves]
 
 
 def run_claims(config: ForecasterConfig) -> tuple[list[Claim], Path]:
@@ -47,7 +68,30 @@ def run_claims(config: ForecasterConfig) -> tuple[list[Claim], Path]:
             one test window.
     """
     settings = config.claims
-    keras.utils.set_random_seed(config.seed)
+    measured = measure(settings, config.seed)
+    judged = judge_claims(settings, measured)
+    with RunFolder(config.report.output_dir, config.name) as run:
+        run.write_yaml("config.yaml", config_to_dict(config))
+        run.write_json("metrics.json", summarise(settings, judged, measured))
+        sections = page_sections(run, settings, config.seed, judged, measured)
+        write_index_html(run, "claims: textbook claims about gated cells, measured", sections)
+    return judged, run.final_path
+
+
+def measure(settings: ClaimsConfig, seed: int) -> Measurements:
+    """Train and measure every model the claims need (the slow part).
+
+    Args:
+        settings: the ``claims`` section.
+        seed: the run's seed; recall models use ``seed`` to ``seed + recall_seeds - 1``.
+
+    Returns:
+        The :class:`Measurements`.
+
+    Raises:
+        DataError: as :func:`run_claims`.
+    """
+    keras.utils.set_random_seed(seed)
     values, target_index = load_values(settings.data_path, settings.target_column)
     try:
         windows = science.make_forecast_windows(
@@ -57,7 +101,7 @@ def run_claims(config: ForecasterConfig) -> tuple[list[Claim], Path]:
             horizon=settings.horizon,
             train_fraction=settings.train_fraction,
             max_train_windows=settings.max_train_windows,
-            seed=config.seed,
+            seed=seed,
         )
     except ValueError as exc:
         raise DataError(f"{settings.data_path}: {exc} (claims.lookback, claims.horizon, claims.train_fraction)") from None
@@ -69,16 +113,23 @@ def run_claims(config: ForecasterConfig) -> tuple[list[Claim], Path]:
             epochs=settings.epochs,
             batch_size=settings.batch_size,
             learning_rate=settings.learning_rate,
-            seed=config.seed,
+            seed=seed,
             n_probe=settings.gradient_windows,
         )
         for kind in CELL_KINDS
     }
+    seconds = science.time_epochs_in_alternation(
+        {kind: result.model for kind, result in forecasts.items()},
+        windows.train_inputs,
+        windows.train_targets,
+        batch_size=settings.batch_size,
+        n_rounds=settings.timing_rounds,
+    )
     recall = {
         variant: science.measure_recall(
             variant[0],
             settings.recall_lags,
-            seeds=range(config.seed, config.seed + settings.recall_seeds),
+            seeds=range(seed, seed + settings.recall_seeds),
             unit_forget_bias=variant[1],
             units=settings.units,
             n_symbols=settings.recall_symbols,
@@ -90,14 +141,7 @@ def run_claims(config: ForecasterConfig) -> tuple[list[Claim], Path]:
         )
         for variant in RECALL_VARIANTS
     }
-    n_features, naive_mse = values.shape[1], science.naive_mse(windows)
-    judged = judge_claims(settings, forecasts, recall)
-    with RunFolder(config.report.output_dir, config.name) as run:
-        run.write_yaml("config.yaml", config_to_dict(config))
-        run.write_json("metrics.json", summarise(settings, n_features, judged, forecasts, recall, naive_mse))
-        sections = page_sections(run, settings, config.seed, n_features, judged, forecasts, recall, naive_mse)
-        write_index_html(run, "claims: textbook claims about gated cells, measured", sections)
-    return judged, run.final_path
+    return Measurements(values.shape[1], forecasts, seconds, science.naive_mse(windows), recall)
 
 
 def load_values(path: Path, target_column: str) -> tuple[np.ndarray, int]:
@@ -130,11 +174,9 @@ def load_values(path: Path, target_column: str) -> tuple[np.ndarray, int]:
     return values, int(numeric.columns.get_loc(target_column))
 
 
-def judge_claims(
-    settings: ClaimsConfig, forecasts: dict[str, ForecastResult], recall: dict[RecallVariant, RecallCurves]
-) -> list[Claim]:
+def judge_claims(settings: ClaimsConfig, measured: Measurements) -> list[Claim]:
     """Judge claims (a) to (d) from the measurements (see :mod:`forecaster.cells.claims` for the rules)."""
-    lags = settings.recall_lags
+    forecasts, recall = measured.forecasts, measured.recall
     return [
         science.judge_vanishing_gradients(
             {
@@ -144,49 +186,43 @@ def judge_claims(
             max_lag=settings.lookback - 1,
         ),
         science.judge_long_memory(
-            lags, {kind: recall[(kind, True)].accuracy for kind in CELL_KINDS}, settings.memory_threshold
+            settings.recall_lags,
+            {kind: recall[(kind, True)].accuracy for kind in CELL_KINDS},
+            settings.memory_threshold,
         ),
         science.judge_parameter_counts(forecasts["gru"].n_params, forecasts["lstm"].n_params, CLAIMED_GRU_FEWER),
         science.judge_gru_speed_accuracy(
-            {kind: forecasts[kind].seconds_per_epoch for kind in ("gru", "lstm")},
+            {kind: measured.seconds_per_epoch[kind] for kind in ("gru", "lstm")},
             {kind: forecasts[kind].test_mse for kind in ("gru", "lstm")},
         ),
-        science.judge_forget_bias(
-            lags,
-            recall[("lstm", True)].curves,
-            recall[("lstm", False)].curves,
-        ),
+        science.judge_forget_bias(settings.recall_lags, recall[("lstm", True)].curves, recall[("lstm", False)].curves),
     ]
 
 
 def parameter_table(n_features: int, units: int) -> list[dict[str, Any]]:
-    """Return one row per layer (SimpleRNN, GRU both ways, LSTM): Keras's count, the closed form and the formula."""
+    """Return one row per layer (SimpleRNN, GRU both ways, LSTM): the formula, its value and Keras's count."""
     rows = []
-    formulas = {"simple_rnn": "U(F+U)+U", "gru": "3[U(F+U)+U]+3U", "lstm": "4[U(F+U)+U]"}
-    for kind in CELL_KINDS:
-        for reset_after in (True, False) if kind == "gru" else (True,):
-            name = CELL_NAMES[kind] + ("" if kind != "gru" else f" (reset_after={reset_after})")
-            rows.append(
-                {
-                    "layer": name,
-                    "formula": formulas[kind] if reset_after else "3[U(F+U)+U]",
-                    "closed form": science.parameter_count(kind, n_features, units, reset_after=reset_after),
-                    "Keras count_params()": science.keras_parameter_count(kind, n_features, units, reset_after=reset_after),
-                }
-            )
+    for kind, reset_after, formula in (
+        ("simple_rnn", True, "U(F+U)+U"),
+        ("gru", True, "3[U(F+U)+U]+3U"),
+        ("gru", False, "3[U(F+U)+U]"),
+        ("lstm", True, "4[U(F+U)+U]"),
+    ):
+        rows.append(
+            {
+                "layer": CELL_NAMES[kind] + (f" (reset_after={reset_after})" if kind == "gru" else ""),
+                "formula": formula,
+                "closed form": science.parameter_count(kind, n_features, units, reset_after=reset_after),
+                "Keras count_params()": science.keras_parameter_count(kind, n_features, units, reset_after=reset_after),
+            }
+        )
     return rows
 
 
-def summarise(
-    settings: ClaimsConfig,
-    n_features: int,
-    judged: list[Claim],
-    forecasts: dict[str, ForecastResult],
-    recall: dict[RecallVariant, RecallCurves],
-    naive_mse: float,
-) -> dict[str, Any]:
+def summarise(settings: ClaimsConfig, judged: list[Claim], measured: Measurements) -> dict[str, Any]:
     """Return every measurement and verdict as JSON-safe data (``metrics.json``)."""
-    lstm_params = forecasts["lstm"].n_params
+    forecasts, recall = measured.forecasts, measured.recall
+    gru_params, lstm_params = forecasts["gru"].n_params, forecasts["lstm"].n_params
     return {
         "verdicts": {claim.key: claim.verdict for claim in judged},
         "claims": [
@@ -200,9 +236,9 @@ def summarise(
         },
         "recall": {
             "lags": settings.recall_lags,
+            "seeds": settings.recall_seeds,
             "chance": 1 / settings.recall_symbols,
             "threshold": settings.memory_threshold,
-            "seeds": settings.recall_seeds,
             "accuracy": {r.label: r.accuracy for r in recall.values()},
             "accuracy_by_seed": {r.label: r.curves[:, :, -1] for r in recall.values()},
             "mean_accuracy_over_epochs": {r.label: r.mean_over_epochs for r in recall.values()},
@@ -213,37 +249,34 @@ def summarise(
             },
         },
         "gru_vs_lstm": {
-            "n_features": n_features,
+            "n_features": measured.n_features,
             "units": settings.units,
-            "parameters": parameter_table(n_features, settings.units),
-            "gru_lstm_ratio": forecasts["gru"].n_params / lstm_params,
-            "gru_share_fewer": 1 - forecasts["gru"].n_params / lstm_params,
-            "seconds_per_epoch": {kind: r.seconds_per_epoch for kind, r in forecasts.items()},
+            "parameters": parameter_table(measured.n_features, settings.units),
+            "gru_lstm_ratio": gru_params / lstm_params,
+            "gru_share_fewer": 1 - gru_params / lstm_params,
+            "seconds_per_epoch": measured.seconds_per_epoch,
             "test_mse": {kind: r.test_mse for kind, r in forecasts.items()},
-            "naive_test_mse": naive_mse,
+            "naive_test_mse": measured.naive_mse,
         },
     }
 
 
 def page_sections(
-    run: RunFolder,
-    settings: ClaimsConfig,
-    seed: int,
-    n_features: int,
-    judged: list[Claim],
-    forecasts: dict[str, ForecastResult],
-    recall: dict[RecallVariant, RecallCurves],
-    naive_mse: float,
+    run: RunFolder, settings: ClaimsConfig, seed: int, judged: list[Claim], measured: Measurements
 ) -> list[HtmlSection]:
     """Draw the figures into ``run`` and return the page: a verdict table, then one section per claim."""
     gradients, memory, parameters, speed, bias = judged
+    forecasts, recall, n_features = measured.forecasts, measured.recall, measured.n_features
     data_name = settings.data_path.name
     lags = settings.recall_lags
     chance = 1 / settings.recall_symbols
+    budget = f"{settings.units} units, {settings.recall_epochs} epochs, mean of {settings.recall_seeds} seeds"
     gradient_figure = plot_gradient_norms(
         {
             "at initialisation": {CELL_NAMES[k]: r.gradient_norms_init for k, r in forecasts.items()},
-            f"after {settings.epochs} epochs on {data_name}": {CELL_NAMES[k]: r.gradient_norms_trained for k, r in forecasts.items()},
+            f"after {settings.epochs} epochs on {data_name}": {
+                CELL_NAMES[k]: r.gradient_norms_trained for k, r in forecasts.items()
+            },
         },
         run.figure_path("gradient_norms"),
         f"(a) Gradient of the last hidden state with respect to earlier inputs, {settings.units} units, "
@@ -255,18 +288,15 @@ def page_sections(
         chance,
         settings.memory_threshold,
         run.figure_path("recall_accuracy"),
-        f"(b) Recalling the input k steps back: {settings.recall_symbols} symbols, {settings.units} units, "
-        f"{settings.recall_epochs} epochs, mean of {settings.recall_seeds} seeds",
+        f"(b) Recalling the input k steps back ({settings.recall_symbols} symbols): {budget}",
     )
-    lstm_variants = [("lstm", True), ("lstm", False)]
     bias_figure = plot_recall(
         lags,
-        {recall[v].label: recall[v].curves for v in lstm_variants},
+        {recall[v].label: recall[v].curves for v in LSTM_VARIANTS},
         chance,
         settings.memory_threshold,
         run.figure_path("forget_bias"),
-        f"(d) LSTM forget-gate bias 1 vs 0 on the recall task: {settings.units} units, {settings.recall_epochs} epochs, "
-        f"mean of {settings.recall_seeds} seeds",
+        f"(d) LSTM forget-gate bias 1 vs 0 on the recall task: {budget}",
     )
     compared_figure = plot_gru_vs_lstm(
         RATIO_UNITS,
@@ -278,23 +308,14 @@ def page_sections(
             for reset_after in (True, False)
         },
         1 - CLAIMED_GRU_FEWER,
-        {CELL_NAMES[k]: r.seconds_per_epoch for k, r in forecasts.items()},
+        {CELL_NAMES[k]: value for k, value in measured.seconds_per_epoch.items()},
         {CELL_NAMES[k]: r.test_mse for k, r in forecasts.items()},
-        naive_mse,
+        measured.naive_mse,
         run.figure_path("gru_vs_lstm"),
         f"(c) GRU against LSTM: weights by width, and {settings.units}-unit models on {data_name} "
         f"({settings.lookback} steps in, {settings.horizon} out, {settings.epochs} epochs)",
     )
-    gradient_rows = [
-        {
-            "cell": CELL_NAMES[kind],
-            "norm at lag 0, init": float(r.gradient_norms_init[0]),
-            f"lag {settings.lookback - 1} / lag 0, init": science.retained_gradient(r.gradient_norms_init),
-            "norm at lag 0, trained": float(r.gradient_norms_trained[0]),
-            f"lag {settings.lookback - 1} / lag 0, trained": science.retained_gradient(r.gradient_norms_trained),
-        }
-        for kind, r in forecasts.items()
-    ]
+    last_lag = settings.lookback - 1
     return [
         HtmlSection(
             "Verdicts",
@@ -308,9 +329,17 @@ def page_sections(
             gradients,
             f"The Frobenius norm of the Jacobian of the last hidden state h_T with respect to the input k steps "
             f"earlier, averaged over {settings.gradient_windows} test windows of {data_name}, for {settings.units}-unit "
-            f"Keras layers at initialisation (seed {seed}) and after training on the "
-            "forecasting task of (c).",
-            gradient_rows,
+            f"Keras layers at initialisation (seed {seed}) and after training on the forecasting task of (c).",
+            [
+                {
+                    "cell": CELL_NAMES[kind],
+                    "norm at lag 0, init": float(r.gradient_norms_init[0]),
+                    f"lag {last_lag} / lag 0, init": science.retained_gradient(r.gradient_norms_init),
+                    "norm at lag 0, trained": float(r.gradient_norms_trained[0]),
+                    f"lag {last_lag} / lag 0, trained": science.retained_gradient(r.gradient_norms_trained),
+                }
+                for kind, r in forecasts.items()
+            ],
             gradient_figure,
         ),
         _claim_section(
@@ -338,16 +367,17 @@ def page_sections(
             speed,
             f"Each cell with a linear head forecasts {settings.target_column} {settings.horizon} steps ahead from "
             f"{settings.lookback} steps of every column of {data_name} (each window relative to its last step); "
-            f"the same windows, {settings.epochs} epochs, batch {settings.batch_size}, seed. Time per epoch is "
-            f"the median wall time after the first epoch, on a shared CPU: expect some noise. Last-value forecast: "
-            f"test MSE {naive_mse:.4f}.",
+            f"the same windows, {settings.epochs} epochs, batch {settings.batch_size}, seed. Time per epoch: the "
+            f"median of {settings.timing_rounds} training steps per model, timed in alternation so that machine "
+            f"load falls on every model alike, times the steps per epoch. Last-value forecast: test MSE "
+            f"{measured.naive_mse:.4f}.",
             [
                 {
                     "cell": CELL_NAMES[kind],
                     "weights": r.n_params,
-                    "seconds per epoch": r.seconds_per_epoch,
+                    "seconds per epoch": measured.seconds_per_epoch[kind],
                     "test MSE": r.test_mse,
-                    "MSE / last value": r.test_mse / naive_mse,
+                    "MSE / last value": r.test_mse / measured.naive_mse,
                 }
                 for kind, r in forecasts.items()
             ],
@@ -357,8 +387,8 @@ def page_sections(
             "(d) Forget-gate bias 1 vs 0",
             bias,
             "The LSTM of (b), once with the forget-gate bias starting at 1 (Keras's unit_forget_bias=True, the "
-            "default) and once at 0, same data, seed and budget.",
-            _by_lag_rows(lags, {recall[v].label: recall[v] for v in lstm_variants}),
+            "default) and once at 0, same data, seeds and budget.",
+            _by_lag_rows(lags, {recall[v].label: recall[v] for v in LSTM_VARIANTS}),
             bias_figure,
         ),
     ]

@@ -160,3 +160,16 @@ def test_a_simple_rnn_learns_a_short_recall_task_on_every_seed() -> None:
     np.testing.assert_allclose(result.accuracy, result.curves[:, :, -1].mean(axis=1))
     assert np.all(result.curves[:, :, -1] > 0.9)  # chance is 0.25
     assert np.all(result.mean_over_epochs < result.accuracy)  # it learned during training
+
+
+@pytest.mark.slow
+def test_epoch_times_are_median_steps_times_steps_per_epoch(rng) -> None:
+    models = {}
+    for kind in ("gru", "lstm"):
+        models[kind] = keras.Sequential([keras.Input((6, 2)), claims.make_recurrent_layer(kind, 3), keras.layers.Dense(1)])
+        models[kind].compile(optimizer="adam", loss="mse")
+    inputs, targets = rng.normal(size=(20, 6, 2)).astype(np.float32), rng.normal(size=(20, 1)).astype(np.float32)
+    one_step = claims.time_epochs_in_alternation(models, inputs[:8], targets[:8], batch_size=8, n_rounds=3)
+    assert set(one_step) == {"gru", "lstm"} and all(0 < value < 5 for value in one_step.values())
+    three_steps = claims.time_epochs_in_alternation(models, inputs, targets, batch_size=8, n_rounds=3)
+    assert all(value > one_step[name] for name, value in three_steps.items())  # ceil(20 / 8) = 3 steps per epoch

@@ -28,6 +28,7 @@ TINY = [
     "claims.recall_test_sequences=32",
     "claims.recall_epochs=2",
     "claims.recall_seeds=2",
+    "claims.timing_rounds=2",
 ]
 """Overrides that shrink the shipped config to seconds."""
 
