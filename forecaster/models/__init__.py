@@ -10,7 +10,7 @@ from forecaster.models.channels import FoldChannels, RepeatPerChannel, UnfoldCha
 from forecaster.models.encoders import RecurrentEncoder, SegmentEmbedding, make_recurrent_layer
 from forecaster.models.ensemble import average_networks, merge_histories
 from forecaster.models.forecaster import Forecaster, WindowSubset
-from forecaster.models.heads import MultiStepHead
+from forecaster.models.heads import LinearSkip, MultiStepHead
 from forecaster.models.losses import PinballLoss, make_loss
 from forecaster.models.normalization import InstanceDenormalization, InstanceNormalization
 
@@ -19,6 +19,7 @@ __all__ = [
     "Forecaster",
     "InstanceDenormalization",
     "InstanceNormalization",
+    "LinearSkip",
     "MultiStepHead",
     "PinballLoss",
     "RecurrentEncoder",

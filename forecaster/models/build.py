@@ -8,7 +8,7 @@ from forecaster.config import ModelConfig
 from forecaster.errors import ConfigError
 from forecaster.models.channels import FoldChannels, RepeatPerChannel, UnfoldChannels
 from forecaster.models.encoders import RecurrentEncoder, SegmentEmbedding
-from forecaster.models.heads import MultiStepHead
+from forecaster.models.heads import LinearSkip, MultiStepHead
 from forecaster.models.normalization import InstanceDenormalization, InstanceNormalization
 
 
@@ -27,7 +27,9 @@ def build_model(
     The graph is: optional instance normalisation of the target columns,
     optional folding of the target channels into the batch, optional segment
     embedding, the recurrent encoder, the direct multi-step head (blocks of
-    ``segment_length`` steps), then the inverse folding and normalisation.
+    ``segment_length`` steps), the inverse folding, optionally a linear
+    forecast from the normalised lookback added (``linear_skip``), then the
+    inverse normalisation.
 
     Args:
         model_cfg: the network's configuration.
@@ -76,6 +78,7 @@ def build_model(
         features, mean, std = InstanceNormalization(
             n_targets, method=model_cfg.instance_norm_method, name="instance_norm"
         )(features)
+    normalised = features
     n_channels = n_targets if model_cfg.channel_independent else 1
     if model_cfg.channel_independent:
         features = FoldChannels(n_targets, name="fold_channels")(features)
@@ -111,6 +114,8 @@ def build_model(
     )(summary, sequence, future)
     if model_cfg.channel_independent:
         forecast = UnfoldChannels(n_targets, name="unfold_channels")(forecast)
+    if model_cfg.linear_skip:
+        forecast = LinearSkip(horizon, n_targets, l2=l2, name="linear_skip")(forecast, normalised)
     if model_cfg.instance_norm:
         forecast = InstanceDenormalization(name="instance_denorm")(forecast, mean, std)
     return keras.Model(inputs, forecast, name=name)

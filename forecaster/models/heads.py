@@ -210,3 +210,61 @@ class MultiStepHead(keras.layers.Layer):
             "dropout": self.dropout,
             "l2": self.l2,
         }
+
+
+@keras.saving.register_keras_serializable(package="forecaster")
+class LinearSkip(keras.layers.Layer):
+    """Add a linear forecast from each target column's lookback to a forecast (LSTNet's highway).
+
+    One map ``(lookback,) -> (horizon,)`` with bias, shared by the target
+    columns and applied to each column's lookback separately, like the
+    channel-independent linear baseline; placed before instance
+    denormalisation it reads the normalised lookback (RevIN + linear). The
+    network beside it then only has to learn what the linear forecast misses
+    (Lai et al., 2018, the autoregressive component of LSTNet). The map starts
+    at zero, so an untrained network's forecast is unchanged.
+
+    Args:
+        horizon: forecast steps (>= 1).
+        n_targets: leading columns of ``past`` that are forecast (>= 1).
+        l2: L2 penalty on the kernel. Default 0.
+        **kwargs: :class:`keras.layers.Layer` arguments.
+
+    Call:
+        forecast: ``(batch, horizon, n_targets)``, or ``(batch, horizon,
+            n_targets, n_quantiles)`` (every quantile is shifted alike, so
+            quantiles stay sorted).
+        past: ``(batch, lookback, n_past)``, the target columns first.
+
+    Returns:
+        ``forecast`` plus the linear forecast, same shape as ``forecast``.
+
+    Raises:
+        ValueError: naming the argument, for a size below 1.
+    """
+
+    def __init__(self, horizon: int, n_targets: int, l2: float = 0.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        for arg, value in (("horizon", horizon), ("n_targets", n_targets)):
+            if int(value) < 1:
+                raise ValueError(f"LinearSkip: {arg} must be >= 1, got {value}")
+        self.horizon, self.n_targets, self.l2 = int(horizon), int(n_targets), float(l2)
+        self.projection = keras.layers.Dense(
+            self.horizon, kernel_initializer="zeros", kernel_regularizer=make_regularizer(self.l2), name="projection"
+        )
+
+    def build(self, forecast_shape, past_shape):
+        self.projection.build((None, self.n_targets, past_shape[1]))
+
+    def call(self, forecast, past):
+        lookback = ops.transpose(past[:, :, : self.n_targets], (0, 2, 1))
+        linear = ops.transpose(self.projection(lookback), (0, 2, 1))
+        if len(forecast.shape) == 4:
+            linear = linear[..., None]
+        return forecast + linear
+
+    def compute_output_shape(self, forecast_shape, past_shape):
+        return forecast_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "horizon": self.horizon, "n_targets": self.n_targets, "l2": self.l2}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -25,6 +26,8 @@ CASES = [
     dict(kind="lstm", encoder="segment", segment_length=3, attention="additive", bidirectional=True),
     dict(kind="gated", gated_cell="gru", encoder="segment", segment_length=6, layers=2, residual=True, quantiles=[]),
     dict(kind="gru", instance_norm=False, use_future_covariates=False, dropout=0.1, recurrent_dropout=0.1),
+    dict(kind="lstm", linear_skip=True),
+    dict(kind="gru", encoder="segment", segment_length=4, channel_independent=True, linear_skip=True, quantiles=[]),
     dict(
         kind="lstm",
         encoder="segment",
@@ -98,3 +101,18 @@ def test_segment_encoder_refuses_a_lookback_that_is_not_a_multiple():
 def test_n_targets_must_fit_n_past():
     with pytest.raises(ConfigError, match="n_targets"):
         build_model(ModelConfig(), n_past=2, n_targets=3, lookback=LOOKBACK, horizon=HORIZON)
+
+
+def test_linear_skip_adds_one_linear_map_of_each_targets_lookback_and_round_trips(tmp_path):
+    cfg = ModelConfig(units=8, kind="lstm", instance_norm=False, linear_skip=True, quantiles=[])
+    model = build_model(cfg, N_PAST, N_TARGETS, LOOKBACK, HORIZON, n_future=N_CALENDAR)
+    inputs = _inputs(3)
+    network_alone = np.asarray(model(inputs))  # the map starts at zero
+    rng = np.random.default_rng(1)
+    kernel, bias = rng.standard_normal((LOOKBACK, HORIZON)), rng.standard_normal(HORIZON)
+    model.get_layer("linear_skip").projection.set_weights([kernel, bias])
+    linear = np.einsum("nlt,lh->nht", inputs["past"][..., :N_TARGETS], kernel) + bias[:, None]
+    np.testing.assert_allclose(np.asarray(model(inputs)), network_alone + linear, rtol=1e-5, atol=1e-5)
+    model.save(tmp_path / "skip.keras")
+    again = keras.saving.load_model(tmp_path / "skip.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(again(inputs)), np.asarray(model(inputs)), atol=1e-6)
