@@ -231,7 +231,7 @@ def _resolve_frequency(index: pd.Index, ids: pd.Series | None, config: DataConfi
 def _regularise(
     piece: pd.DataFrame, frequency: str, config: DataConfig, source: str, label: str, report: RepairReport
 ) -> pd.DataFrame:
-    order = np.argsort(piece.index.to_numpy(), kind="stable")
+    order = piece.index.argsort(kind="stable")
     report.rows_reordered += int((order != np.arange(len(order))).sum())
     piece = piece.iloc[order]
     duplicated = piece.index.duplicated(keep=False)
