@@ -10,16 +10,16 @@ class ForecasterError(Exception):
     """Base class of every error a user can cause and fix."""
 
 
-class ConfigError(ForecasterError):
-    """A configuration file or ``--set`` override is invalid."""
+class ConfigError(ForecasterError, ValueError):
+    """A configuration file, ``--set`` override or hyperparameter is invalid (a ``ValueError``, as in scikit-learn)."""
 
 
-class DataError(ForecasterError):
-    """A data file cannot be read, or its contents break a rule."""
+class DataError(ForecasterError, ValueError):
+    """A data file or frame cannot be read, or its contents break a rule (a ``ValueError``, as in scikit-learn)."""
 
 
-class NotFittedError(ForecasterError):
-    """A fitted object (scaler, model, detector) was used before ``fit``."""
+class NotFittedError(ForecasterError, ValueError, AttributeError):
+    """A fitted object (scaler, model, pipeline) was used before ``fit`` (a ``ValueError`` and ``AttributeError``, as scikit-learn's)."""
 
 
 class RunError(ForecasterError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forecaster.config import ForecasterConfig
-from forecaster.data import RepairReport, load_series
+from forecaster.data import RepairReport, SeriesCollection, load_series
 from forecaster.windows.pipeline import WindowedData, prepare_windows
 from forecaster.windows.spec import WindowSpec
 
@@ -26,9 +26,27 @@ def load_windows(config: ForecasterConfig, source: str) -> tuple[RepairReport, W
     """
     data_cfg = config.require_data(source)
     collection, repairs = load_series(data_cfg, min_rows=config.windows.lookback + config.windows.horizon)
+    return repairs, window_collection(config, collection)
+
+
+def window_collection(config: ForecasterConfig, collection: SeriesCollection) -> WindowedData:
+    """Split, scale and window validated series by a config's windows, split, scaling and training sections.
+
+    Targets default to every numeric column that is not a covariate.
+
+    Args:
+        config: the validated run config, with a ``data`` section.
+        collection: the series validated with ``config.data``.
+
+    Returns:
+        The windowed data.
+
+    Raises:
+        DataError: for series too short for the windows or splits without windows.
+    """
+    data_cfg = config.data
     targets = data_cfg.target_columns or [c for c in collection.columns if c not in data_cfg.past_covariates]
     spec = WindowSpec.from_config(config.windows, targets, data_cfg.past_covariates)
-    windowed = prepare_windows(
+    return prepare_windows(
         collection, spec, config.split, config.scaling, batch_size=config.training.batch_size, seed=config.seed
     )
-    return repairs, windowed

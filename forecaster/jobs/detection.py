@@ -18,7 +18,7 @@ from pandas.tseries.frequencies import to_offset
 from forecaster.anomaly.detectors import WindowDetector, load_detector
 from forecaster.anomaly.pipeline import DetectionResult, detect
 from forecaster.config import ForecasterConfig, config_to_dict
-from forecaster.data import load_series
+from forecaster.data import SeriesCollection, load_series
 from forecaster.errors import DataError, RunError
 from forecaster.reports.anomaly import detection_section
 from forecaster.reports.html import write_index_html
@@ -58,16 +58,8 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
     if run_dir is not None:
         detector, schema = load_detection_run(run_dir, config)
     collection, repairs = load_series(data_cfg)
-    if schema is not None and schema["columns"] != collection.columns:
-        raise DataError(
-            f"{data_cfg.path}: columns {collection.columns} do not match the columns {schema['columns']} the detector "
-            f"in {run_dir} was trained on; select them with data.target_columns or train a new detector"
-        )
-    if schema is not None and to_offset(collection.frequency) != to_offset(schema["frequency"]):
-        raise DataError(
-            f"{data_cfg.path}: rows are {collection.frequency!r} apart, but the detector in {run_dir} was trained on "
-            f"{schema['frequency']!r} data; score data sampled every {schema['frequency']!r} or train a new detector on this data"
-        )
+    if schema is not None:
+        check_detection_data(schema, collection, str(data_cfg.path), str(run_dir))
     result = detect(config, collection, detector)
     suffix = "-detect" if run_dir is None else "-apply"
     with RunFolder(config.report.output_dir, f"{config.name}{suffix}") as run:
@@ -88,6 +80,30 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         write_index_html(run, f"{config.name}: anomaly detection", detection_section(run, result, config.report.max_plot_points, data_name=data_cfg.path.name),
                          summary, warnings, subtitle=f"forecaster detect on {data_cfg.path}")
     return run.final_path
+
+
+def check_detection_data(schema: dict, collection: SeriesCollection, source: str, origin: str) -> None:
+    """Refuse data whose columns or frequency differ from those a detector was trained on.
+
+    Args:
+        schema: the detector's ``schema.json`` (``columns``, ``frequency``).
+        collection: the validated data to score.
+        source: data file (or frame) name, for messages.
+        origin: where the detector comes from (its run folder), for messages.
+
+    Raises:
+        DataError: naming both column lists or both frequencies.
+    """
+    if schema["columns"] != collection.columns:
+        raise DataError(
+            f"{source}: columns {collection.columns} do not match the columns {schema['columns']} the detector "
+            f"in {origin} was trained on; select them with data.target_columns or train a new detector"
+        )
+    if to_offset(collection.frequency) != to_offset(schema["frequency"]):
+        raise DataError(
+            f"{source}: rows are {collection.frequency!r} apart, but the detector in {origin} was trained on "
+            f"{schema['frequency']!r} data; score data sampled every {schema['frequency']!r} or train a new detector on this data"
+        )
 
 
 def write_detection(run: RunFolder, result: DetectionResult, folder: str = "") -> Path:

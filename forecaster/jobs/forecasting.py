@@ -46,10 +46,10 @@ def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> Forecast
     """Train a forecaster on the training windows, resumably.
 
     A backup of the training state lives under ``<output_dir>/.backup/``,
-    keyed by the resolved config and the data file's size and modification
-    time, until training completes: a job killed half-way resumes from its
-    last completed epoch when run again with the same config on the same
-    data, and starts afresh when either changed.
+    keyed by the resolved config and a hash of the windowed values (so data
+    from a file and an in-memory frame alike), until training completes: a job
+    killed half-way resumes from its last completed epoch when run again with
+    the same config on the same data, and starts afresh when either changed.
 
     Args:
         config: the validated config.
@@ -58,8 +58,9 @@ def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> Forecast
     Returns:
         The fitted :class:`~forecaster.models.Forecaster`.
     """
-    data_file = Path(config.data.path).stat()
-    key = {"config": config_to_dict(config), "data_size": data_file.st_size, "data_mtime_ns": data_file.st_mtime_ns}
+    data_hash = hashlib.sha256(windowed.values.tobytes())
+    data_hash.update(windowed.collection.offsets.tobytes())
+    key = {"config": config_to_dict(config), "data_sha256": data_hash.hexdigest()}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     backup_dir = Path(config.report.output_dir) / ".backup" / f"{config.name}-{digest}"
     if backup_dir.exists():
@@ -122,18 +123,32 @@ def load_new_data(trained: TrainedRun, path: Path) -> tuple[SeriesCollection, Re
     """
     data_cfg = trained.config.data.model_copy(update={"path": path, "max_rows": None})
     collection, repairs = load_series(data_cfg, min_rows=trained.schema["lookback"])
+    check_new_data(trained, collection, str(path))
+    return collection, repairs
+
+
+def check_new_data(trained: TrainedRun, collection: SeriesCollection, source: str) -> None:
+    """Refuse new data that lacks a training column or comes at another frequency than the run's.
+
+    Args:
+        trained: the trained run.
+        collection: the validated new data.
+        source: data file (or frame) name, for messages.
+
+    Raises:
+        DataError: naming the missing columns or the two frequencies.
+    """
     missing = [c for c in trained.schema["target_columns"] + trained.schema["past_covariates"] if c not in collection.columns]
     if missing:
         raise DataError(
-            f"{path}: the run was trained on columns {missing} that this file lacks; "
-            "forecast with a file holding every training column"
+            f"{source}: the run was trained on columns {missing} that this data lacks; "
+            "forecast with data holding every training column"
         )
     if collection.frequency != trained.schema["frequency"]:
         raise DataError(
-            f"{path}: rows are '{collection.frequency}' apart, but the run was trained on "
-            f"'{trained.schema['frequency']}' data; resample the file or train a run on this frequency"
+            f"{source}: rows are '{collection.frequency}' apart, but the run was trained on "
+            f"'{trained.schema['frequency']}' data; resample the data or train a run on this frequency"
         )
-    return collection, repairs
 
 
 def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str) -> pd.DataFrame:

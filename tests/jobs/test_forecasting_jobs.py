@@ -120,7 +120,7 @@ def test_forecast_names_training_columns_missing_from_new_data(tmp_path, config)
     auto = config.model_copy(update={"data": config.data.model_copy(update={"target_columns": [], "past_covariates": []})})
     run = train_job(auto, "tiny.yaml")
     pd.read_csv(tmp_path / "series.csv").drop(columns="temp").to_csv(tmp_path / "no_temp.csv", index=False)
-    with pytest.raises(DataError, match=r"the run was trained on columns \['temp'\] that this file lacks"):
+    with pytest.raises(DataError, match=r"the run was trained on columns \['temp'\] that this data lacks"):
         forecast_job(run, tmp_path / "no_temp.csv")
 
 
