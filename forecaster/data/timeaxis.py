@@ -223,7 +223,7 @@ def _parse_text(text: pd.Series, fmt: str, utc: bool, source: str, strict: bool 
         return in_utc
     raise DataError(
         f"{source}: column '{text.name}' mixes time zones or UTC offsets; set data.timezone "
-        "(e.g. UTC) to convert every timestamp to one zone"
+        "to the zone they were written in (e.g. Europe/Paris, or UTC) to read every timestamp in one zone"
     )
 
 
