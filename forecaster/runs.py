@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from forecaster.errors import RunError
+from forecaster.versions import VERSIONS_FILE, software_versions
 
 
 class RunFolder:
@@ -58,6 +59,7 @@ class RunFolder:
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             return
+        self.write_json(VERSIONS_FILE, software_versions())
         self.final_path = self._free_final_path()
         os.replace(self.path, self.final_path)
         self.path = self.final_path
@@ -103,7 +105,9 @@ def _safe_name(name: str) -> str:
 
 
 def _finite(value: Any) -> Any:
-    """Replace NaN and infinite floats by None, recursively, so the JSON is strict."""
+    """Replace NaN and infinite floats by None, recursively (numpy scalars and arrays too), so the JSON is strict."""
+    if getattr(getattr(value, "dtype", None), "kind", "") in tuple("biufc") and hasattr(value, "tolist"):
+        value = value.tolist()  # a numpy scalar or array: Python numbers, NaN among them, in nested lists
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):

@@ -120,11 +120,7 @@ class WindowDetector:
             train = np.sort(rng.choice(train, self.config.max_train_windows, replace=False))
         scaled = self._scale(values, offsets, series_ids)
         self.history_ = self._fit_network(scaled, train, val)
-        owners = np.searchsorted(offsets, [start for start, _ in segments], side="right") - 1
-        reference = [
-            self.point_errors(values[start:end], series_ids=None if series_ids is None else [series_ids[owner]])
-            for (start, end), owner in zip(segments, owners)
-        ]
+        reference = self._segment_errors(values, offsets, segments, series_ids)
         reference = [part[np.isfinite(part).all(axis=1)] for part in reference]
         self.reference_errors_ = np.concatenate(reference or [np.empty((0, values.shape[1]))]).astype(np.float32)
         self.reference_offsets_ = np.cumsum([0] + [len(part) for part in reference], dtype=np.int64)
@@ -177,6 +173,19 @@ class WindowDetector:
             errors[covered] = sums[covered] / counts[covered, None]
         errors[np.isnan(values)] = np.nan
         return errors
+
+    def _segment_errors(
+        self, values: np.ndarray, offsets: np.ndarray, segments: list[tuple[int, int]], series_ids: list | None
+    ) -> list[np.ndarray]:
+        """Point errors of each ``(start, end)`` row segment on its own, all segments in one batched predict."""
+        if not segments:
+            return []
+        lengths = [end - start for start, end in segments]
+        rows = np.concatenate([np.arange(start, end) for start, end in segments])
+        owners = np.searchsorted(offsets, [start for start, _ in segments], side="right") - 1
+        errors = self.point_errors(values[rows], np.cumsum([0, *lengths]),
+                                   series_ids=None if series_ids is None else [series_ids[owner] for owner in owners])
+        return np.split(errors, np.cumsum(lengths)[:-1])
 
     def unseen_series(self, series_ids: list) -> list[str]:
         """Return the series of ``series_ids`` (as strings) that this per-series detector has no scaling for.
