@@ -84,7 +84,7 @@ def scan_series(
     rescore_from: pd.Timestamp | None = None,
     keep_scores: pd.Timedelta | None = None,
     progress: Callable[[int], None] | None = None,
-    max_plotted: int = 12,
+    max_plotted: int = 6,
 ) -> ScanSummary:
     """Score every series' rows after its watermark, group by group, committing each series on its own.
 
@@ -107,7 +107,7 @@ def scan_series(
         rescore_from: re-score from this (naive) time on. Default ``None``.
         keep_scores: delete each series' scores older than this before its last scored time. Default ``None``.
         progress: called with the number of series finished after each group. Default ``None``.
-        max_plotted: series whose points are kept for figures. Default 12.
+        max_plotted: series whose points are kept for figures. Default 6.
 
     Returns:
         The :class:`ScanSummary`.

@@ -5,8 +5,10 @@ first use and upgrades a store written by an older version; a store written by
 a newer version is refused. Everything one series' scan produces (scores,
 new and extended events, the new watermark and context) is written in one
 transaction by :meth:`ScanStore.write_series`, so a scan killed at any moment
-leaves every series either fully scanned or untouched. Rows go in with bulk
-``executemany`` inserts, never a statement per row. :meth:`ScanStore.lock`
+leaves every series either fully scanned or untouched. Scores go in with one
+bulk statement per series, never a statement per row: ``COPY`` on PostgreSQL,
+one ``executemany`` of plain tuples on SQLite, SQLAlchemy's ``executemany``
+elsewhere. :meth:`ScanStore.lock`
 keeps two scans off one store: an OS file lock next to an SQLite file, a
 session advisory lock on PostgreSQL; both vanish with the process that held
 them, so a killed scan never leaves a stale lock.
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from forecaster.errors import StoreBusyError, StoreError
@@ -209,7 +211,6 @@ class ScanStore:
         Returns:
             The ids of ``new_events``, in order.
         """
-        rows = _score_rows(points, series, scan_id)
         with self.engine.begin() as connection:
             if replace_from is not None:
                 start = replace_from.to_pydatetime()
@@ -217,8 +218,8 @@ class ScanStore:
                 connection.execute(delete(events).where(events.c.series == series, events.c.end >= start))
             if keep_before is not None:
                 connection.execute(delete(scores).where(scores.c.series == series, scores.c.time < keep_before.to_pydatetime()))
-            if rows:
-                connection.execute(scores.insert(), rows)
+            if not points.empty:
+                _insert_scores(connection, points, series, scan_id)
             for row in updated_events:
                 values = _event_values(row)
                 connection.execute(update(events).where(events.c.series == series, events.c.start == values["start"])
@@ -344,6 +345,7 @@ def _engine(url: str, create: bool) -> Engine:
         def _sqlite_pragmas(connection, _record) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe against a killed process, fsync per checkpoint
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
@@ -388,21 +390,48 @@ def _wait_for(attempt, timeout: float, url: str) -> None:
         time.sleep(0.2)
 
 
-def _score_rows(points: pd.DataFrame, series: str, scan_id: int) -> list[dict]:
-    """Rows for one ``executemany`` insert: plain Python values, NaN as NULL."""
-    if points.empty:
-        return []
-    columns = {"time": pd.DatetimeIndex(points["time"]).to_pydatetime().tolist()}
+def _insert_scores(connection: Connection, points: pd.DataFrame, series: str, scan_id: int) -> None:
+    """Insert one series' scores with one bulk statement of the connection's driver, in its open transaction."""
+    names = ["series", "time", "scan_id", *SCORE_COLUMNS]
+    dialect = connection.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        connection.execute(scores.insert(), [dict(zip(names, row)) for row in _score_tuples(points, series, scan_id, None)])
+        return
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        if dialect == "sqlite":
+            cursor.executemany(f"INSERT INTO scores ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                               _score_tuples(points, series, scan_id, " "))
+        else:
+            with cursor.copy(f"COPY scores ({', '.join(names)}) FROM STDIN") as copy:
+                for row in _score_tuples(points, series, scan_id, "T"):
+                    copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _score_tuples(points: pd.DataFrame, series: str, scan_id: int, time_separator: str | None) -> list[tuple]:
+    """Plain Python rows ``(series, time, scan_id, *SCORE_COLUMNS)``, NaN as ``None``.
+
+    Times are ISO strings with ``time_separator`` between date and time (what
+    SQLAlchemy stores in SQLite, what PostgreSQL's ``COPY`` reads), or
+    ``datetime`` objects when it is ``None``.
+    """
+    times = pd.DatetimeIndex(points["time"])
+    if time_separator is None:
+        stamps = times.to_pydatetime().tolist()
+    else:
+        stamps = np.char.replace(np.datetime_as_string(times.as_unit("us").to_numpy(), unit="us"), "T", time_separator).tolist()
+    columns = [[series] * len(points), stamps, [scan_id] * len(points)]
     for name in SCORE_COLUMNS:
         values = points[name].to_numpy()
         if values.dtype.kind == "f":
             values = np.where(np.isnan(values), None, values.astype(object))
-        columns[name] = values.tolist()
-    n_rows = len(points)
-    columns["series"] = [series] * n_rows
-    columns["scan_id"] = [scan_id] * n_rows
-    names = list(columns)
-    return [dict(zip(names, row)) for row in zip(*columns.values())]
+        elif values.dtype.kind == "b":
+            values = values.astype(object)
+        columns.append(values.tolist())
+    return list(zip(*columns))
 
 
 def _event_values(row: dict) -> dict:
