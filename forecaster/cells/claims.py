@@ -93,14 +93,18 @@ def decide(checks: Sequence[bool]) -> str:
     return HOLDS_PARTLY if any(checks) else DOES_NOT_HOLD
 
 
-def make_recurrent_layer(kind: CellKind, units: int, unit_forget_bias: bool = True) -> keras.layers.Layer:
+def make_recurrent_layer(
+    kind: CellKind, units: int, unit_forget_bias: bool = True, reset_after: bool = True
+) -> keras.layers.Layer:
     """Return a Keras recurrent layer returning its last output ``(batch, units)``.
 
     Args:
-        kind: ``simple_rnn``, ``gru`` (``reset_after=True``, Keras's default) or ``lstm``.
+        kind: ``simple_rnn``, ``gru`` or ``lstm``.
         units: hidden units.
         unit_forget_bias: LSTM only: start the forget-gate bias at 1 (Keras's
             default) instead of 0. Default ``True``.
+        reset_after: GRU only: apply the reset gate after the recurrent
+            product, with a separate recurrent bias (Keras's default). Default ``True``.
 
     Returns:
         An unbuilt ``keras.layers.SimpleRNN``, ``GRU`` or ``LSTM``.
@@ -111,7 +115,7 @@ def make_recurrent_layer(kind: CellKind, units: int, unit_forget_bias: bool = Tr
     if kind == "simple_rnn":
         return keras.layers.SimpleRNN(units)
     if kind == "gru":
-        return keras.layers.GRU(units)
+        return keras.layers.GRU(units, reset_after=reset_after)
     if kind == "lstm":
         return keras.layers.LSTM(units, unit_forget_bias=unit_forget_bias)
     raise ValueError(f"Argument `kind` must be one of {CELL_KINDS}, received kind={kind!r}")
@@ -159,7 +163,7 @@ def keras_parameter_count(kind: CellKind, n_features: int, units: int, reset_aft
     Returns:
         The number of weights Keras creates.
     """
-    layer = keras.layers.GRU(units, reset_after=reset_after) if kind == "gru" else make_recurrent_layer(kind, units)
+    layer = make_recurrent_layer(kind, units, reset_after=reset_after)
     layer.build((None, None, n_features))
     return int(layer.count_params())
 
@@ -172,8 +176,8 @@ def gradient_norms_by_lag(layer: keras.layers.Layer, inputs: np.ndarray) -> np.n
     output, so its input gradient is row ``u`` of the Jacobian.
 
     Args:
-        layer: a recurrent layer returning its last output ``(batch, units)``
-            (built, or built by this call).
+        layer: a recurrent layer returning its last output ``(batch, units)``;
+            built here for ``inputs`` if it is not yet.
         inputs: ``(batch, time, features)`` array.
 
     Returns:
@@ -181,6 +185,8 @@ def gradient_norms_by_lag(layer: keras.layers.Layer, inputs: np.ndarray) -> np.n
         ``||dh_T/dx_{T-k}||_F``; entry 0 is the last step's own input.
     """
     n_batch, n_steps, n_features = inputs.shape
+    if not layer.built:
+        layer.build((None, n_steps, n_features))
     units = int(layer.units)
     repeated = np.repeat(np.asarray(inputs, np.float32), units, axis=0)
     selector = np.tile(np.eye(units, dtype=np.float32), (n_batch, 1))

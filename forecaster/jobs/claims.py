@@ -396,7 +396,7 @@ def page_sections(
 
 def _claim_section(heading: str, claim: Claim, method: str, table: list[dict[str, Any]], figure: Path | None) -> HtmlSection:
     checks = "; ".join(f"{name}: {'yes' if passed else 'no'}" for name, passed in claim.checks.items())
-    text = f"Claim: {claim.statement} Measured: {method} Rule: {claim.rule} Verdict: {claim.verdict} ({checks})."
+    text = f"Claim: {claim.statement}\n\nMeasured: {method}\n\nRule: {claim.rule}\n\nVerdict: {claim.verdict} ({checks})."
     return HtmlSection(heading, text=text, table=table, figures=[figure] if figure else [])
 
 
