@@ -35,6 +35,8 @@ from forecaster.store import ScanStore, utc_naive
 logger = logging.getLogger(__name__)
 
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
+PLOT_MARGIN_ROWS = 200
+"""Scored rows drawn before the first and after the last event of a series on the scan page."""
 
 
 def scan_job(
@@ -196,8 +198,13 @@ def _write_run_folder(config: ForecasterConfig, summary: ScanSummary, series: li
     rows = {item.series: item for item in series}
     plotted = {}
     for name, points in summary.points.items():
+        spans = [(pd.Timestamp(event["start"]), pd.Timestamp(event["end"])) for event in summary.events if event["series"] == name]
+        times = pd.DatetimeIndex(points["time"])
+        first = max(0, times.searchsorted(min(start for start, _ in spans)) - PLOT_MARGIN_ROWS)
+        last = times.searchsorted(max(end for _, end in spans), side="right") + PLOT_MARGIN_ROWS
+        points = points.iloc[first:last]
         item = rows[name]
-        keep = item.times >= points["time"].iloc[0]
+        keep = (item.times >= points["time"].iloc[0]) & (item.times <= points["time"].iloc[-1])
         plotted[name] = (pd.DataFrame(item.values[keep], index=item.times[keep], columns=columns), points)
     with RunFolder(config.report.output_dir, f"{config.name}-scan") as run:
         run.write_yaml("config.yaml", config_to_dict(config))
