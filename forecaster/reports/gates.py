@@ -193,12 +193,12 @@ def plot_window_gates(
         axes[0].plot(times, window[column], color=ACTUAL_COLOUR if len(targets) == 1 else colour, lw=1.4, label=f"{column} (actual)")
         axes[0].plot(forecast.index, forecast[column], color=MODEL_COLOUR if len(targets) == 1 else colour, lw=1.4, ls="--", label=f"{column} (forecast)")
     axes[0].set_ylabel(f"{', '.join(targets)}\n(original units)", fontsize=8)
-    axes[0].legend(fontsize=7, loc="upper left", ncol=2, frameon=False)
+    axes[0].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2 * len(targets), frameon=False)
     if covariates:
         for colour, column in zip(SERIES_COLOURS, covariates):
             axes[1].plot(times[:lookback], window[column].iloc[:lookback], color=colour, lw=0.9, label=column)
         axes[1].set_ylabel("past covariates\n(original units)", fontsize=8)
-        axes[1].legend(fontsize=7, loc="upper left", ncol=min(len(covariates), 6), frameon=False)
+        axes[1].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(covariates), 8), frameon=False)
     for colourbar_axis in colourbars[: 1 + bool(covariates)]:
         colourbar_axis.set_axis_off()
 
@@ -225,7 +225,8 @@ def plot_window_gates(
             f"each column: one segment of {trace.input_steps_per_step} input rows, "
             f"{_span(step * trace.input_steps_per_step)}, read as one step"
         )
-    axes[-1].set_xlabel(f"time ({columns}); heat-map rows: {len(units)} of the {n_units} units")
+    shown = f"all {n_units} units" if len(units) == n_units else f"{len(units)} of the {n_units} units"
+    axes[-1].set_xlabel(f"time ({columns}); heat-map rows: {shown}")
     format_date_axis(axes[-1])
     figure.suptitle(title)
     return save_figure(figure, path)
@@ -259,7 +260,7 @@ def gate_section(run: RunFolder, trained: "TrainedRun", windowed: WindowedData) 
     series = int(np.searchsorted(windowed.collection.offsets, start, side="right") - 1)
     point = windowed.scaler.inverse_transform_targets(trained.forecaster.predict(inputs), series)[0]
     forecast = pd.DataFrame(point, index=window.index[spec.lookback :], columns=targets)
-    kind = {"lstm": "LSTM", "gru": "GRU"}[trace.cell]
+    kind = trace.cell.upper()
     figure = plot_window_gates(
         trace, window, spec.lookback, targets, forecast, run.figure_path("gates"),
         f"What the {kind} kept and forgot over the last test window ({targets[0]}, forecast from {window.index[spec.lookback - 1]:%Y-%m-%d %H:%M})",
@@ -277,13 +278,14 @@ def gate_section(run: RunFolder, trained: "TrainedRun", windowed: WindowedData) 
         else f"The network reads the lookback in segments of {trace.input_steps_per_step} rows, each embedded into "
         "one vector, so the GRU takes one step per segment: each column spans one segment."
     )
+    n_units = trace.values["h"].shape[1]
+    rows = f"Rows are its {n_units} units" if n_units <= MAX_UNITS else f"Rows are the {MAX_UNITS} of its {n_units} units whose state varies most"
     return HtmlSection(
         "What the network remembers (gate activations)",
         text=(
             f"The trained network's first recurrent layer ({kind} '{trace.layer_name}') copied into the hand-written "
             f"gated cell and run step by step over the last test window of {targets[0]}, with the series it read "
-            f"on the same time axis. {steps} {reading} Rows are units (the {min(MAX_UNITS, trace.values['h'].shape[1])} "
-            "whose state varies most), sorted by how much they keep."
+            f"on the same time axis. {steps} {reading} {rows}, sorted by how much they keep."
         ),
         figures=[figure],
     )
