@@ -316,7 +316,9 @@ class ForecastPipeline(_ConfigPipeline):
                     "ForecastPipeline.predict: a loaded pipeline keeps no training data; pass the recent data as df"
                 )
             return forecast_next(self.run_, self.collection_, FRAME_SOURCE)
-        config = self.run_.config.model_copy(update={"data": self.run_.config.data.model_copy(update={"max_rows": None})})
+        config = self.run_.config.model_copy(
+            update={"data": self.run_.config.data.model_copy(update={"max_rows": None})}
+        )
         collection, _ = _validate_frame(df, config, min_rows=self.run_.schema["lookback"])
         check_new_data(self.run_, collection, FRAME_SOURCE)
         return forecast_next(self.run_, collection, FRAME_SOURCE)

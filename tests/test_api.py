@@ -57,7 +57,9 @@ def test_config_round_trips():
     config = load_config("configs/etth1_demo.yaml")
     pipeline = ForecastPipeline.from_config("configs/etth1_demo.yaml")
     assert pipeline.to_config() == config
-    assert pipeline.units == config.model.units and pipeline.calendar_features == tuple(config.windows.calendar_features)
+    assert pipeline.units == config.model.units and pipeline.calendar_features == tuple(
+        config.windows.calendar_features
+    )
     assert AnomalyPipeline.from_config(config).to_config() == config
     assert ForecastPipeline(units=8, options={"model.attention": "dot"}).to_config().model.attention == "dot"
 
@@ -136,7 +138,8 @@ def test_many_series_in_long_format():
     forecast = pipeline.fit(frame, target_columns=["load", "temp"], id_column="site").predict()
     assert len(forecast) == 2 * 6 * 2
     assert list(forecast.groupby("series_id")["origin"].first()) == [
-        pd.Timestamp("2024-01-13 11:00"), pd.Timestamp("2024-02-13 11:00")
+        pd.Timestamp("2024-01-13 11:00"),
+        pd.Timestamp("2024-02-13 11:00"),
     ]
     with pytest.raises(DataError, match="were not in the training data"):
         pipeline.predict(hourly_frame(n=50, series_id="c"))
@@ -200,8 +203,16 @@ def test_anomaly_python_equals_cli(anomaly_frame, tmp_path):
     from forecaster.jobs.detection import detect_job
 
     anomaly_frame.to_csv(tmp_path / "x.csv", index=False)
-    config = load_config(None, [f"data.path={tmp_path / 'x.csv'}", f"report.output_dir={tmp_path / 'reports'}",
-                                "anomaly.lookback=16", "anomaly.units=4", "anomaly.epochs=1"])
+    config = load_config(
+        None,
+        [
+            f"data.path={tmp_path / 'x.csv'}",
+            f"report.output_dir={tmp_path / 'reports'}",
+            "anomaly.lookback=16",
+            "anomaly.units=4",
+            "anomaly.epochs=1",
+        ],
+    )
     cli_scores = pd.read_parquet(detect_job(config, "x") / "scores.parquet")
     python_scores = AnomalyPipeline.from_config(config).fit(anomaly_frame).score(anomaly_frame)
     np.testing.assert_allclose(python_scores["error"], cli_scores["error"], atol=1e-6)

@@ -17,8 +17,14 @@ from keras import activations, constraints, initializers, ops, regularizers
 # RNN prepares and resets dropout masks only for cells that are instances of
 # this mixin, and Keras does not export it; the private import keeps the mask
 # semantics (one mask per batch, reused at every time step) identical.
-from keras.src.backend import rnn as backend_rnn
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+try:
+    from keras.src.backend import rnn as backend_rnn
+    from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+except ImportError as error:  # pragma: no cover - only with a Keras outside the tested range
+    raise ImportError(
+        f"forecaster.cells needs keras.src.backend.rnn and keras.src.layers.rnn.dropout_rnn_cell.DropoutRNNCell, "
+        f"which Keras {keras.__version__} does not have ({error}); install the tested range: pip install 'keras>=3.5,<3.16'"
+    ) from None
 
 
 def check_units(units: Any) -> int:
