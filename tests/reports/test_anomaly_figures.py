@@ -15,12 +15,10 @@ from forecaster.anomaly.detectors import WindowDetector
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import AnomalyConfig, ForecasterConfig, ThresholdConfig
 from forecaster.data.series import SeriesCollection
-from forecaster.reports.anomaly import (
+from forecaster.reports.anomaly import _summary_text, detection_section, event_rows
+from forecaster.reports.anomaly_figures import (
     FILLED_COLOUR,
     MIN_EVENT_WIDTH_PT,
-    _summary_text,
-    detection_section,
-    event_rows,
     mark_events,
     plot_detection_overview,
     plot_error_distribution,
