@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from forecaster.models.tracing import GateTrace, trace_gates
 from forecaster.reports.html import HtmlSection
@@ -39,20 +40,33 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+GATE_NAMES = {
+    "f": "forget gate f",
+    "i": "input gate i",
+    "g": "candidate g",
+    "o": "output gate o",
+    "c": "cell state c",
+    "h": "hidden state h",
+    "z": "update gate z",
+    "r": "reset gate r",
+    "candidate": "candidate",
+}
+"""What each array of ``GatedLSTM.trace`` / ``GatedGRU.trace`` is, for axis labels."""
+
 GATE_PANELS = {
     "lstm": (
-        ("f", "forget gate f", "1 keeps the cell state, 0 forgets it"),
-        ("i", "input gate i", "1 writes the new candidate into the cell"),
-        ("o", "output gate o", "1 shows the cell state to the output"),
-        ("c", "cell state c", "the memory the gates keep and write"),
+        ("f", "1 keeps the cell state, 0 forgets it"),
+        ("i", "1 writes the new candidate into the cell"),
+        ("o", "1 shows the cell state to the output"),
+        ("c", "the memory the gates keep and write"),
     ),
     "gru": (
-        ("z", "update gate z", "1 keeps the previous state, 0 replaces it (Keras convention)"),
-        ("r", "reset gate r", "0 hides the previous state from the candidate"),
-        ("h", "hidden state h", "the memory carried to the next step"),
+        ("z", "1 keeps the previous state, 0 replaces it (Keras convention)"),
+        ("r", "0 hides the previous state from the candidate"),
+        ("h", "the memory carried to the next step"),
     ),
 }
-"""Per cell kind, the traced arrays drawn by :func:`plot_window_gates`: (name, label, what it means)."""
+"""Per cell kind, the traced arrays drawn by :func:`plot_window_gates` and what each means."""
 
 MAX_UNITS = 32
 """Units drawn per heat map at most: those whose state varies most over the window."""
@@ -126,7 +140,8 @@ def plot_gate_heatmaps(trace: dict[str, np.ndarray], path: Path, title: str, sam
     edges = np.arange(n_steps + 1) - 0.5
     for axis, colourbar_axis, (name, values) in zip(axes, colourbars, trace.items()):
         _draw_heatmap(figure, axis, colourbar_axis, values[sample].T, edges, name)
-        axis.set_ylabel(f"{name}\nunit", fontsize=8)
+        axis.set_ylabel(f"{GATE_NAMES.get(name, name)}\nunit", fontsize=8)
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1].set_xlabel("time step (processing order)")
     figure.suptitle(title)
     return save_figure(figure, path)
@@ -209,9 +224,9 @@ def plot_window_gates(
     units = np.argsort(-np.nanstd(trace.values[state], axis=0), kind="stable")[:MAX_UNITS]
     units = units[np.argsort(-np.nanmean(trace.values[keep][:, units], axis=0), kind="stable")]
     n_units = trace.values[state].shape[1]
-    for axis, colourbar_axis, (name, label, meaning) in zip(axes[-len(panels):], colourbars[-len(panels):], panels):
+    for axis, colourbar_axis, (name, meaning) in zip(axes[-len(panels):], colourbars[-len(panels):], panels):
         _draw_heatmap(figure, axis, colourbar_axis, trace.values[name][:, units].T, x_edges, name)
-        axis.set_ylabel(f"{label}\nunit", fontsize=8)
+        axis.set_ylabel(f"{GATE_NAMES[name]}\nunit", fontsize=8)
         axis.set_title(meaning, fontsize=8, loc="left")
         axis.set_yticks([])
     for axis in axes:
