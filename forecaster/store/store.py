@@ -166,6 +166,22 @@ class ScanStore:
                     found[name] = (pd.Timestamp(last_time), bytes(context))
         return found
 
+    def count_scores(self, series: str, start: pd.Timestamp, end: pd.Timestamp) -> int:
+        """Return how many points of ``series`` are scored from ``start`` to ``end`` (both included).
+
+        Args:
+            series: a series id.
+            start: first time (naive, as stored).
+            end: last time.
+
+        Returns:
+            The count.
+        """
+        query = select(func.count()).select_from(scores).where(
+            scores.c.series == series, scores.c.time >= start.to_pydatetime(), scores.c.time <= end.to_pydatetime())
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar())
+
     def stored_times(self, series: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
         """Return the scored timestamps of ``series`` from ``start`` to ``end`` (both included).
 
