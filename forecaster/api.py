@@ -252,6 +252,7 @@ class ForecastPipeline(_ConfigPipeline):
         target_columns: list[str] | None = None,
         id_column: str | None = None,
         past_covariates: list[str] | None = None,
+        future_covariates: list[str] | None = None,
     ) -> "ForecastPipeline":
         """Validate, window and scale ``df``, train the network and calibrate its intervals.
 
@@ -266,6 +267,10 @@ class ForecastPipeline(_ConfigPipeline):
             target_columns: columns to forecast. Default ``None``.
             id_column: column naming each series in long format. Default ``None``.
             past_covariates: numeric columns known only up to the forecast origin. Default ``None``.
+            future_covariates: numeric columns known ahead of time (holidays, planned
+                maintenance, weather forecasts), fed to the network over the horizon
+                next to the calendar features; :meth:`predict` then needs their future
+                values. Default ``None``.
 
         Returns:
             ``self``, fitted (``run_``, ``collection_``, ``repairs_``).
@@ -279,7 +284,11 @@ class ForecastPipeline(_ConfigPipeline):
         from forecaster.workflow import window_collection
 
         config = self._fit_config(
-            time_column=time_column, target_columns=target_columns, id_column=id_column, past_covariates=past_covariates
+            time_column=time_column,
+            target_columns=target_columns,
+            id_column=id_column,
+            past_covariates=past_covariates,
+            future_covariates=future_covariates,
         )
         collection, repairs = _validate_frame(df, config, min_rows=config.windows.lookback + config.windows.horizon)
         windowed = window_collection(config, collection)
@@ -289,13 +298,17 @@ class ForecastPipeline(_ConfigPipeline):
         self.repairs_ = repairs.to_dict()
         return self
 
-    def predict(self, df: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict(self, df: pd.DataFrame | None = None, future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of every series, in the data's units, with intervals.
 
         Args:
             df: recent data with the training columns (at least ``lookback`` rows
                 per series), validated by the policies of the fit; ``None``
                 forecasts past the end of the data of :meth:`fit`. Default ``None``.
+            future: with future covariates, their values for the ``horizon`` steps
+                after each series' end: one row per series and step with the time
+                column, the id column (long format) and every future covariate.
+                Default ``None``.
 
         Returns:
             One row per (series, step, target column): ``series_id, origin,
@@ -305,7 +318,8 @@ class ForecastPipeline(_ConfigPipeline):
         Raises:
             NotFittedError: before :meth:`fit` or :meth:`load`.
             DataError: for data lacking training columns, at another frequency,
-                far outside the training scale or with series a per-series scaler never saw.
+                far outside the training scale or with series a per-series scaler never saw,
+                or future covariates missing for a step of the horizon.
         """
         from forecaster.jobs.forecasting import check_new_data, forecast_next
 
@@ -315,13 +329,13 @@ class ForecastPipeline(_ConfigPipeline):
                 raise DataError(
                     "ForecastPipeline.predict: a loaded pipeline keeps no training data; pass the recent data as df"
                 )
-            return forecast_next(self.run_, self.collection_, FRAME_SOURCE)
+            return forecast_next(self.run_, self.collection_, FRAME_SOURCE, future)
         config = self.run_.config.model_copy(
             update={"data": self.run_.config.data.model_copy(update={"max_rows": None})}
         )
         collection, _ = _validate_frame(df, config, min_rows=self.run_.schema["lookback"])
         check_new_data(self.run_, collection, FRAME_SOURCE)
-        return forecast_next(self.run_, collection, FRAME_SOURCE)
+        return forecast_next(self.run_, collection, FRAME_SOURCE, future)
 
     def backtest(self, df: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
         """Score the fitted model and the baselines on every test window of ``df``, as ``forecaster backtest --run``.

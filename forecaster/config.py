@@ -85,6 +85,10 @@ class DataConfig(Section):
         id_column: column naming the series in long format; ``None`` for one series.
         target_columns: columns to forecast; empty means every numeric column.
         past_covariates: columns known only up to the forecast origin.
+        future_covariates: columns known ahead of time (holidays, planned
+            maintenance, weather forecasts, prices): inputs over the lookback and,
+            next to the calendar features, over the horizon; a forecast needs
+            their values for the horizon.
         frequency: pandas offset alias (``h``, ``15min``); ``None`` infers it.
         timezone: convert every timestamp to this zone; required for files
             that mix UTC offsets. ``None`` keeps naive or single-zone stamps.
@@ -110,6 +114,7 @@ class DataConfig(Section):
     id_column: str | None = None
     target_columns: list[str] = Field(default_factory=list)
     past_covariates: list[str] = Field(default_factory=list)
+    future_covariates: list[str] = Field(default_factory=list)
     frequency: str | None = None
     timezone: str | None = None
     duplicates: Literal["refuse", "mean", "first", "last", "sum", "min", "max"] = "refuse"
@@ -133,11 +138,12 @@ class DataConfig(Section):
 
     @model_validator(mode="after")
     def _check_columns_and_zone(self) -> "DataConfig":
-        named = [*self.target_columns, *self.past_covariates]
+        named = [*self.target_columns, *self.past_covariates, *self.future_covariates]
         repeated = sorted({name for name in named if named.count(name) > 1})
         if repeated:
             raise ValueError(
-                f"columns {repeated} are named more than once in target_columns/past_covariates; list each once"
+                f"columns {repeated} are named more than once in target_columns/past_covariates/future_covariates; "
+                "list each once"
             )
         if self.timezone is not None:
             try:

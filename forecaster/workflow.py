@@ -32,7 +32,7 @@ def load_windows(config: ForecasterConfig, source: str) -> tuple[RepairReport, W
 def window_collection(config: ForecasterConfig, collection: SeriesCollection) -> WindowedData:
     """Split, scale and window validated series by a config's windows, split, scaling and training sections.
 
-    Targets default to every numeric column that is not a covariate.
+    Targets default to every numeric column that is not a past or future covariate.
 
     Args:
         config: the validated run config, with a ``data`` section.
@@ -45,8 +45,9 @@ def window_collection(config: ForecasterConfig, collection: SeriesCollection) ->
         DataError: for series too short for the windows or splits without windows.
     """
     data_cfg = config.data
-    targets = data_cfg.target_columns or [c for c in collection.columns if c not in data_cfg.past_covariates]
-    spec = WindowSpec.from_config(config.windows, targets, data_cfg.past_covariates)
+    covariates = data_cfg.past_covariates + data_cfg.future_covariates
+    targets = data_cfg.target_columns or [c for c in collection.columns if c not in covariates]
+    spec = WindowSpec.from_config(config.windows, targets, data_cfg.past_covariates, data_cfg.future_covariates)
     return prepare_windows(
         collection, spec, config.split, config.scaling, batch_size=config.training.batch_size, seed=config.seed
     )

@@ -217,3 +217,64 @@ def test_anomaly_python_equals_cli(anomaly_frame, tmp_path):
     python_scores = AnomalyPipeline.from_config(config).fit(anomaly_frame).score(anomaly_frame)
     np.testing.assert_allclose(python_scores["error"], cli_scores["error"], atol=1e-6)
     assert (python_scores["flag"] == cli_scores["flag"]).all()
+
+
+def test_future_covariates_reach_the_forecast_and_are_required(tmp_path):
+    frames = []
+    for site, seed in (("a", 1), ("b", 2)):
+        frame = hourly_frame(series_id=site, seed=seed)
+        frame["shutdown"] = ((np.arange(len(frame)) // 24) % 4 == 3).astype(float)  # planned: known ahead
+        frame["load"] -= 8 * frame["shutdown"]
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    pipeline = ForecastPipeline(**TINY, calendar_features=("hour",)).fit(
+        frame, target_columns=["load"], id_column="site", past_covariates=["temp"], future_covariates=["shutdown"]
+    )
+    assert pipeline.run_.schema["future_covariates"] == ["shutdown"]
+    assert pipeline.run_.forecaster.model_.input["future"].shape[-1] == 1 + 2, "the covariate beside hour sin/cos"
+    with pytest.raises(DataError, match=r"trained with future covariates \['shutdown'\].*next 6 steps"):
+        pipeline.predict()
+    steps = pd.date_range(frame["date"].iloc[-1], periods=7, freq="h")[1:]
+    future = pd.DataFrame({"site": np.repeat(["a", "b"], 6), "date": np.tile(steps, 2), "shutdown": 1.0})
+    with pytest.raises(
+        DataError, match=r"'shutdown' has no value for series 'b' at 2024-01-13 17:00:00 \(step 6 of 6\)"
+    ):
+        pipeline.predict(future=future.iloc[:-1])
+    forecast = pipeline.predict(future=future)
+    assert len(forecast) == 2 * 6
+    assert not np.allclose(forecast["forecast"], pipeline.predict(future=future.assign(shutdown=0.0))["forecast"])
+    loaded = ForecastPipeline.load(pipeline.save(tmp_path / "run"))
+    pd.testing.assert_frame_equal(loaded.predict(frame, future=future), forecast, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_cli_forecast_takes_future_covariates_from_a_file(tmp_path, capsys):
+    from forecaster.cli.main import main
+
+    frame = hourly_frame()
+    frame["shutdown"] = ((np.arange(len(frame)) // 24) % 4 == 3).astype(float)
+    frame.to_csv(tmp_path / "series.csv", index=False)
+    (tmp_path / "tiny.yaml").write_text(
+        f"data: {{path: {tmp_path / 'series.csv'}, target_columns: [load], future_covariates: [shutdown]}}\n"
+        "windows: {lookback: 24, horizon: 6}\nmodel: {units: 4}\ntraining: {epochs: 1, verbose: 0}\n"
+        f"report: {{output_dir: {tmp_path / 'reports'}}}\n"
+    )
+    assert main(["train", str(tmp_path / "tiny.yaml")]) == 0
+    (run,) = (tmp_path / "reports").glob("run-*")
+    assert main(["forecast", "--run", str(run), "--data", str(tmp_path / "series.csv")]) == 2
+    assert "trained with future covariates ['shutdown']" in capsys.readouterr().err
+    steps = pd.date_range(frame["date"].iloc[-1], periods=7, freq="h")[1:]
+    pd.DataFrame({"date": steps, "shutdown": [0, 0, 1, 1, 1, 1]}).to_csv(tmp_path / "future.csv", index=False)
+    command = [
+        "forecast",
+        "--run",
+        str(run),
+        "--data",
+        str(tmp_path / "series.csv"),
+        "--future",
+        str(tmp_path / "future.csv"),
+    ]
+    assert main(command) == 0
+    forecasts = pd.read_csv(capsys.readouterr().out.split("forecasts: ")[1].strip())
+    python = ForecastPipeline.load(run).predict(frame, future=pd.read_csv(tmp_path / "future.csv"))
+    np.testing.assert_allclose(forecasts["forecast"], python["forecast"], rtol=1e-5)

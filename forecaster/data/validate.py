@@ -148,25 +148,26 @@ def _select_value_columns(raw: pd.DataFrame, config: DataConfig, source: str, re
     for key, name in (("data.time_column", config.time_column), ("data.id_column", config.id_column)):
         if name is not None and name not in raw.columns:
             raise DataError(f"{source}: no column '{name}' ({key}){nearest_column_hint(name, list(raw.columns))}")
-    requested = list(config.target_columns) + list(config.past_covariates)
+    covariates = list(config.past_covariates) + list(config.future_covariates)
+    requested = list(config.target_columns) + covariates
     for name in requested:
         if name not in raw.columns:
             raise DataError(f"{source}: no column '{name}'{nearest_column_hint(name, list(raw.columns))}")
     if config.target_columns:
         chosen = list(dict.fromkeys(requested))
     else:
-        candidates = [c for c in raw.columns if c not in reserved and c not in config.past_covariates]
+        candidates = [c for c in raw.columns if c not in reserved and c not in covariates]
         report.empty_columns = [str(c) for c in candidates if raw[c].isna().all()]
         targets = [c for c in candidates if pd.api.types.is_numeric_dtype(raw[c]) and str(c) not in report.empty_columns]
         if not targets:
             raise DataError(f"{source}: no numeric value column found; set data.target_columns")
-        chosen = targets + [c for c in config.past_covariates if c not in targets]
+        chosen = targets + [c for c in covariates if c not in targets]
     non_numeric = [c for c in chosen if _first_non_numeric(raw[c]) is not None]
     if non_numeric:
         details = "; ".join(f"'{c}' has {_first_non_numeric(raw[c])}" for c in non_numeric)
         raise DataError(
             f"{source}: non-numeric target/covariate columns: {details}; clean them or drop them from "
-            "data.target_columns/data.past_covariates"
+            "data.target_columns/data.past_covariates/data.future_covariates"
         )
     report.ignored_columns = [str(c) for c in raw.columns if c not in reserved and c not in chosen]
     return chosen

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
-from forecaster.data import RepairReport
+from forecaster.data import RepairReport, read_table
 from forecaster.jobs.detection import write_detection
 from forecaster.jobs.forecasting import backtest, forecast_next, load_new_data, train
 from forecaster.jobs.trained_run import TrainedRun, check_run_fits, load_trained_run, save_trained_run
@@ -132,24 +132,31 @@ def backtest_job(config: ForecasterConfig, source: str, run_dir: Path | None = N
     return run.final_path
 
 
-def forecast_job(run_dir: Path, data_path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Path:
+def forecast_job(
+    run_dir: Path, data_path: Path, overrides: list[str] | tuple[str, ...] = (), future_path: Path | None = None
+) -> Path:
     """Forecast the next horizon steps of every series in ``data_path`` with a trained run.
 
     Args:
         run_dir: the trained run.
         data_path: the new data, validated with the run's data policies.
         overrides: ``--set`` overrides of the run's config (e.g. ``report.output_dir``).
+        future_path: CSV or Parquet file of the future covariates' values for the
+            horizon (time column, id column, covariates), for a run trained with
+            ``data.future_covariates``. Default ``None``.
 
     Returns:
         The forecast run folder, with ``forecasts.csv``.
 
     Raises:
         RunError: when ``run_dir`` is not a trained run.
-        DataError: when the new data does not fit the run (columns, frequency, scale, series).
+        DataError: when the new data does not fit the run (columns, frequency, scale, series), or a
+            future covariate has no value for a step of the horizon.
     """
     trained = load_trained_run(run_dir, overrides)
     collection, repairs = load_new_data(trained, data_path)
-    forecasts = forecast_next(trained, collection, str(data_path))
+    future = None if future_path is None else read_table(future_path, **trained.config.data.csv.model_dump())
+    forecasts = forecast_next(trained, collection, str(data_path), future)
     config = trained.config
     with RunFolder(config.report.output_dir, f"{config.name}-forecast") as run:
         run.write_yaml("config.yaml", config_to_dict(config))

@@ -33,6 +33,7 @@ from forecaster.evaluation.backtest import (
 from forecaster.jobs.trained_run import TrainedRun, describe_schema, series_groups
 from forecaster.models import Forecaster
 from forecaster.windows.calendar import calendar_features, future_index
+from forecaster.windows.future import future_covariate_values, scale_future_covariates
 from forecaster.windows.pipeline import WindowedData
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ def check_new_data(trained: TrainedRun, collection: SeriesCollection, source: st
     Raises:
         DataError: naming the missing columns or the two frequencies.
     """
-    missing = [c for c in trained.schema["target_columns"] + trained.schema["past_covariates"] if c not in collection.columns]
+    trained_columns = [*trained.schema["target_columns"], *trained.schema["past_covariates"], *trained.schema.get("future_covariates", [])]
+    missing = [c for c in trained_columns if c not in collection.columns]
     if missing:
         raise DataError(
             f"{source}: the run was trained on columns {missing} that this data lacks; "
@@ -151,16 +153,22 @@ def check_new_data(trained: TrainedRun, collection: SeriesCollection, source: st
         )
 
 
-def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str) -> pd.DataFrame:
+def forecast_next(
+    trained: TrainedRun, collection: SeriesCollection, source: str, future: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Forecast the ``horizon`` steps after the end of every series, with intervals.
 
     The last ``lookback`` rows of each series are scaled with the training
-    statistics and predicted in one batch.
+    statistics and predicted in one batch, with the known-future inputs of the
+    horizon: the run's future covariates (from ``future``), then its calendar features.
 
     Args:
         trained: the trained run.
         collection: validated new data (see :func:`load_new_data`).
         source: data file name, for messages.
+        future: the future covariates' values for the horizon, one row per series
+            and step (time column, id column, covariates); needed when the run
+            was trained with ``data.future_covariates``. Default ``None``.
 
     Returns:
         One row per (series, step, target column): ``series_id, origin,
@@ -170,7 +178,8 @@ def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str
 
     Raises:
         DataError: when the new data's level is far outside the training data's
-            (see :data:`SCALE_LIMIT`), or a series the run cannot scale.
+            (see :data:`SCALE_LIMIT`), a series the run cannot scale, or future
+            covariates missing for a step (see :func:`~forecaster.windows.future.future_covariate_values`).
     """
     schema, scaler = trained.schema, trained.scaler
     lookback, horizon = schema["lookback"], schema["horizon"]
@@ -185,9 +194,19 @@ def forecast_next(trained: TrainedRun, collection: SeriesCollection, source: str
         [future_index(index[end - 1], collection.frequency, horizon, collection.holidays) for end in collection.offsets[1:]]
     )
     inputs = {"past": past.astype(np.float32)}
+    known = []  # known-future inputs of the horizon, in training order: future covariates, then calendar features
+    if future_columns := schema.get("future_covariates", []):
+        data_cfg = trained.config.data
+        raw = future_covariate_values(
+            future, future_columns, collection.series_ids, pd.Index(future_times.ravel()),
+            data_cfg.time_column, data_cfg.id_column, source,
+        )
+        known.append(scale_future_covariates(raw, scaler, future_columns, groups))
     if calendar:
         inputs["past"] = np.concatenate([inputs["past"], calendar_features(index[rows.ravel()], calendar).reshape(*rows.shape, -1)], axis=2)
-        inputs["future"] = calendar_features(pd.DatetimeIndex(future_times.ravel()), calendar).reshape(len(rows), horizon, -1)
+        known.append(calendar_features(pd.DatetimeIndex(future_times.ravel()), calendar).reshape(len(rows), horizon, -1))
+    if known:
+        inputs["future"] = np.concatenate(known, axis=2)
     quantiles = list(trained.config.model.quantiles)
     point, output = split_output(np.asarray(predict_function(trained.forecaster)(inputs)), quantiles)
     lower, upper = interval_bounds(trained.calibrator, point, output)

@@ -62,6 +62,7 @@ def describe_schema(windowed: WindowedData) -> dict:
         "frequency": windowed.collection.frequency,
         "target_columns": list(spec.target_columns),
         "past_covariates": list(spec.past_covariates),
+        "future_covariates": list(spec.future_covariates),
         "calendar_features": list(spec.calendar_features),
         "lookback": spec.lookback,
         "horizon": spec.horizon,
@@ -117,10 +118,10 @@ def check_run_fits(trained: TrainedRun, windowed: WindowedData, run_dir: Path) -
         RunError: naming the first schema key that differs.
     """
     expected = describe_schema(windowed)
-    for key in ("lookback", "horizon", "target_columns", "past_covariates", "calendar_features"):
-        if trained.schema[key] != expected[key]:
+    for key in ("lookback", "horizon", "target_columns", "past_covariates", "future_covariates", "calendar_features"):
+        if trained.schema.get(key, []) != expected[key]:
             raise RunError(
-                f"{run_dir}: the run was trained with {key} {trained.schema[key]}, but the config asks for "
+                f"{run_dir}: the run was trained with {key} {trained.schema.get(key, [])}, but the config asks for "
                 f"{expected[key]}; use the run's config or train a new run"
             )
 

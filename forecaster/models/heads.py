@@ -49,7 +49,8 @@ class MultiStepHead(keras.layers.Layer):
     Call:
         summary: ``(batch, width)`` final encoder state.
         sequence: ``(batch, time, width)`` encoder outputs; needed for attention.
-        future: optional ``(batch, horizon, n_calendar)`` known-future covariates.
+        future: optional ``(batch, horizon, n_future)`` known-future covariates
+            (user-supplied columns, then calendar features).
         training: Keras training flag.
 
     Returns:
@@ -165,7 +166,7 @@ class MultiStepHead(keras.layers.Layer):
         return queries
 
     def _future_blocks(self, future):
-        """``(batch, horizon, n_calendar)`` to ``(batch, n_blocks, block_length * n_calendar)``."""
+        """``(batch, horizon, n_future)`` to ``(batch, n_blocks, block_length * n_future)``."""
         padding = self.n_blocks * self.block_length - self.horizon
         padded = ops.pad(future, [[0, 0], [0, padding], [0, 0]])
         return ops.reshape(padded, (-1, self.n_blocks, self.block_length * future.shape[-1]))

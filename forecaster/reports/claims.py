@@ -22,9 +22,12 @@ LABEL_COLOURS = {
     "GRU": PALETTE["orange"],
     "LSTM": PALETTE["blue"],
     "LSTM, forget bias 1": PALETTE["blue"],
-    "LSTM, forget bias 0": PALETTE["sky"],
+    "LSTM, forget bias 0": PALETTE["purple"],
 }
 """Colour of each series label; other labels take :data:`SERIES_COLOURS` in order."""
+
+RATIO_COLOURS = (PALETTE["black"], PALETTE["green"])
+"""Colours of the parameter-ratio curves, apart from the cells' own colours in the panels beside them."""
 
 
 def _colour(label: str, position: int) -> str:
@@ -105,7 +108,7 @@ def plot_recall(
         _level_line(axes, chance, ":", f"chance {chance:.3g}")
         _level_line(axes, threshold, "--", f"threshold {threshold:g}")
     by_lag.set_ylim(0, 1.05)
-    figure.legend(*by_lag.get_legend_handles_labels(), loc="outside upper center", ncols=len(curves), frameon=False, fontsize=8)
+    figure.legend(*by_lag.get_legend_handles_labels(), loc="outside lower center", ncols=len(curves), frameon=False, fontsize=8)
     figure.suptitle(title)
     return save_figure(figure, path)
 
@@ -144,8 +147,8 @@ def plot_gru_vs_lstm(
     """
     figure = new_figure(3.8)
     params, timing, error = (styled(axes) for axes in figure.subplots(1, 3, width_ratios=[1.4, 1, 1]))
-    for position, (label, values) in enumerate(ratio.items()):
-        params.plot(units, values, marker=".", color=SERIES_COLOURS[position], label=label)
+    for colour, (label, values) in zip(RATIO_COLOURS, ratio.items()):
+        params.plot(units, values, marker=".", color=colour, label=label)
     params.axhline(claimed_ratio, color=MUTED_COLOUR, linestyle="--", linewidth=1, label=f"claimed ({claimed_ratio:.3f})")
     params.axhline(0.75, color=MUTED_COLOUR, linestyle=":", linewidth=1, label="3/4 (gate count 3 vs 4)")
     params.set_xscale("log", base=2)

@@ -41,9 +41,10 @@ class WindowedData:
         spec: the window spec.
         collection: the unscaled series.
         scaler: the :class:`SeriesScaler` fitted on the training rows.
-        values: float32 ``(n_rows, n_features)``, scaled targets and past
-            covariates then calendar features (``spec.feature_names``); NaN
-            where the data is missing.
+        values: float32 ``(n_rows, n_features)``, scaled targets, past and
+            future covariates, then calendar features (``spec.feature_names``);
+            NaN where the data is missing. The last ``spec.n_future`` columns
+            (future covariates and calendar features) are the known-future inputs.
         split_rows: row ranges of each split.
         train: shuffled training windows.
         val: validation windows in time order, or None when the split has no rows.
@@ -162,7 +163,7 @@ def prepare_windows(
                 spec.lookback,
                 spec.horizon,
                 spec.n_targets,
-                spec.n_calendar,
+                spec.n_future,  # trailing known-future columns: future covariates, then calendar features
                 batch_size=batch_size,
                 shuffle=split == "train",
                 seed=seed,

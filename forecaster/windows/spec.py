@@ -22,6 +22,9 @@ class WindowSpec:
         target_columns: columns to forecast (at least one); they are also inputs.
         past_covariates: columns known only up to the forecast origin; inputs only.
             Default ``()``.
+        future_covariates: columns known ahead of time (holidays, planned
+            maintenance, weather forecasts); inputs over the lookback and, with
+            the calendar features, over the horizon. Default ``()``.
         calendar_features: known-future covariates derived from timestamps, a
             subset of ``hour``, ``dayofweek``, ``dayofmonth``, ``dayofyear``,
             ``month``. Each adds a sin and a cos feature. Default ``()``.
@@ -37,6 +40,7 @@ class WindowSpec:
     target_columns: tuple[str, ...]
     past_covariates: tuple[str, ...] = ()
     calendar_features: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("lookback", "horizon", "stride"):
@@ -44,15 +48,16 @@ class WindowSpec:
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"WindowSpec: {name} must be an integer >= 1, got {value!r}")
         # Accept lists from callers but store tuples so the spec stays hashable.
-        for name in ("target_columns", "past_covariates", "calendar_features"):
+        for name in ("target_columns", "past_covariates", "calendar_features", "future_covariates"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.target_columns:
             raise ValueError("WindowSpec: target_columns must name at least one column, got none")
-        columns = self.target_columns + self.past_covariates
+        columns = self.value_columns
         repeated = sorted({c for c in columns if columns.count(c) > 1})
         if repeated:
             raise ValueError(
-                f"WindowSpec: columns {repeated} appear more than once in target_columns + past_covariates; "
+                f"WindowSpec: columns {repeated} appear more than once in target_columns + past_covariates + "
+                "future_covariates; "
                 "list each column once"
             )
         unknown = [name for name in self.calendar_features if name not in CALENDAR_PERIODS]
@@ -64,7 +69,11 @@ class WindowSpec:
 
     @classmethod
     def from_config(
-        cls, windows_cfg: WindowsConfig, target_columns: list[str], past_covariates: list[str] = ()
+        cls,
+        windows_cfg: WindowsConfig,
+        target_columns: list[str],
+        past_covariates: list[str] = (),
+        future_covariates: list[str] = (),
     ) -> "WindowSpec":
         """Build a spec from the ``windows`` config section and resolved column names.
 
@@ -72,6 +81,7 @@ class WindowSpec:
             windows_cfg: lookback, horizon, stride and calendar features.
             target_columns: the resolved (non-empty) target columns.
             past_covariates: past-only covariate columns. Default ``()``.
+            future_covariates: known-future covariate columns. Default ``()``.
 
         Returns:
             The :class:`WindowSpec`.
@@ -83,6 +93,7 @@ class WindowSpec:
             target_columns=tuple(target_columns),
             past_covariates=tuple(past_covariates),
             calendar_features=tuple(windows_cfg.calendar_features),
+            future_covariates=tuple(future_covariates),
         )
 
     @property
@@ -92,8 +103,8 @@ class WindowSpec:
 
     @property
     def value_columns(self) -> tuple[str, ...]:
-        """Data columns read from the series, in array order: targets, then past covariates."""
-        return self.target_columns + self.past_covariates
+        """Data columns read from the series, in array order: targets, past covariates, then future covariates."""
+        return self.target_columns + self.past_covariates + self.future_covariates
 
     @property
     def n_targets(self) -> int:
@@ -106,7 +117,12 @@ class WindowSpec:
         return 2 * len(self.calendar_features)
 
     @property
+    def n_future(self) -> int:
+        """Number of known-future input columns (``inputs["future"]``): future covariates, then calendar features."""
+        return len(self.future_covariates) + self.n_calendar
+
+    @property
     def feature_names(self) -> list[str]:
-        """Names of the past-input features, in order: targets, past covariates, calendar."""
+        """Names of the past-input features, in order: targets, past and future covariates, calendar."""
         calendar = [f"{name}_{part}" for name in self.calendar_features for part in ("sin", "cos")]
         return list(self.value_columns) + calendar
