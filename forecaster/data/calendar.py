@@ -106,16 +106,15 @@ def infer_frequency(index: pd.Index, ids: np.ndarray | None = None, holidays: Se
     wall = index.tz_localize(None) if isinstance(index, pd.DatetimeIndex) and index.tz is not None else index
     keys = pd.DataFrame({"t": np.asarray(wall), "id": 0 if ids is None else ids}).sort_values(["id", "t"])
     same_series = keys["id"].to_numpy()[1:] == keys["id"].to_numpy()[:-1]
-    if not isinstance(index, pd.DatetimeIndex):
-        deltas = np.diff(keys["t"].to_numpy(dtype=np.int64))[same_series]
-        deltas = deltas[deltas > 0]
-        return None if len(deltas) == 0 else _multiple(_most_common(deltas), "step")
-    times = pd.DatetimeIndex(keys["t"]).as_unit("ns")
-    deltas = np.diff(times.asi8)[same_series]
+    is_time = isinstance(index, pd.DatetimeIndex)
+    times = pd.DatetimeIndex(keys["t"]).as_unit("ns") if is_time else None
+    deltas = np.diff(times.asi8 if is_time else keys["t"].to_numpy(dtype=np.int64))[same_series]
     deltas = deltas[deltas > 0]
     if len(deltas) == 0:
         return None
-    step = pd.Timedelta(int(_most_common(deltas)), unit="ns")
+    if not is_time:
+        return _multiple(_most_common(deltas), "step")
+    step = pd.Timedelta(_most_common(deltas), unit="ns")
     if step == _ONE_DAY and _is_business_daily(times):
         return "C" if holidays else "B"
     if step == 7 * _ONE_DAY and times.dayofweek.nunique() == 1:
