@@ -106,6 +106,8 @@ class DataConfig(Section):
             from the magnitude where only one fits.
         holidays: dates a business-day series skips besides weekends.
         csv: the ``data.csv`` section (separator, decimal mark, encoding).
+        url: SQLAlchemy URL of the database ``forecaster scan --data-query``
+            reads rows from (time, id and value columns named as above).
     """
 
     path: Path | None = None
@@ -125,6 +127,7 @@ class DataConfig(Section):
     time_unit: Literal["s", "ms", "us", "ns", "step"] | None = None
     holidays: list[dt.date] = Field(default_factory=list)
     csv: CsvConfig = Field(default_factory=CsvConfig)
+    url: str | None = None
 
     @model_validator(mode="after")
     def _check_time_settings(self) -> "DataConfig":

@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--run", dest="run_dir", type=Path, required=True, help="detection run folder (forecaster detect)")
     parser.add_argument("--data", dest="data_path", type=Path, default=None,
                         help="file (one series, or long format with data.id_column) or folder of files, instead of data.path")
+    parser.add_argument("--data-query", default=None, metavar="SQL",
+                        help="scan the rows of this SQL query on data.url (time, id and value columns named as in data)")
     parser.add_argument("--store", dest="store_url", default=None, help="store URL instead of store.url")
     parser.add_argument("--exit-code", action="store_true", help="exit 1 when the scan opened or extended events")
     parser.add_argument("--rescore-from", default=None, metavar="TIMESTAMP",
@@ -36,7 +38,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from forecaster.jobs.scan import scan_job
 
     summary, run_folder = scan_job(config, args.config, args.run_dir, args.data_path, args.store_url, args.rescore_from,
-                                   progress=True)
+                                   progress=True, data_query=args.data_query)
     skipped = "; ".join(f"{series} ({reason})" for series, reason in summary.skipped.items())
     fitted = f", scaling fitted for {len(summary.scaling_fitted)} series" if summary.scaling_fitted else ""
     print(f"scan {summary.scan_id}: {summary.n_series} series scanned ({summary.up_to_date} up to date), "

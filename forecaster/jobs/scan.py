@@ -1,8 +1,8 @@
 """``forecaster scan``: score what is new in many series with a saved detector, into a store; write a scan run folder.
 
 The job turns the config's ``anomaly``, ``scan`` and ``store`` sections into
-arguments, reads the data (a file, long format or not, or a folder of files,
-one series per file), validates each series on its own so one bad series is
+arguments, reads the data (a file, long format or not, a folder of files,
+one series per file, or the rows of an SQL query on ``data.url``), validates each series on its own so one bad series is
 reported and skipped, takes the store's lock, and runs
 :func:`~forecaster.scan.scan_series`. The run folder holds ``summary.json``,
 ``events.csv`` (the new and updated events), figures and ``index.html``.
@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from forecaster.anomaly.pipeline import combine_errors, smooth_errors
 from forecaster.anomaly.thresholds import fit_threshold
@@ -47,6 +49,7 @@ def scan_job(
     store_url: str | None = None,
     rescore_from: str | None = None,
     progress: bool = False,
+    data_query: str | None = None,
 ) -> tuple[ScanSummary, Path]:
     """Scan the data with the detector of ``run_dir`` into the store and write a scan run folder.
 
@@ -58,13 +61,16 @@ def scan_job(
         store_url: a store URL instead of ``store.url``. Default ``None``.
         rescore_from: re-score from this timestamp on, replacing scores and events. Default ``None``.
         progress: show a progress bar over series. Default ``False``.
+        data_query: an SQL query whose rows (time, id and value columns named as in
+            ``data``) are scanned, read from ``data.url``, instead of a file. Default ``None``.
 
     Returns:
         ``(summary, run_folder)``.
 
     Raises:
         ConfigError: for scoring settings a scan cannot continue incrementally
-            (``centered`` mode, the ``dynamic`` threshold) or that changed since the last scan.
+            (``centered`` mode, the ``dynamic`` threshold) or that changed since the last
+            scan, or when no data is named (a path, or a query with ``data.url``).
         DataError: when the data cannot be read at all, or no series can be scanned.
         RunError: when ``run_dir`` is not a detection run that fits the config.
         StoreError: when the store cannot be opened; StoreBusyError when another scan holds it.
@@ -79,12 +85,21 @@ def scan_job(
         )
     data_cfg = config.require_data(source)
     detector, schema = load_detection_run(run_dir, config)
-    path = Path(data_path) if data_path is not None else data_cfg.path
     data_cfg = data_cfg.model_copy(update={"frequency": data_cfg.frequency or schema["frequency"],
                                            "target_columns": data_cfg.target_columns or schema["columns"]})
-    series, skipped = read_scan_data(path, data_cfg, schema["columns"])
+    if data_query is not None:
+        if data_cfg.url is None:
+            raise ConfigError(f"{source}: --data-query needs data.url, the SQLAlchemy URL of the database to query")
+        where = f"{data_cfg.url.split('://')[0]} query"
+        series, skipped = split_table(_read_query(data_cfg.url, data_query), data_cfg, schema["columns"], where)
+    else:
+        path = Path(data_path) if data_path is not None else data_cfg.path
+        if path is None:
+            raise ConfigError(f"{source}: no data to scan; set data.path, pass --data PATH, or --data-query with data.url")
+        series, skipped = read_scan_data(path, data_cfg, schema["columns"])
+        where = str(path)
     if not series:
-        raise DataError(f"{path}: no series could be scanned: " + "; ".join(f"{name}: {why}" for name, why in skipped.items()))
+        raise DataError(f"{where}: no series could be scanned: " + "; ".join(f"{name}: {why}" for name, why in skipped.items()))
     reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span, detector.reference_offsets_)
     threshold = fit_threshold(reference, cfg.threshold)
     rules = EventRules(config.scan.min_points, pd.Timedelta(config.scan.within), pd.Timedelta(config.scan.cooldown),
@@ -97,7 +112,7 @@ def scan_job(
     try:
         with store.lock(config.scan.lock_timeout):
             _check_same_scoring(store, scoring_hash, start, source)
-            scan_id = store.begin_scan(scoring_hash, str(run_dir), str(path))
+            scan_id = store.begin_scan(scoring_hash, str(run_dir), data_query or where)
             try:
                 with _progress_bar(len(series), progress) as advance:
                     summary = scan_series(
@@ -142,13 +157,52 @@ def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[Serie
             raise DataError(f"{path}: the folder holds no .csv or .parquet files; pass a file or a folder of series files")
         one = data_cfg.model_copy(update={"id_column": None})
         return _validate_each([(name, lambda file=file: read_table(file, data_cfg.format), str(file)) for name, file, _ in pieces], one, columns)
-    raw = read_table(path, data_cfg.format)
+    return split_table(read_table(path, data_cfg.format), data_cfg, columns, str(path), path.stem)
+
+
+def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str, name: str = "series") -> tuple[list[SeriesRows], dict[str, str]]:
+    """Validate the series of one table (long format with ``data.id_column``, else one series), each on its own.
+
+    Args:
+        raw: the table as read.
+        data_cfg: the ``data`` section.
+        columns: the value columns the detector was trained on.
+        source: where the table came from, for messages.
+        name: the series id of a table without an id column. Default ``"series"``.
+
+    Returns:
+        ``(series, skipped)`` as :func:`read_scan_data` returns them.
+
+    Raises:
+        DataError: when ``data.id_column`` is not a column of the table.
+    """
     if data_cfg.id_column is None:
-        return _validate_each([(path.stem, lambda: raw, str(path))], data_cfg, columns)
+        return _validate_each([(name, lambda: raw, source)], data_cfg, columns)
     if data_cfg.id_column not in raw.columns:
-        raise DataError(f"{path}: no id column {data_cfg.id_column!r} (data.id_column); columns are {list(raw.columns)}")
+        raise DataError(f"{source}: no id column {data_cfg.id_column!r} (data.id_column); columns are {list(raw.columns)}")
     groups = raw.groupby(raw[data_cfg.id_column].astype(str), sort=True)
-    return _validate_each([(str(name), lambda part=part: part, f"{path} (series {name!r})") for name, part in groups], data_cfg, columns)
+    return _validate_each([(str(key), lambda part=part: part, f"{source} (series {key!r})") for key, part in groups], data_cfg, columns)
+
+
+def _read_query(url: str, query: str) -> pd.DataFrame:
+    """The rows of an SQL query on the database at ``url``, as a table."""
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise ConfigError(f"data.url: not a database URL SQLAlchemy can use ({exc}); write e.g. postgresql+psycopg://user@host/db") from None
+    shown = engine.url.render_as_string()  # the password masked
+    try:
+        with engine.connect() as connection:
+            raw = pd.read_sql_query(text(query), connection)
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc if isinstance(exc, SQLAlchemyError) else exc.__cause__ or exc
+        message = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+        raise DataError(f"--data-query on {shown}: {message[0] if message else type(exc).__name__}") from None
+    finally:
+        engine.dispose()
+    if raw.empty:
+        raise DataError(f"--data-query on {shown}: the query returned no rows")
+    return raw
 
 
 def _validate_each(pieces, data_cfg, columns: list[str]) -> tuple[list[SeriesRows], dict[str, str]]:

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SERIES, assert_same_store, long_data, read_store
+from sqlalchemy import create_engine
 
 from forecaster.cli.main import main
 from forecaster.config import load_config
-from forecaster.errors import ConfigError
+from forecaster.errors import ConfigError, DataError
 from forecaster.jobs.scan import scan_job
 from forecaster.store import ScanStore
 
@@ -136,6 +137,24 @@ def assert_events_match_after(left, right, start):
     events_left, events_right = read_store(left)[1], read_store(right)[1]
     pd.testing.assert_frame_equal(events_left[events_left["end"] >= start].reset_index(drop=True),
                                   events_right[events_right["end"] >= start].reset_index(drop=True))
+
+
+def test_rows_of_an_sql_query_scan_like_the_same_rows_from_a_file(at_project, tmp_path):
+    folder, run = at_project
+    source = f"sqlite:///{tmp_path / 'metrics.db'}"
+    engine = create_engine(source)
+    long_data().to_sql("metrics", engine, index=False)
+    engine.dispose()
+    from_file, from_query = f"sqlite:///{tmp_path / 'file.db'}", f"sqlite:///{tmp_path / 'query.db'}"
+    scan(run, from_file, folder / "long.csv")
+    config = load_config("config.yaml", [f"data.url={source}"])
+    summary, _ = scan_job(config, "config.yaml", run, store_url=from_query, data_query="SELECT date, id, value FROM metrics")
+    assert summary.n_series == 3
+    assert_same_store(from_query, from_file)
+    with pytest.raises(DataError, match="no such table"):
+        scan_job(config, "config.yaml", run, store_url=from_query, data_query="SELECT * FROM missing_table")
+    with pytest.raises(ConfigError, match="needs data.url"):
+        scan_job(load_config("config.yaml", []), "config.yaml", run, store_url=from_query, data_query="SELECT 1")
 
 
 def test_a_bad_series_is_reported_and_the_others_are_scanned(at_project, tmp_path):
