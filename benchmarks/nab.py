@@ -1,67 +1,95 @@
-"""Benchmark: the anomaly detector on the Numenta Anomaly Benchmark (NAB), under NAB's rules.
+"""Benchmark: the anomaly detector on the Numenta Anomaly Benchmark (NAB), cross-validated by category.
 
 Every ``DATA_DIR/<category>/<file>.csv`` (columns ``timestamp,value``) is one
-stream. A detector is fitted on the file's probationary rows only (the first
-``min(floor(0.15 n), 750)`` rows, which NAB's scorer leaves unscored) and
-scores the following rows causally (the window that ends at each row); when
-the stream has grown ``--refit-growth`` times, a new detector is fitted on
-every row seen so far and scores on, so each row's score comes from a detector
-fitted on earlier rows only. The detector's error and the seasonal-profile
-errors of the config's ``seasonal_periods`` (each point against the same clock
-time in earlier days or weeks) become log anomaly likelihoods against the
-file's own recent errors; the most surprising one is the score, and the
-``alarm_quiet_rows`` scores after an alarm are silenced (the product's
-:func:`~forecaster.anomaly.pipeline.alarm_scores`). The results go to
-``RESULTS_DIR/<category>/<detector>_<file>.csv`` with
-``timestamp,value,anomaly_score,label``; labels fill only the ``label``
-column. No statistic of the whole file is used and one configuration
-(``--config``, its ``anomaly`` section) serves every file.
+stream. A detector (``--config``, its ``anomaly`` section) is fitted on the
+file's probationary rows only (the first ``min(floor(0.15 n), 750)`` rows,
+which NAB's scorer leaves unscored) and scores the following rows causally;
+with ``--refit-growth G`` a new detector is fitted on every row seen so far
+each time the stream has grown ``G`` times. Its errors are cached under
+``--cache`` (keyed by the file and every setting that changes them), so
+comparing scoring settings does not retrain.
 
-In the same run a baseline without a network is scored the same way, with the
-absolute change from the previous value in place of the network's error
-(detector name ``<detector>-baseline``), so the ratio between the two is what
-the network adds.
+Settings are never scored on the files they were chosen on. Each scoring
+setting of a small grid (which error signals compete, the likelihood's
+history and window, the rows silenced after an alarm) turns the cached
+signals into the product's alarm score
+(:func:`~forecaster.anomaly.pipeline.alarm_scores`). Then, leaving out one
+category at a time, the setting and NAB's detection threshold (one per
+profile) that maximise the standard NAB score of the other categories are
+applied, unchanged, to the left-out category. The report gives each
+category's score, their mean and the worst one, and the pooled score of all
+files, each scored by the setting and threshold chosen without its category
+(its detections as 0/1 scores). A category without labelled windows
+(artificialNoAnomaly) has no normalised score (NAB's perfect and null
+detectors both score 0 there); its false alarms and raw cost are reported and
+count in the pooled score.
 
-Both are scored with NAB's scorer (``../shared/tools/nab_score.py``, all three
-profiles, the corpus-wide threshold sweep). At the standard profile's threshold
-it also reports point-wise F1, event-wise precision/recall/F1 and PR-AUC (which
-needs no threshold) per file and overall, prints a table and writes
-``RESULTS_DIR/nab_results.json`` with the scores, the ratio to the baseline and
-the run time.
+Two families are cross-validated in the same run: ``<detector>`` (settings
+that use the network's error) and ``<detector>-baseline`` (the same grid with
+the absolute change from the previous value in place of the network's
+error), so their difference is what the network adds on data it was not tuned
+on. The in-sample score of the config's own setting (setting and threshold
+chosen on all files, the figure reported before cross-validation) is printed
+beside it for comparison.
+
+Scores come from NAB's scorer (``../shared/tools/nab_score.py``, loaded as a
+module: its corpus, profiles and threshold sweep). At the chosen thresholds
+the benchmark also reports event-wise precision/recall/F1 and PR-AUC on the
+scored rows, and writes ``RESULTS_DIR/nab_results.json`` with every figure,
+the grid and the run time.
 
 Usage::
 
     python benchmarks/nab.py [--data ../shared/data/nab/data] \\
         [--labels ../shared/data/nab/labels/combined_windows.json] \\
-        [--out benchmarks/results/nab] [--detector forecaster] [--config configs/detect_nab.yaml] \\
-        [--refit-growth inf] [--files SUBSTRING,...]
+        [--scorer ../shared/tools/nab_score.py] [--out benchmarks/results/nab] \\
+        [--cache benchmarks/results/nab/cache] [--detector forecaster] \\
+        [--config configs/detect_nab.yaml] [--refit-growth inf] [--files SUBSTRING,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
+import itertools
 import json
 import logging
 import os
 import platform
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
 from forecaster.anomaly.detectors import online_point_errors
-from forecaster.anomaly.metrics import event_scores, point_scores, pr_auc
+from forecaster.anomaly.metrics import event_scores, pr_auc
 from forecaster.anomaly.pipeline import alarm_scores, combine_errors, error_signals
+from forecaster.anomaly.selection import choose_setting, leave_one_group_out
+from forecaster.anomaly.signals import spectral_residual
 from forecaster.config import AnomalyConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-SCORER = SHARED / "tools" / "nab_score.py"
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 MAX_PROBATION = 750
+SEASONAL_PERIODS = ("1D", "7D")
+# Settings that only change how errors are scored, not the errors themselves (not in the cache key).
+SCORING_KEYS = {"ewma_span", "likelihood_history", "likelihood_window", "likelihood_robust", "seasonal_periods", "seasonal_cycles",
+                "alarm_level", "alarm_quiet_rows", "min_gap", "min_length", "top_features", "threshold",
+                "unseen_series", "mode"}
+SEASONAL = [f"seasonal_{period}" for period in SEASONAL_PERIODS]
+SPECTRAL_WINDOW = 64
+# The grid: the competing signals of each family, crossed with the likelihood and silencing settings.
+SIGNAL_SETS = {
+    "network": [["network"], ["network", *SEASONAL], ["network", "change", *SEASONAL]],
+    "baseline": [["change"], ["change", *SEASONAL]],
+}
+LIKELIHOOD_GRID = {"likelihood_history": [2000, 4000, 8640], "likelihood_window": [8, 12], "alarm_quiet_rows": [100, 300]}
 
 logger = logging.getLogger("nab")
 
@@ -71,8 +99,18 @@ def probation_rows(n_rows: int) -> int:
     return min(int(np.floor(0.15 * n_rows)), MAX_PROBATION)
 
 
-def detector_scores(frame: pd.DataFrame, config: AnomalyConfig, seed: int, refit_growth: float) -> np.ndarray:
-    """Score one file as a stream: the detector's causal errors and the seasonal errors, then the alarm score.
+def load_scorer(path: Path) -> ModuleType:
+    """Import NAB's scorer (``nab_score.py``) from ``path`` as a module."""
+    spec = importlib.util.spec_from_file_location("nab_score", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def network_errors(
+    frame: pd.DataFrame, relative: str, config: AnomalyConfig, seed: int, refit_growth: float, cache: Path
+) -> np.ndarray:
+    """The detector's causal combined errors of one file as a stream, cached on disk.
 
     The first detector is fitted on the probationary rows only; later ones at
     ``refit_growth`` times the rows of the previous fit (see
@@ -80,29 +118,67 @@ def detector_scores(frame: pd.DataFrame, config: AnomalyConfig, seed: int, refit
 
     Args:
         frame: the file (``timestamp``, ``value``).
+        relative: ``<category>/<file>.csv``, part of the cache key.
         config: the ``anomaly`` section.
         seed: training seed.
         refit_growth: stream growth between refits (``inf``: never refit).
+        cache: folder of cached errors (``<key>.npy``).
 
     Returns:
-        float64 ``(n_rows,)`` anomaly scores in [0, 1].
+        float64 ``(n_rows,)`` errors, NaN before the first full window.
     """
+    network = {key: value for key, value in config.model_dump(mode="json").items() if key not in SCORING_KEYS}
+    key = json.dumps({"file": relative, "rows": len(frame), "seed": seed, "refit_growth": refit_growth,
+                      "network": network}, sort_keys=True)
+    path = cache / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.npy"
+    if path.exists():
+        return np.load(path)
     values = frame["value"].to_numpy(dtype=np.float64)
-    errors = online_point_errors(config, values, probation_rows(values.size), refit_growth, seed)
-    return file_alarm_scores(combine_errors(errors), frame, config)
+    errors = combine_errors(online_point_errors(config, values, probation_rows(values.size), refit_growth, seed))
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, errors)
+    return errors
 
 
-def baseline_scores(frame: pd.DataFrame, config: AnomalyConfig) -> np.ndarray:
-    """The same alarm score with the absolute change from the previous value in place of the network's error."""
-    values = frame["value"].to_numpy(dtype=np.float64)
-    return file_alarm_scores(np.abs(np.diff(values, prepend=np.nan)), frame, config)
-
-
-def file_alarm_scores(error: np.ndarray, frame: pd.DataFrame, config: AnomalyConfig) -> np.ndarray:
-    """The product's alarm score of one file from its detector error (seasonal errors added per the config)."""
+def file_signals(frame: pd.DataFrame, network: np.ndarray, config: AnomalyConfig) -> dict[str, np.ndarray]:
+    """Every error signal the grid draws on for one file: network, absolute change, seasonal-profile errors, spectral residual."""
     times = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"]))
-    signals = error_signals(error, frame[["value"]].to_numpy(dtype=np.float64), times, config)
-    return alarm_scores(signals, config)["alarm"]
+    values = frame[["value"]].to_numpy(dtype=np.float64)
+    seasonal = config.model_copy(update={"seasonal_periods": list(SEASONAL_PERIODS)})
+    signals = error_signals(network, values, times, seasonal)
+    signals["network"] = signals.pop("detector")
+    signals["change"] = np.abs(np.diff(values[:, 0], prepend=np.nan))
+    signals["spectral"] = spectral_residual(values[:, 0], SPECTRAL_WINDOW)
+    return signals
+
+
+def grid(family: str, robust: bool = False, spectral: bool = False) -> list[dict]:
+    """The candidate scoring settings of one family (``network`` or ``baseline``).
+
+    Args:
+        family: ``network`` or ``baseline``.
+        robust: also try the robust likelihood (median and interquartile range). Default False.
+        spectral: also try every signal set with the spectral residual added. Default False.
+
+    Returns:
+        A list of ``{"signals": [...], <anomaly key>: value, ...}``.
+    """
+    sets = SIGNAL_SETS[family] + ([[*signals, "spectral"] for signals in SIGNAL_SETS[family]] if spectral else [])
+    options = {**LIKELIHOOD_GRID, "likelihood_robust": [False, True] if robust else [False]}
+    return [
+        {"signals": signals, **dict(zip(options, values))}
+        for signals in sets
+        for values in itertools.product(*options.values())
+    ]
+
+
+def setting_scores(signals: dict[str, dict[str, np.ndarray]], setting: dict, config: AnomalyConfig) -> dict[str, np.ndarray]:
+    """The product's alarm score of every file under one scoring setting: ``{file: (n_rows,)}``."""
+    scoring = config.model_copy(update={key: value for key, value in setting.items() if key != "signals"})
+    return {
+        relative: alarm_scores({name: file[name] for name in setting["signals"]}, scoring)["alarm"]
+        for relative, file in signals.items()
+    }
 
 
 def window_labels(timestamps: pd.Series, windows: list[list[str]]) -> np.ndarray:
@@ -114,58 +190,77 @@ def window_labels(timestamps: pd.Series, windows: list[list[str]]) -> np.ndarray
     return labels
 
 
-def write_results(out: Path, name: str, relative: str, frame: pd.DataFrame, scores: np.ndarray, labels: np.ndarray) -> None:
-    """Write one NAB results file ``out/<category>/<name>_<file>.csv``."""
-    category, file_name = relative.split("/")
-    target = out / category / f"{name}_{file_name}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(
-        {"timestamp": frame["timestamp"], "value": frame["value"], "anomaly_score": scores, "label": labels.astype(int)}
-    ).to_csv(target, index=False)
+def profile_summary(score) -> dict:
+    """A scorer ``ProfileScore`` as a plain dict (normalised score, threshold, raw, windows found, false alarm rows)."""
+    return {"normalized": score.normalized, "threshold": score.threshold, "raw": score.raw,
+            "windows_detected": score.windows_detected, "n_windows": score.n_windows, "fp": score.fp,
+            "per_file": score.per_file}
 
 
-def nab_score(data: Path, labels: Path, out: Path, name: str) -> dict:
-    """Run NAB's scorer on a results folder; return ``{profile: {normalized, threshold, tp, fp, fn, ...}}``."""
-    command = [sys.executable, str(SCORER), "--data", str(data), "--labels", str(labels), "--results", str(out),
-               "--detector", name, "--json", "--per-file"]
-    completed = subprocess.run(command, check=True, capture_output=True, text=True)
-    return json.loads(completed.stdout)
-
-
-def classic_metrics(rows: dict[str, dict], threshold: float, probation: bool = True) -> dict:
-    """Point-wise F1, event-wise F1 and PR-AUC per file and overall, on the scored (post-probation) rows.
+def cross_validate(scorer: ModuleType, corpus: Callable[[list[str]], object], categories: dict[str, str],
+                   candidates: list[dict], candidate_scores: list[dict[str, np.ndarray]]) -> dict:
+    """Leave one category out: choose the setting and thresholds on the others, score the left-out one.
 
     Args:
-        rows: ``{file: {"scores": (n,), "labels": (n,)}}``.
-        threshold: detections are scores >= threshold.
-        probation: leave out each file's probationary rows, as NAB does. Default True.
+        scorer: NAB's scorer module.
+        corpus: ``files -> scorer.Corpus`` of those files.
+        categories: ``{file: category}``.
+        candidates: the settings.
+        candidate_scores: per setting, ``{file: (n_rows,) scores}``.
 
     Returns:
-        ``{"per_file": {file: {...}}, "overall": {...}}``; ``overall`` pools the
-        points of every file for point F1 and PR-AUC and sums event counts.
+        ``{"folds": {category: {...}}, "flags": {profile: {file: 0/1 scores}}, "thresholds": {file: standard threshold},
+        "chosen": {file: setting index}}``.
+    """
+    folds, flags, thresholds, chosen = {}, {profile: {} for profile in PROFILES}, {}, {}
+    for category, train, test in leave_one_group_out(categories):
+        train_corpus, test_corpus = corpus(train), corpus(test)
+        best, train_score = choose_setting(
+            range(len(candidates)),
+            lambda k: scorer.score_corpus(train_corpus, candidate_scores[k], {"standard": scorer.DEFAULT_PROFILES["standard"]})["standard"].normalized,
+        )
+        on_train = scorer.score_corpus(train_corpus, candidate_scores[best])
+        on_test = {profile: scorer.score_corpus(test_corpus, candidate_scores[best], {profile: scorer.DEFAULT_PROFILES[profile]},
+                                                threshold=on_train[profile].threshold)[profile] for profile in PROFILES}
+        folds[category] = {"setting": best, "train_standard": train_score,
+                           "test": {profile: profile_summary(score) for profile, score in on_test.items()}}
+        for relative in test:
+            chosen[relative] = best
+            thresholds[relative] = on_train["standard"].threshold
+            for profile in PROFILES:
+                flags[profile][relative] = (candidate_scores[best][relative] >= on_train[profile].threshold).astype(np.float64)
+    return {"folds": folds, "flags": flags, "thresholds": thresholds, "chosen": chosen}
+
+
+def classic_metrics(rows: dict[str, dict]) -> dict:
+    """Event-wise precision/recall/F1 and PR-AUC on the scored (post-probation) rows, per file and pooled.
+
+    Args:
+        rows: ``{file: {"scores": (n,), "flags": bool (n,), "labels": bool (n,)}}``.
+
+    Returns:
+        ``{"per_file": {file: {"event", "pr_auc"}}, "overall": {"event", "pr_auc", "median_file_pr_auc"}}``;
+        ``overall`` sums event counts and pools every file's points for PR-AUC.
     """
     per_file, pooled_scores, pooled_labels = {}, [], []
     found = n_true = correct = n_predicted = 0
     for name, row in rows.items():
-        start = probation_rows(row["scores"].size) if probation else 0
-        scores, labels = row["scores"][start:], row["labels"][start:]
-        flags = scores >= threshold
-        events = event_scores(labels, flags)
-        per_file[name] = {"point": point_scores(labels, flags), "event": events, "pr_auc": pr_auc(labels, scores)}
-        pooled_scores.append(scores)
+        start = probation_rows(row["scores"].size)
+        labels = row["labels"][start:]
+        events = event_scores(labels, row["flags"][start:])
+        per_file[name] = {"event": events, "pr_auc": pr_auc(labels, row["scores"][start:])}
+        pooled_scores.append(row["scores"][start:])
         pooled_labels.append(labels)
         n_true += events["n_true_events"]
         n_predicted += events["n_predicted_events"]
         found += round(events["recall"] * events["n_true_events"]) if events["n_true_events"] else 0
         correct += round(events["precision"] * events["n_predicted_events"]) if events["n_predicted_events"] else 0
-    scores, labels = np.concatenate(pooled_scores), np.concatenate(pooled_labels)
     precision = correct / n_predicted if n_predicted else float("nan")
     recall = found / n_true if n_true else float("nan")
     overall = {
-        "point": point_scores(labels, scores >= threshold),
         "event": {"precision": precision, "recall": recall,
                   "f1": 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0},
-        "pr_auc": pr_auc(labels, scores),
+        "pr_auc": pr_auc(np.concatenate(pooled_labels), np.concatenate(pooled_scores)),
         "median_file_pr_auc": float(np.nanmedian([f["pr_auc"] for f in per_file.values()])),
     }
     return {"per_file": per_file, "overall": overall}
@@ -183,68 +278,144 @@ def strict_json(value):
         return int(value)
     return value
 
+
+def write_results(out: Path, name: str, relative: str, frame: pd.DataFrame, scores: np.ndarray, labels: np.ndarray) -> None:
+    """Write one NAB results file ``out/<category>/<name>_<file>.csv`` (the cross-validated detections)."""
+    category, file_name = relative.split("/")
+    target = out / category / f"{name}_{file_name}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(
+        {"timestamp": frame["timestamp"], "value": frame["value"], "anomaly_score": scores, "label": labels.astype(int)}
+    ).to_csv(target, index=False)
+
+
+def evaluate_family(scorer, corpus, labels, signals, categories, candidates, config, in_sample_setting) -> dict:
+    """Cross-validate one family's grid and score its in-sample setting; return its report."""
+    started = time.perf_counter()
+    candidate_scores = [setting_scores(signals, setting, config) for setting in candidates]
+    logger.info("%d settings scored in %.0f s", len(candidates), time.perf_counter() - started)
+    cv = cross_validate(scorer, corpus, categories, candidates, candidate_scores)
+    files = sorted(categories)
+    everything = corpus(files)
+    pooled = {profile: profile_summary(scorer.score_corpus(everything, cv["flags"][profile], {profile: scorer.DEFAULT_PROFILES[profile]},
+                                                           threshold=0.5)[profile]) for profile in PROFILES}
+    rows = {relative: {"scores": candidate_scores[cv["chosen"][relative]][relative],
+                       "flags": cv["flags"]["standard"][relative] > 0, "labels": labels[relative]} for relative in files}
+    in_sample_index = candidates.index(in_sample_setting) if in_sample_setting in candidates else None
+    in_sample = None
+    if in_sample_index is not None:
+        in_sample = {name: profile_summary(score) for name, score in
+                     scorer.score_corpus(everything, candidate_scores[in_sample_index]).items()}
+    standard = {category: fold["test"]["standard"]["normalized"] for category, fold in cv["folds"].items()}
+    scored = {category: value for category, value in standard.items() if np.isfinite(value)}
+    return {
+        "candidates": candidates,
+        "folds": {category: {**fold, "setting": candidates[fold["setting"]]} for category, fold in cv["folds"].items()},
+        "mean_category_standard": float(np.mean(list(scored.values()))),
+        "worst_category_standard": float(min(scored.values())),
+        "pooled": pooled,
+        "metrics": classic_metrics(rows),
+        "in_sample": in_sample,
+        "flags": cv["flags"]["standard"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print the table and write the JSON; return 0."""
+    """Run the benchmark; print the tables and write the JSON; return 0."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=SHARED / "data" / "nab" / "data")
     parser.add_argument("--labels", type=Path, default=SHARED / "data" / "nab" / "labels" / "combined_windows.json")
+    parser.add_argument("--scorer", type=Path, default=SHARED / "tools" / "nab_score.py")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nab")
+    parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "results" / "nab" / "cache")
     parser.add_argument("--detector", default="forecaster", help="detector name, the prefix of the results files")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "detect_nab.yaml")
     parser.add_argument("--refit-growth", type=float, default=float("inf"),
                         help="refit the detector on all rows seen when the stream has grown this many times (inf: never)")
+    parser.add_argument("--grid-robust", action="store_true", help="add the robust likelihood to the grid")
+    parser.add_argument("--grid-spectral", action="store_true", help="add the spectral residual signal to the grid")
     parser.add_argument("--files", default="", help="comma-separated substrings: run only matching files (quick checks)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     config = load_config(args.config)
+    scorer = load_scorer(args.scorer)
     windows = json.loads(args.labels.read_text())
     files = sorted(p.relative_to(args.data).as_posix() for p in args.data.glob("*/*.csv"))
     if args.files:
         files = [f for f in files if any(part in f for part in args.files.split(","))]
-    baseline_name = f"{args.detector}-baseline"
-    rows: dict[str, dict] = {args.detector: {}, baseline_name: {}}
+    categories = {relative: relative.split("/")[0] for relative in files}
+    frames, labels, signals = {}, {}, {}
     started = time.perf_counter()
     for relative in files:
         file_started = time.perf_counter()
-        frame = pd.read_csv(args.data / relative)
-        labels = window_labels(frame["timestamp"], windows.get(relative, []))
-        for name, scores in (
-            (args.detector, detector_scores(frame, config.anomaly, config.seed, args.refit_growth)),
-            (baseline_name, baseline_scores(frame, config.anomaly)),
-        ):
-            write_results(args.out, name, relative, frame, scores, labels)
-            rows[name][relative] = {"scores": scores, "labels": labels}
+        frames[relative] = frame = pd.read_csv(args.data / relative)
+        labels[relative] = window_labels(frame["timestamp"], windows.get(relative, []))
+        errors = network_errors(frame, relative, config.anomaly, config.seed, args.refit_growth, args.cache)
+        signals[relative] = file_signals(frame, errors, config.anomaly)
         logger.info("%-60s %6d rows %6.1f s", relative, len(frame), time.perf_counter() - file_started)
-    run_time = time.perf_counter() - started
+    signal_time = time.perf_counter() - started
 
-    report = {"config": str(args.config), "anomaly": config.anomaly.model_dump(mode="json"),
-              "refit_growth": args.refit_growth,
-              "n_files": len(files),
-              "run_time_s": run_time, "platform": platform.platform(), "cpu_count": os.cpu_count(), "detectors": {}}
-    print(f"\nNAB subset: {len(files)} files, detector run time {run_time:.0f} s\n")
-    print(f"{'detector':28s} {'standard':>9s} {'low_FP':>8s} {'low_FN':>8s} {'pointF1':>8s} {'eventF1':>8s} {'PR-AUC':>7s}")
-    for name in rows:
-        nab = nab_score(args.data, args.labels, args.out, name)
-        metrics = classic_metrics(rows[name], nab["standard"]["threshold"])
-        report["detectors"][name] = {"nab": nab, "metrics": metrics}
-        overall = metrics["overall"]
-        print(f"{name:28s} {nab['standard']['normalized']:9.2f} {nab['reward_low_FP_rate']['normalized']:8.2f} "
-              f"{nab['reward_low_FN_rate']['normalized']:8.2f} {overall['point']['f1']:8.3f} "
-              f"{overall['event']['f1']:8.3f} {overall['pr_auc']:7.3f}")
-    ours, base = (report["detectors"][n]["nab"]["standard"]["normalized"] for n in (args.detector, baseline_name))
-    report["standard_ratio_to_baseline"] = ours / base if base else None
-    print("\nper file (standard profile raw score, point F1, event F1, PR-AUC):")
-    for relative in files:
-        nab_file = report["detectors"][args.detector]["nab"]["standard"]["per_file"].get(relative)
-        file_metrics = report["detectors"][args.detector]["metrics"]["per_file"][relative]
-        print(f"  {relative:60s} {nab_file if nab_file is not None else float('nan'):8.3f} "
-              f"{file_metrics['point']['f1']:6.3f} {file_metrics['event']['f1']:6.3f} {file_metrics['pr_auc']:6.3f}")
+    anomaly = config.anomaly
+    own = {"likelihood_history": anomaly.likelihood_history, "likelihood_window": anomaly.likelihood_window,
+           "alarm_quiet_rows": anomaly.alarm_quiet_rows}
+    seasonal = [f"seasonal_{period}" for period in anomaly.seasonal_periods]
+    corpora: dict = {}
+
+    def corpus(subset: list[str]):
+        return corpora.setdefault(tuple(subset), scorer.Corpus(str(args.data), str(args.labels), subset))
+
+    report = {"config": str(args.config), "anomaly": anomaly.model_dump(mode="json"), "refit_growth": args.refit_growth,
+              "grid_robust": args.grid_robust, "grid_spectral": args.grid_spectral,
+              "n_files": len(files), "signal_time_s": signal_time, "platform": platform.platform(),
+              "cpu_count": os.cpu_count(), "detectors": {}}
+    names = {args.detector: "network", f"{args.detector}-baseline": "baseline"}
+    for name, family in names.items():
+        first = "network" if family == "network" else "change"
+        report["detectors"][name] = result = evaluate_family(
+            scorer, corpus, labels, signals, categories, grid(family, args.grid_robust, args.grid_spectral), anomaly,
+            {"signals": [first, *seasonal], **own, "likelihood_robust": anomaly.likelihood_robust})
+        for relative, flags in result.pop("flags").items():
+            write_results(args.out, name, relative, frames[relative], flags, labels[relative])
+    report["run_time_s"] = time.perf_counter() - started
+    print_report(report, files)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "nab_results.json").write_text(json.dumps(strict_json(report), indent=2, allow_nan=False) + "\n")
     print(f"\nwritten {args.out / 'nab_results.json'}")
     return 0
+
+
+def print_report(report: dict, files: list[str]) -> None:
+    """Print the cross-validated table per category, the summary and the in-sample figure."""
+    print(f"\nNAB, leave one category out: {report['n_files']} files, run time {report['run_time_s']:.0f} s "
+          f"(signals {report['signal_time_s']:.0f} s)\n")
+    categories = sorted({relative.split("/")[0] for relative in files})
+    print(f"{'detector':22s} " + " ".join(f"{c[:22]:>22s}" for c in categories)
+          + f" {'mean':>6s} {'worst':>6s} {'pooled':>7s} {'lowFP':>6s} {'lowFN':>6s} {'eventF1':>7s} {'in-sample':>9s}")
+    for name, result in report["detectors"].items():
+        cells = []
+        for category in categories:
+            test = result["folds"][category]["test"]["standard"]
+            cells.append(f"{test['normalized']:22.1f}" if np.isfinite(test["normalized"])
+                         else f"{'raw %.2f, %d FP rows' % (test['raw'], test['fp']):>22s}")
+        in_sample = result["in_sample"]["standard"]["normalized"] if result["in_sample"] else float("nan")
+        print(f"{name:22s} " + " ".join(cells)
+              + f" {result['mean_category_standard']:6.1f} {result['worst_category_standard']:6.1f}"
+              f" {result['pooled']['standard']['normalized']:7.1f} {result['pooled']['reward_low_FP_rate']['normalized']:6.1f}"
+              f" {result['pooled']['reward_low_FN_rate']['normalized']:6.1f} {result['metrics']['overall']['event']['f1']:7.3f}"
+              f" {in_sample:9.1f}")
+    for name, result in report["detectors"].items():
+        print(f"\n{name}: settings chosen without each category")
+        for category, fold in result["folds"].items():
+            print(f"  {category:24s} train {fold['train_standard']:6.1f}  threshold "
+                  f"{fold['test']['standard']['threshold']:.4f}  {fold['setting']}")
+    print("\nper file (standard raw score, left-out; forecaster / baseline):")
+    first, second = report["detectors"].values()
+    for relative in files:
+        category = relative.split("/")[0]
+        values = [r["folds"][category]["test"]["standard"]["per_file"][relative] for r in (first, second)]
+        print(f"  {relative:60s} {values[0]:8.3f} {values[1]:8.3f}")
 
 
 if __name__ == "__main__":
