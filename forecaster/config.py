@@ -508,6 +508,8 @@ class AnomalyConfig(Section):
         likelihood_history: past points whose errors form the distribution
             the anomaly likelihood compares against.
         likelihood_window: points averaged into the recent error compared.
+        likelihood_robust: compare against the median and interquartile range
+            of the history instead of its mean and standard deviation.
         seasonal_periods: cycles (pandas durations such as ``1D`` or ``7D``)
             whose seasonal-profile error (the point against the median of the
             same clock time ``seasonal_cycles`` cycles back) is scored beside the
@@ -547,6 +549,7 @@ class AnomalyConfig(Section):
     ewma_span: int = Field(0, ge=0)
     likelihood_history: int = Field(2000, ge=10)
     likelihood_window: int = Field(8, ge=1)
+    likelihood_robust: bool = False
     seasonal_periods: list[str] = Field(default_factory=list)
     seasonal_cycles: int = Field(3, ge=1)
     alarm_level: float = Field(0.4, gt=0, lt=1)

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 LOG_SCALE = 10.0 * np.log(10.0)  # ln 1e10: the log likelihood is 0.5 at a tail probability of 1e-10
+IQR_TO_STD = 1.349  # the interquartile range of a normal distribution over its standard deviation
 
 
 def anomaly_likelihood(
@@ -25,6 +26,7 @@ def anomaly_likelihood(
     window: int = 8,
     min_history: int | None = None,
     relative_floor: float = 0.2,
+    robust: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Map point errors to an anomaly likelihood in [0, 1], causally and per series.
 
@@ -49,6 +51,10 @@ def anomaly_likelihood(
             ``min(history, 10 * window)``. Default ``None``.
         relative_floor: lower bound of ``sigma`` as a share of ``mu``, so a
             near-constant error does not make every small change extreme. Default 0.2.
+        robust: use the median for ``mu`` and the interquartile range / 1.349
+            for ``sigma`` (Huber & Ronchetti, "Robust Statistics", 2009), so
+            earlier anomalies in the history do not widen the reference and
+            mask later ones. Default False.
 
     Returns:
         ``(likelihood, log_likelihood)``, two float64 ``(n_rows,)`` arrays in [0, 1].
@@ -61,7 +67,11 @@ def anomaly_likelihood(
     for start, end in zip(bounds[:-1], bounds[1:]):
         recent = pd.Series(errors[start:end]).rolling(window, min_periods=1).mean()
         past = recent.shift(1).rolling(history, min_periods=min_history)
-        mean, std = past.mean().to_numpy(), past.std().to_numpy()
+        if robust:
+            mean = past.median().to_numpy()
+            std = ((past.quantile(0.75) - past.quantile(0.25)) / IQR_TO_STD).to_numpy()
+        else:
+            mean, std = past.mean().to_numpy(), past.std().to_numpy()
         scale = np.maximum(std, relative_floor * np.abs(mean)) + 1e-12
         with np.errstate(invalid="ignore"):
             z = (recent.to_numpy() - mean) / scale
@@ -74,7 +84,8 @@ def anomaly_likelihood(
 
 
 def most_surprising(
-    signals: dict[str, np.ndarray], offsets: np.ndarray | None = None, history: int = 2000, window: int = 8
+    signals: dict[str, np.ndarray], offsets: np.ndarray | None = None, history: int = 2000, window: int = 8,
+    robust: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score several error signals of the same points and keep, per point, the most surprising one.
 
@@ -87,13 +98,14 @@ def most_surprising(
         offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
         history: reference points of each likelihood. Default 2000.
         window: errors averaged into the recent error. Default 8.
+        robust: median and interquartile reference (see :func:`anomaly_likelihood`). Default False.
 
     Returns:
         ``(likelihood, log_likelihood, source)``: the chosen signal's likelihood
         and log likelihood, float64 ``(n_rows,)``, and its name per point.
     """
     names = list(signals)
-    scored = [anomaly_likelihood(signals[name], offsets, history=history, window=window) for name in names]
+    scored = [anomaly_likelihood(signals[name], offsets, history=history, window=window, robust=robust) for name in names]
     logs = np.stack([log_likelihood for _, log_likelihood in scored])
     pick = np.argmax(logs, axis=0)
     likelihood = np.stack([value for value, _ in scored])[pick, np.arange(logs.shape[1])]

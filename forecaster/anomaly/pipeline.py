@@ -143,7 +143,8 @@ def alarm_scores(signals: dict[str, np.ndarray], config: AnomalyConfig, offsets:
         least ``alarm_level``) set to 0. All causal.
     """
     likelihood, log_likelihood, source = most_surprising(
-        signals, offsets, history=config.likelihood_history, window=config.likelihood_window
+        signals, offsets, history=config.likelihood_history, window=config.likelihood_window,
+        robust=config.likelihood_robust,
     )
     alarm = log_likelihood
     if config.alarm_quiet_rows:
