@@ -27,8 +27,9 @@ def read_table(
 
     A CSV file's dialect is sniffed where not given (see
     :func:`~forecaster.data.dialect.sniff_dialect`) and kept in
-    ``frame.attrs["csv_dialect"]``. A Parquet file's named index (a
-    ``DatetimeIndex`` saved by ``DataFrame.to_parquet``) becomes a column.
+    ``frame.attrs["csv_dialect"]``. A Parquet file's saved index (a
+    ``DatetimeIndex`` saved by ``DataFrame.to_parquet``, or any named index)
+    becomes a column (``index`` when it has no name).
 
     Args:
         path: file to read.
@@ -73,8 +74,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except (OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot read as parquet: {first_line}") from None
-    named_index = any(name is not None for name in frame.index.names)
-    return frame.reset_index() if named_index else frame
+    saved_index = isinstance(frame.index, pd.DatetimeIndex) or any(name is not None for name in frame.index.names)
+    return frame.reset_index() if saved_index else frame
 
 
 def describe_dialect(dialect: dict | None) -> str | None:

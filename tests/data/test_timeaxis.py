@@ -128,6 +128,9 @@ def test_parquet_time_index_is_the_time_column(load_case, tmp_path, zone):
     pd.DataFrame({"load": np.arange(30.0)}, index=index).to_parquet(tmp_path / "x.parquet")
     other, _ = load_case(tmp_path / "x.parquet", time_column="when")
     assert other.frequency == "15min" and other.frame.index.equals(index)
+    pd.DataFrame({"load": np.arange(30.0)}, index=index.rename(None)).to_parquet(tmp_path / "unnamed.parquet")
+    unnamed, _ = load_case(tmp_path / "unnamed.parquet", time_column="index")
+    assert unnamed.frame.index.equals(index.rename("index"))
 
 
 @pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York", "Australia/Sydney"])
