@@ -27,7 +27,7 @@ from forecaster.reports.sections import (
     training_section,
     validation_section,
 )
-from forecaster.runs import RunFolder
+from forecaster.runs import RunFolder, check_output_dir
 from forecaster.windows.pipeline import WindowedData
 from forecaster.workflow import load_windows
 
@@ -50,6 +50,7 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
         the anomaly scan (``anomaly/``: detector, scores, events), figures and
         ``index.html``.
     """
+    check_output_dir(config.report.output_dir)
     repairs, windowed = load_windows(config, source)
     detection = detect(config, windowed.collection)
     logger.info("anomaly scan: %d events", len(detection.events))
@@ -65,13 +66,13 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
         result.predictions.to_parquet(run.path / PREDICTIONS_FILE, index=False)
         forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
         write_detection(run, detection, ANOMALY_DIR)
+        gates = gate_section(run, trained, windowed)
         sections += [
             *backtest_sections(run, metrics, result.predictions, windowed),
             forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback),
+            *([gates] if gates is not None else []),
             *detection_section(run, detection, config.report.max_plot_points, data_name=config.data.path.name),
         ]
-        if (gates := gate_section(run, trained, windowed)) is not None:
-            sections.append(gates)
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
         summary.append(f"Anomaly scan: {detection.metrics['n_events']} event(s) over {detection.metrics['n_scored']:,} "
                        "scored points (section Anomaly detection).")
@@ -82,6 +83,7 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
 
 def train_job(config: ForecasterConfig, source: str) -> Path:
     """Train a forecaster and save it as a trained run that ``forecaster forecast`` can load."""
+    check_output_dir(config.report.output_dir)
     repairs, windowed = load_windows(config, source)
     trained = train(config, windowed)
     with RunFolder(config.report.output_dir, config.name) as run:
@@ -108,6 +110,7 @@ def backtest_job(config: ForecasterConfig, source: str, run_dir: Path | None = N
         The run folder; its ``metrics.json`` has the model's test ``mse`` and
         ``mae`` (normalised scale) at the top level.
     """
+    check_output_dir(config.report.output_dir)
     repairs, windowed = load_windows(config, source)
     if run_dir is None:
         trained = train(config, windowed)
@@ -154,6 +157,7 @@ def forecast_job(
             future covariate has no value for a step of the horizon.
     """
     trained = load_trained_run(run_dir, overrides)
+    check_output_dir(trained.config.report.output_dir)
     collection, repairs = load_new_data(trained, data_path)
     future = None if future_path is None else read_table(future_path, **trained.config.data.csv.model_dump())
     forecasts = forecast_next(trained, collection, str(data_path), future)
@@ -219,6 +223,7 @@ def _metrics(windowed: WindowedData, repairs: RepairReport, trained: TrainedRun,
                 "epochs": len(history.get("loss", [])),
                 "best_val_loss": min(history["val_loss"]) if history.get("val_loss") else None,
                 "history": history,
+                "resumes": trained.forecaster.resumes_,
             },
         }
     )

@@ -296,15 +296,30 @@ def _section_data(section: HtmlSection, run_path: Path, index: int) -> SectionDa
 
 def _table_data(rows: list[dict[str, Any]]) -> TableData:
     columns = list(dict.fromkeys(key for row in rows for key in row))
+    time_formats = {column: _time_format([row.get(column) for row in rows]) for column in columns}
     body = []
     for row in rows:
         cells = []
         for column in columns:
             value = row.get(column)
             css = "pass" if value == "pass" else "fail" if value == "FAIL" else "text" if isinstance(value, str) else ""
-            cells.append(CellData(text=format_cell(value), css=css))
+            text = pd.Timestamp(value).strftime(time_formats[column]) if time_formats[column] else format_cell(value)
+            cells.append(CellData(text=text, css=css))
         body.append(cells)
     return TableData(columns=[str(column) for column in columns], rows=body)
+
+
+def _time_format(values: list[Any]) -> str | None:
+    """One ``strftime`` format for a column of timestamps, so every row reads alike; ``None`` for other columns.
+
+    Dates alone when every time is midnight, minutes when no time has seconds, else seconds.
+    """
+    if not values or not all(isinstance(value, (dt.datetime, np.datetime64)) for value in values):
+        return None
+    times = pd.DatetimeIndex([pd.Timestamp(value) for value in values])
+    if (times == times.normalize()).all():
+        return "%Y-%m-%d"
+    return "%Y-%m-%d %H:%M" if (times.second == 0).all() and (times.microsecond == 0).all() else "%Y-%m-%d %H:%M:%S"
 
 
 def _display_width(png: Path) -> int | None:

@@ -48,7 +48,7 @@ def data_sections(run: RunFolder, windowed: WindowedData, repairs: RepairReport,
             text=f"{len(collection.frame):,} rows in {collection.n_series} series, one every "
             f"'{collection.frequency}', from {index.min()} to {index.max()}. Every check and repair made while "
             "loading, with its count (zero means the data needed none):",
-            table=mapping_rows(repairs.to_dict(), "check or repair", "count"),
+            table=mapping_rows(_collapse_zero_counts(repairs.to_dict()), "check or repair", "count"),
         ),
         HtmlSection(
             "Windows",
@@ -160,8 +160,10 @@ def backtest_sections(run: RunFolder, metrics: dict, predictions: pd.DataFrame, 
         "Test forecasts",
         text=f"Forecasts of {column}{_of_series(windowed.collection, first_id)} against what happened: every forecast "
         "against its actual, "
-        "three example origins with their intervals, and the residuals (their histogram should be centred on zero; "
-        "autocorrelation bars outside the grey band show structure the model missed).",
+        "three example origins with their intervals, and the residuals. Their histogram should be centred on zero. "
+        "Their autocorrelation is taken along time over whole forecast windows, so short lags are high by nature "
+        "(neighbouring steps of one forecast share its error); a bump at the seasonal lag, outside the grey band, is "
+        "structure the model missed.",
         figures=figures[1:],
     )
     return [accuracy, examples]
@@ -222,6 +224,12 @@ def forecasting_summary(metrics: dict, description: str) -> tuple[list[str], lis
     return summary, warnings
 
 
+def _collapse_zero_counts(report: dict) -> dict:
+    """Replace each per-column count mapping whose counts are all zero by one zero: one row, not one per column."""
+    return {key: 0 if isinstance(value, dict) and value and not any(value.values()) else value
+            for key, value in report.items()}
+
+
 def _of_series(collection: SeriesCollection, series_id) -> str:
     """`` of series <id>`` when the collection holds several series, else nothing."""
     return f" of series {series_id!s}" if collection.n_series > 1 else ""
@@ -232,9 +240,11 @@ def _losing_sentences(metrics: dict, split: str) -> list[str]:
     if not losing:
         return []
     model = metrics["mse"] if split == "test" else metrics["validation"]["mse"]
-    scores = ", ".join(f"{name.replace('_', ' ')} {_baseline_mse(metrics, split, name):.4g}" for name in losing)
-    return [f"On {SPLIT_NAMES.get(split, split)} windows the model loses to {len(losing)} baseline(s): its MSE is "
-            f"{model:.4g} against {scores}. Prefer the baseline's forecasts or retrain before relying on this model."]
+    names = [name.replace("_", " ") for name in losing]
+    scores = ", ".join(f"{name} {_baseline_mse(metrics, split, key):.4g}" for name, key in zip(names, losing))
+    which = f"the {names[0]} baseline" if len(names) == 1 else f"{len(names)} baselines ({', '.join(names)})"
+    return [f"On the {SPLIT_NAMES.get(split, split)} windows the model loses to {which}: its MSE is {model:.4g} "
+            f"against {scores}. Prefer the {names[0]} forecasts, or retrain, before relying on this model."]
 
 
 def _baseline_mse(metrics: dict, split: str, name: str) -> float:

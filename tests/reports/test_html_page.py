@@ -151,3 +151,12 @@ def test_page_data_is_strict_json(tmp_path):
     assert page["sections"][0]["figures"][0]["src"] == "figures/line.png"
     assert page["sections"][0]["figures"][0]["width"] == 300
     assert page["summary"] == ["fine"] and page["warnings"] == ["careful"]
+
+
+def test_a_column_of_times_reads_alike_in_every_row(tmp_path):
+    times = pd.date_range("2018-06-26 22:00", periods=3, freq="h")
+    with RunFolder(tmp_path, "t") as run:
+        write_index_html(run, "t", [HtmlSection("s", table=[{"time": t, "day": t.normalize()} for t in times])])
+    text = (run.final_path / "index.html").read_text()
+    assert ">2018-06-27 00:00<" in text and ">2018-06-26 23:00<" in text
+    assert text.count(">2018-06-26<") == 2 and ">2018-06-27<" in text
