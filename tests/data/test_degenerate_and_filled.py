@@ -69,7 +69,7 @@ def test_constant_sensor_runs_with_a_constant_forecast_and_undefined_mase(tmp_pa
     result = subprocess.run([sys.executable, "-m", "forecaster.cli.main", "run", "c.yaml"], cwd=tmp_path, env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    (run,) = (tmp_path / "out").iterdir()
+    (run,) = (tmp_path / "out").glob("constant-*")
     forecasts = pd.read_csv(run / "forecasts.csv")
     assert list(forecasts["target_time"]) == list(pd.date_range("2024-01-13 12:00", periods=6, freq="h").astype(str))
     np.testing.assert_allclose(forecasts["forecast"], 5.0, atol=0.05)
