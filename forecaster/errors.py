@@ -34,3 +34,13 @@ class StoreBusyError(StoreError):
     """Another scan holds the store's lock; schedulers should retry later (exit code 75, EX_TEMPFAIL)."""
 
     exit_code = 75
+
+
+class TrainingError(ForecasterError):
+    """Training cannot go on: the loss diverged to NaN or infinity, or its backup is held by another run."""
+
+
+class BackupBusyError(TrainingError):
+    """Another run of the same config is training from the same backup; retry later (exit code 75, EX_TEMPFAIL)."""
+
+    exit_code = 75

@@ -2,26 +2,42 @@
 
 A run is assembled in a hidden staging folder and renamed into place only when
 it completes, so a failed run never leaves a half-written folder behind and
-never touches earlier runs.
+never touches earlier runs. A staging folder records its owner (host and
+process id); one left by a process that was killed is removed by the next run
+in the same output folder. Run folders are created with the user's umask, so
+a shared reports folder stays readable to colleagues.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import fcntl
 import json
+import logging
 import math
 import os
 import re
+import secrets
 import shutil
-import tempfile
+import socket
+import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
-from forecaster.errors import RunError
+from forecaster.errors import BackupBusyError, RunError
 from forecaster.versions import VERSIONS_FILE, software_versions
+
+logger = logging.getLogger(__name__)
+
+STAGING_PREFIX = ".staging-"
+OWNER_FILE = ".owner.json"
+ORPHAN_AGE_S = 24 * 3600
+"""A staging folder without an owner record (written by an older version) is removed once this old."""
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG)
 
 
 class RunFolder:
@@ -42,14 +58,23 @@ class RunFolder:
         self.name = _safe_name(name)
         self.path: Path | None = None
         self.final_path: Path | None = None
+        self._on_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the folder is renamed into place (not when the run fails), e.g. drop a training backup."""
+        self._on_commit.append(action)
 
     def __enter__(self) -> "RunFolder":
+        check_output_dir(self.output_dir)
+        remove_stale_staging(self.output_dir)
+        self.path = self.output_dir / f"{STAGING_PREFIX}{self.name}-{secrets.token_hex(4)}"
         try:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            self.path = Path(tempfile.mkdtemp(prefix=f".staging-{self.name}-", dir=self.output_dir))
+            self.path.mkdir()  # mode 0777 less the umask, unlike mkdtemp's 0700
+            (self.path / OWNER_FILE).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+            (self.path / "figures").mkdir()
         except OSError as exc:
+            shutil.rmtree(self.path, ignore_errors=True)
             raise RunError(f"{self.output_dir}: cannot create a run folder here ({exc.strerror})") from None
-        (self.path / "figures").mkdir()
         return self
 
     def __exit__(
@@ -58,11 +83,19 @@ class RunFolder:
         assert self.path is not None
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
+            if isinstance(exc, OSError) and is_disk_error(exc):
+                raise RunError(
+                    f"{self.output_dir}: cannot write the run folder ({describe_os_error(exc)}); the partial folder "
+                    "was removed: free space or choose another report.output_dir, then run again"
+                ) from None
             return
+        (self.path / OWNER_FILE).unlink()
         self.write_json(VERSIONS_FILE, software_versions())
         self.final_path = self._free_final_path()
         os.replace(self.path, self.final_path)
         self.path = self.final_path
+        for action in self._on_commit:
+            action()
 
     def figure_path(self, stem: str) -> Path:
         """Return the path of figure ``stem`` (PNG) inside the run folder."""
@@ -97,6 +130,153 @@ class RunFolder:
             suffix += 1
             candidate = self.output_dir / f"{self.name}-{stamp}-{suffix}"
         return candidate
+
+
+class TrainingBackup:
+    """The backup folder of one training, written by one process at a time.
+
+    :meth:`acquire` takes an exclusive lock on ``<folder>.lock`` (``flock``,
+    released by the kernel when the process dies, so a killed run never
+    blocks the next); a second process of the same training is refused with
+    :class:`~forecaster.errors.BackupBusyError` (exit code 75).
+
+    Args:
+        folder: the backup folder (``<output_dir>/.backup/<name>-<key>``).
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.path = Path(folder)
+        self.lock_path = self.path.with_name(f"{self.path.name}.lock")
+        self._handle = None
+
+    def acquire(self) -> "TrainingBackup":
+        """Take the lock.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            BackupBusyError: when another process holds it, naming that process.
+            RunError: when the lock file cannot be created (see :func:`check_output_dir`).
+        """
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.lock_path, "a+")
+        except OSError as exc:
+            raise RunError(f"{self.lock_path}: cannot create the training lock ({describe_os_error(exc)})") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise BackupBusyError(
+                f"{self.path}: {owner} is training this config already; wait for it to finish (or stop it) and run "
+                "again, or give this run another name or report.output_dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def remove(self) -> None:
+        """Delete the backup (its run folder is committed) and release the lock."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.release()
+
+    def release(self) -> None:
+        """Release the lock, keeping the backup for a later resume."""
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+def check_output_dir(output_dir: str | Path) -> Path:
+    """Make sure run folders can be written under ``output_dir`` before any work starts.
+
+    Creates the folder (and its parents) when missing, then writes and
+    removes a probe file, which catches read-only file systems that
+    permission bits alone do not show.
+
+    Args:
+        output_dir: the parent of run folders (``report.output_dir``).
+
+    Returns:
+        The folder.
+
+    Raises:
+        RunError: naming the folder, when it is a file, cannot be created or is not writable.
+    """
+    folder = Path(output_dir)
+    if folder.exists() and not folder.is_dir():
+        raise RunError(f"{folder}: report.output_dir is a file, not a folder; point report.output_dir at a folder")
+    probe = folder / f".probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RunError(
+            f"{folder}: cannot write run folders here ({describe_os_error(exc)}); choose another report.output_dir "
+            "or fix its permissions"
+        ) from None
+    return folder
+
+
+def remove_stale_staging(output_dir: Path) -> list[Path]:
+    """Remove the staging folders of runs that died before finishing.
+
+    A staging folder is stale when its owner record names this host and a
+    process that no longer exists, or when it has no owner record and is
+    older than :data:`ORPHAN_AGE_S`. Folders of live processes and of other
+    hosts are left alone.
+
+    Args:
+        output_dir: the parent of run folders.
+
+    Returns:
+        The folders removed.
+    """
+    removed = []
+    host = socket.gethostname()
+    for folder in Path(output_dir).glob(f"{STAGING_PREFIX}*"):
+        try:
+            owner = json.loads((folder / OWNER_FILE).read_text())
+            stale = owner.get("host") == host and not process_alive(int(owner["pid"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            try:
+                stale = time.time() - folder.stat().st_mtime > ORPHAN_AGE_S
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            logger.info("removed %s, left by a run that did not finish", folder)
+            removed.append(folder)
+    return removed
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with id ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True
+
+
+def is_disk_error(exc: OSError) -> bool:
+    """Whether ``exc`` says the disk is full, read-only or forbidden (so the user must act), not a bug."""
+    return exc.errno in DISK_ERRORS or "No space left" in str(exc)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A short reason for an operating-system error, e.g. ``No space left on device``."""
+    return exc.strerror or str(exc).splitlines()[0][:120] or type(exc).__name__
 
 
 def _safe_name(name: str) -> str:

@@ -32,7 +32,9 @@ import keras
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+from pydantic import ValidationError
 
+from forecaster.artefacts import DetectorStateFile, artefact_payload, describe_error, read_artefact
 from forecaster.config import AnomalyConfig, ModelConfig, TrainingConfig
 from forecaster.errors import DataError, NotFittedError, RunError
 from forecaster.models import Forecaster, average_networks, build_autoencoder, merge_histories
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 STATE_FILE = "detector.json"
 REFERENCE_FILE = "reference_errors.npy"
 NETWORK_DIR = "network"
+NETWORK_KEYS = ("detector", "kind", "gated_cell", "units", "lookback", "ensemble")
+"""``anomaly`` keys fixed when a detector is trained: a saved detector scores only with the same values."""
 
 
 class WindowDetector:
@@ -288,7 +292,7 @@ class WindowDetector:
             "reference_offsets": self.reference_offsets_.tolist(),
             "history": self.history_,
         }
-        (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
+        (folder / STATE_FILE).write_text(json.dumps(artefact_payload(DetectorStateFile, state), indent=2))
         return folder
 
     def _scale(self, values: np.ndarray, offsets: np.ndarray, series_ids: list | None) -> np.ndarray:
@@ -486,28 +490,17 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
     folder = Path(path)
     if not (folder / STATE_FILE).is_file() or not (folder / REFERENCE_FILE).is_file():
         raise RunError(f"{folder}: missing {STATE_FILE} or {REFERENCE_FILE}; expected a detector saved by forecaster detect")
+    state = read_artefact(folder / STATE_FILE, DetectorStateFile)
     try:
-        state = json.loads((folder / STATE_FILE).read_text())
-        saved = AnomalyConfig(**state["config"])
-        detector = DETECTORS[state["detector"]](config or saved, seed=int(state["seed"]))
-        detector.mean_ = np.atleast_2d(np.asarray(state["mean"], dtype=np.float64))
-        detector.scale_ = np.atleast_2d(np.asarray(state["scale"], dtype=np.float64))
-        series_ids = state.get("series_ids")
-        detector.series_ids_ = None if series_ids is None else [str(series) for series in series_ids]
-        detector.history_ = dict(state["history"])
-        reference_offsets = state.get("reference_offsets")
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise RunError(
-            f"{folder / STATE_FILE}: not a detector state file ({type(exc).__name__}: {exc}); "
-            "train the detector again with forecaster detect"
-        ) from None
-    n_scalings = 1 if detector.series_ids_ is None else len(detector.series_ids_)
-    if detector.mean_.ndim != 2 or detector.scale_.shape != detector.mean_.shape or len(detector.mean_) != n_scalings:
-        raise RunError(
-            f"{folder / STATE_FILE}: 'mean' and 'scale' must hold one number per column for all series or one list "
-            f"per series in 'series_ids', got shapes {detector.mean_.shape} and {detector.scale_.shape}; "
-            "train the detector again with forecaster detect"
-        )
+        saved = AnomalyConfig(**state.config)
+    except ValidationError as exc:
+        raise RunError(f"{folder / STATE_FILE}: config: {describe_error(exc)}; train the detector again with forecaster detect") from None
+    detector = DETECTORS[state.detector](config or saved, seed=state.seed)
+    detector.mean_ = np.atleast_2d(np.asarray(state.mean, dtype=np.float64))
+    detector.scale_ = np.atleast_2d(np.asarray(state.scale, dtype=np.float64))
+    detector.series_ids_ = state.series_ids
+    detector.history_ = state.history
+    reference_offsets = state.reference_offsets
     try:
         detector.reference_errors_ = np.load(folder / REFERENCE_FILE, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
@@ -526,7 +519,7 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
             f"{REFERENCE_FILE}; train the detector again with forecaster detect"
         )
     if config is not None:
-        for key in ("detector", "kind", "gated_cell", "units", "lookback", "ensemble"):
+        for key in NETWORK_KEYS:
             if getattr(config, key) != getattr(saved, key):
                 raise RunError(
                     f"{folder}: the detector was trained with anomaly.{key} {getattr(saved, key)!r}, the config asks "

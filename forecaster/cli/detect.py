@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from forecaster.cli.main import add_config_arguments
-from forecaster.config import load_config
+from forecaster.config import load_config, refuse_overrides
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_detect(args: argparse.Namespace) -> int:
     """Detect and print the run folder; return 0."""
+    if args.run_dir is not None:
+        from forecaster.anomaly.detectors import NETWORK_KEYS
+
+        refuse_overrides(args.overrides, tuple(f"anomaly.{key}" for key in NETWORK_KEYS), f"fixed when {args.run_dir} was trained")
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.detection import detect_job
 

@@ -13,16 +13,17 @@ import json
 import logging
 from pathlib import Path
 
-from pandas.tseries.frequencies import to_offset
 
 from forecaster.anomaly.detectors import WindowDetector, load_detector
 from forecaster.anomaly.pipeline import DetectionResult, detect
+from forecaster.artefacts import DetectionSchemaFile, artefact_payload, read_artefact
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import SeriesCollection, load_series
+from forecaster.data.calendar import normalise_frequency
 from forecaster.errors import DataError, RunError
 from forecaster.reports.anomaly import detection_section
 from forecaster.reports.html import write_index_html
-from forecaster.runs import RunFolder
+from forecaster.runs import RunFolder, check_output_dir
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         RunError: when ``run_dir`` is not a detection run or was trained with another network.
     """
     data_cfg = config.require_data(source)
+    check_output_dir(config.report.output_dir)
     if data_path is not None:
         data_cfg = data_cfg.model_copy(update={"path": Path(data_path)})
     detector = schema = None
@@ -99,7 +101,7 @@ def check_detection_data(schema: dict, collection: SeriesCollection, source: str
             f"{source}: columns {collection.columns} do not match the columns {schema['columns']} the detector "
             f"in {origin} was trained on; select them with data.target_columns or train a new detector"
         )
-    if to_offset(collection.frequency) != to_offset(schema["frequency"]):
+    if normalise_frequency(collection.frequency) != normalise_frequency(schema["frequency"]):
         raise DataError(
             f"{source}: rows are {collection.frequency!r} apart, but the detector in {origin} was trained on "
             f"{schema['frequency']!r} data; score data sampled every {schema['frequency']!r} or train a new detector on this data"
@@ -123,7 +125,7 @@ def write_detection(run: RunFolder, result: DetectionResult, folder: str = "") -
     target.mkdir(parents=True, exist_ok=True)
     result.detector.save(target / DETECTOR_DIR)
     schema = {"columns": result.collection.columns, "frequency": result.collection.frequency}
-    (target / SCHEMA_FILE).write_text(json.dumps(schema, indent=2) + "\n")
+    (target / SCHEMA_FILE).write_text(json.dumps(artefact_payload(DetectionSchemaFile, schema), indent=2) + "\n")
     result.scores.assign(series=result.scores["series"].astype(str)).to_parquet(target / SCORES_FILE, index=False)
     result.events.to_csv(target / EVENTS_FILE, index=False)
     return target
@@ -140,30 +142,11 @@ def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[W
         ``(detector, schema)``; ``schema`` has the trained ``columns`` and ``frequency``.
 
     Raises:
-        RunError: naming the folder, when it is not a detection run, its ``schema.json`` lacks the
-            ``columns`` or ``frequency`` it was trained on, or it does not fit ``config``.
+        RunError: naming the folder, when it is not a detection run, or the file and key of its
+            ``schema.json`` or detector files that do not fit their schema or ``config``.
     """
     folder = Path(run_dir)
     if not (folder / SCHEMA_FILE).is_file() or not (folder / DETECTOR_DIR).is_dir():
         raise RunError(f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/; pass a run folder written by forecaster detect")
-    try:
-        schema = json.loads((folder / SCHEMA_FILE).read_text())
-    except json.JSONDecodeError as exc:
-        raise RunError(f"{folder / SCHEMA_FILE}: not JSON ({exc}); pass a run folder written by forecaster detect") from None
-    if not _is_schema(schema):
-        raise RunError(
-            f"{folder / SCHEMA_FILE}: expected an object with 'columns' (a list of column names) and 'frequency' "
-            "(a pandas offset alias such as 'h'); pass a run folder written by forecaster detect or train a new detector"
-        )
+    schema = read_artefact(folder / SCHEMA_FILE, DetectionSchemaFile).model_dump(exclude={"format_version"})
     return load_detector(folder / DETECTOR_DIR, config.anomaly), schema
-
-
-def _is_schema(schema) -> bool:
-    """Whether ``schema`` holds a list of column names and a frequency pandas can read."""
-    if not isinstance(schema, dict) or not isinstance(schema.get("columns"), list) or not isinstance(schema.get("frequency"), str):
-        return False
-    try:
-        to_offset(schema["frequency"])
-    except ValueError:
-        return False
-    return all(isinstance(column, str) for column in schema["columns"])

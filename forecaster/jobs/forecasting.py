@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ from forecaster.evaluation.backtest import (
 )
 from forecaster.jobs.trained_run import TrainedRun, describe_schema, series_groups
 from forecaster.models import Forecaster
+from forecaster.runs import TrainingBackup
 from forecaster.windows.calendar import calendar_features, future_index
 from forecaster.windows.future import future_covariate_values, scale_future_covariates
 from forecaster.windows.pipeline import WindowedData
@@ -43,33 +43,37 @@ SCALE_LIMIT = 10.0
 training centre is refused: it is almost surely in other units or another signal."""
 
 
-def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> Forecaster:
-    """Train a forecaster on the training windows, resumably.
+def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> tuple[Forecaster, TrainingBackup]:
+    """Train a forecaster on the training windows, resumably, one process per backup.
 
     A backup of the training state lives under ``<output_dir>/.backup/``,
     keyed by the resolved config and a hash of the windowed values (so data
     from a file and an in-memory frame alike), until training completes: a job
     killed half-way resumes from its last completed epoch when run again with
     the same config on the same data, and starts afresh when either changed.
+    The backup is locked while training, and kept (still locked) when it
+    ends: the caller removes it once the results are safely written
+    (:meth:`~forecaster.runs.TrainingBackup.remove`).
 
     Args:
         config: the validated config.
         windowed: the windowed data (training and validation datasets).
 
     Returns:
-        The fitted :class:`~forecaster.models.Forecaster`.
+        The fitted :class:`~forecaster.models.Forecaster` and its locked backup.
+
+    Raises:
+        BackupBusyError: when another process is training the same config into the same folder (exit code 75).
+        TrainingError: when the loss diverges or the backup cannot be written.
     """
     data_hash = hashlib.sha256(windowed.values.tobytes())
     data_hash.update(windowed.collection.offsets.tobytes())
     key = {"config": config_to_dict(config), "data_sha256": data_hash.hexdigest()}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
-    backup_dir = Path(config.report.output_dir) / ".backup" / f"{config.name}-{digest}"
-    if backup_dir.exists():
-        logger.info("resuming training from the backup in %s", backup_dir)
+    backup = TrainingBackup(Path(config.report.output_dir) / ".backup" / f"{config.name}-{digest}").acquire()
     forecaster = Forecaster(config.model, config.training, seed=config.seed)
-    forecaster.fit(windowed.train, windowed.val, backup_dir=backup_dir)
-    shutil.rmtree(backup_dir, ignore_errors=True)
-    return forecaster
+    forecaster.fit(windowed.train, windowed.val, backup_dir=backup.path)
+    return forecaster, backup
 
 
 def predict_function(forecaster: Forecaster):
@@ -87,14 +91,15 @@ def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
         windowed: the windowed data; needs a validation split.
 
     Returns:
-        The :class:`~forecaster.jobs.trained_run.TrainedRun`, ready to save.
+        The :class:`~forecaster.jobs.trained_run.TrainedRun`, ready to save;
+        its ``backup`` stays until the run folder holding it is committed.
     """
-    forecaster = fit_forecaster(config, windowed)
+    forecaster, backup = fit_forecaster(config, windowed)
     quantiles = list(config.model.quantiles)
     val = forecast_split(predict_function(forecaster), windowed, "val", quantiles)
     calibrator = calibrate_intervals(val, quantiles, config.evaluation)
     validation = validation_scores(val, fit_baselines(windowed, config.evaluation))
-    return TrainedRun(config, forecaster, windowed.scaler, calibrator, describe_schema(windowed), validation)
+    return TrainedRun(config, forecaster, windowed.scaler, calibrator, describe_schema(windowed), validation, backup)
 
 
 def backtest(trained: TrainedRun, windowed: WindowedData) -> BacktestResult:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-import zipfile
 import logging
 import math
+import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
+from pydantic import ValidationError
 
+from forecaster.artefacts import ForecasterStateFile, artefact_payload, describe_error, read_artefact
 from forecaster.config import ModelConfig, TrainingConfig
-from forecaster.errors import DataError, NotFittedError
+from forecaster.errors import DataError, NotFittedError, RunError, TrainingError
 from forecaster.models.build import build_model
+from forecaster.models.checkpoint import TrainingCheckpoint, random_state, set_random_state, write_atomic
 from forecaster.models.ensemble import average_networks, merge_histories
 from forecaster.models.losses import make_loss
 
@@ -42,6 +45,8 @@ class Forecaster:
         model_: the trained :class:`keras.Model`; exists after :meth:`fit` or :meth:`load`.
         history_: per-epoch training logs, ``{"loss": [...], "val_loss": [...], "learning_rate": [...]}``,
             every epoch of a resumed job included.
+        resumes_: one ``{"network", "completed_epochs"}`` per time training
+            resumed from a backup (the epochs already trained then).
     """
 
     def __init__(self, model_cfg: ModelConfig, training_cfg: TrainingConfig, seed: int = 42) -> None:
@@ -60,11 +65,16 @@ class Forecaster:
         """Build the network and train it with Adam, the configured schedule, clipping, L2 and early stopping.
 
         Early stopping watches ``val_loss`` (``loss`` without ``val_data``) and
-        restores the best weights. With ``backup_dir``, the weights, the epoch
-        and the history are backed up after every epoch
-        (``keras.callbacks.BackupAndRestore``): calling ``fit`` again with the
+        restores the best weights. A loss or validation loss that turns NaN or
+        infinite stops training with a :class:`~forecaster.errors.TrainingError`.
+
+        With ``backup_dir``, an exact checkpoint (weights, optimizer, callbacks,
+        history, random states; see :mod:`forecaster.models.checkpoint`) is
+        written atomically after every epoch: calling ``fit`` again with the
         same ``backup_dir`` after a killed job resumes at the first unfinished
-        epoch; the backup is deleted when training ends normally.
+        epoch and ends with the weights and history an uninterrupted fit would
+        have reached. The backup is kept when training ends, so a job killed
+        before it saved its results loses nothing; the caller removes it.
 
         With ``training.ensemble = k > 1``, ``k`` networks are trained one after
         the other with seeds ``seed, ..., seed + k - 1`` and joined into one
@@ -81,46 +91,57 @@ class Forecaster:
                 member in training, for an ensemble); ``None`` disables it. Default ``None``.
 
         Returns:
-            ``self``, with ``model_`` and ``history_`` (an ensemble's history
-            lists every member's epochs in turn, with a ``member`` entry per epoch).
+            ``self``, with ``model_``, ``history_`` (an ensemble's history
+            lists every member's epochs in turn, with a ``member`` entry per
+            epoch) and ``resumes_`` (one ``{"network", "completed_epochs"}`` per
+            resume from ``backup_dir``, empty for a fit that was never interrupted).
 
         Raises:
             DataError: for an empty ``train_data`` or batches that break the format above.
             ConfigError: for a config that does not fit the batch shapes (see ``build_model``).
+            TrainingError: when the loss diverges, or a checkpoint cannot be written.
         """
         shapes = _batch_shapes(train_data)
         n_members = self.training_cfg.ensemble
         if n_members == 1:
-            self.model_, self.history_ = self._fit_network(
+            self.model_, self.history_, self.resumes_ = self._fit_network(
                 shapes, train_data, val_data, self.seed, backup_dir, checkpoint_path, "forecaster_network"
             )
             return self
-        members, histories = [], []
+        members, histories, self.resumes_ = [], [], []
         for member in range(n_members):
             name = f"member_{member}"
             finished = None if backup_dir is None else Path(backup_dir) / f"{name}.keras"
-            if finished is not None and finished.is_file():
+            record = None if finished is None else _read_member(finished.with_suffix(".json"))
+            if record is not None and finished.is_file():
                 logger.info("ensemble %s: reusing the finished network in %s", name, finished)
                 model = keras.saving.load_model(finished, safe_mode=True)
-                logs = json.loads(finished.with_suffix(".json").read_text())
+                logs, resumes = record["history"], record["resumes"]
+                set_random_state(train_data, record["data_state"])
             else:
                 member_backup = None if backup_dir is None else Path(backup_dir) / name
-                model, logs = self._fit_network(
+                model, logs, resumes = self._fit_network(
                     shapes, train_data, val_data, self.seed + member, member_backup, checkpoint_path, name
                 )
-                if finished is not None:  # the history first, the model renamed into place last: a kill leaves no half member
-                    finished.with_suffix(".json").write_text(json.dumps(logs))
+                if finished is not None:  # the record first, the model renamed into place last: a kill leaves no half member
+                    record = {"history": logs, "resumes": resumes, "data_state": random_state(train_data)}
+                    write_atomic(finished.with_suffix(".json"), json.dumps(record).encode())
                     partial = finished.with_name(f"{name}.partial.keras")
                     model.save(partial)
                     partial.replace(finished)
             members.append(model)
             histories.append(logs)
+            self.resumes_ += resumes
         self.model_ = average_networks(members, name="forecaster_ensemble")
         self.history_ = merge_histories(histories)
         return self
 
     def _fit_network(self, shapes, train_data, val_data, seed, backup_dir, checkpoint_path, name):
-        """Build and train one network with ``seed``; return it and its per-epoch logs."""
+        """Build and train one network with ``seed`` (resuming from ``backup_dir``).
+
+        Returns:
+            ``(model, per-epoch logs, resumes)``.
+        """
         cfg = self.training_cfg
         keras.utils.set_random_seed(seed)
         model = build_model(self.model_cfg, **shapes, l2=cfg.l2, name=name)
@@ -134,7 +155,8 @@ class Forecaster:
         )
         monitor = "val_loss" if val_data is not None else "loss"
         callbacks: list[keras.callbacks.Callback] = [
-            keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.patience, restore_best_weights=True)
+            StopOnDivergence(),
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.patience, restore_best_weights=True),
         ]
         if cfg.schedule == "cosine":
             callbacks.append(keras.callbacks.LearningRateScheduler(_cosine_schedule(cfg.learning_rate, cfg.epochs)))
@@ -146,12 +168,22 @@ class Forecaster:
             callbacks.append(
                 keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor, save_best_only=True)
             )
-        history = EpochHistory(None if backup_dir is None else Path(backup_dir) / "history.json")
+        history = EpochHistory()
         callbacks.append(history)
+        initial_epoch = 0
         if backup_dir is not None:
-            callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
-        model.fit(train, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=cfg.verbose)
-        return model, history.logs
+            Path(backup_dir).mkdir(parents=True, exist_ok=True)
+            identity = {"name": name, "seed": seed, "shapes": shapes, "model": self.model_cfg.model_dump(mode="json"),
+                        "training": cfg.model_dump(mode="json")}
+            checkpoint = TrainingCheckpoint(backup_dir, identity, train, callbacks[:-1], history, cfg.epochs)
+            callbacks.append(checkpoint)
+            initial_epoch = checkpoint.restore(model)
+            if checkpoint.finished:
+                checkpoint.apply_finished(model)
+                return model, history.logs, checkpoint.resumes
+        model.fit(train, validation_data=val_data, epochs=cfg.epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                  verbose=cfg.verbose)
+        return model, history.logs, checkpoint.resumes if backup_dir is not None else []
 
     def predict(self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512) -> np.ndarray:
         """Point forecast (the median for a quantile model) of many windows at once.
@@ -215,8 +247,9 @@ class Forecaster:
             "training": self.training_cfg.model_dump(mode="json"),
             "seed": self.seed,
             "history": self.history_,
+            "resumes": self.resumes_,
         }
-        (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
+        (folder / STATE_FILE).write_text(json.dumps(artefact_payload(ForecasterStateFile, state), indent=2))
         return folder
 
     @classmethod
@@ -230,23 +263,24 @@ class Forecaster:
             A fitted :class:`Forecaster`.
 
         Raises:
-            DataError: naming the file, when either file is missing or unreadable.
+            RunError: naming the file (and key), when either file is missing,
+                unreadable or does not fit its schema.
         """
         folder = Path(path)
-        for name in (MODEL_FILE, STATE_FILE):
-            if not (folder / name).is_file():
-                raise DataError(f"{folder / name}: missing; expected a folder written by Forecaster.save")
+        state = read_artefact(folder / STATE_FILE, ForecasterStateFile)
         try:
-            state = json.loads((folder / STATE_FILE).read_text())
-            model_cfg, training_cfg = ModelConfig(**state["model"]), TrainingConfig(**state["training"])
-            forecaster = cls(model_cfg, training_cfg, seed=state["seed"])
-            forecaster.history_ = state["history"]
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{folder / STATE_FILE}: not a forecaster state file ({exc})") from None
+            model_cfg, training_cfg = ModelConfig(**state.model), TrainingConfig(**state.training)
+        except ValidationError as exc:
+            raise RunError(f"{folder / STATE_FILE}: {describe_error(exc)}; restore the file or train the run again") from None
+        forecaster = cls(model_cfg, training_cfg, seed=state.seed)
+        forecaster.history_ = state.history
+        forecaster.resumes_ = state.resumes
+        if not (folder / MODEL_FILE).is_file():
+            raise RunError(f"{folder / MODEL_FILE}: missing; expected a folder written by Forecaster.save")
         try:
             forecaster.model_ = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
         except (zipfile.BadZipFile, OSError, KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{folder / MODEL_FILE}: not a loadable Keras model ({type(exc).__name__}); train the run again") from None
+            raise RunError(f"{folder / MODEL_FILE}: not a loadable Keras model ({type(exc).__name__}); train the run again") from None
         return forecaster
 
     def _forward(self, data, batch_size: int) -> np.ndarray:
@@ -304,35 +338,66 @@ class WindowSubset(keras.utils.PyDataset):
         self.dataset.on_epoch_end()
         self._choose()
 
+    def random_state(self) -> dict:
+        """The state of the generator that chooses batches (JSON-ready; saved in training checkpoints)."""
+        return self._rng.bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        """Restore a :meth:`random_state`; the next :meth:`on_epoch_end` chooses from it."""
+        self._rng.bit_generator.state = state
+
 
 class EpochHistory(keras.callbacks.Callback):
-    """Collect every epoch's logs, optionally kept in a JSON file so a resumed job keeps the earlier epochs.
-
-    Args:
-        path: JSON file read at the start of training (when it exists) and
-            rewritten after every epoch; ``None`` keeps the logs in memory only.
+    """Collect every epoch's logs (a resumed fit gets the earlier epochs back from its checkpoint).
 
     Attributes:
         logs: ``{name: [value per epoch]}``.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.path = path
         self.logs: dict[str, list[float]] = {}
 
-    def on_train_begin(self, logs=None) -> None:
-        """Resume the logs kept by an interrupted run, if any."""
-        if self.path is not None and self.path.is_file():
-            self.logs = json.loads(self.path.read_text())
-
     def on_epoch_end(self, epoch, logs=None) -> None:
-        """Append this epoch's logs (and save them next to the backup)."""
+        """Append this epoch's logs."""
         for name, value in (logs or {}).items():
             self.logs.setdefault(name, []).append(float(value))
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self.logs))
+
+
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stop training with a :class:`~forecaster.errors.TrainingError` when an epoch's loss is NaN or infinite.
+
+    Put it first among the callbacks, so no checkpoint or schedule sees the
+    diverged epoch.
+    """
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        """Raise when ``loss`` or ``val_loss`` of this epoch is not finite.
+
+        Raises:
+            TrainingError: naming the epoch and the loss.
+        """
+        for name in ("loss", "val_loss"):
+            value = (logs or {}).get(name)
+            if value is not None and not math.isfinite(float(value)):
+                raise TrainingError(
+                    f"training diverged: {name} is {float(value)} after epoch {epoch + 1}; lower training.learning_rate, "
+                    "keep training.clipnorm set, or check the data for extreme values"
+                )
+
+
+def _read_member(path: Path) -> dict | None:
+    """A finished ensemble member's record (history, resumes, dataset state), or ``None`` when absent or unusable."""
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        if isinstance(record, dict) and {"history", "resumes", "data_state"} <= set(record):
+            return record
+    except (OSError, ValueError):
+        pass
+    logger.warning("%s: ignoring the unreadable record of a finished ensemble member; training it again", path)
+    return None
 
 
 def _cosine_schedule(learning_rate: float, epochs: int):

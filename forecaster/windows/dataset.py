@@ -130,6 +130,14 @@ class WindowDataset(keras.utils.PyDataset):
         if self.shuffle:
             self._order = self._rng.permutation(self.starts)
 
+    def random_state(self) -> dict:
+        """The state of the generator that draws window orders (JSON-ready; saved in training checkpoints)."""
+        return self._rng.bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        """Restore a :meth:`random_state`; the next :meth:`on_epoch_end` draws its order from it."""
+        self._rng.bit_generator.state = state
+
     def arrays(self) -> tuple:
         """Return every window in ``starts`` order as one batch (for evaluation or prediction).
 

@@ -10,6 +10,8 @@ from forecaster.errors import DataError, NotFittedError
 from forecaster.windows.spec import WindowSpec
 from forecaster.windows.splits import SplitRows
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 SCALERS = {
     "standard": StandardScaler,
     "minmax": MinMaxScaler,
@@ -59,10 +61,13 @@ class SeriesScaler:
 
         Raises:
             DataError: when a series has no training rows (per-series scope),
-                or a column has no observed training value.
+                a column has no observed training value, or a value is too
+                large for float32 (naming the column and row).
         """
         columns = list(spec.value_columns)
         values = collection.frame[columns].to_numpy(dtype=np.float64)
+        for j, column in enumerate(columns):
+            _check_float32(values[:, j], column, collection)
         starts, ends = split_rows.rows("train")
         groups = [range(collection.n_series)] if self.scope == "global" else [[k] for k in range(collection.n_series)]
         self.scalers_, centers, scales = [], [], []
@@ -85,8 +90,15 @@ class SeriesScaler:
                 )
             scaler = SCALERS[self.method]().fit(rows)
             center = scaler.inverse_transform(np.zeros((1, len(columns))))[0]
+            scale = scaler.inverse_transform(np.ones((1, len(columns))))[0] - center
+            broken = ~(np.isfinite(center) & np.isfinite(scale) & (scale > 0))
+            if broken.any():
+                raise DataError(
+                    f"column {columns[int(np.argmax(broken))]!r}: the {self.method} scaler fitted on the training rows of "
+                    f"{where} is not finite (values too far apart); check the column's units and extreme values"
+                )
             centers.append(center)
-            scales.append(scaler.inverse_transform(np.ones((1, len(columns))))[0] - center)
+            scales.append(scale)
             self.scalers_.append(scaler)
         self.center_ = np.stack(centers)
         self.scale_ = np.stack(scales)
@@ -113,6 +125,7 @@ class SeriesScaler:
 
         Raises:
             NotFittedError: before :meth:`fit`.
+            DataError: for a value too large for float32 once scaled, naming the column and row.
         """
         self._check_fitted()
         scaled = np.empty((len(collection.frame), len(self.columns_)), dtype=np.float32) if out is None else out
@@ -122,8 +135,10 @@ class SeriesScaler:
             values = collection.frame[column].to_numpy(dtype=np.float64)
             for group, start, end in zip(groups, bounds[:-1], bounds[1:]):
                 # Compute in float64, write straight into the float32 column: no full-size temporary.
-                np.subtract(values[start:end], self.center_[group, j], out=scaled[start:end, j], casting="same_kind")
-                scaled[start:end, j] /= self.scale_[group, j]
+                with np.errstate(over="ignore"):
+                    np.subtract(values[start:end], self.center_[group, j], out=scaled[start:end, j], casting="same_kind")
+                    scaled[start:end, j] /= self.scale_[group, j]
+                _check_float32(scaled[start:end, j], column, collection, start, "once scaled")
         return scaled
 
     def inverse_transform_targets(self, y: np.ndarray, series_index: np.ndarray | int) -> np.ndarray:
@@ -196,3 +211,26 @@ class SeriesScaler:
     def _check_fitted(self) -> None:
         if not hasattr(self, "center_"):
             raise NotFittedError("SeriesScaler is not fitted yet; call fit(collection, split_rows, spec) first")
+
+
+def _check_float32(values: np.ndarray, column: str, collection: SeriesCollection, first_row: int = 0, stage: str = "") -> None:
+    """Refuse values beyond float32's range (they would train to NaN), naming the column and row.
+
+    Args:
+        values: one column's values (float64, or float32 where an overflow shows as inf).
+        column: its name.
+        collection: the series, for the time of the row.
+        first_row: row of ``values[0]`` in ``collection.frame``.
+        stage: words after the value, e.g. ``"once scaled"``.
+
+    Raises:
+        DataError: naming the column, the first such row (position and time) and its value.
+    """
+    with np.errstate(invalid="ignore"):
+        far = np.abs(values) > FLOAT32_MAX  # inf in a float32 column: it overflowed there
+    if far.any():
+        row = first_row + int(np.argmax(far))
+        raise DataError(
+            f"column {column!r} row {row} ({collection.frame.index[row]}) is {values[row - first_row]:.3g}{stage and ' ' + stage}, beyond "
+            f"float32's range ({FLOAT32_MAX:.3g}) that training computes in; check the file's units, or drop or fix the value"
+        )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from forecaster.config import ModelConfig, TrainingConfig
-from forecaster.errors import DataError, NotFittedError
+from forecaster.errors import DataError, NotFittedError, RunError
 from forecaster.models import Forecaster, WindowSubset
 
 from model_data import ArrayDataset, make_sine_windows
@@ -98,12 +98,12 @@ def test_gated_models_round_trip(cell, sine_data, tmp_path):
 
 
 def test_load_refuses_a_folder_without_a_model(tmp_path):
-    with pytest.raises(DataError, match="model.keras"):
+    with pytest.raises(RunError, match="forecaster.json: missing"):
         Forecaster.load(tmp_path)
 
 
 class _Interrupt(keras.callbacks.Callback):
-    """Stop the process (simulated) at the end of one epoch, after BackupAndRestore has saved it."""
+    """Stop the process (simulated) at the end of one epoch, after the checkpoint has saved it."""
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 1:
@@ -123,7 +123,7 @@ def test_killed_fit_resumes_from_the_last_completed_epoch(sine_data, tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         Forecaster(cfg, training, seed=0).fit(train, val, backup_dir=backup)
     monkeypatch.undo()
-    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
+    assert (backup / "checkpoint.npz").is_file()
 
     class _Epochs(keras.callbacks.Callback):
         seen: list[int] = []
@@ -139,7 +139,12 @@ def test_killed_fit_resumes_from_the_last_completed_epoch(sine_data, tmp_path, m
     assert _Epochs.seen == [2, 3]
     assert len(resumed.history_["loss"]) == 4
     assert resumed.history_["learning_rate"][2] == pytest.approx(1e-3 * 0.5 * (1 + np.cos(np.pi * 2 / 4)), rel=1e-5)
-    assert not backup.exists()
+    assert resumed.resumes_ == [{"network": "forecaster_network", "completed_epochs": 2}]
+    assert (backup / "checkpoint.npz").is_file()  # kept until the caller has saved the results
+    fresh = Forecaster(cfg, training, seed=0).fit(train, val)
+    assert fresh.history_ == resumed.history_
+    for left, right in zip(resumed.model_.get_weights(), fresh.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(left, right)
 
 
 def test_checkpoint_plateau_schedule_and_max_train_windows(sine_data, tmp_path):
