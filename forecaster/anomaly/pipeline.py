@@ -15,7 +15,7 @@ from forecaster.anomaly.seasonal import seasonal_errors
 from forecaster.anomaly.thresholds import flag_errors
 from forecaster.config import AnomalyConfig, ForecasterConfig
 from forecaster.data.series import SeriesCollection, align_to_index
-from forecaster.errors import ConfigError
+from forecaster.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,8 @@ def detect(
     cfg = config.anomaly
     # Rows the data layer filled are missing to the detector: never trained on, calibrated with nor flagged.
     values = np.where(collection.filled[:, None], np.nan, collection.frame.to_numpy(dtype=np.float64))
-    normal = normal_rows(collection, cfg) & ~collection.filled
+    declared = normal_rows(collection, cfg)
+    normal = declared & ~collection.filled
     trained = detector is not None
     detector = detector if trained else make_detector(cfg, config.seed)
     if collection.lengths().min() < detector.window_length:
@@ -195,7 +196,10 @@ def detect(
     fitted_series: list[str] = []
     if not trained:
         logger.info("training the %s detector on %d normal rows", cfg.detector, int(normal.sum()))
-        detector.fit(values, normal, collection.offsets, collection.series_ids if per_series else None)
+        try:
+            detector.fit(values, normal, collection.offsets, collection.series_ids if per_series else None)
+        except DataError as error:
+            raise DataError(f"{error}{_filled_note(collection, declared)}") from None
     elif cfg.unseen_series == "fit":
         fitted_series = detector.fit_unseen_series(values, normal, collection.offsets, collection.series_ids)
     per_feature = detector.point_errors(values, collection.offsets, series_ids=collection.series_ids)
@@ -232,6 +236,15 @@ def detect(
     metrics["unseen_series_fitted"] = fitted_series
     logger.info("%d of %d points flagged, %d events", metrics["n_flagged"], metrics["n_points"], metrics["n_events"])
     return DetectionResult(scores, events, metrics, detector, collection)
+
+
+def _filled_note(collection: SeriesCollection, declared: np.ndarray) -> str:
+    """Name the filled rows among the declared normal ones, which training left out (empty when none)."""
+    left_out = declared & collection.filled
+    if not left_out.any():
+        return ""
+    first = collection.frame.index[int(np.argmax(left_out))]
+    return f" ({int(left_out.sum())} declared normal rows, the first at {first}, were filled gaps and are not trained on)"
 
 
 def _count_alarms(scores: pd.DataFrame, level: float) -> dict:

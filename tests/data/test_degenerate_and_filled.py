@@ -14,6 +14,7 @@ import yaml
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import AnomalyConfig, DataConfig, ForecasterConfig
 from forecaster.data import validate_series
+from forecaster.errors import DataError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +77,12 @@ def test_constant_sensor_runs_with_a_constant_forecast_and_undefined_mase(tmp_pa
     metrics = json.loads((run / "metrics.json").read_text())
     assert "mase" not in metrics["model"]["original"]["overall"]
     assert metrics["anomaly"]["n_flagged"] == 0
+
+
+def test_a_normal_period_inside_a_filled_gap_is_refused_naming_the_gap(load_case):
+    collection, _ = load_case("c13_outage_gap.csv", time_column="timestamp", fill="mask")
+    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=24, normal="dates", normal_start="2024-01-10 12:00",
+                                                    normal_end="2024-01-17"))
+    with pytest.raises(DataError, match=r"lower anomaly.lookback \(120 declared normal rows, the first at "
+                                        r"2024-01-11 10:00:00, were filled gaps and are not trained on\)"):
+        detect(config, collection)
