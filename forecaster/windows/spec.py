@@ -57,8 +57,7 @@ class WindowSpec:
         if repeated:
             raise ValueError(
                 f"WindowSpec: columns {repeated} appear more than once in target_columns + past_covariates + "
-                "future_covariates; "
-                "list each column once"
+                "future_covariates; list each column once"
             )
         unknown = [name for name in self.calendar_features if name not in CALENDAR_PERIODS]
         if unknown or len(set(self.calendar_features)) != len(self.calendar_features):
