@@ -123,7 +123,7 @@ def format_profile(profile: dict) -> str:
         ("seasonal period", profile["seasonal_period"] or "none implied"),
         ("mixed time zones", "YES (set data.timezone)" if profile["mixed_timezones"] else "no"),
         ("missing timestamps", f"{profile['missing_timestamps']:,} in {profile['gap_runs']:,} gaps"),
-        ("first missing", ", ".join(profile["first_missing"]) or "none"),
+        ("first missing", ", ".join(profile["first_missing"]) + _holiday_hint(profile) or "none"),
         ("largest gap", profile["largest_gap"] or "none"),
         ("duplicate timestamps", profile["duplicate_timestamps"]),
         ("rows out of order", profile["unsorted_rows"]),
@@ -148,6 +148,12 @@ def format_profile(profile: dict) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines.extend("  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in rows)
     return "\n".join(lines)
+
+
+def _holiday_hint(profile: dict) -> str:
+    """Suggest data.holidays when business days are missing (they are often holidays)."""
+    business = profile["frequency"] in ("B", "C") and profile["missing_timestamps"]
+    return " (if these are holidays, list them in data.holidays)" if business else ""
 
 
 def _time_reading(profile: dict) -> str:

@@ -95,6 +95,11 @@ def parse_time_axis(
         numbers = pd.to_numeric(column)
         unit = time_unit or _epoch_unit(numbers, source)
         axis = TimeAxis(_epoch_times(numbers, unit, source), unit=unit, unit_inferred=time_unit is None)
+    elif time_unit is not None:
+        raise DataError(
+            f"{source}: column '{name}' holds text such as {column.iloc[0]!r}, not numbers in data.time_unit "
+            f"{time_unit!r}; drop data.time_unit"
+        )
     else:
         axis = _infer_text(column.astype(str), dayfirst, timezone is not None, source)
     index = _in_zone(pd.DatetimeIndex(axis.index, name=name), timezone, ids, source)

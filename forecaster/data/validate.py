@@ -251,7 +251,8 @@ def _regularise(
     if off_grid.any():
         raise DataError(
             f"{source}{label}: {int(off_grid.sum())} timestamps are off the '{frequency}' grid "
-            f"(first {piece.index[off_grid][0]}); set data.frequency to the real step or resample the file"
+            f"(first {piece.index[off_grid][0]}); set data.frequency to the real step, data.timezone to the zone "
+            "its days are counted in, or resample the file"
         )
     report.timestamps_inserted += len(grid) - len(piece)
     return piece.reindex(grid)

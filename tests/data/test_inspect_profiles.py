@@ -5,9 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from forecaster.data import profile_table, read_table
+from forecaster.data import format_profile, profile_table, read_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +65,13 @@ def test_bad_input_is_one_line_naming_the_setting(tmp_path):
     assert lines == [f"error: {ambiguous}: column 'date' reads two ways: '01/02/2021' (row 1) is 2021-01-02 as "
                      "%m/%d/%Y and 2021-02-01 as %d/%m/%Y; set data.dayfirst (true or false) or data.time_format"]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_missing_business_days_are_named_with_the_holiday_setting():
+    days = pd.bdate_range("2023-12-01", "2024-02-01").drop(pd.DatetimeIndex(["2023-12-25", "2024-01-01"]))
+    raw = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "v": np.arange(len(days), dtype=float)})
+    profile = profile_table(raw, "f.csv", "date")
+    assert (profile["frequency"], profile["first_missing"]) == ("B", ["2023-12-25 00:00:00", "2024-01-01 00:00:00"])
+    assert "2024-01-01 00:00:00 (if these are holidays, list them in data.holidays)" in format_profile(profile)
+    listed = profile_table(raw, "f.csv", "date", holidays=["2023-12-25", "2024-01-01"])
+    assert (listed["frequency"], listed["missing_timestamps"]) == ("C", 0)

@@ -59,6 +59,12 @@ def test_numbers_that_fit_no_epoch_unit_are_refused_naming_the_setting():
     assert list(axis.index) == list(pd.date_range("2021-02-01", periods=3, freq="D"))
 
 
+def test_a_time_unit_for_text_is_refused():
+    with pytest.raises(DataError, match=r"column 'date' holds text such as '2024-01-01', not numbers in data.time_unit "
+                                        r"'s'; drop data.time_unit"):
+        parse_time_axis(pd.Series(["2024-01-01", "2024-01-02"], name="date"), "f.csv", time_unit="s")
+
+
 def test_integer_steps_continue_their_step_numbers(load_case):
     with pytest.raises(DataError, match="set data.time_unit to step"):
         load_case("c02_integer_steps.csv", time_column="t", id_column="group")
