@@ -166,7 +166,9 @@ class DetectorStateFile(ArtefactFile):
             raise ValueError("mean and scale must have the same shape")
         n_scalings = 1 if self.series_ids is None else len(self.series_ids)
         if len(mean) != n_scalings:
-            raise ValueError(f"mean and scale need one row for all series or one per series in series_ids, got {len(mean)}")
+            raise ValueError(
+                f"mean and scale need one row for all series or one per series in series_ids, got {len(mean)}"
+            )
         _check_scale("scale", scale)
         return self
 
@@ -200,9 +202,13 @@ def read_artefact(path: str | Path, schema: type[Artefact]) -> Artefact:
     try:
         payload = json.loads(path.read_text())
     except FileNotFoundError:
-        raise RunError(f"{path}: missing; the run folder is incomplete: pass a whole run folder or run the job again") from None
+        raise RunError(
+            f"{path}: missing; the run folder is incomplete: pass a whole run folder or run the job again"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path}: cannot read it ({exc.__class__.__name__}); check the file or run the job again") from None
+        raise RunError(
+            f"{path}: cannot read it ({exc.__class__.__name__}); check the file or run the job again"
+        ) from None
     except json.JSONDecodeError as exc:
         raise RunError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); the file was cut short or edited: "

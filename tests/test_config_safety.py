@@ -79,7 +79,9 @@ def test_long_values_are_cut_in_messages(tmp_path):
     assert len(str(info.value)) < 200 + MAX_SHOWN
 
 
-@pytest.mark.parametrize("override", ["model.quantiles=[0.2,0.5,0.8]", "model={units: 3}", "windows.lookback=4", "scaling.method=none"])
+@pytest.mark.parametrize(
+    "override", ["model.quantiles=[0.2,0.5,0.8]", "model={units: 3}", "windows.lookback=4", "scaling.method=none"]
+)
 def test_refuse_overrides_names_the_fixed_key(override):
     with pytest.raises(ConfigError, match=r"^--set (model|windows|scaling)[.a-z]*: fixed when RUN was trained; drop"):
         refuse_overrides([override], ("model", "windows", "scaling"), "fixed when RUN was trained")

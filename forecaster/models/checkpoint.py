@@ -177,9 +177,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         write_atomic(self.resumes_path, json.dumps(self.resumes).encode())
         self._restored = {"meta": meta, "best_weights": _arrays(arrays, "best")}
         if self.finished:
-            logger.info("%s: training had finished (%d epochs); reusing it from %s", self.identity["name"], epoch, self.path)
+            logger.info(
+                "%s: training had finished (%d epochs); reusing it from %s", self.identity["name"], epoch, self.path
+            )
         else:
-            logger.info("%s: resuming training at epoch %d of %d from %s", self.identity["name"], epoch + 1, self.epochs, self.path)
+            logger.info(
+                "%s: resuming training at epoch %d of %d from %s",
+                self.identity["name"],
+                epoch + 1,
+                self.epochs,
+                self.path,
+            )
         return epoch
 
     def apply_finished(self, model: keras.Model) -> None:

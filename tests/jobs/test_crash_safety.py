@@ -39,8 +39,9 @@ def project(tmp_path_factory):
     n = 400
     wave = np.sin(2 * np.pi * np.arange(n) / 24)
     noise = np.random.default_rng(0).normal(0, 0.5, n)
-    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="h"), "load": 20 + 5 * wave + noise,
-                          "temp": 10 + wave})
+    frame = pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=n, freq="h"), "load": 20 + 5 * wave + noise, "temp": 10 + wave}
+    )
     frame.to_csv(folder / "series.csv", index=False)
     (folder / "tiny.yaml").write_text(CONFIG)
     assert drive(folder, "none").returncode == 0
@@ -81,8 +82,13 @@ def test_killed_at_every_point_resumes_bit_identical(project, tmp_path):
     for name in ("series.csv", "tiny.yaml"):
         (folder / name).write_bytes((project / name).read_bytes())
     backup = None
-    for point, epoch in [("after-checkpoint", 1), ("mid-checkpoint", 2), ("mid-batch", 3), ("before-checkpoint", 3),
-                         ("before-commit", 0)]:
+    for point, epoch in [
+        ("after-checkpoint", 1),
+        ("mid-checkpoint", 2),
+        ("mid-batch", 3),
+        ("before-checkpoint", 3),
+        ("before-commit", 0),
+    ]:
         result = drive(folder, point, epoch)
         assert result.returncode == -signal.SIGKILL, (point, result.stderr[-2000:])
         assert runs(folder) == []
@@ -126,8 +132,12 @@ def test_a_second_run_of_the_same_config_exits_75_while_the_first_trains(project
     folder.mkdir()
     for name in ("series.csv", "tiny.yaml"):
         (folder / name).write_bytes((project / name).read_bytes())
-    first = subprocess.Popen([sys.executable, str(DRIVER), "hold-lock", "0", "--", "train", "tiny.yaml"], cwd=folder,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        [sys.executable, str(DRIVER), "hold-lock", "0", "--", "train", "tiny.yaml"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 300
         while not list((folder / "reports" / ".backup").glob("tiny-*/checkpoint.npz")):

@@ -26,11 +26,11 @@ def trained_dir(tmp_path_factory):
     pd.DataFrame({"date": index, "load": 20 + 5 * wave, "temp": 10 + wave}).to_csv(folder / "series.csv", index=False)
     (folder / "tiny.yaml").write_text(f"""
 name: tiny
-data: {{path: {folder / 'series.csv'}, target_columns: [load], past_covariates: [temp]}}
+data: {{path: {folder / "series.csv"}, target_columns: [load], past_covariates: [temp]}}
 windows: {{lookback: 24, horizon: 6}}
 model: {{units: 4, quantiles: [0.1, 0.5, 0.9]}}
 training: {{epochs: 1, verbose: 0}}
-report: {{output_dir: {folder / 'reports'}}}
+report: {{output_dir: {folder / "reports"}}}
 """)
     return train_job(load_config(folder / "tiny.yaml"), "tiny.yaml")
 
@@ -61,42 +61,116 @@ CASES = [
     ("scaler.json", lambda text: "[]", "scaler.json: the top level: Input should be a valid dictionary"),
     ("scaler.json", lambda text: text[: len(text) // 2], "scaler.json: not valid JSON"),
     ("scaler.json", lambda text: "", "scaler.json: not valid JSON"),
-    ("scaler.json", edit_json(["scale", 0, 0], 0.0), "scaler.json: the top level: scale[0][0] is 0; a scale must be positive"),
+    (
+        "scaler.json",
+        edit_json(["scale", 0, 0], 0.0),
+        "scaler.json: the top level: scale[0][0] is 0; a scale must be positive",
+    ),
     ("scaler.json", edit_json(["scale", 0, 1], -2.0), "scale[0][1] is -2; a scale must be positive"),
     ("scaler.json", edit_json(["center"], [[1.0]]), "center must be a non-empty list of equally long rows of 2 values"),
     ("scaler.json", edit_json(["method"], "magic"), "scaler.json: key 'method': Input should be"),
     ("scaler.json", edit_json(["n_targets"], "one"), "scaler.json: key 'n_targets': Input should be a valid integer"),
-    ("scaler.json", edit_json(["columns"], ["temp", "load"]), "scaler.json: 'columns' is ['temp', 'load'], but schema.json"),
-    ("scaler.json", edit_json(["format_version"], FORMAT_VERSION + 1), "key 'format_version': format 2 was written by a newer forecaster"),
-    ("scaler.json", lambda text: text.replace('"scale": [', '"scale": [[NaN, 1.0], ').replace("]]\n}", "]]]\n}"), "scaler.json"),
+    (
+        "scaler.json",
+        edit_json(["columns"], ["temp", "load"]),
+        "scaler.json: 'columns' is ['temp', 'load'], but schema.json",
+    ),
+    (
+        "scaler.json",
+        edit_json(["format_version"], FORMAT_VERSION + 1),
+        "key 'format_version': format 2 was written by a newer forecaster",
+    ),
+    (
+        "scaler.json",
+        lambda text: text.replace('"scale": [', '"scale": [[NaN, 1.0], ').replace("]]\n}", "]]]\n}"),
+        "scaler.json",
+    ),
     ("scaler.json", edit_json(["extra"], 1), "scaler.json: key 'extra': Extra inputs are not permitted"),
     ("schema.json", lambda text: "null", "schema.json: the top level: Input should be a valid dictionary"),
-    ("schema.json", edit_json(["lookback"], 48), "schema.json: 'lookback' is 48, but config.yaml windows.lookback is 24"),
-    ("schema.json", edit_json(["lookback"], -1), "schema.json: key 'lookback': Input should be greater than or equal to 1"),
-    ("schema.json", edit_json(["frequency"], "every now and then"), "schema.json: key 'frequency': 'every now and then' is not a pandas frequency"),
-    ("schema.json", edit_json(["target_columns"], []), "schema.json: key 'target_columns': List should have at least 1 item"),
+    (
+        "schema.json",
+        edit_json(["lookback"], 48),
+        "schema.json: 'lookback' is 48, but config.yaml windows.lookback is 24",
+    ),
+    (
+        "schema.json",
+        edit_json(["lookback"], -1),
+        "schema.json: key 'lookback': Input should be greater than or equal to 1",
+    ),
+    (
+        "schema.json",
+        edit_json(["frequency"], "every now and then"),
+        "schema.json: key 'frequency': 'every now and then' is not a pandas frequency",
+    ),
+    (
+        "schema.json",
+        edit_json(["target_columns"], []),
+        "schema.json: key 'target_columns': List should have at least 1 item",
+    ),
     ("schema.json", edit_json(["series_ids"], None), "schema.json: key 'series_ids': Input should be a valid list"),
     ("intervals.json", lambda text: "[]", "intervals.json: the top level: Input should be a valid dictionary"),
     ("intervals.json", edit_json(["kind"], "os.system"), "intervals.json: key 'kind': Input should be"),
     ("intervals.json", edit_json(["alpha"], 2), "intervals.json: key 'alpha': Input should be less than 1"),
     ("intervals.json", edit_json(["quantile"], [[0.1]]), "quantile and n_calibration must have the same"),
-    ("intervals.json", edit_json(["n_calibration"], "many"), "intervals.json: key 'n_calibration': Input should be a valid list"),
+    (
+        "intervals.json",
+        edit_json(["n_calibration"], "many"),
+        "intervals.json: key 'n_calibration': Input should be a valid list",
+    ),
     ("config.yaml", lambda text: "null\n", "config.yaml: missing section 'data'"),
     ("config.yaml", lambda text: "windows: [1, 2\n", "config.yaml: YAML syntax error"),
-    ("config.yaml", edit_yaml("windows", "lookback", 48), "schema.json: 'lookback' is 24, but config.yaml windows.lookback is 48"),
-    ("config.yaml", edit_yaml("windows", "lookback", "long"), "config.yaml: 'windows.lookback': Input should be a valid integer"),
-    ("config.yaml", edit_yaml("model", "quantiles", [0.2, 0.5, 0.8]), "forecaster.json: 'model' differs, but config.yaml model is different"),
-    ("config.yaml", edit_yaml("model", "quantiles", []), "intervals.json: 'kind' is ConformalQuantileCalibrator, but config.yaml model.quantiles []"),
-    ("config.yaml", edit_yaml("scaling", "method", "minmax"), "scaler.json: 'method' is standard, but config.yaml scaling.method is minmax"),
-    ("model/forecaster.json", lambda text: "null", "forecaster.json: the top level: Input should be a valid dictionary"),
-    ("model/forecaster.json", edit_json(["seed"], -3), "forecaster.json: key 'seed': Input should be greater than or equal to 0"),
-    ("model/forecaster.json", edit_json(["model", "units"], "x"), "forecaster.json: key 'units': Input should be a valid integer"),
-    ("model/forecaster.json", edit_json(["history"], [1]), "forecaster.json: key 'history': Input should be a valid dictionary"),
+    (
+        "config.yaml",
+        edit_yaml("windows", "lookback", 48),
+        "schema.json: 'lookback' is 24, but config.yaml windows.lookback is 48",
+    ),
+    (
+        "config.yaml",
+        edit_yaml("windows", "lookback", "long"),
+        "config.yaml: 'windows.lookback': Input should be a valid integer",
+    ),
+    (
+        "config.yaml",
+        edit_yaml("model", "quantiles", [0.2, 0.5, 0.8]),
+        "forecaster.json: 'model' differs, but config.yaml model is different",
+    ),
+    (
+        "config.yaml",
+        edit_yaml("model", "quantiles", []),
+        "intervals.json: 'kind' is ConformalQuantileCalibrator, but config.yaml model.quantiles []",
+    ),
+    (
+        "config.yaml",
+        edit_yaml("scaling", "method", "minmax"),
+        "scaler.json: 'method' is standard, but config.yaml scaling.method is minmax",
+    ),
+    (
+        "model/forecaster.json",
+        lambda text: "null",
+        "forecaster.json: the top level: Input should be a valid dictionary",
+    ),
+    (
+        "model/forecaster.json",
+        edit_json(["seed"], -3),
+        "forecaster.json: key 'seed': Input should be greater than or equal to 0",
+    ),
+    (
+        "model/forecaster.json",
+        edit_json(["model", "units"], "x"),
+        "forecaster.json: key 'units': Input should be a valid integer",
+    ),
+    (
+        "model/forecaster.json",
+        edit_json(["history"], [1]),
+        "forecaster.json: key 'history': Input should be a valid dictionary",
+    ),
     ("model/model.keras", lambda text: "", "model.keras: not a loadable Keras model"),
 ]
 
 
-@pytest.mark.parametrize("name, corrupt, expected", CASES, ids=[f"{name}:{expected[:40]}" for name, _, expected in CASES])
+@pytest.mark.parametrize(
+    "name, corrupt, expected", CASES, ids=[f"{name}:{expected[:40]}" for name, _, expected in CASES]
+)
 def test_a_corrupted_run_file_is_one_run_error_naming_it(tmp_path, trained_dir, name, corrupt, expected):
     run = shutil.copytree(trained_dir, tmp_path / "run")
     path = run / name
@@ -125,8 +199,17 @@ def test_files_carry_the_format_version_and_older_files_without_it_load(tmp_path
     assert load_trained_run(run).schema["lookback"] == 24
 
 
-@pytest.mark.parametrize("override", ["model.quantiles=[0.2,0.5,0.8]", "model.quantiles=[]", "windows.lookback=12",
-                                      "scaling.method=none", "seed=3", "data.target_columns=[temp]"])
+@pytest.mark.parametrize(
+    "override",
+    [
+        "model.quantiles=[0.2,0.5,0.8]",
+        "model.quantiles=[]",
+        "windows.lookback=12",
+        "scaling.method=none",
+        "seed=3",
+        "data.target_columns=[temp]",
+    ],
+)
 def test_reusing_a_run_refuses_overrides_of_what_training_fixed(trained_dir, override):
     with pytest.raises(ConfigError, match=r"^--set [a-z_.]+: fixed when .* was trained; drop the override"):
         load_trained_run(trained_dir, [override])
@@ -147,20 +230,38 @@ def detection_dir(trained_dir):
 
 
 DETECTION_CASES = [
-    ("detector/detector.json", edit_json(["scale", 0, 0], 0.0), "detector.json: the top level: scale[0][0] is 0; a scale must be positive"),
+    (
+        "detector/detector.json",
+        edit_json(["scale", 0, 0], 0.0),
+        "detector.json: the top level: scale[0][0] is 0; a scale must be positive",
+    ),
     ("detector/detector.json", edit_json(["scale"], [1e-3]), "mean and scale must have the same shape"),
     ("detector/detector.json", lambda text: "null", "detector.json: the top level: Input should be a valid dictionary"),
     ("detector/detector.json", lambda text: text[:100], "detector.json: not valid JSON"),
-    ("detector/detector.json", edit_json(["detector"], "lambda"), "detector.json: key 'detector': Input should be 'autoencoder' or 'residual'"),
-    ("detector/detector.json", edit_json(["config", "units"], -1), "detector.json: config: key 'units': Input should be greater than or equal to 1"),
+    (
+        "detector/detector.json",
+        edit_json(["detector"], "lambda"),
+        "detector.json: key 'detector': Input should be 'autoencoder' or 'residual'",
+    ),
+    (
+        "detector/detector.json",
+        edit_json(["config", "units"], -1),
+        "detector.json: config: key 'units': Input should be greater than or equal to 1",
+    ),
     ("detector/detector.json", edit_json(["reference_offsets"], [0, 5]), "'reference_offsets' must rise from 0"),
-    ("schema.json", edit_json(["frequency"], "fortnightly"), "schema.json: key 'frequency': 'fortnightly' is not a pandas frequency"),
+    (
+        "schema.json",
+        edit_json(["frequency"], "fortnightly"),
+        "schema.json: key 'frequency': 'fortnightly' is not a pandas frequency",
+    ),
     ("schema.json", edit_json(["columns"], "load"), "schema.json: key 'columns': Input should be a valid list"),
     ("schema.json", lambda text: "[]", "schema.json: the top level: Input should be a valid dictionary"),
 ]
 
 
-@pytest.mark.parametrize("name, corrupt, expected", DETECTION_CASES, ids=[f"{name}:{expected[:40]}" for name, _, expected in DETECTION_CASES])
+@pytest.mark.parametrize(
+    "name, corrupt, expected", DETECTION_CASES, ids=[f"{name}:{expected[:40]}" for name, _, expected in DETECTION_CASES]
+)
 def test_a_corrupted_detection_file_is_one_run_error_naming_it(tmp_path, detection_dir, name, corrupt, expected):
     from forecaster.jobs.detection import load_detection_run
 
@@ -178,6 +279,23 @@ def test_detect_run_refuses_overrides_of_the_trained_network(detection_dir, caps
     from forecaster.cli.main import main
 
     config = detection_dir.parent.parent / "tiny.yaml"
-    assert main(["detect", str(config), "--run", str(detection_dir), "--set", "anomaly.mode=centered", "--set", "anomaly.lookback=16"]) == 2
+    assert (
+        main(
+            [
+                "detect",
+                str(config),
+                "--run",
+                str(detection_dir),
+                "--set",
+                "anomaly.mode=centered",
+                "--set",
+                "anomaly.lookback=16",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
-    assert err == f"error: --set anomaly.lookback: fixed when {detection_dir} was trained; drop the override (or train a new run with it)"
+    assert (
+        err
+        == f"error: --set anomaly.lookback: fixed when {detection_dir} was trained; drop the override (or train a new run with it)"
+    )
