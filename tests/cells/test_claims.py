@@ -162,14 +162,23 @@ def test_a_simple_rnn_learns_a_short_recall_task_on_every_seed() -> None:
     assert np.all(result.mean_over_epochs < result.accuracy)  # it learned during training
 
 
-@pytest.mark.slow
-def test_epoch_times_are_median_steps_times_steps_per_epoch(rng) -> None:
-    models = {}
-    for kind in ("gru", "lstm"):
-        models[kind] = keras.Sequential([keras.Input((6, 2)), claims.make_recurrent_layer(kind, 3), keras.layers.Dense(1)])
-        models[kind].compile(optimizer="adam", loss="mse")
-    inputs, targets = rng.normal(size=(20, 6, 2)).astype(np.float32), rng.normal(size=(20, 1)).astype(np.float32)
-    one_step = claims.time_epochs_in_alternation(models, inputs[:8], targets[:8], batch_size=8, n_rounds=3)
-    assert set(one_step) == {"gru", "lstm"} and all(0 < value < 5 for value in one_step.values())
-    three_steps = claims.time_epochs_in_alternation(models, inputs, targets, batch_size=8, n_rounds=3)
-    assert all(value > one_step[name] for name, value in three_steps.items())  # ceil(20 / 8) = 3 steps per epoch
+def test_epoch_times_are_median_steps_times_steps_per_epoch(monkeypatch) -> None:
+    clock = [0.0]
+
+    class FakeModel:
+        """Advances a fake clock by a fixed step time per training step."""
+
+        def __init__(self, step_seconds: float) -> None:
+            self.step_seconds, self.calls = step_seconds, 0
+
+        def train_on_batch(self, inputs, targets) -> None:
+            assert len(inputs) == len(targets) == 8
+            self.calls += 1
+            clock[0] += self.step_seconds * (10 if self.calls == 1 else 1)  # the first call traces
+
+    monkeypatch.setattr(claims.time, "perf_counter", lambda: clock[0])
+    models = {"gru": FakeModel(0.2), "lstm": FakeModel(0.1)}
+    inputs, targets = np.zeros((20, 6, 2)), np.zeros((20, 1))
+    seconds = claims.time_epochs_in_alternation(models, inputs, targets, batch_size=8, n_rounds=3)
+    assert seconds == pytest.approx({"gru": 0.6, "lstm": 0.3})  # ceil(20 / 8) = 3 steps per epoch
+    assert models["gru"].calls == models["lstm"].calls == 4  # one untimed round, then three
