@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 SEPARATORS = ",;\t|"
 _SAMPLE_BYTES = 64 * 1024
+_SAMPLE_CELLS = 1000
 # Longest marks first: the UTF-32 little-endian mark starts with the UTF-16 one.
 _BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -171,7 +172,8 @@ def _check_numbers(frame: pd.DataFrame, path, dialect: CsvDialect) -> None:
             continue
         cells = frame[name].dropna().astype(str)
         for pattern, what, fix in patterns:
-            if len(cells) and cells.str.fullmatch(pattern).all():
+            # The first cells rule most columns out before the whole column is matched.
+            if len(cells) and cells.head(_SAMPLE_CELLS).str.fullmatch(pattern).all() and cells.str.fullmatch(pattern).all():
                 raise DataError(
                     f"{path}: column '{name}' holds numbers written with {what} ({cells.iloc[0]!r}); {fix}"
                 )
