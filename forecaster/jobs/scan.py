@@ -240,9 +240,10 @@ def _progress_bar(total: int, enabled: bool) -> Iterator:
     if not enabled or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("scanning series", total=total)
         yield lambda done: bar.advance(task, done)
 

@@ -130,7 +130,7 @@ def scan_series(
             _write(store, scan_id, result, rescore_from, keep_scores, summary, max_plotted)
         if progress is not None:
             progress(len(group))
-    logger.info("scan %d: %d series, %d rows scored, %d new and %d updated events", scan_id, summary.n_series,
+    logger.debug("scan %d: %d series, %d rows scored, %d new and %d updated events", scan_id, summary.n_series,
                 summary.rows_scored, summary.new_events, summary.updated_events)
     return summary
 
