@@ -13,7 +13,6 @@ import logging
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from forecaster.anomaly.pipeline import DetectionResult
 from forecaster.reports.anomaly_figures import (
@@ -21,7 +20,6 @@ from forecaster.reports.anomaly_figures import (
     UNNAMED_SERIES,
     count_noun,
     filled_mask,
-    format_moment,
     plot_detection_overview,
     plot_error_distribution,
     plot_feature_contributions,
@@ -30,6 +28,7 @@ from forecaster.reports.anomaly_figures import (
 )
 from forecaster.reports.html import HtmlSection
 from forecaster.reports.style import save_figure
+from forecaster.reports.timeaxis import duration_text, format_moment, one_step_later
 from forecaster.runs import RunFolder
 
 logger = logging.getLogger(__name__)
@@ -54,11 +53,10 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
         (peak over threshold) and, with several features, the top features.
     """
     ranked = ranked_events(result.events).head(max_rows)
-    step = pd.Timedelta(to_offset(result.collection.frequency))
     named = result.collection.n_series > 1
     varies = _threshold_varies(result)
-    starts, ends = pd.DatetimeIndex(ranked["start"]), pd.DatetimeIndex(ranked["end"])
-    durations = [_format_duration(duration) for duration in (ends - starts + step)]
+    stops = one_step_later(ranked["end"], result.collection.frequency, result.collection.holidays)
+    durations = [duration_text(start, stop) for start, stop in zip(ranked["start"], stops)]
     rows = []
     for event, duration in zip(ranked.itertuples(), durations):
         row = {"rank": int(event.rank)}
@@ -239,15 +237,6 @@ def _alarm_text(alarms: dict) -> str:
     return (f"The log anomaly likelihood (how surprising each point's recent errors are against its own past) raised "
             f"{count_noun(alarms['n_alarms'], 'alarm')} at level {alarms['level']:g} or above"
             + (f": {sources}." if sources else "."))
-
-
-def _format_duration(duration: pd.Timedelta) -> str:
-    """A duration in the two largest units that matter: ``5 min``, ``2 h 10 min``, ``3 d 4 h``."""
-    seconds = int(duration.total_seconds())
-    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
-    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds % 60, "s")]
-    first = next((i for i, (amount, _) in enumerate(parts) if amount), len(parts) - 1)
-    return " ".join(f"{amount} {unit}" for amount, unit in parts[first:first + 2] if amount) or "0 s"
 
 
 def _round(value: float) -> float:

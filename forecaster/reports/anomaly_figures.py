@@ -13,7 +13,6 @@ rows: one unit is one standard deviation of a feature over those rows.
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -21,7 +20,6 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from pandas.tseries.frequencies import to_offset
 
 from forecaster.anomaly.events import flag_runs
 from forecaster.anomaly.pipeline import DetectionResult
@@ -30,11 +28,11 @@ from forecaster.reports.style import (
     MUTED_COLOUR,
     PALETTE,
     THRESHOLD_COLOUR,
-    format_date_axis,
     new_figure,
     styled,
 )
 from forecaster.reports.thinning import thin_indices
+from forecaster.reports.timeaxis import format_moment, format_x_axis, one_step_later, plot_positions
 
 MAX_VALUE_PANELS = 4
 """Value columns drawn at most in an overview (those with the largest error on flagged points)."""
@@ -105,14 +103,14 @@ def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndar
     full height and leave the data limits alone.
 
     Args:
-        axes: axes whose x axis holds times.
-        starts: datetime64 ``(n_events,)`` first time of each event.
-        ends: datetime64 ``(n_events,)`` end of each event (exclusive: the last flagged time plus one step).
-        peaks: datetime64 ``(n_events,)`` time of each event's peak.
+        axes: axes whose x axis holds times or steps.
+        starts: float ``(n_events,)`` x position (:func:`~forecaster.reports.timeaxis.plot_positions`) of each event's start.
+        ends: float ``(n_events,)`` x position of each event's exclusive end (the last flagged time plus one step).
+        peaks: float ``(n_events,)`` x position of each event's peak.
     """
     if len(starts) == 0:
         return
-    left, right, peak = (mdates.date2num(np.asarray(times, dtype="datetime64[ns]")) for times in (starts, ends, peaks))
+    left, right, peak = (np.asarray(positions, dtype=np.float64) for positions in (starts, ends, peaks))
     _add_bands(axes, left, right, ALERT_COLOUR, EVENT_ALPHA)
     lines = np.stack([np.column_stack([peak, np.zeros_like(peak)]), np.column_stack([peak, np.ones_like(peak)])], axis=1)
     axes.add_collection(LineCollection(lines, transform=axes.get_xaxis_transform(), colors=ALERT_COLOUR, alpha=PEAK_ALPHA,
@@ -143,11 +141,11 @@ def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_
     start, end = int(collection.offsets[series_index]), int(collection.offsets[series_index + 1])
     frame = collection.series(series_index)
     scores = result.scores.iloc[start:end]
-    times, x_ns = _plot_times(frame.index), frame.index.asi8
+    times = x_ns = plot_positions(frame.index)
     flagged = scores["flag"].to_numpy(dtype=bool)
     ranked = ranked_events(result.events)
     events = ranked[ranked["series"] == collection.series_ids[series_index]]
-    starts, ends, peaks = _event_times(events, collection.frequency)
+    starts, ends, peaks = _event_positions(events, collection)
     columns = _overview_columns(scores, collection.columns, flagged)
 
     figure = new_figure(1.6 + 1.25 * len(columns) + 2.9)
@@ -166,13 +164,12 @@ def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_
     for axis in axes:
         mark_events(axis, starts, ends, peaks)
     top = events[events["rank"] <= N_TOP_EVENTS]
-    top_peaks = mdates.date2num(_as_plot_times(top["peak_time"]))
+    top_peaks = plot_positions(top["peak_time"])
     for rank, peak in zip(top["rank"], top_peaks):
         axes[0].annotate(str(rank), (peak, 1.0), xycoords=axes[0].get_xaxis_transform(), xytext=(0, 2),
                          textcoords="offset points", ha="center", va="bottom", fontsize=8, fontweight="bold",
                          color=ALERT_COLOUR)
-    axes[-1].set_xlabel(_time_label(frame.index))
-    format_date_axis(axes[-1])
+    format_x_axis(axes[-1], frame.index)
     n_flagged = int(flagged.sum())
     subset = (f"\npanels: the {len(columns)} of {len(collection.columns)} columns with the largest error on flagged points"
               if len(columns) < len(collection.columns) else "")
@@ -221,19 +218,18 @@ def plot_top_events(result: DetectionResult, n_events: int = N_TOP_EVENTS, conte
         lo, hi = max(first - context, 0), min(last + context + 1, length)
         frame = collection.series(series_index).iloc[lo:hi]
         scores = result.scores.iloc[offset + lo: offset + hi]
-        times, x_ns = _plot_times(frame.index), frame.index.asi8
+        times = x_ns = plot_positions(frame.index)
         column = (event.top_features.split(", ")[0] if event.top_features else "") or collection.columns[0]
         values = frame[column].to_numpy(dtype=np.float64)
         shown = thin_indices(x_ns, values, max_points, keep=scores["flag"].to_numpy(dtype=bool))
         value_axis.plot(times[shown], values[shown], lw=0.9, color=SERIES_COLOUR)
         value_axis.set_ylabel(f"{column}\n(data units)")
         shaded_normal |= _draw_error(error_axis, scores, times, x_ns, max_points, legend=False)
-        single = _event_times(top.iloc[[event.Index]], collection.frequency)
+        single = _event_positions(top.iloc[[event.Index]], collection)
         for axis in (value_axis, error_axis):
             mark_events(axis, *single)
-        value_axis.plot(_plot_times(frame.index[[peak - lo]]), values[[peak - lo]], "v", ms=6, color=ALERT_COLOUR)
-        error_axis.set_xlabel(_time_label(frame.index))
-        format_date_axis(error_axis)
+        value_axis.plot(times[[peak - lo]], values[[peak - lo]], "v", ms=6, color=ALERT_COLOUR)
+        format_x_axis(error_axis, frame.index)
         where = "" if collection.n_series == 1 and str(event.series) == UNNAMED_SERIES else f"series {event.series}, "
         panel.suptitle(f"#{event.rank}: {where}peak {format_moment(event.peak_time)}, "
                        f"{event.severity:.2f} × threshold, {count_noun(int(event.n_points), 'point')}", fontsize=9)
@@ -382,7 +378,7 @@ def shade_rows(axis: Axes, times: np.ndarray, rows: np.ndarray, colour: str, alp
 
     Args:
         axis: axes whose x axis holds times.
-        times: datetime64 ``(n,)`` increasing times of the rows.
+        times: float ``(n,)`` increasing x positions of the rows (:func:`~forecaster.reports.timeaxis.plot_positions`).
         rows: bool ``(n,)`` rows to shade.
         colour: the shading colour.
         alpha: its opacity. Default 0.1.
@@ -393,13 +389,13 @@ def shade_rows(axis: Axes, times: np.ndarray, rows: np.ndarray, colour: str, alp
     starts, ends = flag_runs(rows)
     if starts.size == 0:
         return False
-    step = times[1] - times[0] if len(times) > 1 else np.timedelta64(0, "ns")
-    _add_bands(axis, mdates.date2num(times[starts]), mdates.date2num(times[ends - 1] + step), colour, alpha)
+    step = times[1] - times[0] if len(times) > 1 else 0.0
+    _add_bands(axis, times[starts], times[ends - 1] + step, colour, alpha)
     return True
 
 
 def _add_bands(axis: Axes, left: np.ndarray, right: np.ndarray, colour: str, alpha: float) -> None:
-    """Add full-height bands from ``left`` to ``right`` (date numbers, ``(n,)`` each) behind the data.
+    """Add full-height bands from ``left`` to ``right`` (x positions, ``(n,)`` each) behind the data.
 
     The data limits are left alone (the bands span the axes' height, not data values).
     """
@@ -455,38 +451,15 @@ def _event_rows(result: DetectionResult, events: pd.DataFrame) -> list[tuple[int
     rows = []
     for event in events.itertuples():
         k = collection.series_ids.index(event.series)
-        moments = pd.DatetimeIndex([event.start, event.end, event.peak_time])
+        moments = pd.Index([event.start, event.end, event.peak_time])
         rows.append((k, *collection.series(k).index.get_indexer(moments).tolist()))
     return rows
 
 
-def _event_times(events: pd.DataFrame, frequency: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start, exclusive end (last flagged time plus one step) and peak of events, as datetime64 for drawing."""
-    step = np.timedelta64(pd.Timedelta(to_offset(frequency)).value, "ns")
-    return (_as_plot_times(events["start"]), _as_plot_times(events["end"]) + step, _as_plot_times(events["peak_time"]))
-
-
-def _plot_times(index: pd.DatetimeIndex) -> np.ndarray:
-    """Times as naive datetime64 in the series' own clock (a zoned index keeps its wall time), for drawing."""
-    return (index.tz_localize(None) if index.tz is not None else index).to_numpy(dtype="datetime64[ns]")
-
-
-def _as_plot_times(values: pd.Series) -> np.ndarray:
-    """Event times (timestamps, possibly zoned) as naive datetime64 in their own clock."""
-    if len(values) == 0:
-        return np.array([], dtype="datetime64[ns]")
-    return _plot_times(pd.DatetimeIndex(values))
-
-
-def _time_label(index: pd.DatetimeIndex) -> str:
-    """The time axis label, naming the time zone when the data has one."""
-    return f"time ({index.tz})" if index.tz is not None else "time"
-
-
-def format_moment(moment) -> str:
-    """A timestamp to the minute (to the second when it has seconds), without a time zone suffix."""
-    stamp = pd.Timestamp(moment)
-    return stamp.strftime("%Y-%m-%d %H:%M:%S" if stamp.second or stamp.microsecond else "%Y-%m-%d %H:%M")
+def _event_positions(events: pd.DataFrame, collection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x positions of events' starts, exclusive ends (the last flagged time plus one step of the series) and peaks."""
+    stops = one_step_later(events["end"], collection.frequency, collection.holidays)
+    return plot_positions(events["start"]), plot_positions(stops), plot_positions(events["peak_time"])
 
 
 def count_noun(n: int, noun: str) -> str:

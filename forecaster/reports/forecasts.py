@@ -16,10 +16,10 @@ from forecaster.reports.style import (
     MODEL_COLOUR,
     MUTED_COLOUR,
     SERIES_COLOURS,
-    format_date_axis,
     new_figure,
     styled,
 )
+from forecaster.reports.timeaxis import format_moment, format_x_axis
 
 BASELINE_STYLES = {"naive": ":", "seasonal_naive": "--", "linear": "-."}
 """Line style of each baseline in error-by-step figures (the model is solid)."""
@@ -68,9 +68,9 @@ def plot_forecast_examples(
         axis.fill_between(window["target_time"], window["lower"], window["upper"], color=MODEL_COLOUR, alpha=0.2,
                           lw=0, label="interval")
         axis.axvline(origin, color=MUTED_COLOUR, ls="--", lw=0.8)
-        axis.set_title(f"from {pd.Timestamp(origin):%Y-%m-%d %H:%M}", loc="left", fontsize=9)
+        axis.set_title(f"from {format_moment(origin)}", loc="left", fontsize=9)
         axis.set_ylabel(_value_label(column, unit))
-        format_date_axis(axis)
+        format_x_axis(axis, window["target_time"])
     axes[0].legend(ncol=4, loc="upper left")
     figure.suptitle(title or f"{column}: forecasts with intervals")
     return figure
@@ -100,7 +100,7 @@ def plot_actual_vs_predicted(predictions: pd.DataFrame, column: str, step: int =
     time_axis.set_ylabel(_value_label(column, unit))
     time_axis.set_title(f"Test period, {step} step{'s' if step > 1 else ''} ahead", fontsize=9)
     time_axis.legend(loc="upper left", ncol=2)
-    format_date_axis(time_axis)
+    format_x_axis(time_axis, at_step["target_time"])
     scatter_axis.scatter(rows["actual"], rows["forecast"], s=4, alpha=0.35, color=MODEL_COLOUR, lw=0)
     low = float(np.nanmin([rows["actual"].min(), rows["forecast"].min()]))
     high = float(np.nanmax([rows["actual"].max(), rows["forecast"].max()]))

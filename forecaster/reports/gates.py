@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -27,11 +26,11 @@ from forecaster.reports.style import (
     MODEL_COLOUR,
     MUTED_COLOUR,
     SERIES_COLOURS,
-    format_date_axis,
     new_figure,
     save_figure,
     styled,
 )
+from forecaster.reports.timeaxis import format_x_axis, plot_positions
 from forecaster.runs import RunFolder
 from forecaster.windows.pipeline import WindowedData
 
@@ -147,8 +146,10 @@ def plot_gate_heatmaps(trace: dict[str, np.ndarray], path: Path, title: str, sam
     return save_figure(figure, path)
 
 
-def _span(step: pd.Timedelta) -> str:
-    """Say a duration in the largest whole unit: ``24 h``, ``15 min``, ``2 days``."""
+def _span(step: pd.Timedelta | int) -> str:
+    """Say a duration in the largest whole unit: ``24 h``, ``15 min``, ``2 days``, ``3 steps``."""
+    if isinstance(step, (int, np.integer)):
+        return f"{step} step" if step == 1 else f"{step} steps"
     for unit, name in ((pd.Timedelta(days=1), "days"), (pd.Timedelta(hours=1), "h"), (pd.Timedelta(minutes=1), "min")):
         if step >= unit and step % unit == pd.Timedelta(0):
             count = step // unit
@@ -218,8 +219,9 @@ def plot_window_gates(
         colourbar_axis.set_axis_off()
 
     step = times[1] - times[0]
-    cell_starts = times[:lookback:trace.input_steps_per_step] - step / 2
-    x_edges = mdates.date2num(cell_starts.append(pd.DatetimeIndex([origin + step / 2])))
+    positions = plot_positions(times)
+    half = (positions[1] - positions[0]) / 2
+    x_edges = np.append(positions[:lookback:trace.input_steps_per_step] - half, positions[lookback - 1] + half)
     keep, state = panels[0][0], panels[-1][0]
     units = np.argsort(-np.nanstd(trace.values[state], axis=0), kind="stable")[:MAX_UNITS]
     units = units[np.argsort(-np.nanmean(trace.values[keep][:, units], axis=0), kind="stable")]
@@ -241,8 +243,8 @@ def plot_window_gates(
             f"{_span(step * trace.input_steps_per_step)}, read as one step"
         )
     shown = f"all {n_units} units" if len(units) == n_units else f"{len(units)} of the {n_units} units"
-    axes[-1].set_xlabel(f"time ({columns}); heat-map rows: {shown}")
-    format_date_axis(axes[-1])
+    format_x_axis(axes[-1], times)
+    axes[-1].set_xlabel(f"{axes[-1].get_xlabel()} ({columns}); heat-map rows: {shown}")
     figure.suptitle(title)
     return save_figure(figure, path)
 

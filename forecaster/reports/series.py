@@ -6,8 +6,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from forecaster.data.series import SeriesCollection
-from forecaster.reports.style import PALETTE, format_date_axis, new_figure, styled
+from forecaster.reports.style import PALETTE, new_figure, styled
 from forecaster.reports.thinning import thin_indices
+from forecaster.reports.timeaxis import format_x_axis, plot_positions
 from forecaster.windows.splits import SplitRows
 
 SPLIT_COLOURS = {"train": PALETTE["sky"], "validation": PALETTE["orange"], "test": PALETTE["vermillion"]}
@@ -50,13 +51,13 @@ def plot_series_overview(
     for axis, column in zip(axes, shown):
         styled(axis)
         values = frame[column].to_numpy(dtype=float)
-        keep = thin_indices(times.asi8, values, max_points)
+        keep = thin_indices(plot_positions(times), values, max_points)
         axis.plot(times[keep], values[keep], lw=0.7, color=PALETTE["blue"])
         for colour, start, end in zip(SPLIT_COLOURS.values(), bounds[:-1], bounds[1:]):
             if end > start:
                 axis.axvspan(times[start], times[min(end, len(frame)) - 1], color=colour, alpha=0.18, lw=0)
         axis.set_ylabel(str(column), rotation=0, ha="right", va="center")
-    format_date_axis(axes[-1])
+    format_x_axis(axes[-1], times)
     handles = [Patch(color=colour, alpha=0.35, label=name) for name, colour in SPLIT_COLOURS.items()]
     figure.legend(handles=handles, loc="outside upper right", ncol=3)
     label = "Input series" if collection.n_series == 1 else f"Series {collection.series_ids[series_index]!s}"

@@ -28,6 +28,7 @@ from forecaster.reports.anomaly_figures import (
     series_title,
 )
 from forecaster.reports.style import PNG_DPI, new_figure, save_figure, styled
+from forecaster.reports.timeaxis import plot_positions
 from forecaster.runs import RunFolder
 
 
@@ -109,7 +110,8 @@ def test_a_one_point_event_on_a_two_year_axis_is_at_least_two_pixels_wide():
     canvas.draw()
     before = np.asarray(canvas.buffer_rgba())[..., :3].copy()
     event = times[[9000]]
-    mark_events(axis, event, event + np.timedelta64(1, "h"), event)
+    start, stop = plot_positions(event), plot_positions(event + np.timedelta64(1, "h"))
+    mark_events(axis, start, stop, start)
     canvas.draw()
     changed = np.flatnonzero((np.asarray(canvas.buffer_rgba())[..., :3] != before).any(axis=(0, 2)))
     assert 2 <= changed.size <= 10 and np.ptp(changed) == changed.size - 1  # one visible stripe, pixels wide
