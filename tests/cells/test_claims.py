@@ -153,10 +153,10 @@ def test_speed_accuracy_and_forget_bias_claims() -> None:
 @pytest.mark.slow
 def test_a_simple_rnn_learns_a_short_recall_task_on_every_seed() -> None:
     result = claims.measure_recall(
-        "simple_rnn", [2, 3], seeds=[0, 1], units=16, n_symbols=4, n_train=512, n_test=128, epochs=8, batch_size=32,
+        "simple_rnn", [2], seeds=[0, 1], units=16, n_symbols=4, n_train=512, n_test=128, epochs=8, batch_size=32,
         learning_rate=1e-2,
     )
-    assert result.curves.shape == (2, 2, 8) and result.label == "SimpleRNN"
+    assert result.curves.shape == (1, 2, 8) and result.label == "SimpleRNN"
     np.testing.assert_allclose(result.accuracy, result.curves[:, :, -1].mean(axis=1))
     assert np.all(result.curves[:, :, -1] > 0.9)  # chance is 0.25
     assert np.all(result.mean_over_epochs < result.accuracy)  # it learned during training

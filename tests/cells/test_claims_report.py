@@ -23,11 +23,11 @@ TINY = [
     "claims.epochs=2",
     "claims.max_train_windows=64",
     "claims.gradient_windows=2",
-    "claims.recall_lags=[2,4]",
+    "claims.recall_lags=[3]",
     "claims.recall_train_sequences=64",
     "claims.recall_test_sequences=32",
     "claims.recall_epochs=2",
-    "claims.recall_seeds=2",
+    "claims.recall_seeds=1",
     "claims.timing_rounds=2",
 ]
 """Overrides that shrink the shipped config to seconds."""
