@@ -56,7 +56,8 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
     logger.info("anomaly scan: %d events", len(detection.events))
     trained = train(config, windowed)
     result = backtest(trained, windowed)
-    forecasts = forecast_next(trained, windowed.collection, str(config.data.path))
+    unknown_future = list(windowed.spec.future_covariates)
+    forecasts = None if unknown_future else forecast_next(trained, windowed.collection, str(config.data.path))
     skill = result.metrics["skill"]
     logger.info("test MSE %.4f (normalised), %.1f%% lower than %s", result.metrics["mse"], 100 * skill["mse"], skill["reference"])
     with RunFolder(config.report.output_dir, config.name) as run:
@@ -64,16 +65,20 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
         metrics = _metrics(windowed, repairs, trained, result.metrics)
         run.write_json("metrics.json", {**metrics, "anomaly": detection.metrics})
         result.predictions.to_parquet(run.path / PREDICTIONS_FILE, index=False)
-        forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
+        if forecasts is not None:
+            forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
         write_detection(run, detection, ANOMALY_DIR)
         gates = gate_section(run, trained, windowed)
         sections += [
             *backtest_sections(run, metrics, result.predictions, windowed),
-            forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback),
+            *([forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback)] if forecasts is not None else []),
             *([gates] if gates is not None else []),
             *detection_section(run, detection, config.report.max_plot_points, data_name=config.data.path.name),
         ]
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
+        if unknown_future:
+            warnings.append(f"No forecast past the end of the data: the future covariates {', '.join(unknown_future)} are not "
+                            "known there. Forecast with `forecaster forecast --run <this folder> --data DATA --future FILE`.")
         summary.append(f"Anomaly scan: {detection.metrics['n_events']} event(s) over {detection.metrics['n_scored']:,} "
                        "scored points (section Anomaly detection).")
         write_index_html(run, f"{config.name}: forecast and anomaly scan", sections, summary, warnings,

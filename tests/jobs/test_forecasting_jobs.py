@@ -133,3 +133,11 @@ def test_a_corrupt_model_file_is_a_one_line_run_error(tmp_path, config):
     (run / "model" / "model.keras").write_bytes(b"not a zip file")
     with pytest.raises(RunError, match=r"model.keras: not a loadable Keras model \(ValueError\); train the run again$"):
         load_trained_run(run)
+
+
+def test_main_job_with_future_covariates_says_why_it_does_not_forecast_past_the_end(config):
+    data = config.data.model_copy(update={"past_covariates": [], "future_covariates": ["temp"]})
+    run = run_main_job(config.model_copy(update={"data": data}), "tiny.yaml")
+    assert (run / "predictions.parquet").is_file() and not (run / "forecasts.csv").exists()
+    page = (run / "index.html").read_text()
+    assert "No forecast past the end of the data: the future covariates temp are not known there" in page
