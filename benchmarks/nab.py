@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.anomaly.detectors import online_point_errors
+from forecaster.anomaly.likelihood import suppress_repeats
 from forecaster.anomaly.metrics import event_scores, pr_auc
 from forecaster.anomaly.pipeline import alarm_scores, combine_errors, error_signals
 from forecaster.anomaly.selection import choose_setting, leave_one_group_out
@@ -89,7 +90,8 @@ SIGNAL_SETS = {
     "network": [["network"], ["network", *SEASONAL], ["network", "change", *SEASONAL]],
     "baseline": [["change"], ["change", *SEASONAL]],
 }
-LIKELIHOOD_GRID = {"likelihood_history": [2000, 4000, 8640], "likelihood_window": [8, 12], "alarm_quiet_rows": [100, 300]}
+LIKELIHOOD_GRID = {"likelihood_history": [2000, 4000, 8640], "likelihood_window": [8, 12], "alarm_quiet_rows": [100, 300],
+                   "alarm_level": [0.3, 0.35, 0.4, 0.45, 0.5]}
 
 logger = logging.getLogger("nab")
 
@@ -172,13 +174,26 @@ def grid(family: str, robust: bool = False, spectral: bool = False) -> list[dict
     ]
 
 
-def setting_scores(signals: dict[str, dict[str, np.ndarray]], setting: dict, config: AnomalyConfig) -> dict[str, np.ndarray]:
-    """The product's alarm score of every file under one scoring setting: ``{file: (n_rows,)}``."""
-    scoring = config.model_copy(update={key: value for key, value in setting.items() if key != "signals"})
-    return {
-        relative: alarm_scores({name: file[name] for name in setting["signals"]}, scoring)["alarm"]
-        for relative, file in signals.items()
-    }
+def grid_scores(signals: dict[str, dict[str, np.ndarray]], candidates: list[dict], config: AnomalyConfig) -> list[dict[str, np.ndarray]]:
+    """The product's alarm score of every file under every setting: per setting, ``{file: (n_rows,)}``.
+
+    The log likelihood (:func:`~forecaster.anomaly.pipeline.alarm_scores`
+    without silencing) is computed once per likelihood setting; each
+    candidate's alarm silences it with
+    :func:`~forecaster.anomaly.likelihood.suppress_repeats`, as ``alarm_scores`` does.
+    """
+    log_likelihoods = {}
+    scores = []
+    for setting in candidates:
+        scoring = config.model_copy(update={key: value for key, value in setting.items() if key != "signals"})
+        key = (tuple(setting["signals"]), scoring.likelihood_history, scoring.likelihood_window, scoring.likelihood_robust)
+        if key not in log_likelihoods:
+            quiet = scoring.model_copy(update={"alarm_quiet_rows": 0})
+            log_likelihoods[key] = {relative: alarm_scores({name: file[name] for name in setting["signals"]}, quiet)["log_likelihood"]
+                                    for relative, file in signals.items()}
+        scores.append({relative: suppress_repeats(values, scoring.alarm_level, scoring.alarm_quiet_rows)
+                       for relative, values in log_likelihoods[key].items()})
+    return scores
 
 
 def window_labels(timestamps: pd.Series, windows: list[list[str]]) -> np.ndarray:
@@ -198,7 +213,7 @@ def profile_summary(score) -> dict:
 
 
 def cross_validate(scorer: ModuleType, corpus: Callable[[list[str]], object], categories: dict[str, str],
-                   candidates: list[dict], candidate_scores: list[dict[str, np.ndarray]]) -> dict:
+                   candidates: list[dict], candidate_scores: list[dict[str, np.ndarray]], fixed: bool) -> dict:
     """Leave one category out: choose the setting and thresholds on the others, score the left-out one.
 
     Args:
@@ -207,6 +222,8 @@ def cross_validate(scorer: ModuleType, corpus: Callable[[list[str]], object], ca
         categories: ``{file: category}``.
         candidates: the settings.
         candidate_scores: per setting, ``{file: (n_rows,) scores}``.
+        fixed: detect at each setting's own ``alarm_level`` (the product's alarms) instead of
+            sweeping NAB's threshold on the training categories.
 
     Returns:
         ``{"folds": {category: {...}}, "flags": {profile: {file: 0/1 scores}}, "thresholds": {file: standard threshold},
@@ -217,9 +234,11 @@ def cross_validate(scorer: ModuleType, corpus: Callable[[list[str]], object], ca
         train_corpus, test_corpus = corpus(train), corpus(test)
         best, train_score = choose_setting(
             range(len(candidates)),
-            lambda k: scorer.score_corpus(train_corpus, candidate_scores[k], {"standard": scorer.DEFAULT_PROFILES["standard"]})["standard"].normalized,
+            lambda k: scorer.score_corpus(train_corpus, candidate_scores[k], {"standard": scorer.DEFAULT_PROFILES["standard"]},
+                                          threshold=candidates[k]["alarm_level"] if fixed else None)["standard"].normalized,
         )
-        on_train = scorer.score_corpus(train_corpus, candidate_scores[best])
+        on_train = scorer.score_corpus(train_corpus, candidate_scores[best],
+                                       threshold=candidates[best]["alarm_level"] if fixed else None)
         on_test = {profile: scorer.score_corpus(test_corpus, candidate_scores[best], {profile: scorer.DEFAULT_PROFILES[profile]},
                                                 threshold=on_train[profile].threshold)[profile] for profile in PROFILES}
         folds[category] = {"setting": best, "train_standard": train_score,
@@ -289,12 +308,12 @@ def write_results(out: Path, name: str, relative: str, frame: pd.DataFrame, scor
     ).to_csv(target, index=False)
 
 
-def evaluate_family(scorer, corpus, labels, signals, categories, candidates, config, in_sample_setting) -> dict:
-    """Cross-validate one family's grid and score its in-sample setting; return its report."""
+def evaluate_family(scorer, corpus, labels, signals, categories, candidates, config, in_sample_setting, fixed) -> dict:
+    """Cross-validate one family's grid; score the config's own setting in-sample (swept) and at its alarm level."""
     started = time.perf_counter()
-    candidate_scores = [setting_scores(signals, setting, config) for setting in candidates]
+    candidate_scores = grid_scores(signals, candidates, config)
     logger.info("%d settings scored in %.0f s", len(candidates), time.perf_counter() - started)
-    cv = cross_validate(scorer, corpus, categories, candidates, candidate_scores)
+    cv = cross_validate(scorer, corpus, categories, candidates, candidate_scores, fixed)
     files = sorted(categories)
     everything = corpus(files)
     pooled = {profile: profile_summary(scorer.score_corpus(everything, cv["flags"][profile], {profile: scorer.DEFAULT_PROFILES[profile]},
@@ -302,10 +321,17 @@ def evaluate_family(scorer, corpus, labels, signals, categories, candidates, con
     rows = {relative: {"scores": candidate_scores[cv["chosen"][relative]][relative],
                        "flags": cv["flags"]["standard"][relative] > 0, "labels": labels[relative]} for relative in files}
     in_sample_index = candidates.index(in_sample_setting) if in_sample_setting in candidates else None
-    in_sample = None
+    in_sample = as_configured = None
     if in_sample_index is not None:
-        in_sample = {name: profile_summary(score) for name, score in
-                     scorer.score_corpus(everything, candidate_scores[in_sample_index]).items()}
+        own = candidate_scores[in_sample_index]
+        in_sample = {name: profile_summary(score) for name, score in scorer.score_corpus(everything, own).items()}
+        standard_only = {"standard": scorer.DEFAULT_PROFILES["standard"]}
+        as_configured = {
+            group: profile_summary(scorer.score_corpus(corpus(members), own, standard_only,
+                                                       threshold=in_sample_setting["alarm_level"])["standard"])
+            for group, members in [*((category, test) for category, _, test in leave_one_group_out(categories)),
+                                   ("pooled", files)]
+        }
     standard = {category: fold["test"]["standard"]["normalized"] for category, fold in cv["folds"].items()}
     scored = {category: value for category, value in standard.items() if np.isfinite(value)}
     return {
@@ -316,6 +342,7 @@ def evaluate_family(scorer, corpus, labels, signals, categories, candidates, con
         "pooled": pooled,
         "metrics": classic_metrics(rows),
         "in_sample": in_sample,
+        "as_configured": as_configured,
         "flags": cv["flags"]["standard"],
     }
 
@@ -332,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "detect_nab.yaml")
     parser.add_argument("--refit-growth", type=float, default=float("inf"),
                         help="refit the detector on all rows seen when the stream has grown this many times (inf: never)")
+    parser.add_argument("--threshold", choices=["alarm", "sweep"], default="alarm",
+                        help="detections: the product's alarms (score >= the setting's alarm_level) or NAB's threshold "
+                             "swept on the training categories")
     parser.add_argument("--grid-robust", action="store_true", help="add the robust likelihood to the grid")
     parser.add_argument("--grid-spectral", action="store_true", help="add the spectral residual signal to the grid")
     parser.add_argument("--files", default="", help="comma-separated substrings: run only matching files (quick checks)")
@@ -359,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
 
     anomaly = config.anomaly
     own = {"likelihood_history": anomaly.likelihood_history, "likelihood_window": anomaly.likelihood_window,
-           "alarm_quiet_rows": anomaly.alarm_quiet_rows}
+           "alarm_quiet_rows": anomaly.alarm_quiet_rows, "alarm_level": anomaly.alarm_level}
     seasonal = [f"seasonal_{period}" for period in anomaly.seasonal_periods]
     corpora: dict = {}
 
@@ -367,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         return corpora.setdefault(tuple(subset), scorer.Corpus(str(args.data), str(args.labels), subset))
 
     report = {"config": str(args.config), "anomaly": anomaly.model_dump(mode="json"), "refit_growth": args.refit_growth,
-              "grid_robust": args.grid_robust, "grid_spectral": args.grid_spectral,
+              "threshold": args.threshold, "grid_robust": args.grid_robust, "grid_spectral": args.grid_spectral,
               "n_files": len(files), "signal_time_s": signal_time, "platform": platform.platform(),
               "cpu_count": os.cpu_count(), "detectors": {}}
     names = {args.detector: "network", f"{args.detector}-baseline": "baseline"}
@@ -375,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         first = "network" if family == "network" else "change"
         report["detectors"][name] = result = evaluate_family(
             scorer, corpus, labels, signals, categories, grid(family, args.grid_robust, args.grid_spectral), anomaly,
-            {"signals": [first, *seasonal], **own, "likelihood_robust": anomaly.likelihood_robust})
+            {"signals": [first, *seasonal], **own, "likelihood_robust": anomaly.likelihood_robust},
+            args.threshold == "alarm")
         for relative, flags in result.pop("flags").items():
             write_results(args.out, name, relative, frames[relative], flags, labels[relative])
     report["run_time_s"] = time.perf_counter() - started
@@ -405,6 +436,11 @@ def print_report(report: dict, files: list[str]) -> None:
               f" {result['pooled']['standard']['normalized']:7.1f} {result['pooled']['reward_low_FP_rate']['normalized']:6.1f}"
               f" {result['pooled']['reward_low_FN_rate']['normalized']:6.1f} {result['metrics']['overall']['event']['f1']:7.3f}"
               f" {in_sample:9.1f}")
+    print("\nthe config's own setting, detections at its alarm_level (nothing chosen here):")
+    for name, result in report["detectors"].items():
+        if result["as_configured"]:
+            print(f"{name:22s} " + " ".join(f"{category}: {figures['normalized']:.1f} ({figures['fp']} FP rows)"
+                                             for category, figures in result["as_configured"].items()))
     for name, result in report["detectors"].items():
         print(f"\n{name}: settings chosen without each category")
         for category, fold in result["folds"].items():
