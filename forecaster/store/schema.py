@@ -81,7 +81,7 @@ scores = Table(
     metadata,
     Column("series", String(255), primary_key=True),
     Column("time", DateTime, primary_key=True),
-    Column("scan_id", Integer, ForeignKey("scan_runs.id"), nullable=False),
+    Column("scan_id", Integer, nullable=False),  # no foreign key: a per-row check would cost a trigger call per score
     Column("error", Float),
     Column("threshold", Float),
     Column("likelihood", Float, nullable=False),

@@ -78,8 +78,10 @@ def test_a_scan_killed_at_several_points_and_run_again_ends_as_an_uninterrupted_
     assert statuses[-1] == "finished" and statuses.count("interrupted") >= kills - 1
 
 
-def test_two_scans_at_once_take_turns_and_leave_what_one_scan_leaves(project, tmp_path, store_url, monkeypatch):
+def test_two_scans_at_once_take_turns_and_leave_what_one_scan_leaves(project, tmp_path, monkeypatch):
+    """On SQLite, the default store (PostgreSQL's advisory lock is tested in-process in tests/store)."""
     folder, run = project
+    store_url = f"sqlite:///{tmp_path / 'scans.db'}"
     reference = reference_store(folder, run, tmp_path, monkeypatch)
     ScanStore(store_url).close()
     processes = [start_scan(folder, run, store_url, "--set", "scan.lock_timeout=300") for _ in range(2)]

@@ -53,6 +53,7 @@ def test_a_scan_of_all_the_data_scores_every_point_as_detect_does(at_project, tm
     assert (scores["flag"].astype(bool) == detected["flag"]).all() and (scores["source"] == detected["source"]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arrival", ["growing file", "new rows only"])
 def test_data_arriving_in_chunks_gives_the_scores_and_events_of_one_scan(at_project, tmp_path, store_url, arrival):
     folder, run = at_project
@@ -82,6 +83,7 @@ def test_a_second_identical_scan_adds_nothing(at_project, store_url):
     pd.testing.assert_frame_equal(before[1], after[1])
 
 
+@pytest.mark.slow
 def test_an_event_open_at_a_chunk_boundary_is_extended_not_duplicated(at_project, tmp_path):
     folder, run = at_project
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
@@ -107,6 +109,7 @@ def test_an_event_open_at_a_chunk_boundary_is_extended_not_duplicated(at_project
     assert_same_store(url, reference)
 
 
+@pytest.mark.slow
 def test_late_rows_are_counted_not_rescored_and_rescore_from_replaces_them(at_project, tmp_path):
     folder, run = at_project
     data = long_data()
