@@ -92,7 +92,7 @@ def test_detect_refuses_data_of_another_frequency(config, trained_run, tmp_path,
     frame.assign(date=pd.date_range("2024-01-01", periods=300, freq="D")).to_csv(daily, index=False)
     assert main(["detect", str(config), "--run", str(trained_run), "--data", str(daily)]) == 2
     err = capsys.readouterr().err.strip()
-    assert f"{daily}: rows are '24h' apart, but the detector in {trained_run} was trained on 'h' data" in err
+    assert f"{daily}: rows are 'D' apart, but the detector in {trained_run} was trained on 'h' data" in err
     assert len(err.splitlines()) == 1
 
 

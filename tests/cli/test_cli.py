@@ -33,7 +33,7 @@ def workdir(tmp_path):
 def test_help_lists_every_command(tmp_path):
     result = forecaster("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("inspect", "run", "train", "backtest", "forecast", "detect", "check-cell"):
+    for command in ("inspect", "run", "train", "backtest", "forecast", "detect", "check-cell", "claims", "report", "compare"):
         assert command in result.stdout
     assert forecaster("run", "--help", cwd=tmp_path).returncode == 0
 
