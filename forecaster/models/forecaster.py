@@ -264,7 +264,7 @@ class Forecaster:
 
         Raises:
             RunError: naming the file (and key), when either file is missing,
-                unreadable or does not fit its schema.
+                unreadable or does not fit its schema, or the weights are not finite.
         """
         folder = Path(path)
         state = read_artefact(folder / STATE_FILE, ForecasterStateFile)
@@ -281,6 +281,8 @@ class Forecaster:
             forecaster.model_ = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
         except (zipfile.BadZipFile, OSError, KeyError, TypeError, ValueError) as exc:
             raise RunError(f"{folder / MODEL_FILE}: not a loadable Keras model ({type(exc).__name__}); train the run again") from None
+        if not all(np.isfinite(weight).all() for weight in forecaster.model_.get_weights()):
+            raise RunError(f"{folder / MODEL_FILE}: the network has NaN or infinite weights (training diverged); train the run again")
         return forecaster
 
     def _forward(self, data, batch_size: int) -> np.ndarray:

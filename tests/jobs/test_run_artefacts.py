@@ -299,3 +299,16 @@ def test_detect_run_refuses_overrides_of_the_trained_network(detection_dir, caps
         err
         == f"error: --set anomaly.lookback: fixed when {detection_dir} was trained; drop the override (or train a new run with it)"
     )
+
+
+def test_a_network_with_nan_weights_is_refused(tmp_path, trained_dir):
+    import keras
+
+    run = shutil.copytree(trained_dir, tmp_path / "run")
+    model = keras.saving.load_model(run / "model" / "model.keras", safe_mode=True)
+    weights = model.get_weights()
+    weights[0][...] = np.nan
+    model.set_weights(weights)
+    model.save(run / "model" / "model.keras")
+    with pytest.raises(RunError, match=r"model.keras: the network has NaN or infinite weights \(training diverged\)"):
+        load_trained_run(run)
