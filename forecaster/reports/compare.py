@@ -20,7 +20,7 @@ def plot_runs_error_by_step(curves: dict[str, list[float]], reference: dict[str,
     Returns:
         The figure.
     """
-    figure = new_figure(3.8, width=9)
+    figure = new_figure(3.8, width=11)
     axis = styled(figure.subplots())
     for index, (name, values) in enumerate(curves.items()):
         axis.plot(np.arange(1, len(values) + 1), values, lw=2, color=SERIES_COLOURS[index % len(SERIES_COLOURS)], label=name)
@@ -29,5 +29,5 @@ def plot_runs_error_by_step(curves: dict[str, list[float]], reference: dict[str,
     axis.set_xlabel("horizon step (steps ahead)")
     axis.set_ylabel(f"{metric.upper()} (normalised units)")
     axis.set_title(f"Test {metric.upper()} by horizon step, run by run")
-    axis.legend()
+    figure.legend(*axis.get_legend_handles_labels(), loc="outside right upper")
     return figure

@@ -142,4 +142,5 @@ def test_compare_figure_draws_one_line_per_run_and_the_reference(tmp_path):
     figure = plot_runs_error_by_step({"a": [0.1, 0.2], "b": [0.1, 0.2, 0.3]}, {"linear": [0.2, 0.2]})
     labels = [line.get_label() for line in figure.axes[0].get_lines()]
     assert labels == ["a", "b", "linear (first run's baseline)"]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == labels
     assert save_figure(figure, tmp_path / "compare.png").stat().st_size > 5_000
