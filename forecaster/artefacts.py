@@ -174,12 +174,12 @@ class DetectorStateFile(ArtefactFile):
 
 
 def _offset_alias(frequency: str) -> str:
-    from pandas.tseries.frequencies import to_offset  # pandas only when reading a run
+    from forecaster.data.calendar import normalise_frequency  # pandas only when reading a run
 
     try:
-        to_offset(frequency)
+        normalise_frequency(frequency)
     except ValueError:
-        raise ValueError(f"{frequency!r} is not a pandas frequency such as 'h' or '15min'") from None
+        raise ValueError(f"{frequency!r} is not a frequency such as 'h', '15min', 'B', 'MS' or 'step'") from None
     return frequency
 
 

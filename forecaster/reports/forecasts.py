@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from forecaster.reports.style import (
     ACTUAL_COLOUR,
@@ -158,6 +159,7 @@ def plot_training_history(history: dict[str, list[float]]) -> Figure:
         axis.scatter([best + 1], [history["val_loss"][best]], s=60, facecolors="none", edgecolors=ACTUAL_COLOUR,
                      zorder=3, label=f"best (epoch {best + 1})")
     axis.set_yscale("log")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_xlabel("epoch")
     axis.set_ylabel("loss (normalised units, log scale)")
     axis.set_title("Training and validation loss")

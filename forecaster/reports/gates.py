@@ -30,7 +30,7 @@ from forecaster.reports.style import (
     save_figure,
     styled,
 )
-from forecaster.reports.timeaxis import format_x_axis, plot_positions
+from forecaster.reports.timeaxis import format_moment, format_x_axis, plot_positions
 from forecaster.runs import RunFolder
 from forecaster.windows.pipeline import WindowedData
 
@@ -280,7 +280,7 @@ def gate_section(run: RunFolder, trained: "TrainedRun", windowed: WindowedData) 
     kind = trace.cell.upper()
     figure = plot_window_gates(
         trace, window, spec.lookback, targets, forecast, run.figure_path("gates"),
-        f"What the {kind} kept and forgot over the last test window ({targets[0]}, forecast from {window.index[spec.lookback - 1]:%Y-%m-%d %H:%M})",
+        f"What the {kind} kept and forgot over the last test window ({targets[0]}, forecast from {format_moment(window.index[spec.lookback - 1])})",
     )
     reading = (
         "Forget gate f near 1 (yellow) means the unit carries its memory on; near 0 (dark) it drops it and the "

@@ -59,7 +59,7 @@ def plot_series_overview(
         axis.set_ylabel(str(column), rotation=0, ha="right", va="center")
     format_x_axis(axes[-1], times)
     handles = [Patch(color=colour, alpha=0.35, label=name) for name, colour in SPLIT_COLOURS.items()]
-    figure.legend(handles=handles, loc="outside upper right", ncol=3)
+    figure.legend(handles=handles, loc="outside lower center", ncol=3)
     label = "Input series" if collection.n_series == 1 else f"Series {collection.series_ids[series_index]!s}"
     figure.suptitle(title or f"{label}: every column (data units) with the training, validation and test splits")
     return figure
