@@ -9,6 +9,7 @@ the step numbers themselves) and label the axis to match.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import matplotlib.dates as mdates
@@ -53,7 +54,9 @@ def one_step_later(values, frequency: str, holidays: Sequence = ()) -> pd.Index:
     index = pd.Index(values)
     if is_step_frequency(frequency):
         return index + step_size(frequency)
-    return pd.DatetimeIndex(index) + frequency_offset(frequency, holidays)
+    with warnings.catch_warnings():  # custom business days are applied element-wise: a few events, no matter
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        return pd.DatetimeIndex(index) + frequency_offset(frequency, holidays)
 
 
 def format_x_axis(axes: Axes, values) -> None:
