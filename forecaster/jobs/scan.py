@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from forecaster.anomaly.pipeline import combine_errors, smooth_errors
@@ -29,7 +30,7 @@ from forecaster.data import read_table, validate_series
 from forecaster.errors import ConfigError, DataError
 from forecaster.jobs.detection import load_detection_run
 from forecaster.reports.html import write_index_html
-from forecaster.reports.scan import EVENT_COLUMNS, scan_section
+from forecaster.reports.scan import EVENT_COLUMNS, scan_section, scan_summary
 from forecaster.runs import RunFolder
 from forecaster.scan import EventRules, ScanSummary, SeriesRows, scan_series
 from forecaster.store import ScanStore, utc_naive
@@ -263,8 +264,12 @@ def _write_run_folder(config: ForecasterConfig, summary: ScanSummary, series: li
         plotted[name] = (pd.DataFrame(item.values[keep], index=item.times[keep], columns=columns), points)
     with RunFolder(config.report.output_dir, f"{config.name}-scan") as run:
         run.write_yaml("config.yaml", config_to_dict(config))
-        run.write_json("summary.json", {**summary.to_dict(), "store": url})
+        shown_url = make_url(url).render_as_string(hide_password=True)
+        run.write_json("summary.json", {**summary.to_dict(), "store": shown_url})
         pd.DataFrame(summary.events, columns=list(EVENT_COLUMNS)).to_csv(run.path / "events.csv", index=False)
-        write_index_html(run, f"Anomaly scan {config.name}", [scan_section(run, summary.to_dict(), summary.events, plotted)])
+        lines, warnings = scan_summary(summary.to_dict())
+        write_index_html(run, f"{config.name}: anomaly scan {summary.scan_id}",
+                         [scan_section(run, summary.to_dict(), summary.events, plotted)], lines, warnings,
+                         subtitle=f"forecaster scan into {shown_url}")
     return run.final_path
 

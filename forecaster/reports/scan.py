@@ -12,14 +12,16 @@ from forecaster.reports.style import (
     ALERT_COLOUR,
     MODEL_COLOUR,
     THRESHOLD_COLOUR,
-    format_date_axis,
     new_figure,
     save_figure,
     styled,
 )
+from forecaster.reports.timeaxis import format_x_axis
 from forecaster.runs import RunFolder
 
 EVENT_COLUMNS = ("series", "kind", "state", "start", "end", "peak", "peak_score", "severity", "n_points", "features")
+MAX_EVENT_ROWS = 20
+"""Events listed at most on the page, most severe first (``events.csv`` has them all)."""
 
 
 def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, events: list[dict]) -> Figure:
@@ -35,7 +37,7 @@ def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, 
         The figure (two panels sharing the time axis).
     """
     figure = new_figure(4.2)
-    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    top, bottom = (styled(axes) for axes in figure.subplots(2, 1, sharex=True, height_ratios=[3, 2]))
     for column in values.columns:
         top.plot(values.index, values[column], lw=0.8, label=column, color=ACTUAL_COLOUR if values.shape[1] == 1 else None)
     bottom.plot(points["time"], points["error"], lw=0.8, color=MODEL_COLOUR, label="score (error)")
@@ -46,13 +48,13 @@ def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, 
         for axes in (top, bottom):
             axes.axvspan(pd.Timestamp(event["start"]), pd.Timestamp(event["end"]), color=ALERT_COLOUR,
                          alpha=0.25 if event["kind"] == "new" else 0.12, lw=0)
-    top.set_title(f"{series}: {sum(e['kind'] == 'new' for e in events)} new, {sum(e['kind'] == 'updated' for e in events)} updated events")
-    top.set_ylabel("value")
-    bottom.set_ylabel("score")
+    figure.suptitle(f"{series}: {sum(e['kind'] == 'new' for e in events)} new, "
+                    f"{sum(e['kind'] == 'updated' for e in events)} updated events")
+    top.set_ylabel("value (data units)")
+    bottom.set_ylabel("score (std of normal rows)")
     for axes in (top, bottom):
-        styled(axes)
-        axes.legend(fontsize=7, loc="upper left")
-    format_date_axis(bottom)
+        axes.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False)
+    format_x_axis(bottom, values.index)
     return figure
 
 
@@ -82,6 +84,22 @@ def scan_section(run: RunFolder, summary: dict, events: list[dict], plotted: dic
         text += "\n\nSkipped: " + "; ".join(f"{series}: {reason}" for series, reason in skipped.items())
     if summary["scaling_fitted"]:
         text += "\n\nScaling fitted by this scan (anomaly.unseen_series: fit): " + ", ".join(summary["scaling_fitted"])
-    rows = [{key: (round(event[key], 3) if isinstance(event[key], float) and np.isfinite(event[key]) else event[key])
-             for key in EVENT_COLUMNS} for event in events]
+    ranked = sorted(events, key=lambda event: -event["severity"] if np.isfinite(event["severity"]) else -np.inf)
+    if len(ranked) > MAX_EVENT_ROWS:
+        text += f"\n\nThe table lists the {MAX_EVENT_ROWS} most severe of {len(ranked)} events; events.csv has them all."
+    rows = [{"series": event["series"], "new or updated": event["kind"], "state": event["state"],
+             "start": pd.Timestamp(event["start"]), "end": pd.Timestamp(event["end"]), "peak": pd.Timestamp(event["peak"]),
+             "peak score": event["peak_score"], "severity (× threshold)": event["severity"], "points": event["n_points"],
+             "features": event["features"]} for event in ranked[:MAX_EVENT_ROWS]]
     return HtmlSection("Scan", text=text, table=rows or None, figures=figures)
+
+
+def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
+    """The summary and the warnings at the top of a scan's page: counts, and every series skipped with its reason."""
+    lines = [f"Scan {summary['scan_id']}: {summary['rows_scored']:,} new points of {summary['n_series']} series scored, "
+             f"{summary['new_events']} new and {summary['updated_events']} updated events."]
+    warnings = [f"Series {series} was skipped: {reason}" for series, reason in summary["skipped"].items()]
+    if summary["late_rows"]:
+        warnings.append(f"{summary['late_rows']:,} late rows (at or before a watermark, or changed) were counted, not "
+                        "re-scored; use --rescore-from to re-score them on purpose.")
+    return lines, warnings
