@@ -55,11 +55,13 @@ from forecaster.anomaly.detectors import make_detector
 from forecaster.anomaly.injection import ANOMALY_KINDS, anomaly_length, inject_anomalies
 from forecaster.anomaly.metrics import event_scores, pr_auc
 from forecaster.anomaly.selection import choose_setting
-from forecaster.anomaly.pipeline import alarm_scores, combine_errors
+from forecaster.anomaly.pipeline import combine_errors
 from forecaster.config import AnomalyConfig, load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nab import file_signals, grid, grid_scores, load_scorer, probation_rows, strict_json  # noqa: E402
+from nab import (  # noqa: E402
+    alarms, config_setting, file_signals, grid, grid_scores, load_scorer, log_likelihood, probation_rows, strict_json,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -109,9 +111,12 @@ def n_fitting(kind: str, n_rows: int, period: int) -> int:
 
 
 def score_series(signals: dict[str, np.ndarray], config: AnomalyConfig, first: str) -> dict[str, np.ndarray]:
-    """Alarm and log likelihood of one series, with ``first`` (``network`` or ``change``) and the config's seasonal signals."""
-    names = [first, *(f"seasonal_{period}" for period in config.seasonal_periods)]
-    return alarm_scores({name: signals[name] for name in names}, config)
+    """Alarm and log likelihood of one series under the config's setting, its first signals replaced by ``first``
+    (``network`` or ``change``), so both are scored with the same seasonal signals and likelihood."""
+    setting = config_setting(config)
+    setting["signals"] = [first, *(name for name in setting["signals"] if name.startswith("seasonal_"))]
+    scores = log_likelihood(signals, setting)
+    return {"log_likelihood": scores, "alarm": alarms(scores, setting)}
 
 
 def select_settings(scorer: ModuleType, corpus, signals: dict[str, dict[str, np.ndarray]], config: AnomalyConfig) -> dict:
@@ -126,9 +131,10 @@ def select_settings(scorer: ModuleType, corpus, signals: dict[str, dict[str, np.
     chosen = {}
     for family in ("network", "baseline"):
         candidates = grid(family)
-        scores = grid_scores(signals, candidates, config)
-        best, value = choose_setting(range(len(candidates)), lambda k: scorer.score_corpus(
-            corpus, scores[k], standard, threshold=candidates[k]["alarm_level"])["standard"].normalized)
+        scores = grid_scores(signals, candidates)
+        values = [scorer.score_corpus(corpus, files, standard, threshold=setting["alarm_level"])["standard"].normalized
+                  for setting, files in zip(candidates, scores)]
+        best, value = choose_setting(values, float)
         chosen[family] = {"setting": candidates[best], "injected_standard": value, "n_settings": len(candidates)}
     return chosen
 

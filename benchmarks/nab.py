@@ -67,11 +67,11 @@ import numpy as np
 import pandas as pd
 
 from forecaster.anomaly.detectors import online_point_errors
-from forecaster.anomaly.likelihood import suppress_repeats
+from forecaster.anomaly.likelihood import most_surprising, suppress_repeats
 from forecaster.anomaly.metrics import event_scores, pr_auc
-from forecaster.anomaly.pipeline import alarm_scores, combine_errors, error_signals
+from forecaster.anomaly.pipeline import combine_errors, error_signals
 from forecaster.anomaly.selection import choose_setting, leave_one_group_out
-from forecaster.anomaly.signals import spectral_residual
+from forecaster.anomaly.signals import absolute_change, spectral_residual
 from forecaster.config import AnomalyConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ MAX_PROBATION = 750
 SEASONAL_PERIODS = ("1D", "7D")
 # Settings that only change how errors are scored, not the errors themselves (not in the cache key).
 SCORING_KEYS = {"ewma_span", "likelihood_history", "likelihood_window", "likelihood_robust", "seasonal_periods", "seasonal_cycles",
-                "alarm_level", "alarm_quiet_rows", "min_gap", "min_length", "top_features", "threshold",
+                "alarm_signals", "alarm_level", "alarm_quiet_rows", "min_gap", "min_length", "top_features", "threshold",
                 "unseen_series", "mode"}
 SEASONAL = [f"seasonal_{period}" for period in SEASONAL_PERIODS]
 SPECTRAL_WINDOW = 64
@@ -149,7 +149,7 @@ def file_signals(frame: pd.DataFrame, network: np.ndarray, config: AnomalyConfig
     seasonal = config.model_copy(update={"seasonal_periods": list(SEASONAL_PERIODS)})
     signals = error_signals(network, values, times, seasonal)
     signals["network"] = signals.pop("detector")
-    signals["change"] = np.abs(np.diff(values[:, 0], prepend=np.nan))
+    signals["change"] = absolute_change(values)
     signals["spectral"] = spectral_residual(values[:, 0], SPECTRAL_WINDOW)
     return signals
 
@@ -174,25 +174,43 @@ def grid(family: str, robust: bool = False, spectral: bool = False) -> list[dict
     ]
 
 
-def grid_scores(signals: dict[str, dict[str, np.ndarray]], candidates: list[dict], config: AnomalyConfig) -> list[dict[str, np.ndarray]]:
-    """The product's alarm score of every file under every setting: per setting, ``{file: (n_rows,)}``.
+def config_setting(config: AnomalyConfig) -> dict:
+    """The scoring setting an ``anomaly`` section describes, in the grid's terms (the detector's error is ``network``)."""
+    names = [{"detector": "network"}.get(name, name) for name in config.alarm_signals]
+    return {"signals": [*names, *(f"seasonal_{period}" for period in config.seasonal_periods)],
+            "likelihood_history": config.likelihood_history, "likelihood_window": config.likelihood_window,
+            "alarm_quiet_rows": config.alarm_quiet_rows, "alarm_level": config.alarm_level,
+            "likelihood_robust": config.likelihood_robust}
 
-    The log likelihood (:func:`~forecaster.anomaly.pipeline.alarm_scores`
-    without silencing) is computed once per likelihood setting; each
-    candidate's alarm silences it with
-    :func:`~forecaster.anomaly.likelihood.suppress_repeats`, as ``alarm_scores`` does.
+
+def log_likelihood(signals: dict[str, np.ndarray], setting: dict) -> np.ndarray:
+    """The log likelihood of one file's most surprising signal among ``setting["signals"]`` (before silencing).
+
+    The first step of :func:`~forecaster.anomaly.pipeline.alarm_scores`
+    (:func:`~forecaster.anomaly.likelihood.most_surprising`), on any named
+    signals, including those the product does not offer.
     """
-    log_likelihoods = {}
+    return most_surprising({name: signals[name] for name in setting["signals"]}, history=setting["likelihood_history"],
+                           window=setting["likelihood_window"], robust=setting["likelihood_robust"])[1]
+
+
+def alarms(log_likelihoods: np.ndarray, setting: dict) -> np.ndarray:
+    """The second step of ``alarm_scores``: silence the ``alarm_quiet_rows`` after each alarm."""
+    return suppress_repeats(log_likelihoods, setting["alarm_level"], setting["alarm_quiet_rows"])
+
+
+def grid_scores(signals: dict[str, dict[str, np.ndarray]], candidates: list[dict]) -> list[dict[str, np.ndarray]]:
+    """The alarm score of every file under every setting: per setting, ``{file: (n_rows,)}``.
+
+    The log likelihood is computed once per likelihood setting and silenced per candidate.
+    """
+    cached = {}
     scores = []
     for setting in candidates:
-        scoring = config.model_copy(update={key: value for key, value in setting.items() if key != "signals"})
-        key = (tuple(setting["signals"]), scoring.likelihood_history, scoring.likelihood_window, scoring.likelihood_robust)
-        if key not in log_likelihoods:
-            quiet = scoring.model_copy(update={"alarm_quiet_rows": 0})
-            log_likelihoods[key] = {relative: alarm_scores({name: file[name] for name in setting["signals"]}, quiet)["log_likelihood"]
-                                    for relative, file in signals.items()}
-        scores.append({relative: suppress_repeats(values, scoring.alarm_level, scoring.alarm_quiet_rows)
-                       for relative, values in log_likelihoods[key].items()})
+        key = (tuple(setting["signals"]), setting["likelihood_history"], setting["likelihood_window"], setting["likelihood_robust"])
+        if key not in cached:
+            cached[key] = {relative: log_likelihood(file, setting) for relative, file in signals.items()}
+        scores.append({relative: alarms(values, setting) for relative, values in cached[key].items()})
     return scores
 
 
@@ -308,10 +326,21 @@ def write_results(out: Path, name: str, relative: str, frame: pd.DataFrame, scor
     ).to_csv(target, index=False)
 
 
-def evaluate_family(scorer, corpus, labels, signals, categories, candidates, config, in_sample_setting, fixed) -> dict:
-    """Cross-validate one family's grid; score the config's own setting in-sample (swept) and at its alarm level."""
+def per_category(scorer: ModuleType, corpus: Callable, categories: dict[str, str], scores: dict[str, np.ndarray],
+                 level: float) -> dict:
+    """NAB standard figures of fixed scores, detections at ``level``, per category and pooled over all files."""
+    standard = {"standard": scorer.DEFAULT_PROFILES["standard"]}
+    groups = [*((category, test) for category, _, test in leave_one_group_out(categories)), ("pooled", sorted(categories))]
+    return {group: profile_summary(scorer.score_corpus(corpus(members), scores, standard, threshold=level)["standard"])
+            for group, members in groups}
+
+
+def evaluate_family(scorer, corpus, labels, signals, categories, candidates, in_sample_setting, fixed,
+                    chosen_elsewhere=None) -> dict:
+    """Cross-validate one family's grid; score the config's own setting in-sample (swept) and at its alarm level,
+    and a setting chosen elsewhere (on injected data) at its alarm level."""
     started = time.perf_counter()
-    candidate_scores = grid_scores(signals, candidates, config)
+    candidate_scores = grid_scores(signals, candidates)
     logger.info("%d settings scored in %.0f s", len(candidates), time.perf_counter() - started)
     cv = cross_validate(scorer, corpus, categories, candidates, candidate_scores, fixed)
     files = sorted(categories)
@@ -325,13 +354,11 @@ def evaluate_family(scorer, corpus, labels, signals, categories, candidates, con
     if in_sample_index is not None:
         own = candidate_scores[in_sample_index]
         in_sample = {name: profile_summary(score) for name, score in scorer.score_corpus(everything, own).items()}
-        standard_only = {"standard": scorer.DEFAULT_PROFILES["standard"]}
-        as_configured = {
-            group: profile_summary(scorer.score_corpus(corpus(members), own, standard_only,
-                                                       threshold=in_sample_setting["alarm_level"])["standard"])
-            for group, members in [*((category, test) for category, _, test in leave_one_group_out(categories)),
-                                   ("pooled", files)]
-        }
+        as_configured = per_category(scorer, corpus, categories, own, in_sample_setting["alarm_level"])
+    elsewhere = None
+    if chosen_elsewhere is not None:
+        elsewhere = {"setting": chosen_elsewhere, **per_category(
+            scorer, corpus, categories, candidate_scores[candidates.index(chosen_elsewhere)], chosen_elsewhere["alarm_level"])}
     standard = {category: fold["test"]["standard"]["normalized"] for category, fold in cv["folds"].items()}
     scored = {category: value for category, value in standard.items() if np.isfinite(value)}
     return {
@@ -343,6 +370,7 @@ def evaluate_family(scorer, corpus, labels, signals, categories, candidates, con
         "metrics": classic_metrics(rows),
         "in_sample": in_sample,
         "as_configured": as_configured,
+        "chosen_on_injected": elsewhere,
         "flags": cv["flags"]["standard"],
     }
 
@@ -362,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", choices=["alarm", "sweep"], default="alarm",
                         help="detections: the product's alarms (score >= the setting's alarm_level) or NAB's threshold "
                              "swept on the training categories")
+    parser.add_argument("--injected-selection", type=Path, default=None,
+                        help="injected_results.json of benchmarks/injected.py --select: also score the settings chosen there")
     parser.add_argument("--grid-robust", action="store_true", help="add the robust likelihood to the grid")
     parser.add_argument("--grid-spectral", action="store_true", help="add the spectral residual signal to the grid")
     parser.add_argument("--files", default="", help="comma-separated substrings: run only matching files (quick checks)")
@@ -388,9 +418,6 @@ def main(argv: list[str] | None = None) -> int:
     signal_time = time.perf_counter() - started
 
     anomaly = config.anomaly
-    own = {"likelihood_history": anomaly.likelihood_history, "likelihood_window": anomaly.likelihood_window,
-           "alarm_quiet_rows": anomaly.alarm_quiet_rows, "alarm_level": anomaly.alarm_level}
-    seasonal = [f"seasonal_{period}" for period in anomaly.seasonal_periods]
     corpora: dict = {}
 
     def corpus(subset: list[str]):
@@ -401,12 +428,11 @@ def main(argv: list[str] | None = None) -> int:
               "n_files": len(files), "signal_time_s": signal_time, "platform": platform.platform(),
               "cpu_count": os.cpu_count(), "detectors": {}}
     names = {args.detector: "network", f"{args.detector}-baseline": "baseline"}
+    selection = json.loads(args.injected_selection.read_text())["selection"] if args.injected_selection else None
     for name, family in names.items():
-        first = "network" if family == "network" else "change"
         report["detectors"][name] = result = evaluate_family(
-            scorer, corpus, labels, signals, categories, grid(family, args.grid_robust, args.grid_spectral), anomaly,
-            {"signals": [first, *seasonal], **own, "likelihood_robust": anomaly.likelihood_robust},
-            args.threshold == "alarm")
+            scorer, corpus, labels, signals, categories, grid(family, args.grid_robust, args.grid_spectral),
+            config_setting(anomaly), args.threshold == "alarm", selection[family]["setting"] if selection else None)
         for relative, flags in result.pop("flags").items():
             write_results(args.out, name, relative, frames[relative], flags, labels[relative])
     report["run_time_s"] = time.perf_counter() - started
@@ -441,6 +467,12 @@ def print_report(report: dict, files: list[str]) -> None:
         if result["as_configured"]:
             print(f"{name:22s} " + " ".join(f"{category}: {figures['normalized']:.1f} ({figures['fp']} FP rows)"
                                              for category, figures in result["as_configured"].items()))
+    if any(result["chosen_on_injected"] for result in report["detectors"].values()):
+        print("\nsettings chosen on injected anomalies (no NAB label read), detections at their alarm_level:")
+        for name, result in report["detectors"].items():
+            chosen = result["chosen_on_injected"]
+            print(f"{name:22s} " + " ".join(f"{category}: {chosen[category]['normalized']:.1f} ({chosen[category]['fp']} FP rows)"
+                                             for category in chosen if category != "setting") + f"  {chosen['setting']}")
     for name, result in report["detectors"].items():
         print(f"\n{name}: settings chosen without each category")
         for category, fold in result["folds"].items():

@@ -516,6 +516,10 @@ class AnomalyConfig(Section):
             detector's error; the likelihood keeps the most surprising signal.
             Empty: the detector's error alone.
         seasonal_cycles: earlier cycles in the seasonal reference.
+        alarm_signals: the non-seasonal error signals that compete in the
+            alarm score beside the seasonal ones: ``detector`` (the network's
+            error) and/or ``change`` (the absolute change from the previous
+            row). The detector's error always drives the flags and events.
         alarm_level: log likelihood that counts as an alarm.
         alarm_quiet_rows: rows after an alarm whose alarm score is silenced, so
             one anomaly raises one alarm; 0 silences nothing.
@@ -547,12 +551,13 @@ class AnomalyConfig(Section):
     ensemble: int = Field(1, ge=1, le=MAX_ENSEMBLE)
     mode: Literal["causal", "centered"] = "causal"
     ewma_span: int = Field(0, ge=0)
-    likelihood_history: int = Field(2000, ge=10)
+    likelihood_history: int = Field(4000, ge=10)
     likelihood_window: int = Field(8, ge=1)
     likelihood_robust: bool = False
     seasonal_periods: list[str] = Field(default_factory=list)
     seasonal_cycles: int = Field(3, ge=1)
-    alarm_level: float = Field(0.4, gt=0, lt=1)
+    alarm_signals: list[Literal["detector", "change"]] = Field(default_factory=lambda: ["detector"], min_length=1)
+    alarm_level: float = Field(0.35, gt=0, lt=1)
     alarm_quiet_rows: int = Field(0, ge=0)
     min_gap: int = Field(3, ge=1)
     min_length: int = Field(1, ge=1)

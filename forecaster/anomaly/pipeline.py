@@ -12,6 +12,7 @@ from forecaster.anomaly.detectors import WindowDetector, make_detector
 from forecaster.anomaly.events import find_events
 from forecaster.anomaly.likelihood import most_surprising, suppress_repeats
 from forecaster.anomaly.seasonal import seasonal_errors
+from forecaster.anomaly.signals import absolute_change
 from forecaster.anomaly.thresholds import flag_errors
 from forecaster.config import AnomalyConfig, ForecasterConfig
 from forecaster.data.series import SeriesCollection, align_to_index
@@ -113,15 +114,19 @@ def error_signals(
         error: float ``(n_rows,)`` the detector's combined point errors.
         values: float ``(n_rows, n_features)`` the scored values.
         times: ``(n_rows,)`` their timestamps.
-        config: the ``anomaly`` section (``seasonal_periods``, ``seasonal_cycles``, ``ewma_span``).
+        config: the ``anomaly`` section (``seasonal_periods``, ``seasonal_cycles``, ``ewma_span``, ``alarm_signals``).
         offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
 
     Returns:
-        ``{"detector": error, "seasonal_<period>": errors, ...}``, float64
-        ``(n_rows,)`` each, every one smoothed by ``ewma_span`` (the seasonal
-        errors are averaged over features like the detector's).
+        ``{"detector": error, "seasonal_<period>": errors, ...}`` and
+        ``"change"`` (:func:`~forecaster.anomaly.signals.absolute_change`) when
+        ``alarm_signals`` names it; float64 ``(n_rows,)`` each, every one
+        smoothed by ``ewma_span`` (the seasonal errors are averaged over
+        features like the detector's).
     """
     signals = {"detector": smooth_errors(error, config.ewma_span, offsets)}
+    if "change" in config.alarm_signals:
+        signals["change"] = smooth_errors(absolute_change(values, offsets), config.ewma_span, offsets)
     for period in config.seasonal_periods:
         seasonal = combine_errors(seasonal_errors(values, times, period, config.seasonal_cycles, offsets))
         signals[f"seasonal_{period}"] = smooth_errors(seasonal, config.ewma_span, offsets)
@@ -132,7 +137,8 @@ def alarm_scores(signals: dict[str, np.ndarray], config: AnomalyConfig, offsets:
     """Turn error signals into ranking scores in [0, 1] and an alarm score with one alarm per anomaly.
 
     Args:
-        signals: from :func:`error_signals`.
+        signals: from :func:`error_signals`; the seasonal ones and those
+            ``config.alarm_signals`` names are weighed.
         config: the ``anomaly`` section (likelihood and alarm settings).
         offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
 
@@ -142,8 +148,9 @@ def alarm_scores(signals: dict[str, np.ndarray], config: AnomalyConfig, offsets:
         likelihood with the ``alarm_quiet_rows`` after each alarm (a value of at
         least ``alarm_level``) set to 0. All causal.
     """
+    weighed = {name: errors for name, errors in signals.items() if name in config.alarm_signals or name.startswith("seasonal_")}
     likelihood, log_likelihood, source = most_surprising(
-        signals, offsets, history=config.likelihood_history, window=config.likelihood_window,
+        weighed, offsets, history=config.likelihood_history, window=config.likelihood_window,
         robust=config.likelihood_robust,
     )
     alarm = log_likelihood

@@ -72,3 +72,27 @@ def _window_saliency(windows: np.ndarray) -> np.ndarray:
     average = sliding_window_view(padded, SR_AVERAGE, axis=1) @ kernel
     residual = np.exp(log_amplitude - average) * np.exp(1j * np.angle(spectrum))
     return np.abs(np.fft.ifft(residual, axis=1))[:, windows.shape[1] - 1]
+
+
+def absolute_change(values: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Absolute change of each row from the row before it, averaged over features, per series.
+
+    The naive one-step forecast's error (the "last value" baseline of
+    Hyndman & Athanasopoulos, "Forecasting: Principles and Practice", 3rd ed.,
+    section 5.2): the cheapest detector of spikes, dips and dropouts, and a
+    signal the network's error should add to, not replace. Causal.
+
+    Args:
+        values: float ``(n_rows, n_features)`` (or ``(n_rows,)``) series stacked in time order.
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+
+    Returns:
+        float64 ``(n_rows,)``; NaN at each series' first row (and where a value is missing).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = values[:, None] if values.ndim == 1 else values
+    change = np.abs(np.diff(values, axis=0, prepend=np.nan))
+    bounds = np.array([0, len(values)]) if offsets is None else np.asarray(offsets)
+    change[bounds[:-1][bounds[:-1] < len(values)]] = np.nan
+    counts = np.sum(~np.isnan(change), axis=1)
+    return np.where(counts > 0, np.nansum(change, axis=1) / np.maximum(counts, 1), np.nan)

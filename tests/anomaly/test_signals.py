@@ -1,8 +1,11 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecaster.anomaly.likelihood import anomaly_likelihood
-from forecaster.anomaly.signals import spectral_residual
+from forecaster.anomaly.pipeline import alarm_scores, error_signals
+from forecaster.anomaly.signals import absolute_change, spectral_residual
+from forecaster.config import AnomalyConfig
 
 
 def daily(n_rows=1200, seed=0):
@@ -47,3 +50,25 @@ def test_robust_likelihood_is_causal_and_not_masked_by_an_earlier_anomaly():
     changed = errors.copy()
     changed[2500:] = 100.0
     np.testing.assert_array_equal(anomaly_likelihood(changed, history=2000, window=8, robust=True)[1][:2500], robust[:2500])
+
+
+def test_absolute_change_is_per_series_and_causal():
+    values = np.array([[1.0, 10.0], [3.0, 14.0], [2.0, 11.0], [5.0, 5.0], [7.0, 9.0]])
+    change = absolute_change(values, offsets=np.array([0, 3, 5]))
+    np.testing.assert_allclose(change, [np.nan, 3.0, 2.0, np.nan, 3.0])
+    np.testing.assert_allclose(absolute_change(values[:, 0]), [np.nan, 2.0, 1.0, 3.0, 2.0])
+
+
+def test_alarm_signals_choose_what_the_alarm_weighs():
+    values = daily(600)[:, None]
+    values[500] += 5.0  # a spike: a large change
+    detector_error = np.ones(600)
+    detector_error[300] = 50.0  # the detector alone sees an anomaly at row 300
+    times = pd.date_range("2024-01-01", periods=600, freq="h")
+    both = AnomalyConfig(alarm_signals=["detector", "change"], likelihood_history=200, alarm_quiet_rows=0)
+    signals = error_signals(detector_error, values, pd.DatetimeIndex(times), both)
+    assert set(signals) == {"detector", "change"}
+    scores = alarm_scores(signals, both)
+    assert scores["source"][300] == "detector" and scores["source"][500] == "change"
+    change_only = both.model_copy(update={"alarm_signals": ["change"]})
+    assert set(alarm_scores(signals, change_only)["source"]) == {"change"}
