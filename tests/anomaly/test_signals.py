@@ -57,6 +57,9 @@ def test_absolute_change_is_per_series_and_causal():
     change = absolute_change(values, offsets=np.array([0, 3, 5]))
     np.testing.assert_allclose(change, [np.nan, 3.0, 2.0, np.nan, 3.0])
     np.testing.assert_allclose(absolute_change(values[:, 0]), [np.nan, 2.0, 1.0, 3.0, 2.0])
+    later = values.copy()
+    later[3:] = 1e6
+    np.testing.assert_array_equal(absolute_change(later, offsets=np.array([0, 3, 5]))[:3], change[:3])
 
 
 def test_alarm_signals_choose_what_the_alarm_weighs():
