@@ -40,7 +40,8 @@ def forecaster(*args, cwd: Path) -> str:
 
 
 def _new_folder(reports: Path, before: set[Path]) -> Path:
-    (folder,) = set(reports.iterdir()) - before - {p for p in reports.iterdir() if p.name.startswith(".")}
+    """The one run folder a command added to ``reports`` (hidden folders and the scan store's files aside)."""
+    (folder,) = {p for p in set(reports.iterdir()) - before if p.is_dir() and not p.name.startswith(".")}
     return folder
 
 
@@ -65,7 +66,9 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         forecaster(*args, cwd=work)
         folders[name] = _new_folder(reports, before)
     trained = folders["train"].relative_to(work)
+    detector = folders["detect"].relative_to(work)
     for name, args in {
+        "scan": ["scan", *commands["detect"][1:], "--run", detector],
         "backtest": ["backtest", "configs/etth1_demo.yaml", "--run", trained, *SMALL_FORECASTER],
         "forecast": ["forecast", "--run", trained, "--data", "data/ett/ETTh1.csv"],
         "compare": ["compare", folders["run"].relative_to(work), trained],
@@ -76,7 +79,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     return folders
 
 
-COMMANDS = ["run", "train", "backtest", "forecast", "detect", "check-cell", "inspect", "compare"]
+COMMANDS = ["run", "train", "backtest", "forecast", "detect", "check-cell", "inspect", "compare", "scan"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
