@@ -13,9 +13,11 @@ Settings are never scored on the files they were chosen on. Each scoring
 setting of a small grid (which error signals compete, the likelihood's
 history and window, the rows silenced after an alarm) turns the cached
 signals into the product's alarm score
-(:func:`~forecaster.anomaly.pipeline.alarm_scores`). Then, leaving out one
-category at a time, the setting and NAB's detection threshold (one per
-profile) that maximise the standard NAB score of the other categories are
+(:func:`~forecaster.anomaly.pipeline.alarm_scores`); a row is a detection
+when its alarm reaches the setting's ``alarm_level`` (the product's alarms;
+``--threshold sweep`` sweeps NAB's threshold on the training categories
+instead). Then, leaving out one category at a time, the setting (and swept
+threshold) that maximise the standard NAB score of the other categories are
 applied, unchanged, to the left-out category. The report gives each
 category's score, their mean and the worst one, and the pooled score of all
 files, each scored by the setting and threshold chosen without its category
@@ -44,7 +46,8 @@ Usage::
         [--labels ../shared/data/nab/labels/combined_windows.json] \\
         [--scorer ../shared/tools/nab_score.py] [--out benchmarks/results/nab] \\
         [--cache benchmarks/results/nab/cache] [--detector forecaster] \\
-        [--config configs/detect_nab.yaml] [--refit-growth inf] [--files SUBSTRING,...]
+        [--config configs/detect_nab.yaml] [--refit-growth inf] [--threshold alarm|sweep] \\
+        [--grid-robust] [--grid-spectral] [--injected-selection INJECTED_JSON] [--files SUBSTRING,...]
 """
 
 from __future__ import annotations
