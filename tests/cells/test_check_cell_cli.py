@@ -66,8 +66,8 @@ def test_real_windows_from_an_unreadable_or_header_only_csv_are_data_errors(tmp_
     with pytest.raises(DataError, match="header but no data rows"):
         load_real_windows(header_only, n_batch=2, n_steps=4)
     binary = tmp_path / "binary.dat"
-    binary.write_bytes(b"\xff\xfe\x00\x81" * 50)
-    with pytest.raises(DataError, match="binary.dat: cannot read as csv"):
+    binary.write_bytes(b"\x00\x81\x9c\xfe" * 50)  # no byte-order mark: not text in any encoding we guess
+    with pytest.raises(DataError, match="binary.dat: byte 1 is not utf-8 text"):
         load_real_windows(binary, n_batch=2, n_steps=4)
     numbers = tmp_path / "numbers.txt"
     numbers.write_text("date,OT\n" + "".join(f"2024-01-01 {h:02d}:00,{h}\n" for h in range(8)))
