@@ -100,7 +100,7 @@ CASES = [
     (
         "schema.json",
         edit_json(["frequency"], "every now and then"),
-        "schema.json: key 'frequency': 'every now and then' is not a pandas frequency",
+        "schema.json: key 'frequency': 'every now and then' is not a frequency such as",
     ),
     (
         "schema.json",
@@ -252,7 +252,7 @@ DETECTION_CASES = [
     (
         "schema.json",
         edit_json(["frequency"], "fortnightly"),
-        "schema.json: key 'frequency': 'fortnightly' is not a pandas frequency",
+        "schema.json: key 'frequency': 'fortnightly' is not a frequency such as",
     ),
     ("schema.json", edit_json(["columns"], "load"), "schema.json: key 'columns': Input should be a valid list"),
     ("schema.json", lambda text: "[]", "schema.json: the top level: Input should be a valid dictionary"),
