@@ -21,11 +21,24 @@ from forecaster.errors import ForecasterError
 COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "detect", "scan", "events", "check_cell", "claims", "report", "compare")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit 2), like every other error of the CLI.
+
+    argparse prints the whole usage block before the error; here the line
+    names the command and points at its ``--help`` instead. Sub-command
+    parsers are of this class too (argparse creates them with the parent's class).
+    """
+
+    def error(self, message: str):
+        """Print ``error: <command>: <message>; see <command> --help`` and exit with code 2."""
+        self.exit(2, f"error: {self.prog}: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every command registered."""
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="forecaster",
         description="Time-series forecasting and anomaly detection with Keras recurrent networks.",
     )

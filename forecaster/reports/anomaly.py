@@ -66,7 +66,7 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
             "start": format_moment(event.start),
             "end (last flagged)": format_moment(event.end),
             "duration": duration,
-            "points": int(event.n_points),
+            "rows spanned": int(event.n_points),
             "peak time": format_moment(event.peak_time),
             "peak error (std)": _round(event.peak_score),
         })
@@ -227,8 +227,8 @@ def _look_first(result: DetectionResult, ranked: pd.DataFrame) -> str:
     where = "" if result.collection.n_series == 1 and str(event["series"]) == UNNAMED_SERIES else f" in series {event['series']}"
     features = f", driven most by {event['top_features']}" if len(result.collection.columns) > 1 and event["top_features"] else ""
     return (f"Look first at event 1{where} (numbered 1 in the overview, zoomed first below): it peaks at "
-            f"{format_moment(event['peak_time'])} at {event['severity']:.2f} times the threshold, over "
-            f"{count_noun(int(event['n_points']), 'flagged point')}{features}.")
+            f"{format_moment(event['peak_time'])} at {event['severity']:.2f} times the threshold, in "
+            f"an event spanning {count_noun(int(event['n_points']), 'row')}{features}.")
 
 
 def _alarm_text(alarms: dict) -> str:

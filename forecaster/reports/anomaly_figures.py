@@ -232,7 +232,7 @@ def plot_top_events(result: DetectionResult, n_events: int = N_TOP_EVENTS, conte
         format_x_axis(error_axis, frame.index)
         where = "" if collection.n_series == 1 and str(event.series) == UNNAMED_SERIES else f"series {event.series}, "
         panel.suptitle(f"#{event.rank}: {where}peak {format_moment(event.peak_time)}, "
-                       f"{event.severity:.2f} × threshold, {count_noun(int(event.n_points), 'point')}", fontsize=9)
+                       f"{event.severity:.2f} × threshold, {count_noun(int(event.n_points), 'row')} spanned", fontsize=9)
     handles = [Line2D([], [], color=ERROR_COLOUR, lw=0.8, label="error"),
                Line2D([], [], color=THRESHOLD_COLOUR, lw=1.0, ls="--", label="threshold"),
                Line2D([], [], color=ALERT_COLOUR, marker="o", ls="", ms=3, label="flagged point"),

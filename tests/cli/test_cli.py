@@ -148,3 +148,21 @@ def test_train_then_forecast_from_the_command_line(workdir):
     missing = forecaster("forecast", "--run", "reports/nope", "--data", "data/ett/ETTh1.csv", cwd=workdir)
     assert missing.returncode == 2
     assert missing.stderr.strip() == "error: reports/nope: no such run folder; pass a folder under reports/ written by forecaster train"
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["runn"], "error: forecaster: argument COMMAND: invalid choice: 'runn'"),
+        (["run"], "error: forecaster run: the following arguments are required: CONFIG; see forecaster run --help"),
+        (["events", "--state", "opn"], "error: forecaster events: argument --state: invalid choice: 'opn'"),
+    ],
+)
+def test_usage_errors_are_one_line_too(argv, line, capsys):
+    from forecaster.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith(line)

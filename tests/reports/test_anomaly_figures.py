@@ -149,7 +149,7 @@ def test_events_are_ranked_by_severity_and_tabled_for_people(result):
     rows = event_rows(result)
     assert [row["rank"] for row in rows] == list(ranked["rank"])
     first = rows[0]
-    assert first["peak time"] == "2024-03-03 12:00" and first["duration"] == "2 h" and first["points"] == 2
+    assert first["peak time"] == "2024-03-03 12:00" and first["duration"] == "2 h" and first["rows spanned"] == 2
     assert "series" not in first
     assert first["severity (× threshold)"] == round(first["severity (× threshold)"], 2)
     assert set(first) >= {"peak error (std)", "top features"} and "threshold (std)" not in first  # one threshold
