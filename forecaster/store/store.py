@@ -76,7 +76,10 @@ class ScanStore:
                 if version < schema.SCHEMA_VERSION:
                     if version == 0 and not create:
                         raise StoreError(f"{url}: no scans stored here yet; run forecaster scan first or check --store")
-                    logger.info("store %s: schema version %d -> %d", url, version, schema.SCHEMA_VERSION)
+                    if version == 0:
+                        logger.info("store %s: new store created (schema version %d)", url, schema.SCHEMA_VERSION)
+                    else:
+                        logger.info("store %s: schema upgraded from version %d to %d", url, version, schema.SCHEMA_VERSION)
                     schema.upgrade(connection, version, schema.SCHEMA_VERSION)
         except OperationalError as exc:
             raise StoreError(f"{url}: cannot open the store ({_first_line(exc)})") from None
