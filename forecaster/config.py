@@ -721,7 +721,11 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
     raw: dict[str, Any] = {}
     if path is not None:
         raw = _read_yaml(Path(path))
+        _check_keys(raw, ForecasterConfig, source, prefix="")
     for override in overrides:
+        alone: dict[str, Any] = {}
+        _apply_override(alone, override, source)
+        _check_keys(alone, ForecasterConfig, "--set", prefix="")  # a misspelled override is not the file's fault
         _apply_override(raw, override, source)
     return config_from_dict(raw, source)
 

@@ -55,8 +55,8 @@ def test_bad_configs_fail_with_one_clear_line(tmp_path, text, expected):
     assert "\n" not in message
 
 
-def test_unknown_override_key_names_nearest(tmp_path):
-    with pytest.raises(ConfigError, match=r"unknown key 'training.epoch'; did you mean 'training.epochs'\?"):
+def test_unknown_override_key_names_nearest_and_blames_the_override_not_the_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"^--set: unknown key 'training.epoch'; did you mean 'training.epochs'\?"):
         load_config(write(tmp_path, ""), ["training.epoch=3"])
 
 

@@ -81,7 +81,7 @@ def test_a_misspelled_claims_key_is_a_one_line_error(workdir: Path, capsys) -> N
     err = capsys.readouterr().err
     assert code == 2
     assert err == (
-        "error: configs/claims.yaml: unknown key 'claims.recal_lags'; did you mean 'claims.recall_lags'?\n"
+        "error: --set: unknown key 'claims.recal_lags'; did you mean 'claims.recall_lags'?\n"
     )
     assert main(["claims", "configs/claims.yaml", "--set", "claims.recall_lags=[8,4]"]) == 2
     err = capsys.readouterr().err

@@ -124,9 +124,7 @@ def test_bad_data_fails_with_one_clear_line(workdir, case):
 def test_config_errors_fail_with_one_clear_line(workdir):
     result = forecaster("run", "configs/etth1_demo.yaml", "--set", "windows.lookbak=3", cwd=workdir)
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "error: configs/etth1_demo.yaml: unknown key 'windows.lookbak'; did you mean 'windows.lookback'?"
-    )
+    assert result.stderr.strip() == "error: --set: unknown key 'windows.lookbak'; did you mean 'windows.lookback'?"
 
 
 def test_debug_flag_shows_the_traceback(workdir):
