@@ -567,22 +567,15 @@ class AnomalyConfig(Section):
 
     @model_validator(mode="after")
     def _check_seasonal_periods(self) -> "AnomalyConfig":
-        import pandas as pd  # only when periods are given; the config module stays light for the CLI
-
         for period in self.seasonal_periods:
-            try:
-                positive = pd.Timedelta(period) > pd.Timedelta(0)
-            except ValueError:
-                positive = False
-            if not positive:
-                raise ValueError(f"seasonal_periods: {period!r} is not a positive duration; write e.g. 1D, 7D or 12h")
+            _check_duration("seasonal_periods", period, examples="1D, 7D or 12h")
         if len(set(self.seasonal_periods)) != len(self.seasonal_periods):
             raise ValueError(f"seasonal_periods: a period is repeated in {self.seasonal_periods}")
         return self
 
 
-def _check_duration(name: str, value: str) -> str:
-    """Refuse a duration pandas cannot read or that is not positive."""
+def _check_duration(name: str, value: str, examples: str = "30min, 2h or 1D") -> str:
+    """Refuse a duration pandas cannot read or that is not positive, suggesting ``examples``."""
     import pandas as pd  # only when validating; the config module stays light for the CLI
 
     try:
@@ -590,7 +583,7 @@ def _check_duration(name: str, value: str) -> str:
     except ValueError:
         positive = False
     if not positive:
-        raise ValueError(f"{name}: {value!r} is not a positive duration; write e.g. 30min, 2h or 1D")
+        raise ValueError(f"{name}: {value!r} is not a positive duration; write e.g. {examples}")
     return value
 
 
