@@ -324,7 +324,8 @@ def _time_format(values: list[Any]) -> str | None:
 
 def _display_width(png: Path) -> int | None:
     """CSS pixels to show a PNG at: 100 per inch of figure (two thirds of its 150 dpi pixels), sharp on HiDPI screens."""
-    header = png.read_bytes()[:24]
+    with png.open("rb") as file:
+        header = file.read(24)
     if not header.startswith(b"\x89PNG\r\n\x1a\n"):
         return None
     return round(int.from_bytes(header[16:20], "big") * 100 / PNG_DPI)
