@@ -39,9 +39,9 @@ import pandas as pd  # noqa: E402
 from forecaster.anomaly.pipeline import detect  # noqa: E402
 from forecaster.config import load_config  # noqa: E402
 from forecaster.data.series import SeriesCollection  # noqa: E402
-from forecaster.jobs.detection import write_detection  # noqa: E402
 from forecaster.jobs.scan import scan_job  # noqa: E402
 from forecaster.runs import RunFolder  # noqa: E402
+from forecaster.workflow.detection import write_detection  # noqa: E402
 
 TRAIN_ROWS = 600
 SETTINGS = [

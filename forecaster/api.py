@@ -163,7 +163,7 @@ class ForecastPipeline(_ConfigPipeline):
             Default ``None``.
 
     Attributes:
-        run_: the :class:`~forecaster.jobs.trained_run.TrainedRun` (config, network, scaler,
+        run_: the :class:`~forecaster.workflow.trained_run.TrainedRun` (config, network, scaler,
             intervals, schema); exists after :meth:`fit` or :meth:`load`.
         collection_: the validated training series (after :meth:`fit` only).
         repairs_: the data repairs made by :meth:`fit`, as ``metrics.json`` counts them.
@@ -280,8 +280,8 @@ class ForecastPipeline(_ConfigPipeline):
             DataError: for data the policies refuse (missing columns, series shorter
                 than ``lookback + horizon``, non-numeric values, ...), as the CLI does.
         """
-        from forecaster.jobs.forecasting import train
-        from forecaster.workflow import window_collection
+        from forecaster.workflow.forecasting import train
+        from forecaster.workflow.windows import window_collection
 
         config = self._fit_config(
             time_column=time_column,
@@ -321,7 +321,7 @@ class ForecastPipeline(_ConfigPipeline):
                 far outside the training scale or with series a per-series scaler never saw,
                 or future covariates missing for a step of the horizon.
         """
-        from forecaster.jobs.forecasting import check_new_data, forecast_next
+        from forecaster.workflow.forecasting import check_new_data, forecast_next
 
         self._check_fitted("predict")
         if df is None:
@@ -355,9 +355,9 @@ class ForecastPipeline(_ConfigPipeline):
             DataError: for data the policies refuse or too short for a test window.
             RunError: when ``df`` gives windows of other columns than the fit's.
         """
-        from forecaster.jobs.forecasting import backtest
-        from forecaster.jobs.trained_run import check_run_fits
-        from forecaster.workflow import window_collection
+        from forecaster.workflow.forecasting import backtest
+        from forecaster.workflow.trained_run import check_run_fits
+        from forecaster.workflow.windows import window_collection
 
         self._check_fitted("backtest")
         config = self.run_.config
@@ -381,7 +381,7 @@ class ForecastPipeline(_ConfigPipeline):
             NotFittedError: before :meth:`fit` or :meth:`load`.
             RunError: when ``path`` exists and ``overwrite`` is false.
         """
-        from forecaster.jobs.trained_run import save_trained_run
+        from forecaster.workflow.trained_run import save_trained_run
 
         self._check_fitted("save")
 
@@ -404,7 +404,7 @@ class ForecastPipeline(_ConfigPipeline):
         Raises:
             RunError: naming the folder and the missing or unreadable file.
         """
-        from forecaster.jobs.trained_run import load_trained_run
+        from forecaster.workflow.trained_run import load_trained_run
 
         run = load_trained_run(path)
         pipeline = cls.from_config(run.config)
@@ -574,7 +574,7 @@ class AnomalyPipeline(_ConfigPipeline):
 
     def _detect(self, df: pd.DataFrame, verb: str):
         from forecaster.anomaly.pipeline import detect
-        from forecaster.jobs.detection import check_detection_data
+        from forecaster.workflow.detection import check_detection_data
 
         self._check_fitted(verb)
         collection, _ = _validate_frame(df, self.config_, min_rows=1)
@@ -598,7 +598,7 @@ class AnomalyPipeline(_ConfigPipeline):
             NotFittedError: before :meth:`fit`.
             RunError: when ``path`` exists and ``overwrite`` is false, or the pipeline was loaded, not fitted.
         """
-        from forecaster.jobs.detection import write_detection
+        from forecaster.workflow.detection import write_detection
 
         self._check_fitted("save")
         if not hasattr(self, "result_"):
@@ -624,7 +624,7 @@ class AnomalyPipeline(_ConfigPipeline):
             RunError: naming the folder, when it is not a detection run.
             ConfigError: when its ``config.yaml`` is invalid.
         """
-        from forecaster.jobs.detection import load_detection_run
+        from forecaster.workflow.detection import load_detection_run
 
         folder = Path(path)
         if not (folder / CONFIG_FILE).is_file():

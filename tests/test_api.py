@@ -148,7 +148,7 @@ def test_many_series_in_long_format():
 @pytest.mark.slow
 def test_python_equals_cli(tmp_path):
     from forecaster.jobs.commands import train_job
-    from forecaster.jobs.trained_run import load_trained_run
+    from forecaster.workflow.trained_run import load_trained_run
 
     frame = hourly_frame()
     frame.to_csv(tmp_path / "series.csv", index=False)

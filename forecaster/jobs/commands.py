@@ -13,9 +13,6 @@ from pathlib import Path
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import RepairReport, read_table
-from forecaster.jobs.detection import write_detection
-from forecaster.jobs.forecasting import backtest, forecast_next, load_new_data, train
-from forecaster.jobs.trained_run import TrainedRun, check_run_fits, load_trained_run, save_trained_run
 from forecaster.reports.anomaly import detection_section
 from forecaster.reports.gates import gate_section
 from forecaster.reports.html import HtmlSection, write_index_html
@@ -29,7 +26,10 @@ from forecaster.reports.sections import (
 )
 from forecaster.runs import RunFolder, check_output_dir
 from forecaster.windows.pipeline import WindowedData
-from forecaster.workflow import load_windows
+from forecaster.workflow.detection import write_detection
+from forecaster.workflow.forecasting import backtest, forecast_next, load_new_data, train
+from forecaster.workflow.trained_run import TrainedRun, check_run_fits, load_trained_run, save_trained_run
+from forecaster.workflow.windows import load_windows
 
 logger = logging.getLogger(__name__)
 

@@ -9,28 +9,15 @@ saved detector: network in Keras's safe format, scaling, reference errors),
 
 from __future__ import annotations
 
-import json
-import logging
 from pathlib import Path
 
-
-from forecaster.anomaly.detectors import WindowDetector, load_detector
-from forecaster.anomaly.pipeline import DetectionResult, detect
-from forecaster.artefacts import DetectionSchemaFile, artefact_payload, read_artefact
+from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
-from forecaster.data import SeriesCollection, load_series
-from forecaster.data.calendar import normalise_frequency
-from forecaster.errors import DataError, RunError
+from forecaster.data import load_series
 from forecaster.reports.anomaly import detection_section
 from forecaster.reports.html import write_index_html
 from forecaster.runs import RunFolder, check_output_dir
-
-logger = logging.getLogger(__name__)
-
-DETECTOR_DIR = "detector"
-SCHEMA_FILE = "schema.json"
-SCORES_FILE = "scores.parquet"
-EVENTS_FILE = "events.csv"
+from forecaster.workflow.detection import check_detection_data, load_detection_run, write_detection
 
 
 def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = None, data_path: Path | None = None) -> Path:
@@ -82,71 +69,3 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         write_index_html(run, f"{config.name}: anomaly detection", detection_section(run, result, config.report.max_plot_points, data_name=data_cfg.path.name),
                          summary, warnings, subtitle=f"forecaster detect on {data_cfg.path}")
     return run.final_path
-
-
-def check_detection_data(schema: dict, collection: SeriesCollection, source: str, origin: str) -> None:
-    """Refuse data whose columns or frequency differ from those a detector was trained on.
-
-    Args:
-        schema: the detector's ``schema.json`` (``columns``, ``frequency``).
-        collection: the validated data to score.
-        source: data file (or frame) name, for messages.
-        origin: where the detector comes from (its run folder), for messages.
-
-    Raises:
-        DataError: naming both column lists or both frequencies.
-    """
-    if schema["columns"] != collection.columns:
-        raise DataError(
-            f"{source}: columns {collection.columns} do not match the columns {schema['columns']} the detector "
-            f"in {origin} was trained on; select them with data.target_columns or train a new detector"
-        )
-    if normalise_frequency(collection.frequency) != normalise_frequency(schema["frequency"]):
-        raise DataError(
-            f"{source}: rows are {collection.frequency!r} apart, but the detector in {origin} was trained on "
-            f"{schema['frequency']!r} data; score data sampled every {schema['frequency']!r} or train a new detector on this data"
-        )
-
-
-def write_detection(run: RunFolder, result: DetectionResult, folder: str = "") -> Path:
-    """Write the detector, ``schema.json``, ``scores.parquet`` and ``events.csv`` of a detection.
-
-    Args:
-        run: the open run folder.
-        result: the detection result.
-        folder: sub-folder of the run to write into (``""``: the run folder
-            itself; the main job uses ``"anomaly"``). Default ``""``.
-
-    Returns:
-        The folder written, which ``forecaster detect --run`` accepts.
-    """
-    assert run.path is not None
-    target = run.path / folder
-    target.mkdir(parents=True, exist_ok=True)
-    result.detector.save(target / DETECTOR_DIR)
-    schema = {"columns": result.collection.columns, "frequency": result.collection.frequency}
-    (target / SCHEMA_FILE).write_text(json.dumps(artefact_payload(DetectionSchemaFile, schema), indent=2) + "\n")
-    result.scores.assign(series=result.scores["series"].astype(str)).to_parquet(target / SCORES_FILE, index=False)
-    result.events.to_csv(target / EVENTS_FILE, index=False)
-    return target
-
-
-def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[WindowDetector, dict]:
-    """Load the detector and schema of a detection run, with the scoring settings of ``config``.
-
-    Args:
-        run_dir: the detection run folder.
-        config: the config whose ``anomaly`` section scores (its network keys must match the run's).
-
-    Returns:
-        ``(detector, schema)``; ``schema`` has the trained ``columns`` and ``frequency``.
-
-    Raises:
-        RunError: naming the folder, when it is not a detection run, or the file and key of its
-            ``schema.json`` or detector files that do not fit their schema or ``config``.
-    """
-    folder = Path(run_dir)
-    if not (folder / SCHEMA_FILE).is_file() or not (folder / DETECTOR_DIR).is_dir():
-        raise RunError(f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/; pass a run folder written by forecaster detect")
-    schema = read_artefact(folder / SCHEMA_FILE, DetectionSchemaFile).model_dump(exclude={"format_version"})
-    return load_detector(folder / DETECTOR_DIR, config.anomaly), schema

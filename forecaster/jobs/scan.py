@@ -28,12 +28,12 @@ from forecaster.anomaly.thresholds import fit_threshold
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import read_table, validate_series
 from forecaster.errors import ConfigError, DataError
-from forecaster.jobs.detection import load_detection_run
 from forecaster.reports.html import write_index_html
 from forecaster.reports.scan import EVENT_COLUMNS, scan_section, scan_summary
 from forecaster.runs import RunFolder
 from forecaster.scan import EventRules, ScanSummary, SeriesRows, scan_series
 from forecaster.store import ScanStore, utc_naive
+from forecaster.workflow.detection import load_detection_run
 
 logger = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from forecaster.runs import RunFolder
 from forecaster.windows.pipeline import WindowedData
 
 if TYPE_CHECKING:
-    from forecaster.jobs.trained_run import TrainedRun
+    from forecaster.workflow.trained_run import TrainedRun
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def gate_section(run: RunFolder, trained: "TrainedRun", windowed: WindowedData) 
 
     Args:
         run: the run folder the figure is written into.
-        trained: the :class:`~forecaster.jobs.trained_run.TrainedRun`.
+        trained: the :class:`~forecaster.workflow.trained_run.TrainedRun`.
         windowed: the windowed data the network was trained and tested on.
 
     Returns:

@@ -9,7 +9,7 @@ import pytest
 from forecaster.config import load_config
 from forecaster.errors import DataError, RunError
 from forecaster.jobs.commands import backtest_job, forecast_job, run_main_job, train_job
-from forecaster.jobs.trained_run import load_trained_run
+from forecaster.workflow.trained_run import load_trained_run
 
 pytestmark = pytest.mark.slow
 

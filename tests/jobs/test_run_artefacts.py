@@ -12,7 +12,7 @@ from forecaster.artefacts import FORMAT_VERSION
 from forecaster.config import load_config
 from forecaster.errors import ConfigError, RunError
 from forecaster.jobs.commands import train_job
-from forecaster.jobs.trained_run import load_trained_run
+from forecaster.workflow.trained_run import load_trained_run
 
 pytestmark = pytest.mark.slow
 
@@ -263,7 +263,7 @@ DETECTION_CASES = [
     "name, corrupt, expected", DETECTION_CASES, ids=[f"{name}:{expected[:40]}" for name, _, expected in DETECTION_CASES]
 )
 def test_a_corrupted_detection_file_is_one_run_error_naming_it(tmp_path, detection_dir, name, corrupt, expected):
-    from forecaster.jobs.detection import load_detection_run
+    from forecaster.workflow.detection import load_detection_run
 
     run = shutil.copytree(detection_dir, tmp_path / "run")
     path = run / name

@@ -1,9 +1,9 @@
-"""Train, backtest and forecast: the forecasting jobs behind the CLI commands.
+"""Train, backtest and forecast: the forecasting steps behind the CLI jobs and :class:`~forecaster.api.ForecastPipeline`.
 
-``train`` fits a forecaster and saves a trained run; ``backtest`` scores it
+``train`` fits a forecaster into a trained run; ``backtest`` scores it
 (freshly trained or loaded) against the baselines on every test window;
-``forecast`` loads a trained run and forecasts the next ``horizon`` steps of
-every series in new data. The main job (``forecaster run``) chains them.
+``forecast_next`` forecasts the next ``horizon`` steps of every series in new
+data. The jobs in :mod:`forecaster.jobs.commands` chain them and write the run folder and its page.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from forecaster.evaluation.backtest import (
     split_output,
     validation_scores,
 )
-from forecaster.jobs.trained_run import TrainedRun, describe_schema, series_groups
 from forecaster.models import Forecaster
 from forecaster.runs import TrainingBackup
 from forecaster.windows.calendar import calendar_features, future_index
 from forecaster.windows.future import future_covariate_values, scale_future_covariates
 from forecaster.windows.pipeline import WindowedData
+from forecaster.workflow.trained_run import TrainedRun, describe_schema, series_groups
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
         windowed: the windowed data; needs a validation split.
 
     Returns:
-        The :class:`~forecaster.jobs.trained_run.TrainedRun`, ready to save;
+        The :class:`~forecaster.workflow.trained_run.TrainedRun`, ready to save;
         its ``backup`` stays until the run folder holding it is committed.
     """
     forecaster, backup = fit_forecaster(config, windowed)
