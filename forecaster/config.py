@@ -836,7 +836,7 @@ def _parse_yaml(text: str | bytes) -> Any:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise ConfigError(f"{path}: config file not found; pass the path of a YAML file such as configs/demo.yaml")
+        raise ConfigError(f"{path}: config file not found; pass the path of a YAML file such as configs/etth1_demo.yaml")
     if path.stat().st_size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is too large for a config (at most {MAX_CONFIG_BYTES:,})")
     try:

@@ -1,5 +1,8 @@
 """Config loading: defaults, overrides, and one-line errors naming file and key."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from forecaster.config import config_to_dict, load_config
@@ -65,9 +68,11 @@ def test_override_without_equals_is_refused():
         load_config(None, ["windows.lookback"])
 
 
-def test_missing_file_is_named(tmp_path):
-    with pytest.raises(ConfigError, match="nope.yaml: config file not found"):
+def test_missing_file_is_named_and_the_hint_names_a_real_config(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: config file not found") as raised:
         load_config(tmp_path / "nope.yaml")
+    suggested = re.search(r"such as (\S+\.yaml)", str(raised.value)).group(1)
+    assert (Path(__file__).resolve().parents[1] / suggested).is_file()
 
 
 def test_resolved_config_round_trips(tmp_path):
@@ -77,7 +82,6 @@ def test_resolved_config_round_trips(tmp_path):
 
 
 def test_every_shipped_config_loads():
-    from pathlib import Path
 
     for path in sorted(Path(__file__).parents[1].joinpath("configs").glob("*.yaml")):
         load_config(path)

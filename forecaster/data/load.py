@@ -49,7 +49,7 @@ def read_table(
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: data file not found; check data.path (relative to the working directory)")
+        raise DataError(f"{path}: data file not found (a relative path is read from the working directory, {Path.cwd()})")
     if file_format == "auto":
         file_format = _FORMATS.get(path.suffix.lower(), "")
         if not file_format:
