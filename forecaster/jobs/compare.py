@@ -9,6 +9,7 @@ import yaml
 
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.errors import RunError
+from forecaster.reports.anomaly_figures import count_noun
 from forecaster.reports.compare import plot_runs_error_by_step
 from forecaster.reports.html import HtmlSection, write_index_html
 from forecaster.reports.style import save_figure
@@ -31,7 +32,9 @@ def compare_runs(config: ForecasterConfig, run_dirs: list[Path]) -> tuple[list[d
     Raises:
         RunError: naming the folder, when it has no forecasting ``metrics.json``.
     """
-    runs = [_load_run(Path(folder)) for folder in run_dirs]
+    folders = list(dict.fromkeys(Path(folder).resolve() for folder in run_dirs))
+    repeated = len(run_dirs) - len(folders)
+    runs = [(name, *_load_run(folder)) for name, folder in zip(_display_names(folders), folders)]
     rows = [_row(name, metrics, settings) for name, metrics, settings in runs]
     curves = {name: metrics["model"]["scaled"]["per_step"]["mae"] for name, metrics, _ in runs if "model" in metrics}
     first = next((metrics for _, metrics, _ in runs if "baselines" in metrics), None)
@@ -42,7 +45,8 @@ def compare_runs(config: ForecasterConfig, run_dirs: list[Path]) -> tuple[list[d
         figures = [save_figure(plot_runs_error_by_step(curves, reference), run.figure_path("error_by_step"), svg=True)] if curves else []
         best = min((row for row in rows if row["test MSE"] is not None), key=lambda row: row["test MSE"], default=None)
         best_val = min((row for row in rows if row["validation MSE"] is not None), key=lambda row: row["validation MSE"], default=None)
-        summary = [f"{len(rows)} runs compared."]
+        summary = [f"{len(rows)} runs compared." + (f" {count_noun(repeated, 'folder')} given more than once "
+                                                   "compared once." if repeated else "")]
         if best_val:
             summary.append(f"Lowest validation MSE: {best_val['run']} ({best_val['validation MSE']:.4g}); choose on this, not on test.")
         if best:
@@ -60,8 +64,14 @@ def compare_runs(config: ForecasterConfig, run_dirs: list[Path]) -> tuple[list[d
     return rows, run.final_path
 
 
-def _load_run(folder: Path) -> tuple[str, dict, dict]:
-    """Return a run's display name, its metrics and its config as plain data."""
+def _display_names(folders: list[Path]) -> list[str]:
+    """Each run's folder name, or its whole path where two runs share a folder name."""
+    names = [folder.name for folder in folders]
+    return [str(folder) if names.count(folder.name) > 1 else folder.name for folder in folders]
+
+
+def _load_run(folder: Path) -> tuple[dict, dict]:
+    """Return a run's metrics and its config as plain data."""
     try:
         metrics = json.loads((folder / METRICS_FILE).read_text())
     except FileNotFoundError:
@@ -74,7 +84,7 @@ def _load_run(folder: Path) -> tuple[str, dict, dict]:
         settings = yaml.safe_load((folder / CONFIG_FILE).read_text()) or {}
     except (OSError, yaml.YAMLError):
         settings = {}
-    return folder.resolve().name, metrics, settings if isinstance(settings, dict) else {}
+    return metrics, settings if isinstance(settings, dict) else {}
 
 
 def _row(name: str, metrics: dict, settings: dict) -> dict:
