@@ -292,8 +292,7 @@ class ForecastPipeline(_ConfigPipeline):
         )
         collection, repairs = _validate_frame(df, config, min_rows=config.windows.lookback + config.windows.horizon)
         windowed = window_collection(config, collection)
-        self.run_ = train(config, windowed)
-        self.run_.discard_backup()  # the model lives in memory now; nothing is left to resume
+        self.run_ = train(config, windowed, resumable=False)  # the model lives in memory: no backup on disk
         self.collection_ = collection
         self.repairs_ = repairs.to_dict()
         return self

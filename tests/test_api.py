@@ -103,6 +103,12 @@ def test_fit_predict_one_series(one_series):
     pd.testing.assert_frame_equal(indexed, later)
 
 
+def test_fit_leaves_nothing_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ForecastPipeline(**TINY).fit(hourly_frame(n=200), target_columns=["load"])
+    assert list(tmp_path.iterdir()) == [], "a Python fit keeps its model in memory and writes no reports/.backup/"
+
+
 def test_predict_refuses_data_without_the_training_columns(one_series):
     _, pipeline = one_series
     with pytest.raises(DataError, match="data frame: no column 'temp'"):

@@ -43,10 +43,12 @@ SCALE_LIMIT = 10.0
 training centre is refused: it is almost surely in other units or another signal."""
 
 
-def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> tuple[Forecaster, TrainingBackup]:
+def fit_forecaster(
+    config: ForecasterConfig, windowed: WindowedData, *, resumable: bool = True
+) -> tuple[Forecaster, TrainingBackup | None]:
     """Train a forecaster on the training windows, resumably, one process per backup.
 
-    A backup of the training state lives under ``<output_dir>/.backup/``,
+    When ``resumable``, a backup of the training state lives under ``<output_dir>/.backup/``,
     keyed by the resolved config and a hash of the windowed values (so data
     from a file and an in-memory frame alike), until training completes: a job
     killed half-way resumes from its last completed epoch when run again with
@@ -58,20 +60,24 @@ def fit_forecaster(config: ForecasterConfig, windowed: WindowedData) -> tuple[Fo
     Args:
         config: the validated config.
         windowed: the windowed data (training and validation datasets).
+        resumable: keep the backup; ``False`` trains without one and writes
+            nothing to disk (the Python API, whose model lives in memory). Default ``True``.
 
     Returns:
-        The fitted :class:`~forecaster.models.Forecaster` and its locked backup.
+        The fitted :class:`~forecaster.models.Forecaster` and its locked backup (``None`` unless ``resumable``).
 
     Raises:
         BackupBusyError: when another process is training the same config into the same folder (exit code 75).
         TrainingError: when the loss diverges or the backup cannot be written.
     """
+    forecaster = Forecaster(config.model, config.training, seed=config.seed)
+    if not resumable:
+        return forecaster.fit(windowed.train, windowed.val), None
     data_hash = hashlib.sha256(windowed.values.tobytes())
     data_hash.update(windowed.collection.offsets.tobytes())
     key = {"config": config_to_dict(config), "data_sha256": data_hash.hexdigest()}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     backup = TrainingBackup(Path(config.report.output_dir) / ".backup" / f"{config.name}-{digest}").acquire()
-    forecaster = Forecaster(config.model, config.training, seed=config.seed)
     forecaster.fit(windowed.train, windowed.val, backup_dir=backup.path)
     return forecaster, backup
 
@@ -83,18 +89,20 @@ def predict_function(forecaster: Forecaster):
     return forecaster.predict
 
 
-def train(config: ForecasterConfig, windowed: WindowedData) -> TrainedRun:
+def train(config: ForecasterConfig, windowed: WindowedData, *, resumable: bool = True) -> TrainedRun:
     """Fit a forecaster and calibrate its intervals on the validation windows.
 
     Args:
         config: the validated config.
         windowed: the windowed data; needs a validation split.
+        resumable: train with a resumable backup under ``<output_dir>/.backup/``
+            (see :func:`fit_forecaster`). Default ``True``.
 
     Returns:
         The :class:`~forecaster.workflow.trained_run.TrainedRun`, ready to save;
         its ``backup`` stays until the run folder holding it is committed.
     """
-    forecaster, backup = fit_forecaster(config, windowed)
+    forecaster, backup = fit_forecaster(config, windowed, resumable=resumable)
     quantiles = list(config.model.quantiles)
     val = forecast_split(predict_function(forecaster), windowed, "val", quantiles)
     calibrator = calibrate_intervals(val, quantiles, config.evaluation)
