@@ -1,24 +1,36 @@
 """Examples in the docs run as tests: the Python blocks of docs/python_api.md and the public API's ``>>>`` examples."""
 
 import doctest
+import importlib
+import importlib.util
+import pkgutil
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-import forecaster.api
-import forecaster.versions
+import forecaster
 
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("module", [forecaster.api, forecaster.versions], ids=lambda module: module.__name__)
-def test_docstring_examples(module):
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+def _modules_with_examples() -> list[str]:
+    """Every module of the package whose source holds a ``>>>`` example: a new example is tested, no list to keep."""
+    names = [info.name for info in pkgutil.walk_packages(forecaster.__path__, "forecaster.")]
+    return [name for name in names if ">>>" in Path(importlib.util.find_spec(name).origin).read_text()]
+
+
+@pytest.mark.parametrize("name", _modules_with_examples())
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_public_api_and_metrics_have_examples():
+    assert {"forecaster.api", "forecaster.evaluation.metrics", "forecaster.versions"} <= set(_modules_with_examples())
 
 
 def test_python_api_page_runs(tmp_path, monkeypatch):

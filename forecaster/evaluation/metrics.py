@@ -77,6 +77,14 @@ def mae(y_true, y_pred, weight=None, by: Grouping = None):
 
     Raises:
         ValueError: if shapes do not match or ``by`` is unknown.
+
+    >>> import numpy as np
+    >>> y_true = np.zeros((2, 3, 1))                      # 2 windows, horizon 3, 1 target
+    >>> y_pred = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])[..., None]
+    >>> mae(y_true, y_pred)
+    2.0
+    >>> mae(y_true, y_pred, by="step")                    # one value per horizon step
+    array([1., 2., 3.])
     """
     y_true, y_pred, weight = _point_errors(y_true, y_pred, weight)
     return _weighted_mean(np.abs(y_pred - y_true), weight, by)
@@ -192,6 +200,12 @@ def pinball_loss(
 
     Raises:
         ValueError: if shapes do not match or a level is outside ``(0, 1)``.
+
+    >>> import numpy as np
+    >>> y_true = np.ones((1, 1, 1))
+    >>> quantile_pred = np.array([0.0, 1.0, 2.0]).reshape(1, 1, 1, 3)   # levels 0.1, 0.5, 0.9
+    >>> round(pinball_loss(y_true, quantile_pred, (0.1, 0.5, 0.9)), 4)  # (0.1 * 1 + 0 + 0.1 * 1) / 3
+    0.0667
     """
     y_true = as_windows("y_true", y_true)
     quantile_pred, quantiles = _check_quantiles(quantile_pred, quantiles)
@@ -223,6 +237,11 @@ def coverage(y_true, lower, upper, weight=None, by: Grouping = None):
 
     Raises:
         ValueError: if shapes do not match.
+
+    >>> import numpy as np
+    >>> y_true = np.array([0.0, 1.0, 5.0]).reshape(1, 3, 1)
+    >>> coverage(y_true, lower=np.zeros((1, 3, 1)), upper=np.full((1, 3, 1), 2.0))
+    0.6666666666666666
     """
     y_true = as_windows("y_true", y_true)
     lower, upper = _interval(lower, upper)
@@ -264,6 +283,9 @@ def skill_score(model_metric, reference_metric):
     Returns:
         ``float`` for scalar inputs, else an array of the inputs' shape; NaN
         where the reference metric is 0.
+
+    >>> skill_score(0.75, 1.0)    # 25% lower error than the reference
+    0.25
     """
     model_metric = np.asarray(model_metric, dtype=np.float64)
     reference_metric = np.asarray(reference_metric, dtype=np.float64)
