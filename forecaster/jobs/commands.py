@@ -68,7 +68,7 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
         if forecasts is not None:
             forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
         write_detection(run, detection, ANOMALY_DIR)
-        gates = gate_section(run, trained, windowed)
+        gates = gate_section(run, trained.forecaster, windowed)
         sections += [
             *backtest_sections(run, metrics, result.predictions, windowed),
             *([forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback)] if forecasts is not None else []),

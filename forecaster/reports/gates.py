@@ -35,7 +35,7 @@ from forecaster.runs import RunFolder
 from forecaster.windows.pipeline import WindowedData
 
 if TYPE_CHECKING:
-    from forecaster.workflow.trained_run import TrainedRun
+    from forecaster.models import Forecaster
 
 logger = logging.getLogger(__name__)
 
@@ -249,12 +249,12 @@ def plot_window_gates(
     return save_figure(figure, path)
 
 
-def gate_section(run: RunFolder, trained: "TrainedRun", windowed: WindowedData) -> HtmlSection | None:
+def gate_section(run: RunFolder, forecaster: "Forecaster", windowed: WindowedData) -> HtmlSection | None:
     """Trace the trained network's first recurrent layer over the last test window and describe it for the page.
 
     Args:
         run: the run folder the figure is written into.
-        trained: the :class:`~forecaster.workflow.trained_run.TrainedRun`.
+        forecaster: the fitted :class:`~forecaster.models.Forecaster`.
         windowed: the windowed data the network was trained and tested on.
 
     Returns:
@@ -266,7 +266,7 @@ def gate_section(run: RunFolder, trained: "TrainedRun", windowed: WindowedData) 
         logger.info("no gate figure: the data has no test window to trace")
         return None
     inputs = {name: values[-1:] for name, values in test[len(test) - 1][0].items()}
-    trace = trace_gates(trained.forecaster.model_, inputs)
+    trace = trace_gates(forecaster.model_, inputs)
     if trace is None:
         logger.info("no gate figure: the model has no recurrent cells")
         return None
@@ -275,7 +275,7 @@ def gate_section(run: RunFolder, trained: "TrainedRun", windowed: WindowedData) 
     start = int(test.starts[-1])
     window = windowed.collection.frame.iloc[start : start + spec.lookback + spec.horizon][targets + list(spec.past_covariates)]
     series = int(np.searchsorted(windowed.collection.offsets, start, side="right") - 1)
-    point = windowed.scaler.inverse_transform_targets(trained.forecaster.predict(inputs), series)[0]
+    point = windowed.scaler.inverse_transform_targets(forecaster.predict(inputs), series)[0]
     forecast = pd.DataFrame(point, index=window.index[spec.lookback :], columns=targets)
     kind = trace.cell.upper()
     figure = plot_window_gates(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -95,16 +94,16 @@ def test_an_ensemble_traces_its_first_member(windowed):
     np.testing.assert_allclose(trace_gates(joint, inputs).values["c"], trace_gates(first, inputs).values["c"], atol=1e-6)
 
 
-def trained_run(windowed, net):
+def fitted_forecaster(net):
     forecaster = Forecaster(ModelConfig(quantiles=[]), TrainingConfig())
     forecaster.model_ = net
-    return SimpleNamespace(forecaster=forecaster)
+    return forecaster
 
 
 @pytest.mark.parametrize("model", [{"kind": "lstm"}, {"kind": "gru", "encoder": "segment", "segment_length": 6}])
 def test_gate_section_draws_the_gates_of_the_last_test_window(windowed, model, tmp_path):
     with RunFolder(tmp_path, "run") as run:
-        section = gate_section(run, trained_run(windowed, network(windowed, quantiles=[], **model)), windowed)
+        section = gate_section(run, fitted_forecaster(network(windowed, quantiles=[], **model)), windowed)
         figure = section.figures[0]
         assert figure.read_bytes()[:4] == b"\x89PNG" and figure.stat().st_size > 10_000
     assert "segment" in section.text if model.get("encoder") == "segment" else "Each column is one input row" in section.text
@@ -117,7 +116,7 @@ def test_gate_section_is_none_for_a_network_without_recurrent_cells(windowed, tm
     output = keras.layers.Reshape((HORIZON, 1))(keras.layers.Dense(HORIZON)(keras.layers.Flatten()(past)))
     dense = keras.Model({"past": past, "future": future}, output)
     with caplog.at_level(logging.INFO), RunFolder(tmp_path, "run") as run:
-        assert gate_section(run, trained_run(windowed, dense), windowed) is None
+        assert gate_section(run, fitted_forecaster(dense), windowed) is None
     assert "no recurrent cells" in caplog.text
     assert not list(tmp_path.glob("**/gates.png"))
 
