@@ -63,6 +63,13 @@ class SeriesCollection:
         """Return the number of rows of each series, shape ``(n_series,)``."""
         return np.diff(self.offsets)
 
+    def observed_values(self) -> np.ndarray:
+        """Return the values as held in the data: float64 ``(n_rows, n_columns)``, NaN in every :attr:`filled` row.
+
+        Detectors score these, so a filled gap is missing to them whatever ``data.fill`` filled it with.
+        """
+        return np.where(self.filled[:, None], np.nan, self.frame.to_numpy(dtype=np.float64))
+
 
 def align_to_index(moment, index: pd.DatetimeIndex) -> pd.Timestamp:
     """Return ``moment`` as a timestamp comparable with ``index``, in its time zone.

@@ -135,6 +135,35 @@ def validate_series(
     return collection, report
 
 
+def missing_times_between(last, first, frequency: str, holidays=(), source: str = "data") -> pd.Index:
+    """The grid times strictly between two rows of one series: the rows missing when ``first`` follows ``last``.
+
+    Rows arriving in parts (scheduled scans) continue the grid of the rows
+    before: this is where :func:`validate_series` would have inserted rows had
+    both parts been in one file.
+
+    Args:
+        last: the last timestamp (or step number) already held.
+        first: the first one that follows, later than ``last``.
+        frequency: the series' step, normalised (:attr:`SeriesCollection.frequency`).
+        holidays: dates a business-day step skips. Default none.
+        source: where ``first`` came from, for the message. Default ``"data"``.
+
+    Returns:
+        The missing times, in order; empty when ``first`` is the step after ``last``.
+
+    Raises:
+        DataError: when ``first`` is not on the grid that ``last`` is on.
+    """
+    grid = calendar_grid(last, first, frequency, holidays)
+    if grid[-1] != first:
+        raise DataError(
+            f"{source}: {first} is off the '{frequency}' grid of the rows before it (the last at {last}); "
+            "set data.frequency to the real step or resample the data"
+        )
+    return grid[1:-1]
+
+
 def nearest_column_hint(name: str, columns: list[str]) -> str:
     """Return "; did you mean 'X'?" for the closest column name, or the list of columns."""
     near = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.5)

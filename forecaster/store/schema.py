@@ -9,7 +9,7 @@ Tables (SQLAlchemy Core, so the same definitions serve SQLite and PostgreSQL):
   scan continues from;
 - ``scores``: one row per scored point;
 - ``events``: one row per event, ``open`` until its series is quiet for
-  ``scan.close_after``.
+  ``anomaly.events.close_after``.
 
 Times are stored naive: in UTC when the data has a time zone, else as in the data.
 """
@@ -35,9 +35,10 @@ from sqlalchemy import (
     UniqueConstraint,
     inspect,
     select,
+    text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -63,6 +64,7 @@ scan_runs = Table(
     Column("new_events", Integer, nullable=False, default=0),
     Column("updated_events", Integer, nullable=False, default=0),
     Column("late_rows", Integer, nullable=False, default=0),
+    Column("rows_filled", Integer, nullable=False, default=0, server_default="0"),
     Column("skipped", Text),
     Column("notes", Text),
 )
@@ -114,13 +116,14 @@ events = Table(
 TABLES = ("scan_runs", "watermarks", "scores", "events")
 
 
-def _create_version_1(connection: Connection) -> None:
-    """Version 1: the four tables and their indexes."""
-    metadata.create_all(connection, tables=[metadata.tables[name] for name in TABLES])
+def _add_rows_filled(connection: Connection) -> None:
+    """Version 2: ``scan_runs.rows_filled``, the rows a scan scored that the data did not hold (0 for older scans)."""
+    connection.execute(text("ALTER TABLE scan_runs ADD COLUMN rows_filled INTEGER NOT NULL DEFAULT 0"))
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _create_version_1}
-"""``{version: step}``: the step that brings a store at ``version - 1`` to ``version`` (0 is an empty store)."""
+UPGRADES: dict[int, Callable[[Connection], None]] = {2: _add_rows_filled}
+"""``{version: step}``: the step that brings a store at ``version - 1`` to ``version`` (an empty store gets the
+current tables at once)."""
 
 
 def stored_version(connection: Connection) -> int | None:
@@ -141,7 +144,10 @@ def stored_version(connection: Connection) -> int | None:
 
 
 def upgrade(connection: Connection, current: int, target: int = SCHEMA_VERSION) -> None:
-    """Apply the upgrade steps from ``current`` to ``target`` and record the new version, in the caller's transaction.
+    """Bring a store from ``current`` to ``target`` and record the new version, in the caller's transaction.
+
+    An empty store (``current`` 0) gets the current tables at once; an older
+    one the :data:`UPGRADES` steps after its version, in order.
 
     Args:
         connection: a connection inside a transaction.
@@ -149,9 +155,10 @@ def upgrade(connection: Connection, current: int, target: int = SCHEMA_VERSION) 
         target: the version to reach. Default :data:`SCHEMA_VERSION`.
     """
     store_schema.create(connection, checkfirst=True)
-    for version in range(current + 1, target + 1):
-        UPGRADES[version](connection)
     if current == 0:
+        metadata.create_all(connection, tables=[metadata.tables[name] for name in TABLES])
         connection.execute(store_schema.insert().values(id=1, version=target))
     else:
+        for version in range(current + 1, target + 1):
+            UPGRADES[version](connection)
         connection.execute(store_schema.update().where(store_schema.c.id == 1).values(version=target))

@@ -143,9 +143,9 @@ class ScanStore:
             scan_id: from :meth:`begin_scan`.
             status: ``finished`` or ``failed``.
             summary: ``n_series``, ``rows_scored``, ``new_events``, ``updated_events``,
-                ``late_rows`` (counts), ``skipped`` (``{series: reason}``) and ``notes`` (list of lines).
+                ``late_rows``, ``rows_filled`` (counts), ``skipped`` (``{series: reason}``) and ``notes`` (list of lines).
         """
-        values = {key: int(summary.get(key, 0)) for key in ("n_series", "rows_scored", "new_events", "updated_events", "late_rows")}
+        values = {key: int(summary.get(key, 0)) for key in ("n_series", "rows_scored", "new_events", "updated_events", "late_rows", "rows_filled")}
         with self.engine.begin() as connection:
             connection.execute(update(scan_runs).where(scan_runs.c.id == scan_id).values(
                 finished=_now(), status=status, skipped=json.dumps(summary.get("skipped", {})),

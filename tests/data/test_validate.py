@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forecaster.config import DataConfig
-from forecaster.data import load_series, read_table, validate_series
+from forecaster.data import load_series, missing_times_between, read_table, validate_series
 from forecaster.errors import ConfigError, DataError
 
 
@@ -183,3 +183,14 @@ def test_parquet_and_csv_load_the_same_series(tmp_path):
     from_csv, _ = load_series(DataConfig(path=tmp_path / "s.csv"))
     from_parquet, _ = load_series(DataConfig(path=tmp_path / "s.parquet"))
     pd.testing.assert_frame_equal(from_csv.frame, from_parquet.frame, check_index_type=False, check_freq=False)
+
+
+def test_missing_times_between_follow_the_series_calendar_and_refuse_an_off_grid_row():
+    missing = missing_times_between(pd.Timestamp("2024-01-01 00:00"), pd.Timestamp("2024-01-01 00:20"), "5min")
+    assert list(missing) == list(pd.date_range("2024-01-01 00:05", periods=3, freq="5min"))
+    assert missing_times_between(pd.Timestamp("2024-01-01 00:00"), pd.Timestamp("2024-01-01 00:05"), "5min").empty
+    friday, next_tuesday = pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-09")
+    assert list(missing_times_between(friday, next_tuesday, "B")) == [pd.Timestamp("2024-01-08")]
+    assert missing_times_between(friday, next_tuesday, "C", holidays=["2024-01-08"]).empty
+    with pytest.raises(DataError, match=r"series a: 2024-01-01 00:07:00 is off the '5min' grid .*the last at 2024-01-01 00:00:00"):
+        missing_times_between(pd.Timestamp("2024-01-01 00:00"), pd.Timestamp("2024-01-01 00:07"), "5min", source="series a")

@@ -153,3 +153,20 @@ def test_begin_scan_marks_scans_left_running_interrupted(store_url):
 
 def test_score_columns_are_the_stored_ones():
     assert set(SCORE_COLUMNS) <= {column.name for column in schema.scores.columns}
+
+
+def test_a_version_1_store_gains_rows_filled_with_zero_for_its_scans(store_url):
+    store = ScanStore(store_url)
+    scan_id = store.begin_scan("hash", "run", "data.csv")
+    store.finish_scan(scan_id, "finished", {"n_series": 1, "rows_scored": 5})
+    with store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE scan_runs DROP COLUMN rows_filled"))
+        connection.execute(schema.store_schema.update().values(version=1))
+    store.close()
+    upgraded = ScanStore(store_url)
+    runs = upgraded.read_table("scan_runs")
+    assert runs[["rows_scored", "rows_filled"]].values.tolist() == [[5, 0]]
+    later = upgraded.begin_scan("hash", "run", "data.csv")
+    upgraded.finish_scan(later, "finished", {"rows_filled": 7})
+    assert upgraded.read_table("scan_runs")["rows_filled"].tolist() == [0, 7]
+    upgraded.close()
