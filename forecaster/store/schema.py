@@ -91,6 +91,8 @@ scores = Table(
     Column("source", String(64), nullable=False),
     Column("flag", Boolean, nullable=False),
     Column("alarm", Float, nullable=False),
+    # SQLite keeps the rows in the primary key's B-tree instead of a rowid table plus an index: one tree to write per row
+    sqlite_with_rowid=False,
 )
 
 events = Table(

@@ -7,8 +7,9 @@ new and extended events, the new watermark and context) is written in one
 transaction by :meth:`ScanStore.write_series`, so a scan killed at any moment
 leaves every series either fully scanned or untouched. Scores go in with one
 bulk statement per series, never a statement per row: ``COPY`` on PostgreSQL,
-one ``executemany`` of plain tuples on SQLite, SQLAlchemy's ``executemany``
-elsewhere. :meth:`ScanStore.lock`
+one ``executemany`` of plain tuples on SQLite (into a table without rowid:
+one B-tree per row written, not two), SQLAlchemy's ``executemany`` elsewhere;
+new events with one ``executemany``. :meth:`ScanStore.lock`
 keeps two scans off one store: an OS file lock next to an SQLite file, a
 session advisory lock on PostgreSQL; both vanish with the process that held
 them, so a killed scan never leaves a stale lock.
@@ -212,7 +213,7 @@ class ScanStore:
         context: bytes,
         replace_from: pd.Timestamp | None = None,
         keep_before: pd.Timestamp | None = None,
-    ) -> list[int]:
+    ) -> None:
         """Write one series' scan in one transaction: scores, events, watermark and context.
 
         Args:
@@ -226,9 +227,6 @@ class ScanStore:
             replace_from: first delete the series' scores at or after this time and its
                 events that end at or after it (``--rescore-from``). Default ``None``.
             keep_before: delete the series' scores before this time (``store.keep_scores``). Default ``None``.
-
-        Returns:
-            The ids of ``new_events``, in order.
         """
         with self.engine.begin() as connection:
             if replace_from is not None:
@@ -243,15 +241,12 @@ class ScanStore:
                 values = _event_values(row)
                 connection.execute(update(events).where(events.c.series == series, events.c.start == values["start"])
                                    .values(last_scan=scan_id, **values))
-            ids = [
-                int(connection.execute(events.insert().values(first_scan=scan_id, last_scan=scan_id, **_event_values(row)))
-                    .inserted_primary_key[0])
-                for row in new_events
-            ]
+            if new_events:
+                connection.execute(events.insert(), [{"first_scan": scan_id, "last_scan": scan_id, **_event_values(row)}
+                                                     for row in new_events])
             mark = {"last_time": last_time.to_pydatetime(), "scan_id": scan_id, "context": context}
             if not connection.execute(update(watermarks).where(watermarks.c.series == series).values(**mark)).rowcount:
                 connection.execute(watermarks.insert().values(series=series, **mark))
-        return ids
 
     def last_scan_id(self) -> int | None:
         """Return the id of the last scan that finished, or ``None``."""

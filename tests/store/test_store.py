@@ -37,10 +37,12 @@ def test_scores_go_in_with_one_bulk_statement_and_one_transaction_per_series(sto
     event.listen(store.engine, "before_cursor_execute",
                  lambda conn, cursor, statement, params, context, executemany: statements.append(statement))
     monkeypatch.setattr(store_module, "_insert_scores", lambda *args, _insert=store_module._insert_scores: (bulk_writes.append(1), _insert(*args)))
-    store.write_series(scan_id, "a", points(1000), [event_row("a", "2024-01-01 01:00", "2024-01-01 01:05")], [],
-                       pd.Timestamp("2024-01-04 11:15"), b"context")
+    new_events = [event_row("a", f"2024-01-01 0{hour}:00", f"2024-01-01 0{hour}:05") for hour in (3, 1, 2)]
+    store.write_series(scan_id, "a", points(1000), new_events, [], pd.Timestamp("2024-01-04 11:15"), b"context")
     assert bulk_writes == [1], "one bulk write per series"
     assert not [statement for statement in statements if "INSERT INTO scores" in statement], "no per-row inserts"
+    assert len([statement for statement in statements if "INSERT INTO events" in statement]) == 1, "events in one statement"
+    assert store.list_events()["start"].dt.hour.tolist() == [1, 2, 3]
     scores = store.read_table("scores")
     assert len(scores) == 1000 and scores["error"].isna().sum() == 1 and scores["flag"].sum() == 1
     assert list(store.read_watermarks(["a", "b"])) == ["a"]
