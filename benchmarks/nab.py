@@ -84,7 +84,7 @@ MAX_PROBATION = 750
 SEASONAL_PERIODS = ("1D", "7D")
 # Settings that only change how errors are scored, not the errors themselves (not in the cache key).
 SCORING_KEYS = {"ewma_span", "likelihood_history", "likelihood_window", "likelihood_robust", "seasonal_periods", "seasonal_cycles",
-                "alarm_signals", "alarm_level", "alarm_quiet_rows", "min_gap", "min_length", "top_features", "threshold",
+                "alarm_signals", "alarm_level", "alarm_quiet_rows", "events", "top_features", "threshold",
                 "unseen_series", "mode"}
 SEASONAL = [f"seasonal_{period}" for period in SEASONAL_PERIODS]
 SPECTRAL_WINDOW = 64

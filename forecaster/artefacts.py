@@ -156,6 +156,7 @@ class DetectorStateFile(ArtefactFile):
     scale: list[list[float]] | list[float]
     series_ids: list[str] | None = None
     reference_offsets: list[int] | None = None
+    reference_series: list[str] | None = None
     history: dict[str, list[float | None]]
 
     @model_validator(mode="after")

@@ -471,6 +471,40 @@ class ThresholdConfig(Section):
         return self
 
 
+class EventConfig(Section):
+    """How flagged points become events, in ``forecaster detect`` and ``forecaster scan`` alike (``anomaly.events``).
+
+    An event opens when at least ``min_points`` flagged points of a series
+    fall within ``within``, unless the series' last event ended less than
+    ``cooldown`` before; flagged points no more than ``close_after`` after an
+    open event's last one extend it, and it closes once its series has been
+    quiet for longer than ``close_after``. Each span is a duration (``60min``,
+    ``2h``, ``1D``) or a number of rows (steps for step-numbered data).
+
+    Attributes:
+        min_points: flagged points needed to open an event.
+        within: span the ``min_points`` points must fall within.
+        cooldown: no new event for a series until this long after its last event ended.
+        close_after: flagged points this close after an open event's end extend it;
+            quiet for longer, it closes.
+    """
+
+    min_points: int = Field(1, ge=1)
+    within: int | str = 3
+    cooldown: int | str = 0
+    close_after: int | str = 3
+
+    @model_validator(mode="after")
+    def _check_spans(self) -> "EventConfig":
+        for name in ("within", "cooldown", "close_after"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                _check_duration(name, value, examples="60min, 2h or 1D, or a number of rows such as 3")
+            elif value < 0:
+                raise ValueError(f"{name}: {value} rows is negative; write a number of rows >= 0 or a duration such as 60min")
+        return self
+
+
 class AnomalyConfig(Section):
     """The anomaly detector of ``forecaster detect`` (and of the main job).
 
@@ -523,8 +557,8 @@ class AnomalyConfig(Section):
         alarm_level: log likelihood that counts as an alarm.
         alarm_quiet_rows: rows after an alarm whose alarm score is silenced, so
             one anomaly raises one alarm; 0 silences nothing.
-        min_gap: flagged runs closer than this many points merge into one event.
-        min_length: events shorter than this many points are dropped.
+        events: the ``anomaly.events`` section: persistence, cooldown and
+            closing of the events flagged points are grouped into.
         top_features: features named per event as contributing most.
         unseen_series: what a detector scaled per series (trained on
             long-format data, ``data.id_column``) does with a series it has no
@@ -559,8 +593,7 @@ class AnomalyConfig(Section):
     alarm_signals: list[Literal["detector", "change"]] = Field(default_factory=lambda: ["detector"], min_length=1)
     alarm_level: float = Field(0.35, gt=0, lt=1)
     alarm_quiet_rows: int = Field(0, ge=0)
-    min_gap: int = Field(3, ge=1)
-    min_length: int = Field(1, ge=1)
+    events: EventConfig = Field(default_factory=EventConfig)
     top_features: int = Field(3, ge=1)
     unseen_series: Literal["refuse", "fit"] = "refuse"
     threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
@@ -604,36 +637,16 @@ class StoreConfig(Section):
 
 
 class ScanConfig(Section):
-    """How ``forecaster scan`` turns anomalous points into events (``scan``).
-
-    An event opens when at least ``min_points`` anomalous (flagged) points of a
-    series fall within ``within``, unless the series' last event ended less
-    than ``cooldown`` before; anomalous points no more than ``close_after``
-    after an open event's last one extend it, and it closes once its series
-    has been quiet for longer than ``close_after``.
+    """How ``forecaster scan`` runs (``scan``); events follow ``anomaly.events``, as in ``forecaster detect``.
 
     Attributes:
-        min_points: anomalous points needed to open an event.
-        within: duration the ``min_points`` points must fall within.
-        cooldown: no new event for a series until this long after its last event ended.
-        close_after: quiet time after which an open event closes.
         lock_timeout: seconds to wait for another scan of the same store to
             finish before giving up with exit code 75.
         group_size: series scored together in one batched predict call.
     """
 
-    min_points: int = Field(2, ge=1)
-    within: str = "60min"
-    cooldown: str = "120min"
-    close_after: str = "60min"
     lock_timeout: float = Field(60.0, ge=0)
     group_size: int = Field(64, ge=1)
-
-    @model_validator(mode="after")
-    def _check_durations(self) -> "ScanConfig":
-        for name in ("within", "cooldown", "close_after"):
-            _check_duration(name, getattr(self, name))
-        return self
 
 
 class ForecasterConfig(Section):
@@ -765,6 +778,15 @@ def refuse_overrides(overrides: list[str] | tuple[str, ...], fixed: tuple[str, .
             raise ConfigError(f"--set {_shorten(key)}: {reason}; drop the override (or train a new run with it)")
 
 
+MOVED_KEYS = {
+    # detect and scan group flagged points into events by one rule
+    "anomaly.min_gap": "anomaly.events.close_after",
+    "anomaly.min_length": "anomaly.events.min_points",
+    **{f"scan.{key}": f"anomaly.events.{key}" for key in ("min_points", "within", "cooldown", "close_after")},
+}
+"""Keys that moved, refused at their old place with a message naming the new one."""
+
+
 class _StrictLoader(yaml.SafeLoader):
     """YAML's safe loader that refuses a key written twice in one mapping."""
 
@@ -887,6 +909,8 @@ def _check_keys(raw: Any, model: type[BaseModel], source: str, prefix: str) -> N
     fields = model.model_fields
     for key, value in raw.items():
         dotted = f"{prefix}{key}"
+        if dotted in MOVED_KEYS:
+            raise ConfigError(f"{source}: {dotted} moved to {MOVED_KEYS[dotted]}; rename the key")
         if key not in fields:
             near = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.5)
             hint = f"; did you mean '{prefix}{near[0]}'?" if near else f"; valid keys here: {', '.join(fields)}"

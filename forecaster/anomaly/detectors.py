@@ -67,6 +67,9 @@ class WindowDetector:
         reference_offsets_: int64 ``(n_segments + 1,)`` boundaries of the
             reference errors' segments (one per series that gave some), so that
             smoothing restarts at each.
+        reference_series_: the series (as strings) of each reference segment,
+            whose errors fit that series' own threshold; ``None`` when scaled
+            for all series together (every series then gets the pooled threshold).
         history_: per-epoch training losses, ``{"loss": [...], "val_loss": [...]}``.
     """
 
@@ -128,6 +131,8 @@ class WindowDetector:
         reference = [part[np.isfinite(part).all(axis=1)] for part in reference]
         self.reference_errors_ = np.concatenate(reference or [np.empty((0, values.shape[1]))]).astype(np.float32)
         self.reference_offsets_ = np.cumsum([0] + [len(part) for part in reference], dtype=np.int64)
+        owners = np.searchsorted(offsets, [start for start, _ in segments], side="right") - 1
+        self.reference_series_ = None if self.series_ids_ is None else [self.series_ids_[owner] for owner in owners]
         return self
 
     def point_errors(
@@ -290,6 +295,7 @@ class WindowDetector:
             "scale": self.scale_.tolist(),
             "series_ids": self.series_ids_,
             "reference_offsets": self.reference_offsets_.tolist(),
+            "reference_series": self.reference_series_,
             "history": self.history_,
         }
         (folder / STATE_FILE).write_text(json.dumps(artefact_payload(DetectorStateFile, state), indent=2))
@@ -517,6 +523,12 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
         raise RunError(
             f"{folder / STATE_FILE}: 'reference_offsets' must rise from 0 to the {n_reference} rows of "
             f"{REFERENCE_FILE}; train the detector again with forecaster detect"
+        )
+    detector.reference_series_ = state.reference_series
+    if detector.reference_series_ is not None and len(detector.reference_series_) != offsets.size - 1:
+        raise RunError(
+            f"{folder / STATE_FILE}: 'reference_series' names {len(detector.reference_series_)} series for "
+            f"{offsets.size - 1} reference segments; train the detector again with forecaster detect"
         )
     if config is not None:
         for key in NETWORK_KEYS:

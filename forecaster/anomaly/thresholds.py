@@ -9,9 +9,16 @@ Four methods, chosen by :class:`~forecaster.config.ThresholdConfig`:
   exceeded with probability ``risk``;
 - ``dynamic``: the nonparametric dynamic threshold of Hundman et al. (KDD 2018),
   chosen from the scored errors themselves, block by block, with pruning.
+
+The fixed levels are fitted per series, on each series' own reference errors
+(:func:`fit_series_thresholds`), so a noisy metric and a quiet one are each
+flagged against their own normal; a series with fewer than
+:data:`MIN_SERIES_REFERENCE` reference errors gets the pooled level.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -137,30 +144,117 @@ def dynamic_threshold(
     return flags, thresholds
 
 
+MIN_SERIES_REFERENCE = 100
+"""Finite reference errors a series needs for a threshold of its own; a series with fewer gets the pooled level."""
+
+
+@dataclass(frozen=True)
+class SeriesThresholds:
+    """Fixed threshold levels per series, and the pooled level for series without enough reference errors.
+
+    Attributes:
+        levels: ``{series: level}`` for each series with at least
+            :data:`MIN_SERIES_REFERENCE` finite reference errors.
+        pooled: the level fitted on every series' reference errors together.
+    """
+
+    levels: dict[str, float]
+    pooled: float
+
+    def of(self, series_ids) -> np.ndarray:
+        """Return float64 ``(n_series,)``: each series' level, the pooled one for series without their own."""
+        return np.array([self.levels.get(str(series), self.pooled) for series in series_ids], dtype=np.float64)
+
+    def pooled_series(self, series_ids) -> list[str]:
+        """Return the series of ``series_ids`` (as strings) that are flagged at the pooled level."""
+        return [str(series) for series in series_ids if str(series) not in self.levels]
+
+
+def fit_series_thresholds(
+    reference: np.ndarray, offsets: np.ndarray, series: list[str] | None, config: ThresholdConfig
+) -> SeriesThresholds:
+    """Fit the ``quantile``, ``std`` or ``pot`` level of every series from its own reference errors.
+
+    Quantiles and means/standard deviations are computed for all series at
+    once (a sort by series and value, and bincounts); ``pot`` fits one
+    generalised Pareto tail per series, a loop over the series with enough
+    reference errors, run once per detection or scan.
+
+    Args:
+        reference: float ``(n_reference,)`` (smoothed) reference errors, segment after segment.
+        offsets: int ``(n_segments + 1,)`` boundaries of the segments.
+        series: the series of each segment, or ``None`` when the segments have
+            no owner (a detector scaled for all series together): then every
+            series gets the pooled level.
+        config: the ``anomaly.threshold`` section; ``dynamic`` has no fixed level.
+
+    Returns:
+        The :class:`SeriesThresholds`.
+
+    Raises:
+        ValueError: for the ``dynamic`` method.
+        DataError: when ``reference`` has no finite value.
+    """
+    pooled = fit_threshold(reference, config)
+    if series is None:
+        return SeriesThresholds({}, pooled)
+    values = np.asarray(reference, dtype=np.float64)
+    owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    finite = np.isfinite(values)
+    values, owner = values[finite], owner[finite]
+    counts = np.bincount(owner, minlength=len(offsets) - 1)
+    own = np.flatnonzero(counts >= MIN_SERIES_REFERENCE)
+    if config.method == "quantile":
+        order = np.lexsort((values, owner))
+        ordered, starts = values[order], np.concatenate([[0], np.cumsum(counts)[:-1]])
+        position = config.quantile * (counts[own] - 1)  # numpy's linear interpolation between order statistics
+        low = np.floor(position).astype(np.int64)
+        high = np.minimum(low + 1, counts[own] - 1)
+        below, above = ordered[starts[own] + low], ordered[starts[own] + high]
+        levels = below + (position - low) * (above - below)
+    elif config.method == "std":
+        safe = np.maximum(counts, 1)
+        mean = np.bincount(owner, values, minlength=len(counts)) / safe
+        std = np.sqrt(np.bincount(owner, (values - mean[owner]) ** 2, minlength=len(counts)) / safe)
+        levels = (mean + config.k * std)[own]
+    else:
+        parts = np.split(values[np.argsort(owner, kind="stable")], np.cumsum(counts)[:-1])
+        levels = [fit_threshold(parts[k], config) for k in own]
+    return SeriesThresholds({str(series[k]): float(level) for k, level in zip(own, levels)}, pooled)
+
+
 def flag_errors(
-    errors: np.ndarray, reference: np.ndarray, config: ThresholdConfig, offsets: np.ndarray | None = None
+    errors: np.ndarray,
+    config: ThresholdConfig,
+    thresholds: SeriesThresholds | None = None,
+    offsets: np.ndarray | None = None,
+    series_ids: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Flag the errors above the configured threshold.
+    """Flag the errors above the configured threshold: each series' own fixed level, or ``dynamic`` per block.
 
     Args:
         errors: float ``(n,)`` combined (smoothed) errors to flag; NaN never flag.
-        reference: errors of held-out normal data, for the ``quantile``, ``std``
-            and ``pot`` methods.
         config: the ``anomaly.threshold`` section.
-        offsets: int ``(n_series + 1,)`` row boundaries, for the ``dynamic``
-            method's per-series blocks; ``None`` for one series. Default ``None``.
+        thresholds: the fixed levels (:func:`fit_series_thresholds`); unused by ``dynamic``. Default ``None``.
+        offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
+        series_ids: one id per series, which picks its level; ``None`` numbers them. Default ``None``.
 
     Returns:
         ``(flags, thresholds)``: bool ``(n,)`` and the float ``(n,)`` threshold of each point.
 
     Raises:
-        DataError: when ``reference`` has no finite value (fixed methods).
+        ValueError: when a fixed method is given no ``thresholds``.
     """
+    errors = np.asarray(errors, dtype=np.float64)
     if config.method == "dynamic":
         return dynamic_threshold(errors, config.z_min, config.z_max, config.prune, config.block, offsets)
-    level = fit_threshold(reference, config)
+    if thresholds is None:
+        raise ValueError(f"flag_errors: the {config.method} method needs the fitted thresholds (fit_series_thresholds)")
+    bounds = np.array([0, errors.size]) if offsets is None else np.asarray(offsets)
+    ids = range(len(bounds) - 1) if series_ids is None else series_ids
+    levels = np.repeat(thresholds.of(ids), np.diff(bounds))
     with np.errstate(invalid="ignore"):
-        return np.asarray(errors) > level, np.full(np.shape(errors), level)
+        return errors > levels, levels
 
 
 def fit_threshold(reference: np.ndarray, config: ThresholdConfig) -> float:

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "scan",
         help="score the rows after each series' watermark with a saved detector, into a store (for schedulers)",
         description="Score every series' rows after its watermark with the detector of a detection run, turn "
-        "anomalous points into events (scan.min_points, within, cooldown, close_after), and commit scores, events "
+        "anomalous points into events (anomaly.events, as forecaster detect does), and commit scores, events "
         "and the new watermark of each series in one transaction into the store (store.url). Exit codes: 0 done, "
         "1 with --exit-code when events were opened or extended, 2 bad config or data, 75 store busy.",
     )
@@ -41,8 +41,9 @@ def run_scan(args: argparse.Namespace) -> int:
                                    progress=True, data_query=args.data_query)
     skipped = "; ".join(f"{series} ({reason})" for series, reason in summary.skipped.items())
     fitted = f", scaling fitted for {len(summary.scaling_fitted)} series" if summary.scaling_fitted else ""
+    pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
     print(f"scan {summary.scan_id}: {summary.n_series} series scanned ({summary.up_to_date} up to date), "
           f"{summary.rows_scored} rows scored, "
           f"{summary.new_events} new events, {summary.updated_events} updated events, {summary.late_rows} late rows, "
-          f"{len(summary.skipped)} series skipped{': ' + skipped if skipped else ''}{fitted}; run folder {run_folder}")
+          f"{len(summary.skipped)} series skipped{': ' + skipped if skipped else ''}{fitted}{pooled}; run folder {run_folder}")
     return 1 if args.exit_code and summary.new_events + summary.updated_events else 0

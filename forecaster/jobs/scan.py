@@ -23,15 +23,18 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from forecaster.anomaly.pipeline import combine_errors, smooth_errors
-from forecaster.anomaly.thresholds import fit_threshold
+from forecaster.anomaly.events import event_rules
+from forecaster.anomaly.pipeline import reference_thresholds
+from forecaster.anomaly.thresholds import MIN_SERIES_REFERENCE
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import read_table, validate_series
+from forecaster.data.calendar import normalise_frequency
+from forecaster.data.validate import SINGLE_SERIES_ID
 from forecaster.errors import ConfigError, DataError
 from forecaster.reports.html import write_index_html
 from forecaster.reports.scan import EVENT_COLUMNS, scan_section, scan_summary
 from forecaster.runs import RunFolder
-from forecaster.scan import EventRules, ScanSummary, SeriesRows, scan_series
+from forecaster.scan import ScanSummary, SeriesRows, scan_series
 from forecaster.store import ScanStore, utc_naive
 from forecaster.workflow.detection import load_detection_run
 
@@ -101,10 +104,10 @@ def scan_job(
         where = str(path)
     if not series:
         raise DataError(f"{where}: no series could be scanned: " + "; ".join(f"{name}: {why}" for name, why in skipped.items()))
-    reference = smooth_errors(combine_errors(detector.reference_errors_), cfg.ewma_span, detector.reference_offsets_)
-    threshold = fit_threshold(reference, cfg.threshold)
-    rules = EventRules(config.scan.min_points, pd.Timedelta(config.scan.within), pd.Timedelta(config.scan.cooldown),
-                       pd.Timedelta(config.scan.close_after), cfg.top_features)
+    _, thresholds = reference_thresholds(detector, cfg)
+    # A detector scaled per series has a threshold per series; one scaled for all series has one level for all.
+    pooled = [] if detector.reference_series_ is None else thresholds.pooled_series([item.series for item in series])
+    rules = event_rules(cfg, normalise_frequency(data_cfg.frequency))
     scoring_hash = hashlib.sha256(json.dumps(
         {"anomaly": cfg.model_dump(mode="json"), "detector": str(Path(run_dir).resolve())}, sort_keys=True
     ).encode()).hexdigest()[:16]
@@ -117,7 +120,7 @@ def scan_job(
             try:
                 with _progress_bar(len(series), progress) as advance:
                     summary = scan_series(
-                        store, scan_id, detector, cfg, threshold, rules, schema["columns"], series,
+                        store, scan_id, detector, cfg, thresholds, rules, schema["columns"], series,
                         group_size=config.scan.group_size, rescore_from=start,
                         keep_scores=None if config.store.keep_scores is None else pd.Timedelta(days=config.store.keep_scores),
                         progress=advance,
@@ -126,7 +129,11 @@ def scan_job(
                 store.finish_scan(scan_id, "failed", {"skipped": skipped, "notes": [f"{type(exc).__name__}: {exc}"]})
                 raise
             summary.skipped = {**skipped, **summary.skipped}
+            summary.threshold_pooled = [name for name in pooled if name not in summary.skipped]
             notes = [f"scaling fitted for {', '.join(summary.scaling_fitted)}"] if summary.scaling_fitted else []
+            if summary.threshold_pooled:
+                notes.append(f"pooled threshold for {', '.join(summary.threshold_pooled)} (fewer than "
+                             f"{MIN_SERIES_REFERENCE} reference errors of their own)")
             store.finish_scan(scan_id, "finished", {**summary.to_dict(), "notes": notes})
     finally:
         store.close()
@@ -137,8 +144,11 @@ def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[Serie
     """Read and validate every series of a file or folder, each on its own.
 
     A folder holds one series per file (the id is the file name without its
-    suffix); a file holds one series (the id is its name without suffix) or,
-    with ``data.id_column``, many in long format.
+    suffix); a file holds, with ``data.id_column``, many series in long
+    format, or else one series named ``series`` whatever the file is called,
+    as ``forecaster detect`` names it: a detector trained on ``history.csv``
+    scans ``latest.csv`` as the same series, and each day's file continues
+    that series' watermark.
 
     Args:
         path: the file or folder.
@@ -158,10 +168,10 @@ def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[Serie
             raise DataError(f"{path}: the folder holds no .csv or .parquet files; pass a file or a folder of series files")
         one = data_cfg.model_copy(update={"id_column": None})
         return _validate_each([(name, lambda file=file: read_table(file, data_cfg.format), str(file)) for name, file, _ in pieces], one, columns)
-    return split_table(read_table(path, data_cfg.format), data_cfg, columns, str(path), path.stem)
+    return split_table(read_table(path, data_cfg.format), data_cfg, columns, str(path))
 
 
-def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str, name: str = "series") -> tuple[list[SeriesRows], dict[str, str]]:
+def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str) -> tuple[list[SeriesRows], dict[str, str]]:
     """Validate the series of one table (long format with ``data.id_column``, else one series), each on its own.
 
     Args:
@@ -169,7 +179,6 @@ def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str, na
         data_cfg: the ``data`` section.
         columns: the value columns the detector was trained on.
         source: where the table came from, for messages.
-        name: the series id of a table without an id column. Default ``"series"``.
 
     Returns:
         ``(series, skipped)`` as :func:`read_scan_data` returns them.
@@ -178,7 +187,7 @@ def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str, na
         DataError: when ``data.id_column`` is not a column of the table.
     """
     if data_cfg.id_column is None:
-        return _validate_each([(name, lambda: raw, source)], data_cfg, columns)
+        return _validate_each([(SINGLE_SERIES_ID, lambda: raw, source)], data_cfg, columns)
     if data_cfg.id_column not in raw.columns:
         raise DataError(f"{source}: no id column {data_cfg.id_column!r} (data.id_column); columns are {list(raw.columns)}")
     groups = raw.groupby(raw[data_cfg.id_column].astype(str), sort=True)

@@ -142,9 +142,7 @@ def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
              + (" (the median over series and points)" if _threshold_varies(result) else ""))
     share = metrics["n_flagged"] / max(metrics["n_scored"], 1)
     flags = f"{count_noun(metrics['n_flagged'], 'point')} ({share:.2%} of those scored) lie above it{_rate_text(metrics)}."
-    dropped = f", and events shorter than {count_noun(config.min_length, 'row')} are dropped" if config.min_length > 1 else ""
-    merge = (f"Flagged points fewer than {config.min_gap} rows apart merge into one event{dropped}: "
-             f"{count_noun(metrics['n_events'], 'event')}.")
+    merge = f"{_event_rule_text(config.events)}: {count_noun(metrics['n_events'], 'event')}."
     return "\n\n".join([
         f"{scored} {how}",
         f"The threshold {level}, set by {_threshold_method(config.threshold)}. {flags}{_target_text(config.threshold, metrics)} "
@@ -179,6 +177,17 @@ def _distribution_text(result: DetectionResult) -> str:
             "the dashed line is the threshold. Errors of the normal rows far above it would mean the threshold is "
             "too low for this data; a long tail of other rows above it is what the events are made of."
             + reference_text)
+
+
+def _event_rule_text(events) -> str:
+    """The ``anomaly.events`` rule in words, spans as written (a duration, or a number of rows)."""
+    def span(value) -> str:
+        return count_noun(value, "row") if isinstance(value, int) else value
+
+    opens = ("Each flagged point opens an event" if events.min_points == 1
+             else f"{events.min_points} flagged points within {span(events.within)} open an event")
+    cooldown = f", and no new one opens for {span(events.cooldown)} after it ends" if events.cooldown else ""
+    return f"{opens}; flagged points up to {span(events.close_after)} after its end extend it{cooldown}"
 
 
 def _threshold_method(threshold) -> str:

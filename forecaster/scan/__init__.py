@@ -1,18 +1,18 @@
-"""Incremental anomaly scans: watermarks, context rows, the event state machine and the per-group scan function."""
+"""Incremental anomaly scans: watermarks, context rows and the per-group scan function.
+
+Scoring and events are :mod:`forecaster.anomaly`'s (``score_points``, ``advance_events``), continued from each series' context.
+"""
 
 from forecaster.scan.context import SeriesContext
-from forecaster.scan.events import EventRules, advance_events
 from forecaster.scan.scanner import ScanSummary, SeriesRows, scan_series
 from forecaster.scan.scoring import SeriesInput, SeriesResult, scan_group
 
 __all__ = [
-    "EventRules",
     "ScanSummary",
     "SeriesContext",
     "SeriesInput",
     "SeriesResult",
     "SeriesRows",
-    "advance_events",
     "scan_group",
     "scan_series",
 ]

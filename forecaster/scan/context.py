@@ -2,9 +2,11 @@
 
 A point's scores depend on earlier rows: the detector's window, the seasonal
 reference cycles back, the EWMA of the errors, the likelihood's history and
-the alarm's quiet period. :class:`SeriesContext` keeps exactly those tails
-(and the event state), so an incremental scan scores each point as a scan of
-all the data at once would. It is serialised with ``numpy.savez`` (no pickle).
+the alarm's quiet period. :class:`SeriesContext` keeps exactly those tails (a
+:class:`~forecaster.anomaly.pipeline.ScoringState`) and the event machine's
+state, so an incremental scan scores each point, and groups it into events,
+as a scan of all the data at once would. It is serialised with
+``numpy.savez`` (no pickle).
 """
 
 from __future__ import annotations
@@ -15,32 +17,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from forecaster.anomaly.pipeline import ScoringState
 from forecaster.errors import StoreError
 
 
 @dataclass
-class SeriesContext:
-    """The tails of one series that its next scan needs.
+class SeriesContext(ScoringState):
+    """The tails of one series that its next scan needs: its scoring state, event state and scaling.
 
     Attributes:
-        times: int64 ``(n_raw,)`` nanosecond timestamps of the last raw rows.
-        values: float64 ``(n_raw, n_features)`` their values.
-        signals: ``{signal: float64 (n_signal,)}`` the last smoothed error signals
-            (detector and seasonal), all of the same length.
-        ewma: ``{signal: float}`` the last finite smoothed value of each signal (NaN when none).
-        log_likelihood: float64 ``(n_quiet,)`` the last log likelihoods (for alarm silencing).
-        pending: flagged points not yet in an event, oldest first: dicts with
-            ``time`` (ISO), ``score``, ``severity`` and ``features``.
+        times, values, signals, ewma, log_likelihood: the
+            :class:`~forecaster.anomaly.pipeline.ScoringState` (``times`` in naive UTC nanoseconds).
+        pending: flagged points not yet in an event, oldest first
+            (:class:`~forecaster.anomaly.events.EventState`).
         event: the series' last event (with its store ``id`` and ``state``), or ``None``.
         scaling: ``(mean, scale)`` float64 ``(n_features,)`` each, when the scan
             fitted this series' scaling itself (``anomaly.unseen_series: fit``).
     """
 
-    times: np.ndarray
-    values: np.ndarray
-    signals: dict[str, np.ndarray]
-    ewma: dict[str, float]
-    log_likelihood: np.ndarray
     pending: list[dict] = field(default_factory=list)
     event: dict | None = None
     scaling: tuple[np.ndarray, np.ndarray] | None = None

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from forecaster.anomaly.detectors import WindowDetector
+from forecaster.anomaly.events import EventRules
+from forecaster.anomaly.thresholds import SeriesThresholds
 from forecaster.config import AnomalyConfig
 from forecaster.scan.context import SeriesContext
-from forecaster.scan.events import EventRules
 from forecaster.scan.scoring import SeriesInput, scan_group
 from forecaster.store import ScanStore
 
@@ -48,6 +49,7 @@ class ScanSummary:
         late_rows: rows at or before a watermark that were not scored before or whose values changed (not re-scored).
         skipped: ``{series: reason}`` for series not scanned.
         scaling_fitted: series whose scaling this scan fitted (``anomaly.unseen_series: fit``).
+        threshold_pooled: series flagged at the pooled threshold, having too few reference errors of their own.
         events: the new and updated events, each with ``kind`` (``new`` or ``updated``).
         points: ``{series: scored points}`` of the series with new or updated events (for figures).
     """
@@ -61,6 +63,7 @@ class ScanSummary:
     late_rows: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     scaling_fitted: list[str] = field(default_factory=list)
+    threshold_pooled: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     points: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -68,7 +71,8 @@ class ScanSummary:
         """The counts, skipped series and fitted scalings as JSON-ready data."""
         return {"scan_id": self.scan_id, "n_series": self.n_series, "up_to_date": self.up_to_date,
                 "rows_scored": self.rows_scored, "new_events": self.new_events, "updated_events": self.updated_events,
-                "late_rows": self.late_rows, "skipped": self.skipped, "scaling_fitted": self.scaling_fitted}
+                "late_rows": self.late_rows, "skipped": self.skipped, "scaling_fitted": self.scaling_fitted,
+                "threshold_pooled": self.threshold_pooled}
 
 
 def scan_series(
@@ -76,7 +80,7 @@ def scan_series(
     scan_id: int,
     detector: WindowDetector,
     config: AnomalyConfig,
-    threshold: float,
+    thresholds: SeriesThresholds,
     rules: EventRules,
     feature_names: list[str],
     data: list[SeriesRows],
@@ -99,7 +103,7 @@ def scan_series(
         scan_id: this scan's id (:meth:`ScanStore.begin_scan`).
         detector: the fitted detector.
         config: the ``anomaly`` section used to score.
-        threshold: the fixed threshold level.
+        thresholds: each series' fixed threshold level.
         rules: event persistence, cooldown and closing.
         feature_names: the value columns, in order.
         data: the series.
@@ -123,7 +127,7 @@ def scan_series(
                 summary.up_to_date += 1
             else:
                 inputs.append(item)
-        for result in scan_group(detector, config, threshold, rules, feature_names, inputs) if inputs else []:
+        for result in scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []:
             if result.skipped is not None:
                 summary.skipped[result.series] = result.skipped
                 continue

@@ -3,11 +3,12 @@
 :func:`scan_group` is the unit of work of a scan: pure computation (no store,
 no files), so the local engine and a worker of a distributed one call the same
 function. Each series brings its new rows and the :class:`SeriesContext` its
-last scan left; every series of the group goes through the detector in one
-``point_errors`` call, then through the same error signals, likelihood, alarm
-silencing and threshold as :func:`forecaster.anomaly.detect`, each continued
-from its context, so a point gets the scores a scan of all data at once gives
-it (the likelihood's rolling statistics to within float rounding).
+last scan left; the group goes through :func:`~forecaster.anomaly.pipeline.score_points`
+(one batched ``point_errors`` call), each series' own threshold and
+:func:`~forecaster.anomaly.events.advance_events`: the functions
+:func:`forecaster.anomaly.detect` calls, each series continued from its
+context, so a point gets the scores and events a scan of all data at once
+gives it (the likelihood's rolling statistics to within float rounding).
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import numpy as np
 import pandas as pd
 
 from forecaster.anomaly.detectors import WindowDetector
-from forecaster.anomaly.likelihood import most_surprising, suppress_repeats
-from forecaster.anomaly.pipeline import combine_errors, normal_rows, smooth_errors
-from forecaster.anomaly.seasonal import seasonal_errors
+from forecaster.anomaly.events import EventRules, EventState, advance_events
+from forecaster.anomaly.pipeline import normal_rows, score_points
+from forecaster.anomaly.thresholds import SeriesThresholds, flag_errors
 from forecaster.config import AnomalyConfig
 from forecaster.data.series import SeriesCollection
 from forecaster.scan.context import SeriesContext
-from forecaster.scan.events import EventRules, advance_events
 
 
 @dataclass
@@ -73,7 +73,7 @@ class SeriesResult:
 def scan_group(
     detector: WindowDetector,
     config: AnomalyConfig,
-    threshold: float,
+    thresholds: SeriesThresholds,
     rules: EventRules,
     feature_names: list[str],
     inputs: list[SeriesInput],
@@ -88,20 +88,21 @@ def scan_group(
     Args:
         detector: the fitted detector (per-series scalings may be added to it).
         config: the ``anomaly`` section used to score (signals, smoothing, likelihood, alarms).
-        threshold: the fixed threshold level on the smoothed detector error.
-        rules: event persistence, cooldown and closing.
+        thresholds: each series' fixed threshold on the smoothed detector error
+            (:func:`~forecaster.anomaly.pipeline.reference_thresholds`).
+        rules: event persistence, cooldown and closing (:func:`~forecaster.anomaly.events.event_rules`).
         feature_names: the value columns, in order.
         inputs: the series, each with at least one new row.
 
     Returns:
         One :class:`SeriesResult` per input, in order (skipped ones with their reason).
     """
-    contexts = {item.series: item.context or _empty_context(len(feature_names)) for item in inputs}
+    contexts = {item.series: item.context or SeriesContext.empty(len(feature_names)) for item in inputs}
     fitted, skipped = _prepare_scaling(detector, config, inputs, contexts)
     scored = [item for item in inputs if item.series not in skipped]
     results = {series: SeriesResult(series, pd.DataFrame(), skipped=reason) for series, reason in skipped.items()}
     if scored:
-        for result in _score(detector, config, threshold, rules, feature_names, scored, [contexts[item.series] for item in scored]):
+        for result in _score(detector, config, thresholds, rules, feature_names, scored, [contexts[item.series] for item in scored]):
             result.scaling_fitted = result.series in fitted
             results[result.series] = result
     return [results[item.series] for item in inputs]
@@ -138,124 +139,36 @@ def _prepare_scaling(
 
 
 def _score(
-    detector: WindowDetector, config: AnomalyConfig, threshold: float, rules: EventRules, feature_names: list[str],
-    inputs: list[SeriesInput], contexts: list[SeriesContext],
+    detector: WindowDetector, config: AnomalyConfig, thresholds: SeriesThresholds, rules: EventRules,
+    feature_names: list[str], inputs: list[SeriesInput], contexts: list[SeriesContext],
 ) -> list[SeriesResult]:
     """Score series that all have a scaling (see :func:`scan_group`)."""
-    n_context = detector.window_length - 1
-    detector_rows = _stack([c.values[len(c.values) - min(len(c.values), n_context):] for c in contexts],
-                           [item.values for item in inputs])
-    per_feature = detector.point_errors(detector_rows.values, detector_rows.offsets, mode="causal",
-                                        series_ids=[item.series for item in inputs])[detector_rows.new]
-    raw = _stack([c.values for c in contexts], [item.values for item in inputs])
-    times = _stack([c.times for c in contexts], [item.times.as_unit("ns").asi8 for item in inputs])
-    new_offsets = np.cumsum([0] + [len(item.values) for item in inputs])
-    signals = {"detector": combine_errors(per_feature)}
-    for period in config.seasonal_periods:
-        errors = seasonal_errors(raw.values, pd.DatetimeIndex(times.values), period, config.seasonal_cycles, raw.offsets)
-        signals[f"seasonal_{period}"] = combine_errors(errors[raw.new])
-    smoothed, ewma = {}, {}
-    for name, values in signals.items():
-        states = np.array([c.ewma.get(name, np.nan) for c in contexts])
-        smoothed[name], ewma[name] = _smooth_continued(values, new_offsets, states, config.ewma_span)
-    tails = {name: _stack([c.signals.get(name, np.empty(0)) for c in contexts], [values[new_offsets[k]:new_offsets[k + 1]] for k in range(len(inputs))])
-             for name, values in smoothed.items()}
-    first = next(iter(tails.values()))
-    likelihood, log_likelihood, source = most_surprising(
-        {name: tail.values for name, tail in tails.items()}, first.offsets,
-        history=config.likelihood_history, window=config.likelihood_window,
+    series_ids = [item.series for item in inputs]
+    offsets = np.cumsum([0] + [len(item.values) for item in inputs])
+    values = np.concatenate([item.values for item in inputs])
+    times = pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in inputs]))
+    scored = score_points(detector, config, values, times, offsets, series_ids, states=contexts)
+    flags, levels = flag_errors(scored.error, config.threshold, thresholds, offsets, series_ids)
+    touched, event_states = advance_events(
+        flags, scored.error, levels, times, rules, offsets=offsets, series_ids=series_ids,
+        feature_errors=scored.feature_errors, feature_names=feature_names,
+        states={item.series: EventState(context.pending, context.event) for item, context in zip(inputs, contexts)},
     )
-    likelihood, log_likelihood, source = likelihood[first.new], log_likelihood[first.new], source[first.new]
-    alarm = log_likelihood
-    if config.alarm_quiet_rows:
-        quiet = _stack([c.log_likelihood for c in contexts], [log_likelihood[new_offsets[k]:new_offsets[k + 1]] for k in range(len(inputs))])
-        alarm = suppress_repeats(quiet.values, config.alarm_level, config.alarm_quiet_rows, quiet.offsets)[quiet.new]
-    error = smoothed["detector"]
-    with np.errstate(invalid="ignore"):
-        flags = error > threshold
     results = []
-    tail_rows = config.likelihood_history + config.likelihood_window
-    for k, item in enumerate(inputs):
-        rows = slice(new_offsets[k], new_offsets[k + 1])
+    for k, (item, context) in enumerate(zip(inputs, contexts)):
+        rows = slice(offsets[k], offsets[k + 1])
         points = pd.DataFrame({
-            "time": item.times, "error": error[rows], "threshold": np.full(rows.stop - rows.start, threshold),
-            "likelihood": likelihood[rows], "log_likelihood": log_likelihood[rows], "source": source[rows].astype(str),
-            "flag": flags[rows], "alarm": alarm[rows],
+            "time": item.times, "error": scored.error[rows], "threshold": levels[rows],
+            "likelihood": scored.likelihood[rows], "log_likelihood": scored.log_likelihood[rows],
+            "source": scored.source[rows].astype(str), "flag": flags[rows], "alarm": scored.alarm[rows],
         })
         for j, name in enumerate(feature_names):
-            points[f"error_{name}"] = per_feature[rows, j]
-        context = contexts[k]
-        touched, pending, last = advance_events(
-            item.series, item.times, flags[rows], error[rows], points["threshold"].to_numpy(), per_feature[rows],
-            feature_names, rules, context.pending, context.event,
-        )
-        raw_keep = _raw_tail_length(raw.part(k), times.part(k), n_context, config)
-        next_context = SeriesContext(
-            times=times.part(k)[-raw_keep:], values=raw.part(k)[-raw_keep:],
-            signals={name: tail.part(k)[-tail_rows:] for name, tail in tails.items()},
-            ewma={name: float(states[k]) for name, states in ewma.items()},
-            log_likelihood=np.concatenate([context.log_likelihood, log_likelihood[rows]])[-config.alarm_quiet_rows:]
-            if config.alarm_quiet_rows else np.empty(0),
-            pending=pending, event=last, scaling=context.scaling,
-        )
+            points[f"error_{name}"] = scored.feature_errors[rows, j]
+        events = [event for event in touched if event["series"] == item.series]
+        state = event_states[item.series]
+        next_context = SeriesContext(**vars(scored.states[k]), pending=state.pending, event=state.event, scaling=context.scaling)
         if item.write_from is not None:
             points = points[points["time"] >= item.write_from].reset_index(drop=True)
-            touched = [event for event in touched if pd.Timestamp(event["end"]) >= item.write_from]
-        results.append(SeriesResult(item.series, points, touched, next_context))
+            events = [event for event in events if pd.Timestamp(event["end"]) >= item.write_from]
+        results.append(SeriesResult(item.series, points, events, next_context))
     return results
-
-
-@dataclass
-class _Stacked:
-    """Context rows then new rows of each series, stacked; ``new`` selects the new rows."""
-
-    values: np.ndarray
-    offsets: np.ndarray
-    new: np.ndarray
-
-    def part(self, k: int) -> np.ndarray:
-        return self.values[self.offsets[k] : self.offsets[k + 1]]
-
-
-def _stack(context_parts: list[np.ndarray], new_parts: list[np.ndarray]) -> _Stacked:
-    pieces, new = [], []
-    for before, after in zip(context_parts, new_parts):
-        pieces += [before, after]
-        new += [np.zeros(len(before), dtype=bool), np.ones(len(after), dtype=bool)]
-    lengths = [len(before) + len(after) for before, after in zip(context_parts, new_parts)]
-    return _Stacked(np.concatenate(pieces), np.cumsum([0] + lengths), np.concatenate(new))
-
-
-def _smooth_continued(errors: np.ndarray, offsets: np.ndarray, states: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """EWMA-smooth each series' errors continuing from its last smoothed value; return them and the new states.
-
-    With ``adjust=False`` the EWMA's first output is its first input, so
-    prepending the last smoothed value reproduces the uninterrupted recursion.
-    """
-    if span <= 1:
-        return errors, states
-    lengths = np.diff(offsets)
-    starts = offsets[:-1] + np.arange(len(lengths))
-    extended = np.insert(errors, offsets[:-1], states)
-    smoothed = smooth_errors(extended, span, np.cumsum([0, *(lengths + 1)]))
-    new = np.ones(extended.size, dtype=bool)
-    new[starts] = False
-    smoothed = smoothed[new]
-    finite = pd.Series(np.where(np.isfinite(smoothed), smoothed, np.nan)).groupby(np.repeat(np.arange(len(lengths)), lengths)).last()
-    last = finite.reindex(range(len(lengths))).to_numpy()
-    return smoothed, np.where(np.isnan(last), states, last)
-
-
-def _raw_tail_length(values: np.ndarray, times: np.ndarray, n_context: int, config: AnomalyConfig) -> int:
-    """Raw rows the next scan needs: the detector's window and, per seasonal period, the cycles back."""
-    keep = n_context
-    if config.seasonal_periods and len(times):
-        reach = max(pd.Timedelta(period) for period in config.seasonal_periods).value * config.seasonal_cycles
-        first_needed = np.searchsorted(times, times[-1] - reach, side="right") - 1
-        keep = max(keep, len(times) - max(first_needed, 0))
-    return max(1, min(keep, len(values)))
-
-
-def _empty_context(n_features: int) -> SeriesContext:
-    return SeriesContext(times=np.empty(0, dtype=np.int64), values=np.empty((0, n_features)), signals={}, ewma={},
-                         log_likelihood=np.empty(0))

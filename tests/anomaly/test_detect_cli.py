@@ -42,7 +42,7 @@ anomaly:
   lookback: 24
   epochs: 3
   normal_fraction: 0.6
-  min_gap: 5
+  events: {{close_after: 5}}
   threshold: {{method: quantile, quantile: 0.999}}
 report: {{output_dir: {tmp_path / "reports"}}}
 """

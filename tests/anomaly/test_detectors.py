@@ -13,7 +13,7 @@ from forecaster.anomaly.detectors import (
     make_detector,
 )
 from forecaster.anomaly.pipeline import combine_errors
-from forecaster.anomaly.thresholds import flag_errors
+from forecaster.anomaly.thresholds import fit_series_thresholds, flag_errors
 from forecaster.config import AnomalyConfig, ThresholdConfig
 from forecaster.errors import DataError, NotFittedError, RunError
 
@@ -58,7 +58,9 @@ def fitted(request):
 
 def flags_of(detector, values):
     errors = combine_errors(detector.point_errors(values))
-    flags, _ = flag_errors(errors, combine_errors(detector.reference_errors_), ThresholdConfig(method="std", k=6.0))
+    config = ThresholdConfig(method="std", k=6.0)
+    levels = fit_series_thresholds(combine_errors(detector.reference_errors_), detector.reference_offsets_, None, config)
+    flags, _ = flag_errors(errors, config, levels)
     return flags
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from forecaster.anomaly.detectors import WindowDetector
 from forecaster.anomaly.pipeline import combine_errors, detect, normal_rows, smooth_errors
-from forecaster.config import AnomalyConfig, ForecasterConfig, ThresholdConfig
+from forecaster.config import AnomalyConfig, EventConfig, ForecasterConfig, ThresholdConfig
 from forecaster.data.series import SeriesCollection
 
 
@@ -41,7 +41,8 @@ def test_combine_and_smooth_are_per_series_and_skip_missing():
 
 def test_detect_scores_every_point_and_finds_the_spikes():
     config = ForecasterConfig(anomaly=AnomalyConfig(detector="residual", kind="gru", units=8, lookback=24, epochs=4,
-                                                    learning_rate=0.01, normal_fraction=0.6, ewma_span=0, min_gap=5))
+                                                    learning_rate=0.01, normal_fraction=0.6, ewma_span=0,
+                                                    events=EventConfig(close_after=5)))
     result = detect(config, collection())
     assert len(result.scores) == 1200
     assert {"series", "time", "normal", "error", "threshold", "flag", "likelihood", "log_likelihood", "error_a", "error_b"} <= set(result.scores.columns)
@@ -95,6 +96,7 @@ def test_reference_smoothing_restarts_at_each_series_segment():
     detector = ConstantDetector(config.anomaly)
     detector.reference_errors_ = np.array([[0.0], [0.0], [0.0], [10.0], [10.0], [10.0]], dtype=np.float32)
     detector.reference_offsets_ = np.array([0, 3, 6])
+    detector.reference_series_ = None
     result = detect(config, collection(n=50), detector)
     # Across the boundary the EWMA would give 0, 0, 0, 5, 7.5, 8.75 (mean 3.54); per segment it stays 0 and 10.
     assert result.metrics["reference_error"]["mean"] == pytest.approx(5.0, abs=1e-9)

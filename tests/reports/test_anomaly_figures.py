@@ -60,12 +60,13 @@ def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h
     return SeriesCollection(frame, tuple(series_ids), np.arange(len(series_ids) + 1) * n, freq)
 
 
-def detection(collection, min_gap=3):
-    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=8, min_gap=min_gap, normal_fraction=0.3,
+def detection(collection):
+    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=8, normal_fraction=0.3,
                                                     threshold=ThresholdConfig(method="quantile", quantile=0.999)))
     detector = AbsoluteValueDetector(config.anomaly)
     detector.reference_errors_ = np.abs(np.random.default_rng(1).normal(0.0, 0.1, size=(2000, len(collection.columns))))
     detector.reference_offsets_ = np.array([0, 2000])
+    detector.reference_series_ = None
     return detect(config, collection, detector)
 
 
