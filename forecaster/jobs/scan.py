@@ -19,9 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from forecaster.anomaly.events import event_rules
 from forecaster.anomaly.pipeline import reference_thresholds
@@ -29,6 +27,7 @@ from forecaster.anomaly.thresholds import MIN_SERIES_REFERENCE
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import read_table, validate_series
 from forecaster.data.calendar import normalise_frequency
+from forecaster.data.database import read_query
 from forecaster.data.validate import SINGLE_SERIES_ID
 from forecaster.errors import ConfigError, DataError
 from forecaster.reports.html import write_index_html
@@ -54,8 +53,9 @@ def scan_job(
     rescore_from: str | None = None,
     progress: bool = False,
     data_query: str | None = None,
-) -> tuple[ScanSummary, Path]:
-    """Scan the data with the detector of ``run_dir`` into the store and write a scan run folder.
+    report: str = "changes",
+) -> tuple[ScanSummary, Path | None]:
+    """Scan the data with the detector of ``run_dir`` into the store and write a scan run folder (by ``report``).
 
     Args:
         config: the validated config (``data``, ``anomaly``, ``scan``, ``store``, ``report``).
@@ -67,9 +67,12 @@ def scan_job(
         progress: show a progress bar over series. Default ``False``.
         data_query: an SQL query whose rows (time, id and value columns named as in
             ``data``) are scanned, read from ``data.url``, instead of a file. Default ``None``.
+        report: when to write the run folder: ``always``, ``changes`` (only when the scan
+            scored rows or opened or updated events, so a scheduler polling often does not
+            fill ``reports/`` with empty folders) or ``never``. Default ``changes``.
 
     Returns:
-        ``(summary, run_folder)``.
+        ``(summary, run_folder)``; ``run_folder`` is ``None`` when none was written.
 
     Raises:
         ConfigError: for scoring settings a scan cannot continue incrementally
@@ -95,7 +98,8 @@ def scan_job(
         if data_cfg.url is None:
             raise ConfigError(f"{source}: --data-query needs data.url, the SQLAlchemy URL of the database to query")
         where = f"{data_cfg.url.split('://')[0]} query"
-        series, skipped = split_table(_read_query(data_cfg.url, data_query), data_cfg, schema["columns"], where)
+        raw = read_query(data_cfg.url, data_query, data_cfg.time_column, data_cfg.id_column, schema["columns"])
+        series, skipped = split_table(raw, data_cfg, schema["columns"], where)
     else:
         path = Path(data_path) if data_path is not None else data_cfg.path
         if path is None:
@@ -121,6 +125,7 @@ def scan_job(
                 with _progress_bar(len(series), progress) as advance:
                     summary = scan_series(
                         store, scan_id, detector, cfg, thresholds, rules, schema["columns"], series,
+                        frequency=normalise_frequency(data_cfg.frequency), fill=data_cfg.fill, holidays=tuple(data_cfg.holidays),
                         group_size=config.scan.group_size, rescore_from=start,
                         keep_scores=None if config.store.keep_scores is None else pd.Timedelta(days=config.store.keep_scores),
                         progress=advance,
@@ -137,6 +142,9 @@ def scan_job(
             store.finish_scan(scan_id, "finished", {**summary.to_dict(), "notes": notes})
     finally:
         store.close()
+    changed = summary.rows_scored or summary.new_events or summary.updated_events
+    if report == "never" or (report == "changes" and not changed):
+        return summary, None
     return summary, _write_run_folder(config, summary, series, schema["columns"], store_url or config.store.url)
 
 
@@ -174,6 +182,10 @@ def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[Serie
 def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str) -> tuple[list[SeriesRows], dict[str, str]]:
     """Validate the series of one table (long format with ``data.id_column``, else one series), each on its own.
 
+    A long table is validated whole first (one pass, the usual case); only
+    when that fails is each series validated on its own, so the bad ones are
+    skipped with their reasons and the others scanned.
+
     Args:
         raw: the table as read.
         data_cfg: the ``data`` section.
@@ -190,29 +202,15 @@ def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str) ->
         return _validate_each([(SINGLE_SERIES_ID, lambda: raw, source)], data_cfg, columns)
     if data_cfg.id_column not in raw.columns:
         raise DataError(f"{source}: no id column {data_cfg.id_column!r} (data.id_column); columns are {list(raw.columns)}")
-    groups = raw.groupby(raw[data_cfg.id_column].astype(str), sort=True)
+    raw = raw.assign(**{data_cfg.id_column: raw[data_cfg.id_column].astype(str)})
+    try:
+        collection, _ = validate_series(raw, data_cfg, source=source)
+        _check_columns(collection, columns, source)
+    except DataError:
+        groups = raw.groupby(data_cfg.id_column, sort=True)
+    else:
+        return sorted(_series_rows(collection, collection.series_ids), key=lambda rows: rows.series), {}
     return _validate_each([(str(key), lambda part=part: part, f"{source} (series {key!r})") for key, part in groups], data_cfg, columns)
-
-
-def _read_query(url: str, query: str) -> pd.DataFrame:
-    """The rows of an SQL query on the database at ``url``, as a table."""
-    try:
-        engine = create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        raise ConfigError(f"data.url: not a database URL SQLAlchemy can use ({exc}); write e.g. postgresql+psycopg://user@host/db") from None
-    shown = engine.url.render_as_string()  # the password masked
-    try:
-        with engine.connect() as connection:
-            raw = pd.read_sql_query(text(query), connection)
-    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
-        cause = exc if isinstance(exc, SQLAlchemyError) else exc.__cause__ or exc
-        message = str(getattr(cause, "orig", None) or cause).strip().splitlines()
-        raise DataError(f"--data-query on {shown}: {message[0] if message else type(exc).__name__}") from None
-    finally:
-        engine.dispose()
-    if raw.empty:
-        raise DataError(f"--data-query on {shown}: the query returned no rows")
-    return raw
 
 
 def _validate_each(pieces, data_cfg, columns: list[str]) -> tuple[list[SeriesRows], dict[str, str]]:
@@ -221,13 +219,25 @@ def _validate_each(pieces, data_cfg, columns: list[str]) -> tuple[list[SeriesRow
     for name, read, source in pieces:
         try:
             collection, _ = validate_series(read(), data_cfg, source=source)
-            if collection.columns != columns:
-                raise DataError(f"{source}: columns {collection.columns} are not the detector's {columns}")
+            _check_columns(collection, columns, source)
         except DataError as exc:
             skipped[name] = str(exc)
             continue
-        series.append(SeriesRows(name, utc_naive(collection.frame.index), collection.frame.to_numpy()))
+        series += _series_rows(collection, [name])
     return series, skipped
+
+
+def _check_columns(collection, columns: list[str], source: str) -> None:
+    if collection.columns != columns:
+        raise DataError(f"{source}: columns {collection.columns} are not the detector's {columns}")
+
+
+def _series_rows(collection, names) -> list[SeriesRows]:
+    """Every series of a validated collection, named by ``names`` (one per series), as the scanner takes them."""
+    times, values = utc_naive(collection.frame.index), collection.observed_values()
+    bounds = zip(collection.offsets[:-1], collection.offsets[1:])
+    return [SeriesRows(str(name), times[start:stop], values[start:stop], collection.filled[start:stop])
+            for name, (start, stop) in zip(names, bounds)]
 
 
 def _check_same_scoring(store: ScanStore, scoring_hash: str, rescore_from: pd.Timestamp | None, source: str) -> None:

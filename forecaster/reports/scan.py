@@ -99,6 +99,9 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
     lines = [f"Scan {summary['scan_id']}: {summary['rows_scored']:,} new points of {summary['n_series']} series scored, "
              f"{summary['new_events']} new and {summary['updated_events']} updated events."]
     warnings = [f"Series {series} was skipped: {reason}" for series, reason in summary["skipped"].items()]
+    if summary["rows_filled"]:
+        warnings.append(f"{summary['rows_filled']:,} rows scored were missing from the data (within it, or between the "
+                        "last scan and the new rows) and were scored as missing.")
     if summary["late_rows"]:
         warnings.append(f"{summary['late_rows']:,} late rows (at or before a watermark, or changed) were counted, not "
                         "re-scored; use --rescore-from to re-score them on purpose.")

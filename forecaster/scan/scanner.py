@@ -13,6 +13,8 @@ from forecaster.anomaly.detectors import WindowDetector
 from forecaster.anomaly.events import EventRules
 from forecaster.anomaly.thresholds import SeriesThresholds
 from forecaster.config import AnomalyConfig
+from forecaster.data import missing_times_between
+from forecaster.errors import DataError
 from forecaster.scan.context import SeriesContext
 from forecaster.scan.scoring import SeriesInput, scan_group
 from forecaster.store import ScanStore
@@ -26,13 +28,16 @@ class SeriesRows:
 
     Attributes:
         series: the series id.
-        times: ``(n_rows,)`` naive timestamps (UTC when the data had a zone), increasing.
-        values: float64 ``(n_rows, n_features)``.
+        times: ``(n_rows,)`` naive timestamps (UTC when the data had a zone), increasing, regular.
+        values: float64 ``(n_rows, n_features)``, NaN in filled rows
+            (:meth:`~forecaster.data.SeriesCollection.observed_values`).
+        filled: bool ``(n_rows,)``, rows the data layer filled (inserted, or with missing values).
     """
 
     series: str
     times: pd.DatetimeIndex
     values: np.ndarray
+    filled: np.ndarray
 
 
 @dataclass
@@ -47,6 +52,8 @@ class ScanSummary:
         new_events: events opened.
         updated_events: stored events extended or closed.
         late_rows: rows at or before a watermark that were not scored before or whose values changed (not re-scored).
+        rows_filled: rows scored that the data did not hold (missing values, and missing rows within
+            the data or between a watermark and the next row), scored as missing.
         skipped: ``{series: reason}`` for series not scanned.
         scaling_fitted: series whose scaling this scan fitted (``anomaly.unseen_series: fit``).
         threshold_pooled: series flagged at the pooled threshold, having too few reference errors of their own.
@@ -61,6 +68,7 @@ class ScanSummary:
     new_events: int = 0
     updated_events: int = 0
     late_rows: int = 0
+    rows_filled: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     scaling_fitted: list[str] = field(default_factory=list)
     threshold_pooled: list[str] = field(default_factory=list)
@@ -71,7 +79,8 @@ class ScanSummary:
         """The counts, skipped series and fitted scalings as JSON-ready data."""
         return {"scan_id": self.scan_id, "n_series": self.n_series, "up_to_date": self.up_to_date,
                 "rows_scored": self.rows_scored, "new_events": self.new_events, "updated_events": self.updated_events,
-                "late_rows": self.late_rows, "skipped": self.skipped, "scaling_fitted": self.scaling_fitted,
+                "late_rows": self.late_rows, "rows_filled": self.rows_filled,
+                "skipped": self.skipped, "scaling_fitted": self.scaling_fitted,
                 "threshold_pooled": self.threshold_pooled}
 
 
@@ -84,6 +93,9 @@ def scan_series(
     rules: EventRules,
     feature_names: list[str],
     data: list[SeriesRows],
+    frequency: str,
+    fill: str = "interpolate",
+    holidays: tuple = (),
     group_size: int = 64,
     rescore_from: pd.Timestamp | None = None,
     keep_scores: pd.Timedelta | None = None,
@@ -98,6 +110,11 @@ def scan_series(
     series is scored from its first row again (to rebuild its context) and its
     scores and events from that time on are replaced.
 
+    Rows missing between a series' watermark and its first new row are
+    inserted and scored as missing, as a scan of all the data at once scores
+    the rows the data layer fills (:func:`forecaster.anomaly.detect`); with
+    ``fill`` ``refuse`` the series is skipped instead, naming the missing times.
+
     Args:
         store: the open store (its lock held by the caller).
         scan_id: this scan's id (:meth:`ScanStore.begin_scan`).
@@ -107,6 +124,9 @@ def scan_series(
         rules: event persistence, cooldown and closing.
         feature_names: the value columns, in order.
         data: the series.
+        frequency: the series' step, normalised (:attr:`~forecaster.data.SeriesCollection.frequency`).
+        fill: ``data.fill``: ``refuse`` skips a series with rows missing after its watermark. Default ``interpolate``.
+        holidays: dates a business-day step skips. Default none.
         group_size: series per batched predict call. Default 64.
         rescore_from: re-score from this (naive) time on. Default ``None``.
         keep_scores: delete each series' scores older than this before its last scored time. Default ``None``.
@@ -120,18 +140,25 @@ def scan_series(
     for start in range(0, len(data), group_size):
         group = data[start : start + group_size]
         marks = {} if rescore_from is not None else store.read_watermarks([rows.series for rows in group])
-        inputs = []
+        inputs, n_filled = [], {}
         for rows in group:
-            item = _new_rows(store, rows, marks.get(rows.series), rescore_from, keep_scores, summary)
+            try:
+                item = _new_rows(store, rows, marks.get(rows.series), rescore_from, keep_scores, summary,
+                                 frequency, fill, holidays)
+            except DataError as exc:
+                summary.skipped[rows.series] = str(exc)
+                continue
             if item is None:
                 summary.up_to_date += 1
             else:
-                inputs.append(item)
+                inputs.append(item[0])
+                n_filled[rows.series] = item[1]
         for result in scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []:
             if result.skipped is not None:
                 summary.skipped[result.series] = result.skipped
                 continue
             _write(store, scan_id, result, rescore_from, keep_scores, summary, max_plotted)
+            summary.rows_filled += n_filled[result.series]
         if progress is not None:
             progress(len(group))
     logger.debug("scan %d: %d series, %d rows scored, %d new and %d updated events", scan_id, summary.n_series,
@@ -141,13 +168,18 @@ def scan_series(
 
 def _new_rows(
     store: ScanStore, rows: SeriesRows, mark: tuple[pd.Timestamp, bytes] | None, rescore_from: pd.Timestamp | None,
-    keep_scores: pd.Timedelta | None, summary: ScanSummary,
-) -> SeriesInput | None:
-    """The rows of a series to score now, with its context; count its late rows. ``None`` when nothing is new."""
+    keep_scores: pd.Timedelta | None, summary: ScanSummary, frequency: str, fill: str, holidays: tuple,
+) -> tuple[SeriesInput, int] | None:
+    """The rows of a series to score now, with its context, and how many of them are filled; count its late rows.
+
+    Returns ``None`` when nothing is new; raises :class:`DataError` for rows missing after the watermark under
+    ``fill: refuse``, or new rows off the grid of the scored ones.
+    """
     if rescore_from is not None:
-        return SeriesInput(rows.series, rows.times, rows.values, None, write_from=rescore_from)
+        written = rows.times >= rescore_from
+        return SeriesInput(rows.series, rows.times, rows.values, None, write_from=rescore_from), int(rows.filled[written].sum())
     if mark is None:
-        return SeriesInput(rows.series, rows.times, rows.values) if len(rows.times) else None
+        return (SeriesInput(rows.series, rows.times, rows.values), int(rows.filled.sum())) if len(rows.times) else None
     last_time, blob = mark
     context = SeriesContext.from_bytes(blob, rows.series)
     new = rows.times > last_time
@@ -156,7 +188,16 @@ def _new_rows(
         summary.late_rows += _count_late(store, rows.series, old_times, old_values, last_time, context, keep_scores)
     if not new.any():
         return None
-    return SeriesInput(rows.series, rows.times[new], rows.values[new], context)
+    times, values = rows.times[new], rows.values[new]
+    gap = missing_times_between(last_time, times[0], frequency, holidays, source=f"series {rows.series}")
+    if len(gap) and fill == "refuse":
+        raise DataError(
+            f"series {rows.series}: {len(gap)} rows missing from {gap[0]} to {gap[-1]}, between the last scanned row "
+            f"({last_time}) and the new ones; send them, or set data.fill to interpolate, ffill or mask"
+        )
+    times = gap.as_unit("ns").append(times.as_unit("ns"))
+    values = np.concatenate([np.full((len(gap), values.shape[1]), np.nan), values])
+    return SeriesInput(rows.series, times, values, context), len(gap) + int(rows.filled[new].sum())
 
 
 def _count_late(

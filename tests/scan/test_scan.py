@@ -241,3 +241,36 @@ def test_a_scan_run_folder_has_the_summary_events_and_a_page(at_project, tmp_pat
     assert json.loads((run_folder / "summary.json").read_text())["new_events"] == summary.new_events
     assert len(pd.read_csv(run_folder / "events.csv")) == summary.new_events
     assert (run_folder / "index.html").is_file() and list((run_folder / "figures").glob("scan_events_*.png"))
+
+
+def test_a_scan_with_nothing_new_writes_no_run_folder_unless_asked(at_project, tmp_path, capsys):
+    folder, run = at_project
+    reports = tmp_path / "reports"
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    command = ["scan", "config.yaml", "--run", str(run), "--store", url, "--set", f"report.output_dir={reports}"]
+
+    def folders():
+        return sorted(reports.glob("tiny-scan-*"))
+
+    assert main(command) == 0 and len(folders()) == 1
+    assert main(command) == 0 and len(folders()) == 1, "nothing scored, no event changed: no run folder"
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("scan 2: 0 series scanned (3 up to date), 0 rows scored") and line.endswith("; no run folder")
+    assert main([*command, "--report", "always"]) == 0 and len(folders()) == 2
+    assert json.loads((folders()[-1] / "summary.json").read_text())["rows_scored"] == 0
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert main([*command, "--store", fresh, "--report", "never"]) == 0 and len(folders()) == 2
+    assert "no run folder" in capsys.readouterr().out
+    assert ScanStore(url, create=False).read_table("scan_runs")["status"].tolist() == ["finished"] * 3
+    assert ScanStore(fresh, create=False).read_table("scan_runs")["rows_scored"].tolist() == [3 * len(long_data()) // 3]
+
+
+def test_a_bad_series_in_a_long_file_is_skipped_and_the_others_scan_as_from_a_clean_file(at_project, tmp_path):
+    folder, run = at_project
+    data = long_data().astype({"value": object})
+    data.loc[data.index[data["id"] == "b"][7], "value"] = "n/a?"
+    clean, mixed = f"sqlite:///{tmp_path / 'clean.db'}", f"sqlite:///{tmp_path / 'mixed.db'}"
+    summary = scan(run, mixed, write(data, tmp_path / "mixed.csv"))
+    assert summary.n_series == 2 and list(summary.skipped) == ["b"] and "n/a?" in summary.skipped["b"]
+    scan(run, clean, write(long_data().query("id != 'b'"), tmp_path / "clean.csv"))
+    assert_same_store(mixed, clean)
