@@ -56,7 +56,7 @@ from forecaster.anomaly.injection import ANOMALY_KINDS, anomaly_length, inject_a
 from forecaster.anomaly.metrics import event_scores, pr_auc
 from forecaster.anomaly.selection import choose_setting
 from forecaster.anomaly.pipeline import combine_errors
-from forecaster.config import AnomalyConfig, load_config
+from forecaster.config import AnomalyConfig, detector_kwargs, load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nab import (  # noqa: E402
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         base_started = time.perf_counter()
         values = frame["value"].to_numpy(dtype=np.float64)
         first_row = probation_rows(values.size)
-        detector = make_detector(anomaly, config.seed).fit(values[:first_row, None], np.ones(first_row, dtype=bool))
+        detector = make_detector(**detector_kwargs(anomaly, config.seed)).fit(values[:first_row, None], np.ones(first_row, dtype=bool))
         for k, kind in enumerate(kinds):
             count = n_fitting(kind, values.size, period)
             if count < 1:

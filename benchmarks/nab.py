@@ -75,7 +75,7 @@ from forecaster.anomaly.metrics import event_scores, pr_auc
 from forecaster.anomaly.pipeline import combine_errors, error_signals
 from forecaster.anomaly.selection import choose_setting, leave_one_group_out
 from forecaster.anomaly.signals import absolute_change, spectral_residual
-from forecaster.config import AnomalyConfig, load_config
+from forecaster.config import AnomalyConfig, detector_kwargs, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -139,7 +139,8 @@ def network_errors(
     if path.exists():
         return np.load(path)
     values = frame["value"].to_numpy(dtype=np.float64)
-    errors = combine_errors(online_point_errors(config, values, probation_rows(values.size), refit_growth, seed))
+    errors = combine_errors(online_point_errors(values, probation_rows(values.size), refit_growth,
+                                                    **detector_kwargs(config, seed)))
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, errors)
     return errors

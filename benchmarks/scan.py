@@ -46,7 +46,7 @@ from forecaster.workflow.detection import write_detection  # noqa: E402
 TRAIN_ROWS = 600
 SETTINGS = [
     "name=bench", "data.path=unused.parquet", "data.id_column=id", "data.time_column=date",
-    "anomaly.units=16", "anomaly.lookback=32", "anomaly.epochs=2", "anomaly.max_train_windows=8192",
+    "anomaly.units=16", "anomaly.lookback=32", "anomaly.training.epochs=2", "anomaly.training.max_train_windows=8192",
     "anomaly.normal=all", "anomaly.threshold.method=pot", "anomaly.ewma_span=4",
     "anomaly.likelihood_history=2000", "anomaly.likelihood_window=8", "anomaly.seasonal_periods=[1D]",
     "anomaly.alarm_quiet_rows=100", "scan.group_size=64",
@@ -121,11 +121,13 @@ def main() -> None:
         "points_per_second_scan": round(summary.rows_scored / scan_seconds),
         "points_per_second_bare": round(n_points / bare_seconds),
         "store_bytes": store_bytes,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "keras_backend": keras.backend.backend()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "keras_backend": keras.backend.backend(),
+                    "load_average_1_5_15_min": [round(load, 2) for load in os.getloadavg()]},
     }
     print(f"{summary.rows_scored:,} points of {args.series} series: scan {scan_seconds:.1f} s "
           f"({results['points_per_second_scan']:,} points/s), bare batched predict {bare_seconds:.1f} s "
-          f"({results['points_per_second_bare']:,} points/s): overhead ratio {results['overhead_ratio']:.2f}")
+          f"({results['points_per_second_bare']:,} points/s): overhead ratio {results['overhead_ratio']:.2f}; "
+          f"load average {results['machine']['load_average_1_5_15_min']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
 

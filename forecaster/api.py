@@ -426,9 +426,9 @@ class AnomalyPipeline(_ConfigPipeline):
             (``anomaly.normal_fraction``). Default 0.5.
         threshold: ``pot``, ``quantile``, ``std`` or ``dynamic`` (``anomaly.threshold.method``). Default ``"pot"``.
         mode: ``causal`` (fit for streams) or ``centered`` (``anomaly.mode``). Default ``"causal"``.
-        epochs: maximum training epochs (``anomaly.epochs``). Default 10.
-        batch_size: windows per batch (``anomaly.batch_size``). Default 64.
-        learning_rate: Adam learning rate (``anomaly.learning_rate``). Default 3e-3.
+        epochs: maximum training epochs (``anomaly.training.epochs``). Default 10.
+        batch_size: windows per batch (``anomaly.training.batch_size``). Default 64.
+        learning_rate: Adam learning rate (``anomaly.training.learning_rate``). Default 3e-3.
         fill: gap and missing-value policy (``data.fill``). Default ``"interpolate"``.
         frequency: the rows' step; ``None`` infers it (``data.frequency``). Default ``None``.
         seed: seed of the training (``seed``). Default 42.
@@ -461,9 +461,9 @@ class AnomalyPipeline(_ConfigPipeline):
         "normal_fraction": "anomaly.normal_fraction",
         "threshold": "anomaly.threshold.method",
         "mode": "anomaly.mode",
-        "epochs": "anomaly.epochs",
-        "batch_size": "anomaly.batch_size",
-        "learning_rate": "anomaly.learning_rate",
+        "epochs": "anomaly.training.epochs",
+        "batch_size": "anomaly.training.batch_size",
+        "learning_rate": "anomaly.training.learning_rate",
         "fill": "data.fill",
         "frequency": "data.frequency",
         "seed": "seed",

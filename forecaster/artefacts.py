@@ -6,23 +6,27 @@ a detection run's ``schema.json`` and ``detector/detector.json``) is read by
 :func:`read_artefact` through its schema here. A file that was cut short,
 hand-edited, or written by a newer version is refused with a one-line
 :class:`~forecaster.errors.RunError` naming the file and the key, before any
-of its values is used. Files carry ``format_version``; files without one
-predate it and are read as version 1.
+of its values is used. Files carry ``format_version`` (each schema's
+``FORMAT``); files without one predate it and are read as version 1. A schema
+whose layout changed reads its older versions too (``model/forecaster.json``
+and ``detector/detector.json`` of format 1 held config sections where
+format 2 holds keyword arguments).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from forecaster.errors import RunError
 
 FORMAT_VERSION = 1
-"""Version of the run-folder files this forecaster writes; it reads this version and older."""
+"""Version of the run-folder files whose layout never changed; a schema's ``FORMAT`` says its own."""
 MAX_SHOWN = 60
 """Characters of a refused value quoted in a message."""
 
@@ -30,18 +34,23 @@ Artefact = TypeVar("Artefact", bound="ArtefactFile")
 
 
 class ArtefactFile(BaseModel):
-    """Base of every run-folder file schema: unknown keys and non-finite numbers are refused."""
+    """Base of every run-folder file schema: unknown keys and non-finite numbers are refused.
+
+    Attributes:
+        FORMAT: the version this forecaster writes; it reads this version and older.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=False)
+    FORMAT: ClassVar[int] = FORMAT_VERSION
 
-    format_version: int = Field(FORMAT_VERSION, ge=1)
+    format_version: int = Field(1, ge=1)
 
     @field_validator("format_version")
     @classmethod
     def _check_version(cls, version: int) -> int:
-        if version > FORMAT_VERSION:
+        if version > cls.FORMAT:
             raise ValueError(
-                f"format {version} was written by a newer forecaster (this one reads up to {FORMAT_VERSION}); upgrade forecaster"
+                f"format {version} was written by a newer forecaster (this one reads up to {cls.FORMAT}); upgrade forecaster"
             )
         return version
 
@@ -120,18 +129,44 @@ class TrainedSchemaFile(ArtefactFile):
         return _offset_alias(frequency)
 
 
-class ForecasterStateFile(ArtefactFile):
-    """``model/forecaster.json``: the configs, seed and history saved beside ``model.keras``.
+def _check_param(value: Any) -> Any:
+    """Accept a keyword argument JSON can hold: ``null``, a boolean, a finite number, a string or a list (or tuple) of numbers."""
+    numbers = list(value) if isinstance(value, (list, tuple)) else [value]
+    if value is None or isinstance(value, (bool, str)) or all(
+        isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number) for number in numbers
+    ):
+        return numbers if isinstance(value, (list, tuple)) else value
+    raise ValueError(f"a keyword argument must be null, a boolean, a finite number, a string or a list of numbers, got {value!r:.{MAX_SHOWN}}")
 
-    ``model`` and ``training`` stay plain mappings here; the loader validates
-    them with the config sections.
+
+Param = Annotated[Any, AfterValidator(_check_param)]
+"""A keyword argument of a saved forecaster or detector, as JSON holds it."""
+
+
+class ForecasterStateFile(ArtefactFile):
+    """``model/forecaster.json``: the :class:`~forecaster.models.Forecaster`'s keyword arguments and history.
+
+    ``params`` are passed back to the constructor, which refuses an unknown
+    one. Format 1 held the ``model`` and ``training`` config sections and the
+    ``seed`` instead; it is read by merging them into ``params`` (less
+    ``training.batch_size``, which sized the datasets, not the network).
     """
 
-    model: dict
-    training: dict
-    seed: int = Field(ge=0)
+    FORMAT: ClassVar[int] = 2
+    params: dict[str, Param]
     history: dict[str, list[float | None]]
     resumes: list[dict] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade_format_1(cls, payload: Any) -> Any:
+        if not isinstance(payload, dict) or "params" in payload or not {"model", "training", "seed"} <= set(payload):
+            return payload
+        model, training, seed = payload.pop("model"), payload.pop("training"), payload.pop("seed")
+        if not isinstance(model, dict) or not isinstance(training, dict):
+            raise ValueError("format 1: 'model' and 'training' must be mappings")
+        training = {key: value for key, value in training.items() if key != "batch_size"}
+        return {**payload, "params": {**model, **training, "seed": seed}}
 
 
 class DetectionSchemaFile(ArtefactFile):
@@ -147,11 +182,17 @@ class DetectionSchemaFile(ArtefactFile):
 
 
 class DetectorStateFile(ArtefactFile):
-    """``detector/detector.json``: a detector's config, seed, scaling, reference offsets and history."""
+    """``detector/detector.json``: a detector's keyword arguments, scaling, reference offsets and history.
 
+    ``params`` are passed back to the detector's constructor, which refuses an
+    unknown one. Format 1 held the ``anomaly`` config section and the ``seed``
+    instead; it is read by picking the detector's arguments from them, with
+    the training settings that format-1 detectors were trained with.
+    """
+
+    FORMAT: ClassVar[int] = 2
     detector: Literal["autoencoder", "residual"]
-    config: dict
-    seed: int = Field(ge=0)
+    params: dict[str, Param]
     mean: list[list[float]] | list[float]
     scale: list[list[float]] | list[float]
     series_ids: list[str] | None = None
@@ -172,6 +213,30 @@ class DetectorStateFile(ArtefactFile):
             )
         _check_scale("scale", scale)
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade_format_1(cls, payload: Any) -> Any:
+        if not isinstance(payload, dict) or "params" in payload or not {"config", "seed"} <= set(payload):
+            return payload
+        config, seed = payload.pop("config"), payload.pop("seed")
+        if not isinstance(config, dict):
+            raise ValueError("format 1: 'config' must be a mapping")
+        try:
+            params = {key: config[key] for key in FORMAT_1_DETECTOR_KEYS}
+            params["loss"] = "huber" if config["normal"] == "all" else "mse"
+        except KeyError as missing:
+            raise ValueError(f"format 1: 'config' lacks {missing}") from None
+        return {**payload, "params": {**params, **FORMAT_1_DETECTOR_TRAINING, "seed": seed}}
+
+
+FORMAT_1_DETECTOR_KEYS = (
+    "kind", "gated_cell", "units", "lookback", "mode", "val_fraction", "epochs", "batch_size", "learning_rate",
+    "patience", "max_train_windows", "ensemble",
+)
+"""Keys of a format-1 ``detector.json`` config that are a detector's keyword arguments under the same name."""
+FORMAT_1_DETECTOR_TRAINING = {"schedule": "constant", "clipnorm": 1.0, "l2": 0.0, "verbose": 0}
+"""How format-1 detectors were trained, beyond what their config recorded."""
 
 
 def _offset_alias(frequency: str) -> str:
@@ -234,7 +299,7 @@ def artefact_payload(schema: type[ArtefactFile], payload: dict) -> dict:
     Raises:
         ValueError: when the payload does not fit its own schema (a bug).
     """
-    return schema.model_validate({"format_version": FORMAT_VERSION, **payload}).model_dump(mode="json")
+    return schema.model_validate({"format_version": schema.FORMAT, **payload}).model_dump(mode="json")
 
 
 def describe_error(exc: ValidationError) -> str:

@@ -471,6 +471,13 @@ class ThresholdConfig(Section):
         return self
 
 
+ANOMALY_TRAINING_DEFAULTS = {
+    "epochs": 10, "batch_size": 64, "learning_rate": 3e-3, "schedule": "constant", "patience": 3,
+    "max_train_windows": 4096, "ensemble": 1, "verbose": 0,
+}
+"""The ``anomaly.training`` values that differ from the ``training`` section's defaults."""
+
+
 class EventConfig(Section):
     """How flagged points become events, in ``forecaster detect`` and ``forecaster scan`` alike (``anomaly.events``).
 
@@ -527,14 +534,13 @@ class AnomalyConfig(Section):
         val_fraction: last share of each series' normal rows held out for early
             stopping and for the reference errors; no validation window
             overlaps a training window.
-        epochs: maximum training epochs (early stopping restores the best).
-        batch_size: windows per batch.
-        learning_rate: Adam learning rate.
-        patience: epochs without validation improvement before stopping.
-        max_train_windows: train on at most this many windows (a random subset).
-        ensemble: networks trained with seeds ``seed``, ``seed + 1``, ... and
-            averaged into one (their errors vary less from seed to seed); 1
-            trains one network.
+        training: the ``anomaly.training`` section, how the detector's network
+            is trained: the same keys as the top-level ``training`` section,
+            with the defaults of :data:`ANOMALY_TRAINING_DEFAULTS` (``epochs``
+            10, ``batch_size`` 64, ``learning_rate`` 3e-3, ``schedule``
+            constant, ``patience`` 3, ``max_train_windows`` 4096: at most this
+            many normal windows, a random subset drawn once; ``ensemble`` 1,
+            ``verbose`` 0).
         mode: ``causal`` scores a point from the window that ends at it;
             ``centered`` averages the errors of every window covering it
             (offline analysis only: it reads ahead).
@@ -577,12 +583,7 @@ class AnomalyConfig(Section):
     normal_start: dt.datetime | None = None
     normal_end: dt.datetime | None = None
     val_fraction: float = Field(0.2, ge=0, lt=1)
-    epochs: int = Field(10, ge=1, le=MAX_EPOCHS)
-    batch_size: int = Field(64, ge=1, le=MAX_BATCH)
-    learning_rate: float = Field(3e-3, gt=0, le=MAX_LEARNING_RATE)
-    patience: int = Field(3, ge=1, le=MAX_EPOCHS)
-    max_train_windows: int | None = Field(4096, ge=1, le=MAX_ROWS)
-    ensemble: int = Field(1, ge=1, le=MAX_ENSEMBLE)
+    training: TrainingConfig = Field(default_factory=lambda: TrainingConfig(**ANOMALY_TRAINING_DEFAULTS))
     mode: Literal["causal", "centered"] = "causal"
     ewma_span: int = Field(0, ge=0)
     likelihood_history: int = Field(4000, ge=10)
@@ -597,6 +598,14 @@ class AnomalyConfig(Section):
     top_features: int = Field(3, ge=1)
     unseen_series: Literal["refuse", "fit"] = "refuse"
     threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _anomaly_training_defaults(cls, raw: Any) -> Any:
+        """Give the keys that ``anomaly.training`` leaves out the anomaly defaults, not the forecaster's."""
+        if isinstance(raw, dict) and isinstance(raw.get("training"), dict):
+            return {**raw, "training": {**ANOMALY_TRAINING_DEFAULTS, **raw["training"]}}
+        return raw
 
     @model_validator(mode="after")
     def _check_seasonal_periods(self) -> "AnomalyConfig":
@@ -687,8 +696,9 @@ class ForecasterConfig(Section):
 
     @model_validator(mode="after")
     def _check_seed_range(self) -> "ForecasterConfig":
-        if self.seed + self.training.ensemble - 1 > MAX_SEED:
-            raise ValueError(f"seed + training.ensemble - 1 must be at most {MAX_SEED}, got seed {self.seed}")
+        for key, training in (("training", self.training), ("anomaly.training", self.anomaly.training)):
+            if self.seed + training.ensemble - 1 > MAX_SEED:
+                raise ValueError(f"seed + {key}.ensemble - 1 must be at most {MAX_SEED}, got seed {self.seed}")
         return self
 
     def require_data(self, source: str) -> DataConfig:
@@ -705,6 +715,47 @@ class ForecasterConfig(Section):
         if self.data.path is None:
             raise ConfigError(f"{source}: missing key 'data.path'; add it to the file or pass --set data.path=FILE")
         return self.data
+
+
+def forecaster_kwargs(config: ForecasterConfig) -> dict[str, Any]:
+    """The keyword arguments of :class:`~forecaster.models.Forecaster` that a config gives.
+
+    Every key of the ``model`` and ``training`` sections under its own name,
+    and ``seed``; ``training.batch_size`` is left out (it sizes the batches of
+    the windowed datasets, not the forecaster).
+
+    Args:
+        config: the validated config.
+
+    Returns:
+        ``{"kind": ..., "units": ..., "epochs": ..., "seed": ...}``.
+    """
+    return {**config.model.model_dump(), "quantiles": tuple(config.model.quantiles),
+            **config.training.model_dump(exclude={"batch_size"}), "seed": config.seed}
+
+
+def detector_kwargs(anomaly: AnomalyConfig, seed: int) -> dict[str, Any]:
+    """The arguments of :func:`~forecaster.anomaly.make_detector` that a config's ``anomaly`` section gives.
+
+    ``detector``, ``lookback``, ``units``, ``kind``, ``gated_cell``, ``mode``
+    and ``val_fraction`` under their own names, every key of
+    ``anomaly.training``, ``loss`` (Huber when every row is declared normal,
+    ``anomaly.normal: all``, to resist the anomalies among them; else the mean
+    squared error) and ``seed``.
+
+    Args:
+        anomaly: the validated ``anomaly`` section.
+        seed: the run's seed (``seed``).
+
+    Returns:
+        ``{"detector": ..., "lookback": ..., "epochs": ..., "seed": ...}``.
+    """
+    return {
+        **anomaly.model_dump(include={"detector", "lookback", "units", "kind", "gated_cell", "mode", "val_fraction"}),
+        "loss": "huber" if anomaly.normal == "all" else "mse",
+        **anomaly.training.model_dump(),
+        "seed": seed,
+    }
 
 
 def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> ForecasterConfig:
@@ -779,6 +830,8 @@ def refuse_overrides(overrides: list[str] | tuple[str, ...], fixed: tuple[str, .
 
 
 MOVED_KEYS = {
+    **{f"anomaly.{key}": f"anomaly.training.{key}"
+       for key in ("epochs", "batch_size", "learning_rate", "patience", "max_train_windows", "ensemble")},
     # detect and scan group flagged points into events by one rule
     "anomaly.min_gap": "anomaly.events.close_after",
     "anomaly.min_length": "anomaly.events.min_points",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import math
@@ -148,6 +149,31 @@ class TrainingBackup:
         self.path = Path(folder)
         self.lock_path = self.path.with_name(f"{self.path.name}.lock")
         self._handle = None
+
+    @classmethod
+    def keyed(cls, output_dir: str | Path, name: str, settings: dict, *arrays: Any) -> "TrainingBackup":
+        """The (unlocked) backup of training ``name`` with ``settings`` on the data ``arrays``.
+
+        The folder is ``<output_dir>/.backup/<name>-<key>``, the key the first
+        12 hex digits of a SHA-256 of the settings (as sorted JSON) and of the
+        arrays' bytes: the same training on the same data finds its backup
+        again, and any change to either starts afresh.
+
+        Args:
+            output_dir: the runs' output folder (``report.output_dir``).
+            name: the training's name (the run name, with a suffix per kind of training).
+            settings: JSON-ready settings (the resolved config).
+            *arrays: numpy arrays of the training data.
+
+        Returns:
+            The :class:`TrainingBackup`; call :meth:`acquire` before training into it.
+        """
+        data_hash = hashlib.sha256()
+        for array in arrays:
+            data_hash.update(array.tobytes())
+        key = {"config": settings, "data_sha256": data_hash.hexdigest()}
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+        return cls(Path(output_dir) / ".backup" / f"{name}-{digest}")
 
     def acquire(self) -> "TrainingBackup":
         """Take the lock.

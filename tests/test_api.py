@@ -216,7 +216,7 @@ def test_anomaly_python_equals_cli(anomaly_frame, tmp_path):
             f"report.output_dir={tmp_path / 'reports'}",
             "anomaly.lookback=16",
             "anomaly.units=4",
-            "anomaly.epochs=1",
+            "anomaly.training.epochs=1",
         ],
     )
     cli_scores = pd.read_parquet(detect_job(config, "x") / "scores.parquet")

@@ -85,3 +85,39 @@ def test_every_shipped_config_loads():
 
     for path in sorted(Path(__file__).parents[1].joinpath("configs").glob("*.yaml")):
         load_config(path)
+
+
+@pytest.mark.parametrize("key", ["epochs", "batch_size", "learning_rate", "patience", "max_train_windows", "ensemble"])
+def test_the_old_flat_anomaly_training_keys_are_refused_naming_their_new_place(tmp_path, key):
+    moved = f"anomaly.{key} moved to anomaly.training.{key}"
+    with pytest.raises(ConfigError, match=rf"c\.yaml: {re.escape(moved)}; rename the key$"):
+        load_config(write(tmp_path, f"anomaly:\n  {key}: 3\n"))
+    with pytest.raises(ConfigError, match=rf"^--set: {re.escape(moved)}; rename the key$"):
+        load_config(None, [f"anomaly.{key}=3"])
+
+
+def test_anomaly_training_is_the_training_schema_with_the_detector_defaults(tmp_path):
+    config = load_config(write(tmp_path, "anomaly:\n  training:\n    epochs: 4\n"), ["anomaly.training.clipnorm=0.5"])
+    training = config.anomaly.training
+    assert type(training) is type(config.training)
+    assert (training.epochs, training.clipnorm) == (4, 0.5)
+    assert (training.batch_size, training.learning_rate, training.schedule, training.patience) == (64, 3e-3, "constant", 3)
+    assert (training.max_train_windows, training.ensemble, training.verbose) == (4096, 1, 0)
+    assert load_config(None).anomaly.training == training.model_copy(update={"epochs": 10, "clipnorm": 1.0})
+    with pytest.raises(ConfigError, match="'anomaly.training.schedule': Input should be 'constant', 'cosine' or 'plateau'"):
+        load_config(None, ["anomaly.training.schedule=steps"])
+
+
+def test_the_keyword_arguments_of_the_forecaster_and_the_detector_come_from_the_config():
+    from forecaster.anomaly import make_detector
+    from forecaster.config import detector_kwargs, forecaster_kwargs
+    from forecaster.models import Forecaster
+
+    config = load_config(None, ["model.units=12", "training.batch_size=7", "seed=3", "anomaly.normal=all",
+                                "anomaly.training.ensemble=2", "anomaly.detector=residual"])
+    forecaster = Forecaster(**forecaster_kwargs(config))
+    assert (forecaster.units, forecaster.seed, forecaster.quantiles) == (12, 3, (0.1, 0.5, 0.9))
+    assert "batch_size" not in forecaster.get_params()
+    detector = make_detector(**detector_kwargs(config.anomaly, config.seed))
+    assert (type(detector).__name__, detector.ensemble, detector.loss, detector.seed) == ("ResidualDetector", 2, "huber", 3)
+    assert detector.get_params()["max_train_windows"] == 4096

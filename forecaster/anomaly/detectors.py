@@ -32,12 +32,12 @@ import keras
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from pydantic import ValidationError
+from sklearn.base import BaseEstimator
 
-from forecaster.artefacts import DetectorStateFile, artefact_payload, describe_error, read_artefact
-from forecaster.config import AnomalyConfig, ModelConfig, TrainingConfig
+from forecaster.artefacts import DetectorStateFile, artefact_payload, read_artefact
 from forecaster.errors import DataError, NotFittedError, RunError
-from forecaster.models import Forecaster, average_networks, build_autoencoder, merge_histories
+from forecaster.models import Forecaster, build_autoencoder
+from forecaster.models.training import fit_ensemble
 from forecaster.windows.dataset import WindowDataset
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,42 @@ STATE_FILE = "detector.json"
 REFERENCE_FILE = "reference_errors.npy"
 NETWORK_DIR = "network"
 NETWORK_KEYS = ("detector", "kind", "gated_cell", "units", "lookback", "ensemble")
-"""``anomaly`` keys fixed when a detector is trained: a saved detector scores only with the same values."""
+"""Arguments fixed when a detector is trained (``detector`` names its class): a saved detector scores only with them."""
 
 
-class WindowDetector:
+class WindowDetector(BaseEstimator):
     """Common fitting, scoring and persistence of the window detectors; use a subclass.
 
+    ``__init__`` only stores the hyperparameters (``get_params`` /
+    ``set_params`` and :func:`sklearn.base.clone` work). The training
+    arguments (``epochs`` to ``verbose``) are those of
+    :func:`~forecaster.models.training.fit_ensemble`, the loop both detectors
+    train through; a config file's ``anomaly.training`` section maps onto them.
+
     Args:
-        config: the ``anomaly`` section (network size, training, normal rows, mode).
+        lookback: rows per window: the autoencoder's window, the residual
+            detector's input before the predicted row (>= 2). Default 32.
+        units: hidden units of the recurrent layers. Default 16.
+        kind: recurrent layer, ``lstm``, ``gru`` or ``gated`` (the hand-written cells). Default ``"lstm"``.
+        gated_cell: ``lstm``, ``gru`` or ``peephole`` for ``kind="gated"``. Default ``"lstm"``.
+        loss: ``mse``, or ``huber`` to resist anomalies among rows declared
+            normal (as when every row is). Default ``"mse"``.
+        mode: ``causal`` scores a point from the window that ends at it;
+            ``centered`` averages every window covering it (reads ahead). Default ``"causal"``.
+        val_fraction: last share of each series' normal rows held out for early
+            stopping and the reference errors, in [0, 1). Default 0.2.
+        epochs: maximum epochs. Default 10.
+        batch_size: windows per batch. Default 64.
+        learning_rate: Adam's initial learning rate. Default 3e-3.
+        schedule: ``constant``, ``cosine`` or ``plateau``. Default ``"constant"``.
+        clipnorm: gradient clipping by norm; ``None`` disables it. Default 1.0.
+        l2: L2 penalty on the kernels. Default 0.
+        patience: epochs without improvement before early stopping (best weights restored). Default 3.
+        max_train_windows: train on at most this many normal windows, a random
+            subset drawn once; ``None`` uses all. Default 4096.
+        ensemble: networks trained with seeds ``seed, ..., seed + ensemble - 1``
+            and averaged into one. Default 1.
+        verbose: Keras progress output, 0 silent. Default 0.
         seed: seed of Python, numpy and Keras. Default 42.
 
     Attributes:
@@ -75,14 +103,51 @@ class WindowDetector:
 
     name = ""
 
-    def __init__(self, config: AnomalyConfig, seed: int = 42) -> None:
-        self.config = config
+    def __init__(
+        self,
+        *,
+        lookback: int = 32,
+        units: int = 16,
+        kind: str = "lstm",
+        gated_cell: str = "lstm",
+        loss: str = "mse",
+        mode: str = "causal",
+        val_fraction: float = 0.2,
+        epochs: int = 10,
+        batch_size: int = 64,
+        learning_rate: float = 3e-3,
+        schedule: str = "constant",
+        clipnorm: float | None = 1.0,
+        l2: float = 0.0,
+        patience: int = 3,
+        max_train_windows: int | None = 4096,
+        ensemble: int = 1,
+        verbose: int = 0,
+        seed: int = 42,
+    ) -> None:
+        self.lookback = lookback
+        self.units = units
+        self.kind = kind
+        self.gated_cell = gated_cell
+        self.loss = loss
+        self.mode = mode
+        self.val_fraction = val_fraction
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.clipnorm = clipnorm
+        self.l2 = l2
+        self.patience = patience
+        self.max_train_windows = max_train_windows
+        self.ensemble = ensemble
+        self.verbose = verbose
         self.seed = seed
 
     @property
     def window_length(self) -> int:
         """Rows per window the network reads."""
-        return self.config.lookback
+        return self.lookback
 
     @property
     def error_steps(self) -> int:
@@ -90,9 +155,20 @@ class WindowDetector:
         raise NotImplementedError
 
     def fit(
-        self, values: np.ndarray, normal: np.ndarray, offsets: np.ndarray | None = None, series_ids: list | None = None
+        self,
+        values: np.ndarray,
+        normal: np.ndarray,
+        offsets: np.ndarray | None = None,
+        series_ids: list | None = None,
+        *,
+        backup_dir: str | Path | None = None,
     ) -> "WindowDetector":
         """Scale, train on the windows of normal rows, and keep the reference errors.
+
+        Training runs through :func:`~forecaster.models.training.fit_ensemble`:
+        with ``backup_dir``, a fit killed half-way and called again with the
+        same arguments and data resumes at its last finished epoch and ends as
+        an uninterrupted fit would.
 
         Args:
             values: float ``(n_rows, n_features)`` series stacked in time order; NaN where missing.
@@ -100,12 +176,15 @@ class WindowDetector:
             offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
             series_ids: one id per series: scale each series by its own normal
                 rows; ``None`` scales all series by their normal rows together. Default ``None``.
+            backup_dir: folder of the resumable training backup (kept when
+                training ends; the caller removes it); ``None`` disables it. Default ``None``.
 
         Returns:
             ``self``, fitted.
 
         Raises:
             DataError: when the normal rows hold no full training window.
+            TrainingError: when the loss diverges, or a checkpoint cannot be written.
         """
         values = _as_2d(values)
         offsets = _bounds(offsets, len(values))
@@ -116,17 +195,17 @@ class WindowDetector:
         else:
             self.series_ids_ = [str(series) for series in series_ids]
             self.mean_, self.scale_ = _normal_scaling(values, normal, offsets)
-        train, val, segments = _normal_windows(normal, offsets, self.window_length, self.config.val_fraction)
+        train, val, segments = _normal_windows(normal, offsets, self.window_length, self.val_fraction)
         if train.size == 0:
             raise DataError(
                 f"anomaly: the normal rows hold no window of {self.window_length} rows; declare more rows normal "
                 "(anomaly.normal, normal_fraction) or lower anomaly.lookback"
             )
-        if self.config.max_train_windows is not None and train.size > self.config.max_train_windows:
+        if self.max_train_windows is not None and train.size > self.max_train_windows:
             rng = np.random.default_rng(self.seed)
-            train = np.sort(rng.choice(train, self.config.max_train_windows, replace=False))
+            train = np.sort(rng.choice(train, self.max_train_windows, replace=False))
         scaled = self._scale(values, offsets, series_ids)
-        self.history_ = self._fit_network(scaled, train, val)
+        self.history_ = self._fit_network(scaled, train, val, None if backup_dir is None else Path(backup_dir))
         reference = self._segment_errors(values, offsets, segments, series_ids)
         reference = [part[np.isfinite(part).all(axis=1)] for part in reference]
         self.reference_errors_ = np.concatenate(reference or [np.empty((0, values.shape[1]))]).astype(np.float32)
@@ -144,7 +223,7 @@ class WindowDetector:
             values: float ``(n_rows, n_features)``, the fitted columns in order.
             offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
             mode: ``causal`` (the window ending at the point) or ``centered``
-                (every window covering it); ``None`` uses ``config.mode``.
+                (every window covering it); ``None`` uses the detector's ``mode``.
             series_ids: one id per series, which picks each series' scaling;
                 needed by a detector scaled per series, ignored otherwise. Default ``None``.
 
@@ -170,7 +249,7 @@ class WindowDetector:
             return errors
         window_errors = self._window_errors(scaled, starts)
         lead = self.window_length - self.error_steps
-        if (mode or self.config.mode) == "causal":
+        if (mode or self.mode) == "causal":
             errors[starts + self.window_length - 1] = window_errors[:, -1]
         else:
             rows = (starts[:, None] + lead + np.arange(self.error_steps)).ravel()
@@ -271,7 +350,7 @@ class WindowDetector:
         self.series_ids_ = [*(self.series_ids_[row] for row in keep), *(str(series) for series in series_ids)]
 
     def save(self, path: str | Path) -> Path:
-        """Write the network, scaling, reference errors and config to a folder.
+        """Write the network, scaling, reference errors and keyword arguments to a folder.
 
         Args:
             path: folder, created if missing.
@@ -289,8 +368,7 @@ class WindowDetector:
         np.save(folder / REFERENCE_FILE, self.reference_errors_, allow_pickle=False)
         state = {
             "detector": self.name,
-            "config": self.config.model_dump(mode="json"),
-            "seed": self.seed,
+            "params": self.get_params(),
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
             "series_ids": self.series_ids_,
@@ -322,8 +400,14 @@ class WindowDetector:
         if not hasattr(self, "mean_"):
             raise NotFittedError(f"{type(self).__name__}: not fitted; call fit(values, normal) or load_detector(path) first")
 
-    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray) -> dict:
+    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray, backup_dir: Path | None) -> dict:
         raise NotImplementedError
+
+    def _training(self) -> dict:
+        """The keyword arguments of :func:`~forecaster.models.training.fit_ensemble` (the windows were subsampled already)."""
+        return {"seed": self.seed, "epochs": self.epochs, "learning_rate": self.learning_rate,
+                "schedule": self.schedule, "clipnorm": self.clipnorm, "patience": self.patience,
+                "max_train_windows": None, "ensemble": self.ensemble, "verbose": self.verbose}
 
     def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -340,16 +424,15 @@ class AutoencoderDetector(WindowDetector):
 
     The encoder (an LSTM, GRU or hand-written gated layer of ``units``) reads
     the window; its last state is repeated over the window and decoded by a
-    second recurrent layer and a dense projection back to the features.
-    Trained with the mean squared error (Huber when every row is declared
-    normal, to resist the anomalies among them).
-
-    Args:
-        config: the ``anomaly`` section.
-        seed: seed of Python, numpy and Keras. Default 42.
+    second recurrent layer and a dense projection back to the features
+    (:func:`~forecaster.models.build_autoencoder`). Trained with ``loss``.
+    Takes the keyword arguments of :class:`WindowDetector`.
 
     Attributes:
         model_: the trained :class:`keras.Model`, ``(batch, lookback, n_features)`` to the same shape.
+
+    >>> AutoencoderDetector(lookback=16, units=4).window_length
+    16
     """
 
     name = "autoencoder"
@@ -359,33 +442,24 @@ class AutoencoderDetector(WindowDetector):
         """Every row of the window is reconstructed."""
         return self.window_length
 
-    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray) -> dict:
-        """Train ``config.ensemble`` autoencoders (seeds ``seed``, ``seed + 1``, ...); average them into ``model_``."""
-        cfg = self.config
-        x_train = _windows(scaled, train, self.window_length)
-        validation = None
-        if val.size:
-            x_val = _windows(scaled, val, self.window_length)
-            validation = (x_val, x_val)
-        members, histories = [], []
-        for member in range(cfg.ensemble):
-            keras.utils.set_random_seed(self.seed + member)
-            model = build_autoencoder(cfg, scaled.shape[1], name="autoencoder" if cfg.ensemble == 1 else f"member_{member}")
-            model.compile(
-                optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0),
-                loss=keras.losses.Huber() if cfg.normal == "all" else "mse",
-            )
-            stop = keras.callbacks.EarlyStopping(
-                monitor="val_loss" if validation else "loss", patience=cfg.patience, restore_best_weights=True
-            )
-            history = model.fit(
-                x_train, x_train, validation_data=validation, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                callbacks=[stop], shuffle=True, verbose=0,
-            )
-            members.append(model)
-            histories.append({key: [float(v) for v in values] for key, values in history.history.items()})
-        self.model_ = members[0] if cfg.ensemble == 1 else average_networks(members, name="autoencoder_ensemble")
-        return merge_histories(histories)
+    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray, backup_dir: Path | None) -> dict:
+        """Train ``ensemble`` autoencoders (seeds ``seed``, ``seed + 1``, ...) and average them into ``model_``."""
+        network = {"lookback": self.lookback, "units": self.units, "kind": self.kind, "gated_cell": self.gated_cell,
+                   "l2": self.l2}
+        n_features = scaled.shape[1]
+        self.model_, history, _ = fit_ensemble(
+            lambda name: build_autoencoder(n_features, **network, name=name),
+            keras.losses.Huber() if self.loss == "huber" else self.loss,
+            ReconstructionDataset(scaled, train, self.window_length, self.batch_size, shuffle=True, seed=self.seed),
+            ReconstructionDataset(scaled, val, self.window_length, self.batch_size) if val.size else None,
+            **self._training(),
+            identity={"detector": self.name, **network, "loss": self.loss, "n_features": n_features,
+                      "n_train": int(train.size), "n_val": int(val.size)},
+            backup_dir=backup_dir,
+            name="autoencoder",
+            ensemble_name="autoencoder_ensemble",
+        )
+        return history
 
     def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
         windows = _windows(scaled, starts, self.window_length)
@@ -400,20 +474,45 @@ class AutoencoderDetector(WindowDetector):
         self.model_ = keras.saving.load_model(folder / "model.keras", safe_mode=True)
 
 
+class ReconstructionDataset(WindowDataset):
+    """Batches ``(windows, windows)`` for an autoencoder: :class:`~forecaster.windows.dataset.WindowDataset`'s
+    windows, shuffling and checkpointed random state, each whole window served as input and target.
+
+    A window of ``length`` rows is the parent's ``lookback + horizon`` (``length - 1`` and 1). Missing
+    values are served as 0 (the normal rows' mean).
+
+    Args:
+        scaled: float32 ``(n_rows, n_features)``.
+        starts: int ``(n_windows,)`` first rows of the windows, each window inside one series.
+        length: rows per window (>= 2).
+        batch_size: windows per batch; the last batch keeps the remainder.
+        shuffle: serve the windows in a new random order each epoch. Default ``False``.
+        seed: seed of the shuffling generator. Default ``None``.
+    """
+
+    def __init__(self, scaled: np.ndarray, starts: np.ndarray, length: int, batch_size: int, shuffle: bool = False,
+                 seed: int | None = None) -> None:
+        super().__init__(scaled, starts, length - 1, 1, n_targets=scaled.shape[1], batch_size=batch_size,
+                         shuffle=shuffle, seed=seed)
+
+    def _batch(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        windows = np.nan_to_num(self.windows[starts])
+        return windows, windows
+
+
 class ResidualDetector(WindowDetector):
     """A one-step :class:`~forecaster.models.Forecaster` whose prediction errors score the points.
 
     The forecaster (recurrent encoder of ``kind`` and ``units``, point
     forecast, instance normalisation by the last value) predicts each row from
-    the ``lookback`` rows before it. Trained with the mean squared error
-    (Huber when every row is declared normal).
-
-    Args:
-        config: the ``anomaly`` section.
-        seed: seed of Python, numpy and Keras. Default 42.
+    the ``lookback`` rows before it, trained with ``loss``. Takes the keyword
+    arguments of :class:`WindowDetector`.
 
     Attributes:
         forecaster_: the fitted :class:`~forecaster.models.Forecaster`.
+
+    >>> ResidualDetector(lookback=16).window_length
+    17
     """
 
     name = "residual"
@@ -421,37 +520,31 @@ class ResidualDetector(WindowDetector):
     @property
     def window_length(self) -> int:
         """``lookback`` input rows and the predicted row."""
-        return self.config.lookback + 1
+        return self.lookback + 1
 
     @property
     def error_steps(self) -> int:
         """Only the predicted row gets an error."""
         return 1
 
-    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray) -> dict:
-        cfg = self.config
-        model_cfg = ModelConfig(
-            kind=cfg.kind, gated_cell=cfg.gated_cell, units=cfg.units, quantiles=[], instance_norm=True,
-            instance_norm_method="last", loss="huber" if cfg.normal == "all" else "mse",
+    def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray, backup_dir: Path | None) -> dict:
+        self.forecaster_ = Forecaster(
+            kind=self.kind, gated_cell=self.gated_cell, units=self.units, quantiles=(), instance_norm=True,
+            instance_norm_method="last", loss=self.loss, l2=self.l2, **self._training(),
         )
-        training_cfg = TrainingConfig(
-            epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate, schedule="constant",
-            patience=cfg.patience, ensemble=cfg.ensemble, verbose=0,
-        )
-        self.forecaster_ = Forecaster(model_cfg, training_cfg, seed=self.seed)
         train_data = self._dataset(scaled, train, shuffle=True)
-        self.forecaster_.fit(train_data, self._dataset(scaled, val) if val.size else None)
+        self.forecaster_.fit(train_data, self._dataset(scaled, val) if val.size else None, backup_dir=backup_dir)
         return self.forecaster_.history_
 
     def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
         forecast = self.forecaster_.predict(self._dataset(scaled, starts, batch_size=1024))
-        actual = scaled[starts + self.config.lookback][:, None, :]
+        actual = scaled[starts + self.lookback][:, None, :]
         return np.abs(forecast - np.nan_to_num(actual))
 
     def _dataset(self, scaled: np.ndarray, starts: np.ndarray, shuffle: bool = False, batch_size: int | None = None) -> WindowDataset:
         return WindowDataset(
-            scaled, starts, self.config.lookback, 1, n_targets=scaled.shape[1],
-            batch_size=batch_size or self.config.batch_size, shuffle=shuffle, seed=self.seed,
+            scaled, starts, self.lookback, 1, n_targets=scaled.shape[1],
+            batch_size=batch_size or self.batch_size, shuffle=shuffle, seed=self.seed,
         )
 
     def _save_network(self, folder: Path) -> None:
@@ -464,44 +557,60 @@ class ResidualDetector(WindowDetector):
 DETECTORS: dict[str, type[WindowDetector]] = {cls.name: cls for cls in (AutoencoderDetector, ResidualDetector)}
 
 
-def make_detector(config: AnomalyConfig, seed: int = 42) -> WindowDetector:
-    """Return the unfitted detector ``config.detector`` names.
+def make_detector(detector: str = "autoencoder", **params) -> WindowDetector:
+    """Return the unfitted detector ``detector`` names.
 
     Args:
-        config: the ``anomaly`` section.
-        seed: seed of Python, numpy and Keras. Default 42.
+        detector: ``autoencoder`` (:class:`AutoencoderDetector`) or ``residual``
+            (:class:`ResidualDetector`). Default ``"autoencoder"``.
+        **params: the detector's keyword arguments (see :class:`WindowDetector`).
 
     Returns:
         An :class:`AutoencoderDetector` or a :class:`ResidualDetector`.
+
+    Raises:
+        ValueError: for an unknown ``detector``.
+        TypeError: for an unknown keyword argument.
+
+    >>> make_detector("residual", lookback=8, seed=1).get_params()["lookback"]
+    8
     """
-    return DETECTORS[config.detector](config, seed)
+    if detector not in DETECTORS:
+        raise ValueError(f"make_detector: detector must be one of {sorted(DETECTORS)}, got {detector!r}")
+    return DETECTORS[detector](**params)
 
 
-def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> WindowDetector:
+def load_detector(path: str | Path, **params) -> WindowDetector:
     """Load a detector written by :meth:`WindowDetector.save`, the network in Keras's safe mode.
 
     Args:
         path: the folder.
-        config: settings that replace the saved ones for scoring (mode,
-            smoothing, thresholds); the network-shaping keys must match the saved
-            ones. ``None`` keeps the saved config. Default ``None``.
+        **params: keyword arguments that replace the saved ones for scoring
+            (``mode``, say; ``detector`` may be given too); those of
+            :data:`NETWORK_KEYS` must equal the saved ones.
 
     Returns:
         The fitted detector.
 
     Raises:
-        RunError: naming the folder, when it is not a saved detector or ``config``
-            changes the detector, its window or its network.
+        RunError: naming the folder, when it is not a saved detector or ``params``
+            change the detector, its window or its network.
     """
     folder = Path(path)
     if not (folder / STATE_FILE).is_file() or not (folder / REFERENCE_FILE).is_file():
         raise RunError(f"{folder}: missing {STATE_FILE} or {REFERENCE_FILE}; expected a detector saved by forecaster detect")
     state = read_artefact(folder / STATE_FILE, DetectorStateFile)
+    saved = {"detector": state.detector, **state.params}
+    for key in NETWORK_KEYS:
+        if key in params and params[key] != saved.get(key):
+            raise RunError(
+                f"{folder}: the detector was trained with {key}={saved.get(key)!r}, the settings ask for "
+                f"{params[key]!r}; use the run's value or train a new detector"
+            )
     try:
-        saved = AnomalyConfig(**state.config)
-    except ValidationError as exc:
-        raise RunError(f"{folder / STATE_FILE}: config: {describe_error(exc)}; train the detector again with forecaster detect") from None
-    detector = DETECTORS[state.detector](config or saved, seed=state.seed)
+        detector = make_detector(**{**saved, **params})
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"{folder / STATE_FILE}: key 'params': {exc}; train the detector again with forecaster detect") from None
     detector.mean_ = np.atleast_2d(np.asarray(state.mean, dtype=np.float64))
     detector.scale_ = np.atleast_2d(np.asarray(state.scale, dtype=np.float64))
     detector.series_ids_ = state.series_ids
@@ -530,13 +639,6 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
             f"{folder / STATE_FILE}: 'reference_series' names {len(detector.reference_series_)} series for "
             f"{offsets.size - 1} reference segments; train the detector again with forecaster detect"
         )
-    if config is not None:
-        for key in NETWORK_KEYS:
-            if getattr(config, key) != getattr(saved, key):
-                raise RunError(
-                    f"{folder}: the detector was trained with anomaly.{key} {getattr(saved, key)!r}, the config asks "
-                    f"for {getattr(config, key)!r}; use the run's value or train a new detector"
-                )
     try:
         detector._load_network(folder / NETWORK_DIR)
     except (DataError, OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
@@ -547,9 +649,7 @@ def load_detector(path: str | Path, config: AnomalyConfig | None = None) -> Wind
     return detector
 
 
-def online_point_errors(
-    config: AnomalyConfig, values: np.ndarray, n_initial: int, growth: float = 2.0, seed: int = 42
-) -> np.ndarray:
+def online_point_errors(values: np.ndarray, n_initial: int, growth: float = 2.0, **params) -> np.ndarray:
     """Score one series as a stream, refitting the detector on every row seen so far as the stream grows.
 
     A detector fitted on rows ``[0, n_initial)`` scores rows up to ``growth *
@@ -559,11 +659,11 @@ def online_point_errors(
     earlier rows, so the scores follow drift without reading ahead.
 
     Args:
-        config: the ``anomaly`` section (``mode`` is ignored: scoring is causal).
         values: float ``(n_rows, n_features)`` (or ``(n_rows,)``) one series in time order.
         n_initial: rows of the first fit (e.g. a probationary period).
         growth: ratio between consecutive checkpoints (> 1); ``inf`` never refits. Default 2.
-        seed: training seed. Default 42.
+        **params: :func:`make_detector`'s arguments (``detector`` and the
+            detector's keyword arguments; ``mode`` is ignored: scoring is causal).
 
     Returns:
         float32 ``(n_rows, n_features)`` causal point errors; NaN before the
@@ -581,7 +681,7 @@ def online_point_errors(
     fitted_rows = min(n_initial, n_rows)
     scored_rows = 0
     while scored_rows < n_rows:
-        detector = make_detector(config, seed).fit(values[:fitted_rows], np.ones(fitted_rows, dtype=bool))
+        detector = make_detector(**params).fit(values[:fitted_rows], np.ones(fitted_rows, dtype=bool))
         end = n_rows if not np.isfinite(growth) else min(n_rows, max(int(fitted_rows * growth), fitted_rows + 1))
         context = max(0, scored_rows - detector.window_length + 1)
         block = detector.point_errors(values[context:end], mode="causal")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from forecaster.anomaly.likelihood import most_surprising, suppress_repeats
 from forecaster.anomaly.seasonal import seasonal_errors
 from forecaster.anomaly.signals import absolute_change
 from forecaster.anomaly.thresholds import SeriesThresholds, fit_series_thresholds, flag_errors
-from forecaster.config import AnomalyConfig, ForecasterConfig
+from forecaster.config import AnomalyConfig, ForecasterConfig, detector_kwargs
 from forecaster.data.series import SeriesCollection, align_to_index
 from forecaster.errors import ConfigError, DataError
 
@@ -36,6 +37,7 @@ class DetectionResult:
         metrics: JSON-ready summary (counts, threshold, flag rates, training).
         detector: the fitted detector.
         collection: the scored series.
+        config: the ``anomaly`` section it was scored with (smoothing, threshold, events).
     """
 
     scores: pd.DataFrame
@@ -43,6 +45,7 @@ class DetectionResult:
     metrics: dict
     detector: WindowDetector
     collection: SeriesCollection
+    config: AnomalyConfig
 
 
 def normal_rows(collection: SeriesCollection, config: AnomalyConfig) -> np.ndarray:
@@ -396,7 +399,10 @@ def reference_thresholds(detector: WindowDetector, config: AnomalyConfig) -> tup
 
 
 def detect(
-    config: ForecasterConfig, collection: SeriesCollection, detector: WindowDetector | None = None
+    config: ForecasterConfig,
+    collection: SeriesCollection,
+    detector: WindowDetector | None = None,
+    backup_dir: Path | None = None,
 ) -> DetectionResult:
     """Fit (unless given) a detector on the normal rows and score every point of ``collection``.
 
@@ -421,6 +427,8 @@ def detect(
             smoothing, threshold, likelihood and events; ``seed`` seeds the training.
         collection: the series; every value column is a feature.
         detector: a fitted detector to apply instead of training one. Default ``None``.
+        backup_dir: folder of the resumable backup of the detector's training
+            (see :meth:`~forecaster.anomaly.detectors.WindowDetector.fit`); ``None`` disables it. Default ``None``.
 
     Returns:
         The :class:`DetectionResult`.
@@ -436,7 +444,7 @@ def detect(
     declared = normal_rows(collection, cfg)
     normal = declared & ~collection.filled
     trained = detector is not None
-    detector = detector if trained else make_detector(cfg, config.seed)
+    detector = detector if trained else make_detector(**detector_kwargs(cfg, config.seed))
     if collection.lengths().min() < detector.window_length:
         raise ConfigError(
             f"anomaly.lookback: a series of {collection.lengths().min()} rows is shorter than one window of "
@@ -447,7 +455,8 @@ def detect(
     if not trained:
         logger.info("training the %s detector on %d normal rows", cfg.detector, int(normal.sum()))
         try:
-            detector.fit(values, normal, collection.offsets, collection.series_ids if per_series else None)
+            detector.fit(values, normal, collection.offsets, collection.series_ids if per_series else None,
+                         backup_dir=backup_dir)
         except DataError as error:
             raise DataError(f"{error}{_filled_note(collection, declared)}") from None
     elif cfg.unseen_series == "fit":
@@ -479,12 +488,12 @@ def detect(
         flags, error, thresholds, index, event_rules(cfg, collection.frequency), offsets=collection.offsets,
         series_ids=collection.series_ids, feature_errors=per_feature, feature_names=collection.columns,
     )
-    metrics = _summarise(scores, events, detector, reference)
+    metrics = _summarise(scores, events, detector, reference, cfg)
     metrics["threshold_pooled_series"] = [] if levels is None else levels.pooled_series(collection.series_ids)
     metrics["alarms"] = _count_alarms(scores, cfg.alarm_level)
     metrics["unseen_series_fitted"] = fitted_series
     logger.info("%d of %d points flagged, %d events", metrics["n_flagged"], metrics["n_points"], metrics["n_events"])
-    return DetectionResult(scores, events, metrics, detector, collection)
+    return DetectionResult(scores, events, metrics, detector, collection, cfg)
 
 
 def _filled_note(collection: SeriesCollection, declared: np.ndarray) -> str:
@@ -503,14 +512,16 @@ def _count_alarms(scores: pd.DataFrame, level: float) -> dict:
             "by_source": {str(name): int(count) for name, count in alarms["source"].value_counts().items()}}
 
 
-def _summarise(scores: pd.DataFrame, events: pd.DataFrame, detector: WindowDetector, reference: np.ndarray) -> dict:
+def _summarise(
+    scores: pd.DataFrame, events: pd.DataFrame, detector: WindowDetector, reference: np.ndarray, config: AnomalyConfig
+) -> dict:
     normal = scores["normal"].to_numpy()
     flags = scores["flag"].to_numpy()
     history = detector.history_
     return {
         "detector": detector.name,
-        "mode": detector.config.mode,
-        "threshold_method": detector.config.threshold.method,
+        "mode": detector.mode,
+        "threshold_method": config.threshold.method,
         "threshold": float(np.nanmedian(scores["threshold"])) if scores["threshold"].notna().any() else None,
         "n_points": int(len(scores)),
         "n_scored": int(scores["error"].notna().sum()),

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from forecaster.cli.main import add_config_arguments
-from forecaster.config import load_config, refuse_overrides
+from forecaster.config import AnomalyConfig, load_config, refuse_overrides
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +30,8 @@ def run_detect(args: argparse.Namespace) -> int:
     if args.run_dir is not None:
         from forecaster.anomaly.detectors import NETWORK_KEYS
 
-        refuse_overrides(args.overrides, tuple(f"anomaly.{key}" for key in NETWORK_KEYS), f"fixed when {args.run_dir} was trained")
+        fixed = tuple(f"anomaly.{key}" if key in AnomalyConfig.model_fields else f"anomaly.training.{key}" for key in NETWORK_KEYS)
+        refuse_overrides(args.overrides, fixed, f"fixed when {args.run_dir} was trained")
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.detection import detect_job
 

@@ -16,12 +16,16 @@ from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import load_series
 from forecaster.reports.anomaly import detection_section
 from forecaster.reports.html import write_index_html
-from forecaster.runs import RunFolder, check_output_dir
+from forecaster.runs import RunFolder, TrainingBackup, check_output_dir
 from forecaster.workflow.detection import check_detection_data, load_detection_run, write_detection
 
 
 def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = None, data_path: Path | None = None) -> Path:
     """Train (or load from ``run_dir``) a detector, score the data and write a detection run folder.
+
+    Training is resumable: its backup lives under ``<output_dir>/.backup/``
+    (keyed by the config and the data, locked while training) until the run
+    folder is written, so a killed job run again resumes at its last finished epoch.
 
     Args:
         config: the validated config; its ``data`` section says how to read the
@@ -35,6 +39,8 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
 
     Raises:
         ConfigError: when the config has no ``data`` section or ``anomaly`` does not fit the data.
+        BackupBusyError: when another process is training the same detector (exit code 75).
+        TrainingError: when the loss diverges or the backup cannot be written.
         DataError: for data the policies cannot repair, or columns or a frequency the loaded detector was
             not trained on.
         RunError: when ``run_dir`` is not a detection run or was trained with another network.
@@ -49,7 +55,12 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
     collection, repairs = load_series(data_cfg)
     if schema is not None:
         check_detection_data(schema, collection, str(data_cfg.path), str(run_dir))
-    result = detect(config, collection, detector)
+    backup = None
+    if detector is None:  # a killed detect resumes training from its backup when run again on the same data
+        backup = TrainingBackup.keyed(config.report.output_dir, f"{config.name}-detect", config_to_dict(config),
+                                      collection.frame.to_numpy(dtype="float64"), collection.offsets,
+                                      collection.filled).acquire()
+    result = detect(config, collection, detector, None if backup is None else backup.path)
     suffix = "-detect" if run_dir is None else "-apply"
     with RunFolder(config.report.output_dir, f"{config.name}{suffix}") as run:
         run.write_yaml("config.yaml", config_to_dict(config))
@@ -68,4 +79,6 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         warnings = [f"{filled:,} missing values were filled before scoring."] if filled else []
         write_index_html(run, f"{config.name}: anomaly detection", detection_section(run, result, config.report.max_plot_points, data_name=data_cfg.path.name),
                          summary, warnings, subtitle=f"forecaster detect on {data_cfg.path}")
+    if backup is not None:
+        backup.remove()
     return run.final_path

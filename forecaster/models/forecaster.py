@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
-from pydantic import ValidationError
+from sklearn.base import BaseEstimator
 
-from forecaster.artefacts import ForecasterStateFile, artefact_payload, describe_error, read_artefact
-from forecaster.config import ModelConfig, TrainingConfig
-from forecaster.errors import DataError, NotFittedError, RunError, TrainingError
+from forecaster.artefacts import ForecasterStateFile, artefact_payload, read_artefact
+from forecaster.errors import DataError, NotFittedError, RunError
 from forecaster.models.build import build_model
-from forecaster.models.checkpoint import TrainingCheckpoint, random_state, set_random_state, write_atomic
-from forecaster.models.ensemble import average_networks, merge_histories
 from forecaster.models.losses import make_loss
+from forecaster.models.training import fit_ensemble
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +23,63 @@ MODEL_FILE = "model.keras"
 STATE_FILE = "forecaster.json"
 
 
-class Forecaster:
+NETWORK_PARAMS = (
+    "kind", "gated_cell", "encoder", "segment_length", "units", "layers", "dropout", "recurrent_dropout", "residual",
+    "bidirectional", "instance_norm", "instance_norm_method", "channel_independent", "attention", "decoder",
+    "use_future_covariates", "linear_skip", "quantiles", "l2",
+)
+"""Keyword arguments of :class:`Forecaster` that shape the network (passed on to :func:`~forecaster.models.build.build_model`)."""
+
+
+class Forecaster(BaseEstimator):
     """Scikit-learn-like facade over the network of :func:`~forecaster.models.build.build_model`.
 
-    ``__init__`` only stores the hyperparameters; :meth:`fit` builds and trains
-    the network from the shapes of the first training batch. Batches are
+    ``__init__`` only stores the hyperparameters (``get_params`` /
+    ``set_params`` and :func:`sklearn.base.clone` work); :meth:`fit` builds and
+    trains the network from the shapes of the first training batch. Batches are
     ``(inputs, targets)`` or ``(inputs, targets, sample_weight)`` with
     ``inputs = {"past": (batch, lookback, n_past)}`` plus ``"future": (batch,
     horizon, n_calendar)`` when calendar features exist, ``targets`` ``(batch,
     horizon, n_targets)`` and ``sample_weight`` ``(batch, horizon)``.
 
+    The network's arguments (``kind`` to ``quantiles``, and ``l2``) are those of
+    :func:`~forecaster.models.build.build_model`; the training arguments
+    (``epochs`` to ``verbose``) those of
+    :func:`~forecaster.models.training.fit_ensemble`, which trains it. A config
+    file's ``model`` and ``training`` sections map onto them one to one (but
+    ``training.batch_size``, which sizes the batches of the datasets).
+
     Args:
-        model_cfg: the network.
-        training_cfg: how it is trained.
+        kind: ``lstm``, ``gru`` or ``gated``. Default ``"lstm"``.
+        gated_cell: ``lstm``, ``gru`` or ``peephole`` for ``kind="gated"``. Default ``"lstm"``.
+        encoder: ``recurrent`` or ``segment``. Default ``"recurrent"``.
+        segment_length: steps per segment and per output block. Default 24.
+        units: hidden units per recurrent layer. Default 64.
+        layers: stacked recurrent layers. Default 1.
+        dropout: input dropout, in [0, 1). Default 0.
+        recurrent_dropout: recurrent-state dropout, in [0, 1). Default 0.
+        residual: residual connections between stacked layers. Default ``False``.
+        bidirectional: bidirectional encoder. Default ``False``.
+        instance_norm: per-window normalisation of the targets (RevIN). Default ``True``.
+        instance_norm_method: ``mean_std`` or ``last``. Default ``"mean_std"``.
+        channel_independent: one univariate model per target column, shared weights. Default ``False``.
+        attention: ``none``, ``dot`` or ``additive``. Default ``"none"``.
+        decoder: ``dense`` or ``gru``. Default ``"dense"``.
+        use_future_covariates: feed ``inputs["future"]`` to the head. Default ``True``.
+        linear_skip: add a linear forecast from the lookback (LSTNet's highway). Default ``False``.
+        quantiles: quantile levels, increasing and holding 0.5, trained with the
+            pinball loss; empty for a point forecast trained with ``loss``. Default ``(0.1, 0.5, 0.9)``.
+        loss: ``mse``, ``mae`` or ``huber``, the loss of a point forecast. Default ``"mse"``.
+        epochs: maximum epochs. Default 20.
+        learning_rate: Adam's initial learning rate. Default 1e-3.
+        schedule: ``constant``, ``cosine`` or ``plateau``. Default ``"plateau"``.
+        clipnorm: gradient clipping by norm; ``None`` disables it. Default 1.0.
+        l2: L2 penalty on every kernel. Default 0.
+        patience: epochs without improvement before early stopping (best weights restored). Default 5.
+        max_train_windows: windows per epoch (a random subset); ``None`` uses all. Default ``None``.
+        ensemble: networks trained with seeds ``seed, ..., seed + ensemble - 1``
+            and averaged into one. Default 1.
+        verbose: Keras progress output, 0 silent, 1 a bar, 2 a line per epoch. Default 2.
         seed: seed of Python, numpy and Keras (``keras.utils.set_random_seed``). Default 42.
 
     Attributes:
@@ -47,11 +88,72 @@ class Forecaster:
             every epoch of a resumed job included.
         resumes_: one ``{"network", "completed_epochs"}`` per time training
             resumed from a backup (the epochs already trained then).
+
+    >>> Forecaster(units=8, quantiles=(), epochs=1).get_params()["units"]
+    8
     """
 
-    def __init__(self, model_cfg: ModelConfig, training_cfg: TrainingConfig, seed: int = 42) -> None:
-        self.model_cfg = model_cfg
-        self.training_cfg = training_cfg
+    def __init__(
+        self,
+        *,
+        kind: str = "lstm",
+        gated_cell: str = "lstm",
+        encoder: str = "recurrent",
+        segment_length: int = 24,
+        units: int = 64,
+        layers: int = 1,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        residual: bool = False,
+        bidirectional: bool = False,
+        instance_norm: bool = True,
+        instance_norm_method: str = "mean_std",
+        channel_independent: bool = False,
+        attention: str = "none",
+        decoder: str = "dense",
+        use_future_covariates: bool = True,
+        linear_skip: bool = False,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        loss: str = "mse",
+        epochs: int = 20,
+        learning_rate: float = 1e-3,
+        schedule: str = "plateau",
+        clipnorm: float | None = 1.0,
+        l2: float = 0.0,
+        patience: int = 5,
+        max_train_windows: int | None = None,
+        ensemble: int = 1,
+        verbose: int = 2,
+        seed: int = 42,
+    ) -> None:
+        self.kind = kind
+        self.gated_cell = gated_cell
+        self.encoder = encoder
+        self.segment_length = segment_length
+        self.units = units
+        self.layers = layers
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.residual = residual
+        self.bidirectional = bidirectional
+        self.instance_norm = instance_norm
+        self.instance_norm_method = instance_norm_method
+        self.channel_independent = channel_independent
+        self.attention = attention
+        self.decoder = decoder
+        self.use_future_covariates = use_future_covariates
+        self.linear_skip = linear_skip
+        self.quantiles = quantiles
+        self.loss = loss
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.clipnorm = clipnorm
+        self.l2 = l2
+        self.patience = patience
+        self.max_train_windows = max_train_windows
+        self.ensemble = ensemble
+        self.verbose = verbose
         self.seed = seed
 
     def fit(
@@ -62,25 +164,17 @@ class Forecaster:
         backup_dir: str | Path | None = None,
         checkpoint_path: str | Path | None = None,
     ) -> "Forecaster":
-        """Build the network and train it with Adam, the configured schedule, clipping, L2 and early stopping.
+        """Build the network and train it through :func:`~forecaster.models.training.fit_ensemble`.
 
-        Early stopping watches ``val_loss`` (``loss`` without ``val_data``) and
-        restores the best weights. A loss or validation loss that turns NaN or
-        infinite stops training with a :class:`~forecaster.errors.TrainingError`.
-
-        With ``backup_dir``, an exact checkpoint (weights, optimizer, callbacks,
-        history, random states; see :mod:`forecaster.models.checkpoint`) is
-        written atomically after every epoch: calling ``fit`` again with the
-        same ``backup_dir`` after a killed job resumes at the first unfinished
-        epoch and ends with the weights and history an uninterrupted fit would
-        have reached. The backup is kept when training ends, so a job killed
-        before it saved its results loses nothing; the caller removes it.
-
-        With ``training.ensemble = k > 1``, ``k`` networks are trained one after
-        the other with seeds ``seed, ..., seed + k - 1`` and joined into one
-        model that averages their forecasts (a deep ensemble: independent
-        errors partly cancel). Each finished member is kept in ``backup_dir``,
-        so a resumed job skips it.
+        Adam with the schedule, clipping, L2 and early stopping (restoring the
+        best weights) of the constructor's arguments; a loss or validation loss
+        that turns NaN or infinite stops training with a
+        :class:`~forecaster.errors.TrainingError`. With ``backup_dir``, an exact
+        checkpoint is written after every epoch and a killed fit called again
+        with the same ``backup_dir`` resumes where it stopped, ending as an
+        uninterrupted fit would. With ``ensemble = k > 1``, ``k`` networks are
+        trained with seeds ``seed, ..., seed + k - 1`` and joined into one model
+        that averages their forecasts (a deep ensemble).
 
         Args:
             train_data: training batches (a :class:`keras.utils.PyDataset`, e.g.
@@ -98,92 +192,33 @@ class Forecaster:
 
         Raises:
             DataError: for an empty ``train_data`` or batches that break the format above.
-            ConfigError: for a config that does not fit the batch shapes (see ``build_model``).
+            ConfigError: for arguments that do not fit the batch shapes (see ``build_model``).
+            ValueError: naming the argument, for an unknown ``schedule`` or a count below 1.
             TrainingError: when the loss diverges, or a checkpoint cannot be written.
         """
         shapes = _batch_shapes(train_data)
-        n_members = self.training_cfg.ensemble
-        if n_members == 1:
-            self.model_, self.history_, self.resumes_ = self._fit_network(
-                shapes, train_data, val_data, self.seed, backup_dir, checkpoint_path, "forecaster_network"
-            )
-            return self
-        members, histories, self.resumes_ = [], [], []
-        for member in range(n_members):
-            name = f"member_{member}"
-            finished = None if backup_dir is None else Path(backup_dir) / f"{name}.keras"
-            record = None if finished is None else _read_member(finished.with_suffix(".json"))
-            if record is not None and finished.is_file():
-                logger.info("ensemble %s: reusing the finished network in %s", name, finished)
-                model = keras.saving.load_model(finished, safe_mode=True)
-                logs, resumes = record["history"], record["resumes"]
-                set_random_state(train_data, record["data_state"])
-            else:
-                member_backup = None if backup_dir is None else Path(backup_dir) / name
-                model, logs, resumes = self._fit_network(
-                    shapes, train_data, val_data, self.seed + member, member_backup, checkpoint_path, name
-                )
-                if finished is not None:  # the record first, the model renamed into place last: a kill leaves no half member
-                    record = {"history": logs, "resumes": resumes, "data_state": random_state(train_data)}
-                    write_atomic(finished.with_suffix(".json"), json.dumps(record).encode())
-                    partial = finished.with_name(f"{name}.partial.keras")
-                    model.save(partial)
-                    partial.replace(finished)
-            members.append(model)
-            histories.append(logs)
-            self.resumes_ += resumes
-        self.model_ = average_networks(members, name="forecaster_ensemble")
-        self.history_ = merge_histories(histories)
-        return self
-
-    def _fit_network(self, shapes, train_data, val_data, seed, backup_dir, checkpoint_path, name):
-        """Build and train one network with ``seed`` (resuming from ``backup_dir``).
-
-        Returns:
-            ``(model, per-epoch logs, resumes)``.
-        """
-        cfg = self.training_cfg
-        keras.utils.set_random_seed(seed)
-        model = build_model(self.model_cfg, **shapes, l2=cfg.l2, name=name)
-        logger.info("built %s with %d parameters for %s", model.name, model.count_params(), shapes)
-        train = train_data
-        if cfg.max_train_windows is not None:
-            train = WindowSubset(train_data, cfg.max_train_windows, seed)
-        model.compile(
-            optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
-            loss=make_loss(self.model_cfg.loss, self.model_cfg.quantiles),
+        network = {name: getattr(self, name) for name in NETWORK_PARAMS}
+        self.model_, self.history_, self.resumes_ = fit_ensemble(
+            lambda name: build_model(**shapes, **network, name=name),
+            make_loss(self.loss, list(self.quantiles)),
+            train_data,
+            val_data,
+            seed=self.seed,
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            schedule=self.schedule,
+            clipnorm=self.clipnorm,
+            patience=self.patience,
+            max_train_windows=self.max_train_windows,
+            ensemble=self.ensemble,
+            verbose=self.verbose,
+            identity=json.loads(json.dumps({**network, "loss": self.loss, **shapes})),  # JSON, as a checkpoint reads it back
+            backup_dir=backup_dir,
+            checkpoint_path=checkpoint_path,
+            name="forecaster_network",
+            ensemble_name="forecaster_ensemble",
         )
-        monitor = "val_loss" if val_data is not None else "loss"
-        callbacks: list[keras.callbacks.Callback] = [
-            StopOnDivergence(),
-            keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.patience, restore_best_weights=True),
-        ]
-        if cfg.schedule == "cosine":
-            callbacks.append(keras.callbacks.LearningRateScheduler(_cosine_schedule(cfg.learning_rate, cfg.epochs)))
-        elif cfg.schedule == "plateau":
-            callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=max(1, cfg.patience // 2))
-            )
-        if checkpoint_path is not None:
-            callbacks.append(
-                keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor, save_best_only=True)
-            )
-        history = EpochHistory()
-        callbacks.append(history)
-        initial_epoch = 0
-        if backup_dir is not None:
-            Path(backup_dir).mkdir(parents=True, exist_ok=True)
-            identity = {"name": name, "seed": seed, "shapes": shapes, "model": self.model_cfg.model_dump(mode="json"),
-                        "training": cfg.model_dump(mode="json")}
-            checkpoint = TrainingCheckpoint(backup_dir, identity, train, callbacks[:-1], history, cfg.epochs)
-            callbacks.append(checkpoint)
-            initial_epoch = checkpoint.restore(model)
-            if checkpoint.finished:
-                checkpoint.apply_finished(model)
-                return model, history.logs, checkpoint.resumes
-        model.fit(train, validation_data=val_data, epochs=cfg.epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-                  verbose=cfg.verbose)
-        return model, history.logs, checkpoint.resumes if backup_dir is not None else []
+        return self
 
     def predict(self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512) -> np.ndarray:
         """Point forecast (the median for a quantile model) of many windows at once.
@@ -200,14 +235,14 @@ class Forecaster:
             NotFittedError: before :meth:`fit` or :meth:`load`.
         """
         forecast = self._forward(data, batch_size)
-        if not self.model_cfg.quantiles:
+        if not self.quantiles:
             return forecast
-        return forecast[..., self.model_cfg.quantiles.index(0.5)]
+        return forecast[..., list(self.quantiles).index(0.5)]
 
     def predict_quantiles(
         self, data: dict[str, np.ndarray] | keras.utils.PyDataset, batch_size: int = 512
     ) -> np.ndarray:
-        """Quantile forecast of many windows at once, levels in the order of ``model_cfg.quantiles``.
+        """Quantile forecast of many windows at once, levels in the order of ``quantiles``.
 
         Args:
             data: as for :meth:`predict`.
@@ -218,16 +253,16 @@ class Forecaster:
 
         Raises:
             NotFittedError: before :meth:`fit` or :meth:`load`.
-            ValueError: for a point-forecast model (``model_cfg.quantiles`` empty).
+            ValueError: for a point-forecast model (``quantiles`` empty).
         """
-        if not self.model_cfg.quantiles:
+        if not self.quantiles:
             raise ValueError(
-                "predict_quantiles: this model makes point forecasts (model.quantiles is empty); use predict"
+                "predict_quantiles: this model makes point forecasts (quantiles is empty); use predict"
             )
         return self._forward(data, batch_size)
 
     def save(self, path: str | Path) -> Path:
-        """Write the network (``model.keras``) and the configs and history (``forecaster.json``) to a folder.
+        """Write the network (``model.keras``) and the keyword arguments and history (``forecaster.json``) to a folder.
 
         Args:
             path: folder, created if missing.
@@ -243,9 +278,7 @@ class Forecaster:
         folder.mkdir(parents=True, exist_ok=True)
         self.model_.save(folder / MODEL_FILE)
         state = {
-            "model": self.model_cfg.model_dump(mode="json"),
-            "training": self.training_cfg.model_dump(mode="json"),
-            "seed": self.seed,
+            "params": self.get_params(),
             "history": self.history_,
             "resumes": self.resumes_,
         }
@@ -268,11 +301,11 @@ class Forecaster:
         """
         folder = Path(path)
         state = read_artefact(folder / STATE_FILE, ForecasterStateFile)
+        params = {**state.params, "quantiles": tuple(state.params.get("quantiles", ()))}
         try:
-            model_cfg, training_cfg = ModelConfig(**state.model), TrainingConfig(**state.training)
-        except ValidationError as exc:
-            raise RunError(f"{folder / STATE_FILE}: {describe_error(exc)}; restore the file or train the run again") from None
-        forecaster = cls(model_cfg, training_cfg, seed=state.seed)
+            forecaster = cls(**params)
+        except TypeError as exc:
+            raise RunError(f"{folder / STATE_FILE}: key 'params': {exc}; restore the file or train the run again") from None
         forecaster.history_ = state.history
         forecaster.resumes_ = state.resumes
         if not (folder / MODEL_FILE).is_file():
@@ -296,119 +329,6 @@ class Forecaster:
             raise NotFittedError(
                 f"Forecaster.{verb}: this forecaster is not fitted; call fit(train_data) or Forecaster.load(path) first"
             )
-
-
-class WindowSubset(keras.utils.PyDataset):
-    """Serve a random subset of a dataset's batches, drawn anew every epoch.
-
-    Each epoch serves ``ceil(max_windows / batch size)`` batches of ``dataset``
-    (the batch size read from its first batch), chosen at random without
-    replacement; with a shuffled dataset these are random windows.
-
-    Args:
-        dataset: the full dataset of batches.
-        max_windows: windows per epoch (>= 1).
-        seed: seed of the batch choice. Default 0.
-
-    Raises:
-        DataError: for an empty ``dataset``.
-    """
-
-    def __init__(self, dataset: keras.utils.PyDataset, max_windows: int, seed: int = 0) -> None:
-        super().__init__()
-        if len(dataset) == 0:
-            raise DataError("training data: no windows; lengthen the training split or shorten lookback + horizon")
-        self.dataset = dataset
-        batch_size = len(dataset[0][1])
-        self.n_batches = min(len(dataset), math.ceil(max_windows / batch_size))
-        self._rng = np.random.default_rng(seed)
-        self._choose()
-
-    def _choose(self) -> None:
-        self._chosen = self._rng.choice(len(self.dataset), self.n_batches, replace=False)
-
-    def __len__(self) -> int:
-        """Batches per epoch."""
-        return self.n_batches
-
-    def __getitem__(self, index: int):
-        """Return the ``index``-th batch chosen for this epoch."""
-        return self.dataset[int(self._chosen[index])]
-
-    def on_epoch_end(self) -> None:
-        """Reshuffle the full dataset and choose a fresh subset of batches."""
-        self.dataset.on_epoch_end()
-        self._choose()
-
-    def random_state(self) -> dict:
-        """The state of the generator that chooses batches (JSON-ready; saved in training checkpoints)."""
-        return self._rng.bit_generator.state
-
-    def set_random_state(self, state: dict) -> None:
-        """Restore a :meth:`random_state`; the next :meth:`on_epoch_end` chooses from it."""
-        self._rng.bit_generator.state = state
-
-
-class EpochHistory(keras.callbacks.Callback):
-    """Collect every epoch's logs (a resumed fit gets the earlier epochs back from its checkpoint).
-
-    Attributes:
-        logs: ``{name: [value per epoch]}``.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.logs: dict[str, list[float]] = {}
-
-    def on_epoch_end(self, epoch, logs=None) -> None:
-        """Append this epoch's logs."""
-        for name, value in (logs or {}).items():
-            self.logs.setdefault(name, []).append(float(value))
-
-
-class StopOnDivergence(keras.callbacks.Callback):
-    """Stop training with a :class:`~forecaster.errors.TrainingError` when an epoch's loss is NaN or infinite.
-
-    Put it first among the callbacks, so no checkpoint or schedule sees the
-    diverged epoch.
-    """
-
-    def on_epoch_end(self, epoch, logs=None) -> None:
-        """Raise when ``loss`` or ``val_loss`` of this epoch is not finite.
-
-        Raises:
-            TrainingError: naming the epoch and the loss.
-        """
-        for name in ("loss", "val_loss"):
-            value = (logs or {}).get(name)
-            if value is not None and not math.isfinite(float(value)):
-                raise TrainingError(
-                    f"training diverged: {name} is {float(value)} after epoch {epoch + 1}; lower training.learning_rate, "
-                    "keep training.clipnorm set, or check the data for extreme values"
-                )
-
-
-def _read_member(path: Path) -> dict | None:
-    """A finished ensemble member's record (history, resumes, dataset state), or ``None`` when absent or unusable."""
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text())
-        if isinstance(record, dict) and {"history", "resumes", "data_state"} <= set(record):
-            return record
-    except (OSError, ValueError):
-        pass
-    logger.warning("%s: ignoring the unreadable record of a finished ensemble member; training it again", path)
-    return None
-
-
-def _cosine_schedule(learning_rate: float, epochs: int):
-    """Per-epoch cosine decay from ``learning_rate`` towards 0 over ``epochs``; epoch-based, so it survives a resume."""
-
-    def schedule(epoch: int, _current: float) -> float:
-        return learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
-
-    return schedule
 
 
 def _batch_shapes(dataset: keras.utils.PyDataset) -> dict[str, int]:

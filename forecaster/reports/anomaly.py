@@ -122,8 +122,7 @@ def detection_section(run: RunFolder, result: DetectionResult, max_points: int =
 
 def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
     """The story of a detection: what was scored, how the threshold was chosen, what was flagged, what to look at first."""
-    metrics, detector = result.metrics, result.detector
-    config = detector.config
+    metrics, detector, config = result.metrics, result.detector, result.config
     n_series = result.collection.n_series
     unscored = metrics["n_points"] - metrics["n_scored"]
     n_filled = int(filled_mask(result.scores).sum())

@@ -15,7 +15,7 @@ from pathlib import Path
 from forecaster.anomaly.detectors import WindowDetector, load_detector
 from forecaster.anomaly.pipeline import DetectionResult
 from forecaster.artefacts import DetectionSchemaFile, artefact_payload, read_artefact
-from forecaster.config import ForecasterConfig
+from forecaster.config import ForecasterConfig, detector_kwargs
 from forecaster.data import SeriesCollection
 from forecaster.data.calendar import normalise_frequency
 from forecaster.errors import DataError, RunError
@@ -92,4 +92,4 @@ def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[W
     if not (folder / SCHEMA_FILE).is_file() or not (folder / DETECTOR_DIR).is_dir():
         raise RunError(f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/; pass a run folder written by forecaster detect")
     schema = read_artefact(folder / SCHEMA_FILE, DetectionSchemaFile).model_dump(exclude={"format_version"})
-    return load_detector(folder / DETECTOR_DIR, config.anomaly), schema
+    return load_detector(folder / DETECTOR_DIR, **detector_kwargs(config.anomaly, config.seed)), schema

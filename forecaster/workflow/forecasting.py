@@ -8,15 +8,13 @@ data. The jobs in :mod:`forecaster.jobs.commands` chain them and write the run f
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecaster.config import ForecasterConfig, config_to_dict
+from forecaster.config import ForecasterConfig, config_to_dict, forecaster_kwargs
 from forecaster.data import RepairReport, SeriesCollection, load_series
 from forecaster.errors import DataError
 from forecaster.evaluation.backtest import (
@@ -70,21 +68,18 @@ def fit_forecaster(
         BackupBusyError: when another process is training the same config into the same folder (exit code 75).
         TrainingError: when the loss diverges or the backup cannot be written.
     """
-    forecaster = Forecaster(config.model, config.training, seed=config.seed)
+    forecaster = Forecaster(**forecaster_kwargs(config))
     if not resumable:
         return forecaster.fit(windowed.train, windowed.val), None
-    data_hash = hashlib.sha256(windowed.values.tobytes())
-    data_hash.update(windowed.collection.offsets.tobytes())
-    key = {"config": config_to_dict(config), "data_sha256": data_hash.hexdigest()}
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
-    backup = TrainingBackup(Path(config.report.output_dir) / ".backup" / f"{config.name}-{digest}").acquire()
+    backup = TrainingBackup.keyed(config.report.output_dir, config.name, config_to_dict(config), windowed.values,
+                                  windowed.collection.offsets).acquire()
     forecaster.fit(windowed.train, windowed.val, backup_dir=backup.path)
     return forecaster, backup
 
 
 def predict_function(forecaster: Forecaster):
     """Return the batched predict function a backtest needs: quantiles for a quantile model, else points."""
-    if forecaster.model_cfg.quantiles:
+    if forecaster.quantiles:
         return forecaster.predict_quantiles
     return forecaster.predict
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from forecaster.artefacts import IntervalsFile, ScalerFile, TrainedSchemaFile, artefact_payload, read_artefact
-from forecaster.config import ForecasterConfig, load_config, refuse_overrides
+from forecaster.config import ForecasterConfig, ModelConfig, forecaster_kwargs, load_config, refuse_overrides
 from forecaster.errors import ConfigError, DataError, RunError
 from forecaster.evaluation.conformal import ConformalCalibrator, ConformalQuantileCalibrator
 from forecaster.models import Forecaster
@@ -148,6 +148,8 @@ def _check_consistent(folder: Path, trained: TrainedRun) -> None:
     schema, config, scaler = trained.schema, trained.config, trained.scaler
     n_targets, quantiles = len(schema["target_columns"]), list(config.model.quantiles)
     model = trained.forecaster.model_
+    fitted = trained.forecaster.get_params()
+    network = {key: value for key, value in forecaster_kwargs(config).items() if key in ModelConfig.model_fields}
     inputs = model.input if isinstance(model.input, dict) else {"past": model.input}
     checks = [
         (SCHEMA_FILE, "lookback", schema["lookback"], f"{CONFIG_FILE} windows.lookback", config.windows.lookback),
@@ -166,7 +168,7 @@ def _check_consistent(folder: Path, trained: TrainedRun) -> None:
          [schema["horizon"], n_targets]),
         (INTERVALS_FILE, "kind", type(trained.calibrator).__name__, f"{CONFIG_FILE} model.quantiles {quantiles}",
          (ConformalQuantileCalibrator if quantiles else ConformalCalibrator).__name__),
-        (f"{MODEL_DIR}/forecaster.json", "model", trained.forecaster.model_cfg, f"{CONFIG_FILE} model", config.model),
+        (f"{MODEL_DIR}/forecaster.json", "model", {key: fitted[key] for key in network}, f"{CONFIG_FILE} model", network),
         (f"{MODEL_DIR}/model.keras", "quantile outputs", model.output.shape[3] if len(model.output.shape) == 4 else 0,
          f"{CONFIG_FILE} model.quantiles {quantiles}", len(quantiles)),
     ]

@@ -2,11 +2,14 @@
 
 import json
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecaster.cli.main import main
+from forecaster.config import load_config
+from forecaster.jobs.detection import detect_job
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +43,7 @@ anomaly:
   kind: gru
   units: 8
   lookback: 24
-  epochs: 3
+  training: {{epochs: 3}}
   normal_fraction: 0.6
   events: {{close_after: 5}}
   threshold: {{method: quantile, quantile: 0.999}}
@@ -78,6 +81,34 @@ def test_detect_refuses_a_run_trained_with_another_network(config, tmp_path, cap
     run = next((tmp_path / "reports").glob("tiny-detect-*"))
     assert main(["detect", str(config), "--run", str(run), "--set", "anomaly.units=4"]) == 2
     assert "anomaly.units" in capsys.readouterr().err
+    assert main(["detect", str(config), "--run", str(run), "--set", "anomaly.training.ensemble=2"]) == 2
+    assert "--set anomaly.training.ensemble: fixed when" in capsys.readouterr().err
+
+
+def test_a_killed_detect_resumes_its_training_from_the_backup(config, tmp_path, monkeypatch):
+    original_fit = keras.Model.fit
+    started: list[int] = []
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            started.append(epoch)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0 and len(started) == 1:
+                raise KeyboardInterrupt  # a kill after the first epoch's checkpoint
+
+    def fit(model, *args, callbacks=(), **kwargs):
+        return original_fit(model, *args, callbacks=[*callbacks, Stop()], **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
+    with pytest.raises(KeyboardInterrupt):
+        detect_job(load_config(config), str(config))
+    backups = list((tmp_path / "reports" / ".backup").glob("tiny-detect-*[!k]"))
+    assert len(backups) == 1 and (backups[0] / "checkpoint.npz").is_file()
+    run = detect_job(load_config(config), str(config))
+    assert started == [0, 1, 2]  # the second run resumed at epoch 2 of 3
+    assert len(json.loads((run / "detector" / "detector.json").read_text())["history"]["loss"]) == 3
+    assert not backups[0].exists()  # removed once the run folder is written
 
 
 @pytest.fixture

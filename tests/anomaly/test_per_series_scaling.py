@@ -10,7 +10,8 @@ from forecaster.config import AnomalyConfig, DataConfig, ForecasterConfig
 from forecaster.data.series import SeriesCollection
 from forecaster.errors import DataError
 
-CONFIG = AnomalyConfig(units=4, lookback=8, epochs=1, batch_size=64, max_train_windows=256, threshold={"method": "quantile"})
+DETECTOR = dict(units=4, lookback=8, epochs=1, batch_size=64, max_train_windows=256, seed=1)
+CONFIG = AnomalyConfig(units=4, lookback=8, training={"epochs": 1, "max_train_windows": 256}, threshold={"method": "quantile"})
 N_ROWS = 200
 
 
@@ -27,7 +28,7 @@ def two_scales(seed=0):
 def per_series():
     values, offsets = two_scales()
     normal = np.ones(len(values), dtype=bool)
-    return make_detector(CONFIG, seed=1).fit(values, normal, offsets, series_ids=["small", "large"])
+    return make_detector(**DETECTOR).fit(values, normal, offsets, series_ids=["small", "large"])
 
 
 def test_each_series_is_scaled_by_its_own_normal_rows(per_series):
@@ -58,7 +59,7 @@ def test_an_unknown_series_is_refused_unless_its_scaling_is_fitted(per_series, t
 
 def test_one_scaling_for_all_series_without_ids():
     values, offsets = two_scales()
-    detector = make_detector(CONFIG, seed=1).fit(values, np.ones(len(values), dtype=bool), offsets)
+    detector = make_detector(**DETECTOR).fit(values, np.ones(len(values), dtype=bool), offsets)
     assert detector.series_ids_ is None and detector.mean_.shape == (1, 1)
     assert detector.unseen_series(["anything"]) == []
 

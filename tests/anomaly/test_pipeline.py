@@ -40,8 +40,8 @@ def test_combine_and_smooth_are_per_series_and_skip_missing():
 
 
 def test_detect_scores_every_point_and_finds_the_spikes():
-    config = ForecasterConfig(anomaly=AnomalyConfig(detector="residual", kind="gru", units=8, lookback=24, epochs=4,
-                                                    learning_rate=0.01, normal_fraction=0.6, ewma_span=0,
+    config = ForecasterConfig(anomaly=AnomalyConfig(detector="residual", kind="gru", units=8, lookback=24,
+                                                    training={"epochs": 4, "learning_rate": 0.01}, normal_fraction=0.6, ewma_span=0,
                                                     events=EventConfig(close_after=5)))
     result = detect(config, collection())
     assert len(result.scores) == 1200
@@ -93,7 +93,7 @@ class ConstantDetector(WindowDetector):
 
 def test_reference_smoothing_restarts_at_each_series_segment():
     config = ForecasterConfig(anomaly=AnomalyConfig(lookback=2, ewma_span=3, threshold=ThresholdConfig(method="quantile", quantile=0.5)))
-    detector = ConstantDetector(config.anomaly)
+    detector = ConstantDetector(lookback=2)
     detector.reference_errors_ = np.array([[0.0], [0.0], [0.0], [10.0], [10.0], [10.0]], dtype=np.float32)
     detector.reference_offsets_ = np.array([0, 3, 6])
     detector.reference_series_ = None

@@ -34,7 +34,7 @@ def test_filled_outage_is_neither_trained_on_nor_flagged(load_case, fill):
     assert len(collection.frame) == 520 and report.timestamps_inserted == report.rows_filled == 120
     gap = collection.frame.index[collection.filled]
     assert (gap[0], gap[-1]) == (pd.Timestamp("2024-01-11 10:00"), pd.Timestamp("2024-01-16 09:00"))
-    result = detect(ForecasterConfig(anomaly=AnomalyConfig(units=4, lookback=24, epochs=2)), collection)
+    result = detect(ForecasterConfig(anomaly=AnomalyConfig(units=4, lookback=24, training={"epochs": 2})), collection)
     scores = result.scores
     assert scores["filled"].sum() == 120 and not (scores["normal"] & scores["filled"]).any()
     assert scores.loc[scores["filled"], "error"].isna().all() and not scores.loc[scores["filled"], "flag"].any()
@@ -49,7 +49,7 @@ def test_one_spike_on_a_flat_line_is_one_event_at_the_spike():
     raw = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=300, freq="h").astype(str), "v": values})
     collection, _ = validate_series(raw, DataConfig(path="f.csv"), "f.csv")
     lookback = 12
-    result = detect(ForecasterConfig(anomaly=AnomalyConfig(units=4, lookback=lookback, epochs=2, normal_fraction=0.6)), collection)
+    result = detect(ForecasterConfig(anomaly=AnomalyConfig(units=4, lookback=lookback, training={"epochs": 2}, normal_fraction=0.6)), collection)
     assert len(result.events) == 1
     event = result.events.iloc[0]
     assert event["start"] == event["peak_time"] == pd.Timestamp("2024-01-10 04:00")
@@ -62,7 +62,7 @@ def test_constant_sensor_runs_with_a_constant_forecast_and_undefined_mase(tmp_pa
         "name": "constant", "data": {"path": str(FIXTURES / "c11_constant_sensor.csv"), "time_column": "timestamp"},
         "windows": {"lookback": 24, "horizon": 6}, "model": {"units": 4},
         "training": {"epochs": 1, "verbose": 0, "max_train_windows": 128},
-        "anomaly": {"units": 4, "lookback": 24, "epochs": 1, "max_train_windows": 256},
+        "anomaly": {"units": 4, "lookback": 24, "training": {"epochs": 1, "max_train_windows": 256}},
         "report": {"output_dir": "out"},
     }
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))

@@ -34,7 +34,7 @@ data: {{path: {data}, target_columns: [load], past_covariates: [temp]}}
 windows: {{lookback: 48, horizon: 12, calendar_features: [hour]}}
 model: {{units: 8, quantiles: [0.1, 0.5, 0.9]}}
 training: {{epochs: 2, batch_size: 64, verbose: 0}}
-anomaly: {{units: 4, lookback: 16, epochs: 1}}
+anomaly: {{units: 4, lookback: 16, training: {{epochs: 1}}}}
 report: {{output_dir: {tmp_path / "reports"}}}
 """
     path = tmp_path / "tiny.yaml"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from forecaster.artefacts import FORMAT_VERSION
+from forecaster.artefacts import FORMAT_VERSION, ForecasterStateFile
 from forecaster.config import load_config
 from forecaster.errors import ConfigError, RunError
 from forecaster.jobs.commands import train_job
@@ -151,13 +151,18 @@ CASES = [
     ),
     (
         "model/forecaster.json",
-        edit_json(["seed"], -3),
-        "forecaster.json: key 'seed': Input should be greater than or equal to 0",
+        edit_json(["params", "seed"], {"x": 1}),
+        "forecaster.json: key 'params.seed': a keyword argument must be null, a boolean, a finite number",
     ),
     (
         "model/forecaster.json",
-        edit_json(["model", "units"], "x"),
-        "forecaster.json: key 'units': Input should be a valid integer",
+        edit_json(["params", "unit"], 4),
+        "forecaster.json: key 'params': Forecaster.__init__() got an unexpected keyword argument 'unit'",
+    ),
+    (
+        "model/forecaster.json",
+        edit_json(["params", "units"], "x"),
+        "forecaster.json: 'model' differs, but config.yaml model is different",
     ),
     (
         "model/forecaster.json",
@@ -193,7 +198,7 @@ def test_files_carry_the_format_version_and_older_files_without_it_load(tmp_path
     run = shutil.copytree(trained_dir, tmp_path / "run")
     for name in ("scaler.json", "schema.json", "intervals.json", "model/forecaster.json"):
         payload = json.loads((run / name).read_text())
-        assert payload["format_version"] == FORMAT_VERSION
+        assert payload["format_version"] == (ForecasterStateFile.FORMAT if name.startswith("model/") else FORMAT_VERSION)
         del payload["format_version"]
         (run / name).write_text(json.dumps(payload))
     assert load_trained_run(run).schema["lookback"] == 24
@@ -225,7 +230,7 @@ def detection_dir(trained_dir):
     from forecaster.jobs.detection import detect_job
 
     folder = trained_dir.parent.parent
-    config = load_config(folder / "tiny.yaml", ["anomaly.units=4", "anomaly.lookback=8", "anomaly.epochs=1"])
+    config = load_config(folder / "tiny.yaml", ["anomaly.units=4", "anomaly.lookback=8", "anomaly.training.epochs=1"])
     return detect_job(config, "tiny.yaml")
 
 
@@ -245,8 +250,8 @@ DETECTION_CASES = [
     ),
     (
         "detector/detector.json",
-        edit_json(["config", "units"], -1),
-        "detector.json: config: key 'units': Input should be greater than or equal to 1",
+        edit_json(["params", "lookback"], {"rows": 8}),
+        "detector.json: key 'params.lookback': a keyword argument must be null, a boolean, a finite number",
     ),
     ("detector/detector.json", edit_json(["reference_offsets"], [0, 5]), "'reference_offsets' must rise from 0"),
     (

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from model_data import ArrayDataset, make_sine_windows
 
-from forecaster.config import ModelConfig, TrainingConfig
+from forecaster.anomaly.detectors import AutoencoderDetector
 from forecaster.errors import TrainingError
 from forecaster.models import Forecaster
 from forecaster.models.checkpoint import CHECKPOINT_FILE
 
-MODEL = ModelConfig(units=8, kind="lstm", dropout=0.2, recurrent_dropout=0.1, quantiles=[])
+MODEL = dict(units=8, kind="lstm", dropout=0.2, recurrent_dropout=0.1, quantiles=())
 
 
 class ShuffledDataset(ArrayDataset):
@@ -46,22 +46,27 @@ def datasets():
 
 
 def training(**options):
-    return TrainingConfig(
-        **{
-            "epochs": 6,
-            "batch_size": 16,
-            "verbose": 0,
-            "learning_rate": 0.03,
-            "patience": 1,
-            "schedule": "plateau",
-            "max_train_windows": 64,
-            **options,
-        }
-    )
+    return {
+        "epochs": 6,
+        "verbose": 0,
+        "learning_rate": 0.03,
+        "patience": 1,
+        "schedule": "plateau",
+        "max_train_windows": 64,
+        **options,
+    }
 
 
 def interrupted_then_resumed(monkeypatch, backup, config, stop_network, stop_epoch, seed=0):
-    """Fit until ``stop_network`` ends epoch ``stop_epoch`` (0-based), stop it as a kill would, then fit again."""
+    """Fit a forecaster until ``stop_network`` ends epoch ``stop_epoch`` (0-based), stop it as a kill would, then fit again."""
+    return killed_then_run_again(
+        monkeypatch, lambda: Forecaster(**MODEL, **config, seed=seed).fit(*datasets(), backup_dir=backup), stop_network,
+        stop_epoch,
+    )
+
+
+def killed_then_run_again(monkeypatch, run, stop_network, stop_epoch):
+    """Call ``run()`` until ``stop_network`` ends epoch ``stop_epoch`` (0-based), stop it as a kill would, then call it again."""
     original_fit = keras.Model.fit
 
     class Interrupt(keras.callbacks.Callback):
@@ -75,8 +80,8 @@ def interrupted_then_resumed(monkeypatch, backup, config, stop_network, stop_epo
     with monkeypatch.context() as patch:
         patch.setattr(keras.Model, "fit", fit)
         with pytest.raises(KeyboardInterrupt):
-            Forecaster(MODEL, config, seed=seed).fit(*datasets(), backup_dir=backup)
-    return Forecaster(MODEL, config, seed=seed).fit(*datasets(), backup_dir=backup)
+            run()
+    return run()
 
 
 def assert_same(resumed, fresh):
@@ -87,7 +92,7 @@ def assert_same(resumed, fresh):
 
 @pytest.mark.parametrize("stop_epoch", [0, 2])
 def test_resume_keeps_early_stopping_schedule_dropout_and_data_order(monkeypatch, tmp_path, stop_epoch):
-    fresh = Forecaster(MODEL, training(), seed=0).fit(*datasets())
+    fresh = Forecaster(**MODEL, **training(), seed=0).fit(*datasets())
     assert len(fresh.history_["loss"]) < 6, "early stopping takes part in this fit"
     resumed = interrupted_then_resumed(monkeypatch, tmp_path / "backup", training(), "forecaster_network", stop_epoch)
     assert_same(resumed, fresh)
@@ -96,7 +101,7 @@ def test_resume_keeps_early_stopping_schedule_dropout_and_data_order(monkeypatch
 
 def test_resumed_ensemble_equals_an_uninterrupted_one(monkeypatch, tmp_path):
     config = training(ensemble=2, epochs=3, patience=5)
-    fresh = Forecaster(MODEL, config, seed=0).fit(*datasets())
+    fresh = Forecaster(**MODEL, **config, seed=0).fit(*datasets())
     resumed = interrupted_then_resumed(monkeypatch, tmp_path / "backup", config, "member_1", 0)
     assert_same(resumed, fresh)
     assert resumed.resumes_ == [{"network": "member_1", "completed_epochs": 1}]
@@ -104,14 +109,14 @@ def test_resumed_ensemble_equals_an_uninterrupted_one(monkeypatch, tmp_path):
 
 def test_a_checkpoint_of_other_training_is_ignored_with_one_warning(tmp_path, caplog):
     backup = tmp_path / "backup"
-    Forecaster(MODEL, training(epochs=1), seed=0).fit(*datasets(), backup_dir=backup)
+    Forecaster(**MODEL, **training(epochs=1), seed=0).fit(*datasets(), backup_dir=backup)
     with caplog.at_level(logging.WARNING):
-        other = Forecaster(MODEL, training(epochs=1), seed=1).fit(*datasets(), backup_dir=backup)
+        other = Forecaster(**MODEL, **training(epochs=1), seed=1).fit(*datasets(), backup_dir=backup)
     assert [record.getMessage().split(": ", 1)[1] for record in caplog.records] == [
         "ignoring the training checkpoint (written by other training: another config, seed, network or data shape); "
         "training starts afresh"
     ]
-    assert_same(other, Forecaster(MODEL, training(epochs=1), seed=1).fit(*datasets()))
+    assert_same(other, Forecaster(**MODEL, **training(epochs=1), seed=1).fit(*datasets()))
     assert other.resumes_ == []
 
 
@@ -120,11 +125,11 @@ def test_a_checkpoint_of_other_training_is_ignored_with_one_warning(tmp_path, ca
 )
 def test_a_torn_checkpoint_is_ignored_with_one_warning(tmp_path, caplog, damage):
     backup = tmp_path / "backup"
-    Forecaster(MODEL, training(epochs=1), seed=0).fit(*datasets(), backup_dir=backup)
+    Forecaster(**MODEL, **training(epochs=1), seed=0).fit(*datasets(), backup_dir=backup)
     path = backup / CHECKPOINT_FILE
     path.write_bytes(damage(path.read_bytes()))
     with caplog.at_level(logging.WARNING):
-        resumed = Forecaster(MODEL, training(epochs=1), seed=0).fit(*datasets(), backup_dir=backup)
+        resumed = Forecaster(**MODEL, **training(epochs=1), seed=0).fit(*datasets(), backup_dir=backup)
     assert len(caplog.records) == 1 and "ignoring the training checkpoint" in caplog.records[0].getMessage()
     assert resumed.resumes_ == []
 
@@ -135,4 +140,38 @@ def test_a_diverging_loss_stops_training_with_one_line():
     with pytest.raises(
         TrainingError, match=r"^training diverged: loss is inf after epoch 1; lower training.learning_rate"
     ):
-        Forecaster(ModelConfig(units=4, quantiles=[], instance_norm=False), training(epochs=2)).fit(huge)
+        Forecaster(units=4, quantiles=(), instance_norm=False, **training(epochs=2)).fit(huge)
+
+
+def sine_rows(n_rows=240, seed=0):
+    """Two noisy sine columns, ``(n_rows, 2)``, for the autoencoder detector."""
+    steps = np.arange(n_rows)[:, None]
+    noise = 0.05 * np.random.default_rng(seed).standard_normal((n_rows, 2))
+    return np.sin(2 * np.pi * steps / 24 + np.array([0.0, 0.7])) + noise
+
+
+AUTOENCODER = dict(lookback=12, units=4, batch_size=16, learning_rate=0.03, patience=1, max_train_windows=None,
+                   verbose=0, seed=0)
+
+
+@pytest.mark.parametrize(("ensemble", "stop_network", "stop_epoch"), [(1, "autoencoder", 1), (2, "member_1", 0)])
+def test_the_autoencoder_detector_resumes_exactly_after_a_killed_fit(monkeypatch, tmp_path, ensemble, stop_network,
+                                                                      stop_epoch):
+    values, normal = sine_rows(), np.arange(240) < 180
+    settings = {**AUTOENCODER, "epochs": 3, "ensemble": ensemble}
+    fresh = AutoencoderDetector(**settings).fit(values, normal)
+    backup = tmp_path / "backup"
+    resumed = killed_then_run_again(
+        monkeypatch, lambda: AutoencoderDetector(**settings).fit(values, normal, backup_dir=backup), stop_network,
+        stop_epoch,
+    )
+    assert_same(resumed, fresh)
+    assert len(resumed.history_["loss"]) == 3 * ensemble
+    np.testing.assert_array_equal(resumed.reference_errors_, fresh.reference_errors_)
+    assert (backup / ("checkpoint.npz" if ensemble == 1 else "member_0.keras")).is_file()
+
+
+@pytest.mark.parametrize("clipnorm", [0.25, None])
+def test_the_autoencoder_detector_trains_with_the_configured_clipnorm(clipnorm):
+    detector = AutoencoderDetector(**{**AUTOENCODER, "epochs": 1, "clipnorm": clipnorm}).fit(sine_rows(), np.ones(240, bool))
+    assert detector.model_.optimizer.clipnorm == clipnorm

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecaster.config import ModelConfig
 from forecaster.models import InstanceDenormalization, InstanceNormalization, build_model
 
 
@@ -37,8 +36,8 @@ def test_denormalization_inverts_normalization(quantiles):
 @pytest.mark.parametrize("encoder", ["recurrent", "segment"])
 def test_model_forecast_follows_level_and_scale_of_the_window(encoder):
     """With instance norm, ``f(a * past + c) = a * f(past) + c`` for every architecture."""
-    cfg = ModelConfig(units=8, kind="gru", encoder=encoder, segment_length=4, channel_independent=True)
-    model = build_model(cfg, n_past=2, n_targets=2, lookback=12, horizon=4)
+    cfg = dict(units=8, kind="gru", encoder=encoder, segment_length=4, channel_independent=True)
+    model = build_model(n_past=2, n_targets=2, lookback=12, horizon=4, **cfg)
     past = np.random.default_rng(2).standard_normal((3, 12, 2)).astype("float32")
     base = np.asarray(model({"past": past}))
     moved = np.asarray(model({"past": 3.0 * past + 50.0}))
@@ -55,8 +54,8 @@ def test_last_method_subtracts_the_last_observed_value():
 
 
 def test_model_with_last_method_follows_the_level():
-    cfg = ModelConfig(units=8, kind="gru", instance_norm_method="last", quantiles=[])
-    model = build_model(cfg, n_past=2, n_targets=2, lookback=12, horizon=4)
+    cfg = dict(units=8, kind="gru", instance_norm_method="last", quantiles=[])
+    model = build_model(n_past=2, n_targets=2, lookback=12, horizon=4, **cfg)
     past = np.random.default_rng(4).standard_normal((3, 12, 2)).astype("float32")
     np.testing.assert_allclose(
         np.asarray(model({"past": past + 20.0})), np.asarray(model({"past": past})) + 20.0, rtol=1e-5, atol=1e-4

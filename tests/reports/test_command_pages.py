@@ -22,7 +22,7 @@ from page_links import broken_links, page_links
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_FORECASTER = [
     "--set", "data.max_rows=2000", "--set", "training.epochs=1", "--set", "training.ensemble=1",
-    "--set", "anomaly.epochs=1", "--set", "anomaly.max_train_windows=256",
+    "--set", "anomaly.training.epochs=1", "--set", "anomaly.training.max_train_windows=256",
 ]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -55,7 +55,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     commands = {
         "run": ["run", "configs/etth1_demo.yaml", *SMALL_FORECASTER],
         "train": ["train", "configs/etth1_demo.yaml", *SMALL_FORECASTER, "--set", "name=demo_train"],
-        "detect": ["detect", "configs/detect_machine_temperature.yaml", "--set", "anomaly.epochs=1",
+        "detect": ["detect", "configs/detect_machine_temperature.yaml", "--set", "anomaly.training.epochs=1",
                    "--set", "data.max_rows=3000", "--set", "anomaly.seasonal_periods=[]"],
         "check-cell": ["check-cell", "--set", "cell_check.n_random_cases=1", "--set", "cell_check.time_steps=8"],
         "inspect": ["inspect", "data/ett/ETTh1.csv"],

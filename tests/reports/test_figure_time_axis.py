@@ -88,7 +88,7 @@ def test_main_job_on_step_numbers_forecasts_the_next_steps_and_draws_its_page(tm
         "data": {"path": str(tmp_path / "steps.csv"), "time_column": "t", "id_column": "group", "time_unit": "step"},
         "windows": {"lookback": 24, "horizon": 6, "calendar_features": []},
         "model": {"units": 4}, "training": {"epochs": 1, "verbose": 0},
-        "anomaly": {"units": 4, "lookback": 12, "epochs": 1},
+        "anomaly": {"units": 4, "lookback": 12, "training": {"epochs": 1}},
         "report": {"output_dir": str(tmp_path / "reports")},
     }))
     run = run_main_job(load_config(tmp_path / "steps.yaml"), "steps.yaml")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster.config import ModelConfig, ScalingConfig, SplitConfig, TrainingConfig
+from forecaster.config import ScalingConfig, SplitConfig
 from forecaster.data import SeriesCollection
 from forecaster.models import Forecaster
 from forecaster.models.build import build_model
@@ -40,8 +40,8 @@ def network(windowed, **model):
     inputs = last_test_window(windowed)
     keras.utils.set_random_seed(0)
     return build_model(
-        ModelConfig(units=5, **model), n_past=inputs["past"].shape[2], n_targets=1, lookback=LOOKBACK,
-        horizon=HORIZON, n_future=inputs["future"].shape[2],
+        n_past=inputs["past"].shape[2], n_targets=1, lookback=LOOKBACK, horizon=HORIZON,
+        n_future=inputs["future"].shape[2], units=5, **model,
     )
 
 
@@ -95,7 +95,7 @@ def test_an_ensemble_traces_its_first_member(windowed):
 
 
 def fitted_forecaster(net):
-    forecaster = Forecaster(ModelConfig(quantiles=[]), TrainingConfig())
+    forecaster = Forecaster(quantiles=())
     forecaster.model_ = net
     return forecaster
 

@@ -16,7 +16,7 @@ CONFIG = {
     "name": "tiny",
     "seed": 3,
     "data": {"path": "long.csv", "id_column": "id"},
-    "anomaly": {"units": 4, "lookback": 8, "epochs": 1, "batch_size": 128, "normal_fraction": 0.5, "ewma_span": 3,
+    "anomaly": {"units": 4, "lookback": 8, "training": {"epochs": 1, "batch_size": 128}, "normal_fraction": 0.5, "ewma_span": 3,
                 "likelihood_history": 60, "likelihood_window": 4, "seasonal_periods": ["4h"], "seasonal_cycles": 2,
                 "alarm_quiet_rows": 6, "threshold": {"method": "quantile", "quantile": 0.97},
                 "events": {"min_points": 2, "within": "20min", "cooldown": "30min", "close_after": "15min"}},
