@@ -180,7 +180,7 @@ def advance_events(
         state = current.setdefault(ids[owner], EventState())
         at, last = int(axis[row]), state.event
         point = {"time": _label(stamps, axis, row), "score": float(scores[row]),
-                 "severity": float(scores[row] / thresholds[row]) if thresholds[row] > 0 else float("inf"),
+                 "severity": float(scores[row] / thresholds[row]),
                  "features": _top_features(feature_errors[row], names, rules.top_features)}
         if last is not None and last["state"] == "open":
             if at - _at(last["end"]) <= rules.close_after:

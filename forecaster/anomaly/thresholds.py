@@ -144,6 +144,11 @@ def dynamic_threshold(
     return flags, thresholds
 
 
+MIN_THRESHOLD = 0.01
+"""The lowest threshold, in the errors' unit (standard deviations of the declared-normal rows). A series
+that was constant while normal has reference errors of 0; a threshold of 0 would flag numerical noise and
+give every event an infinite severity (which JSON cannot even hold)."""
+
 MIN_SERIES_REFERENCE = 100
 """Finite reference errors a series needs for a threshold of its own; a series with fewer gets the pooled level."""
 
@@ -240,21 +245,25 @@ def flag_errors(
         series_ids: one id per series, which picks its level; ``None`` numbers them. Default ``None``.
 
     Returns:
-        ``(flags, thresholds)``: bool ``(n,)`` and the float ``(n,)`` threshold of each point.
+        ``(flags, thresholds)``: bool ``(n,)`` and the float ``(n,)`` threshold of each point, never
+        below :data:`MIN_THRESHOLD`.
 
     Raises:
         ValueError: when a fixed method is given no ``thresholds``.
     """
     errors = np.asarray(errors, dtype=np.float64)
     if config.method == "dynamic":
-        return dynamic_threshold(errors, config.z_min, config.z_max, config.prune, config.block, offsets)
-    if thresholds is None:
+        flags, levels = dynamic_threshold(errors, config.z_min, config.z_max, config.prune, config.block, offsets)
+    elif thresholds is None:
         raise ValueError(f"flag_errors: the {config.method} method needs the fitted thresholds (fit_series_thresholds)")
-    bounds = np.array([0, errors.size]) if offsets is None else np.asarray(offsets)
-    ids = range(len(bounds) - 1) if series_ids is None else series_ids
-    levels = np.repeat(thresholds.of(ids), np.diff(bounds))
+    else:
+        bounds = np.array([0, errors.size]) if offsets is None else np.asarray(offsets)
+        ids = range(len(bounds) - 1) if series_ids is None else series_ids
+        levels = np.repeat(thresholds.of(ids), np.diff(bounds))
+        flags = np.ones(errors.shape, dtype=bool)
+    levels = np.maximum(levels, MIN_THRESHOLD)
     with np.errstate(invalid="ignore"):
-        return errors > levels, levels
+        return flags & (errors > levels), levels
 
 
 def fit_threshold(reference: np.ndarray, config: ThresholdConfig) -> float:

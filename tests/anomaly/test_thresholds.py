@@ -6,6 +6,7 @@ import pytest
 from forecaster.anomaly.thresholds import (
     dynamic_threshold,
     MIN_SERIES_REFERENCE,
+    MIN_THRESHOLD,
     fit_series_thresholds,
     fit_threshold,
     flag_errors,
@@ -131,3 +132,16 @@ def test_each_series_gets_its_own_level_and_a_series_with_few_reference_errors_t
 def test_a_detector_scaled_for_all_series_gives_every_series_the_pooled_level(exponential):
     levels = fit_series_thresholds(exponential, np.array([0, 100_000, exponential.size]), None, ThresholdConfig(method="std"))
     assert levels.levels == {} and levels.of(["a", "b"]).tolist() == [levels.pooled] * 2
+
+
+@pytest.mark.parametrize("method", ["quantile", "std", "pot", "dynamic"])
+def test_a_series_constant_while_normal_gets_the_threshold_floor_not_zero(method):
+    config = ThresholdConfig(method=method)
+    reference = np.zeros(500)  # a flat line reconstructs or changes by exactly 0
+    errors = np.zeros(300)
+    errors[200], errors[100] = 4.0, 1e-9  # a real jump, and numerical noise
+    fitted = None if method == "dynamic" else fit_series_thresholds(reference, np.array([0, 500]), ["flat"], config)
+    flags, levels = flag_errors(errors, config, fitted, series_ids=["flat"])
+    assert np.all(levels >= MIN_THRESHOLD)
+    assert np.flatnonzero(flags).tolist() == [200]
+    assert np.isfinite(errors[200] / levels[200])  # the event's severity
