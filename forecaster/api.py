@@ -628,7 +628,7 @@ class AnomalyPipeline(_ConfigPipeline):
         folder = Path(path)
         if not (folder / CONFIG_FILE).is_file():
             raise RunError(f"{folder}: missing {CONFIG_FILE}; pass a run folder written by forecaster detect")
-        config = load_config(folder / CONFIG_FILE)
+        config = load_config(folder / CONFIG_FILE, saved_by_run=True)
         pipeline = cls.from_config(config)
         pipeline.detector_, pipeline.schema_ = load_detection_run(folder, config)
         pipeline.config_ = config

@@ -758,13 +758,20 @@ def detector_kwargs(anomaly: AnomalyConfig, seed: int) -> dict[str, Any]:
     }
 
 
-def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> ForecasterConfig:
+def load_config(
+    path: str | Path | None, overrides: list[str] | tuple[str, ...] = (), *, saved_by_run: bool = False
+) -> ForecasterConfig:
     """Load, override and validate a YAML config.
 
     Args:
         path: YAML file; ``None`` starts from the defaults alone.
         overrides: ``dotted.key=value`` strings; values are parsed as YAML
             (``--set windows.lookback=48``, ``--set data.path=other.csv``).
+        saved_by_run: ``path`` is the ``config.yaml`` a run folder saved. Keys an
+            older version wrote at their old place (:data:`MOVED_KEYS`) are then
+            moved to their new place, so runs trained before a key moved still
+            load; in a config a person wrote they are refused, naming the new key.
+            Default ``False``.
 
     Returns:
         The validated :class:`ForecasterConfig`.
@@ -778,6 +785,8 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
     raw: dict[str, Any] = {}
     if path is not None:
         raw = _read_yaml(Path(path))
+        if saved_by_run:
+            _upgrade_moved_keys(raw)
         _check_keys(raw, ForecasterConfig, source, prefix="")
     for override in overrides:
         alone: dict[str, Any] = {}
@@ -838,6 +847,31 @@ MOVED_KEYS = {
     **{f"scan.{key}": f"anomaly.events.{key}" for key in ("min_points", "within", "cooldown", "close_after")},
 }
 """Keys that moved, refused at their old place with a message naming the new one."""
+
+_DETECT_EVENT_KEYS = ("anomaly.min_gap", "anomaly.min_length")
+"""The keys by which ``detect`` grouped events before detect and scan shared ``anomaly.events``."""
+
+
+def _upgrade_moved_keys(raw: dict[str, Any]) -> None:
+    """Move the keys of :data:`MOVED_KEYS` that an older version saved to their new place, in place.
+
+    A run saved both ``detect``'s event keys and the scan's; the run's own events
+    were grouped by ``detect``'s, so those win and the scan's are dropped.
+    """
+    def pop(dotted: str) -> Any:  # every old key is section.key
+        section, _, key = dotted.partition(".")
+        parent = raw.get(section)
+        return parent.pop(key, None) if isinstance(parent, dict) else None
+
+    detect_keys = {dotted: pop(dotted) for dotted in _DETECT_EVENT_KEYS}
+    for old, new in MOVED_KEYS.items():
+        value = detect_keys[old] if old in detect_keys else pop(old)
+        if value is None or (old.startswith("scan.") and any(v is not None for v in detect_keys.values())):
+            continue
+        node = raw
+        for part in new.split(".")[:-1]:
+            node = node.setdefault(part, {})
+        node.setdefault(new.split(".")[-1], value)
 
 
 class _StrictLoader(yaml.SafeLoader):

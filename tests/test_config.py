@@ -121,3 +121,31 @@ def test_the_keyword_arguments_of_the_forecaster_and_the_detector_come_from_the_
     detector = make_detector(**detector_kwargs(config.anomaly, config.seed))
     assert (type(detector).__name__, detector.ensemble, detector.loss, detector.seed) == ("ResidualDetector", 2, "huber", 3)
     assert detector.get_params()["max_train_windows"] == 4096
+
+
+OLD_RUN_CONFIG = """\
+anomaly:
+  epochs: 7
+  ensemble: 2
+  min_gap: 24
+  min_length: 2
+scan:
+  min_points: 3
+  within: 60min
+  cooldown: 120min
+  close_after: 60min
+  lock_timeout: 30.0
+"""
+
+
+def test_a_config_saved_by_an_older_run_loads_with_its_keys_moved(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(OLD_RUN_CONFIG)
+    with pytest.raises(ConfigError, match="anomaly.epochs moved to anomaly.training.epochs"):
+        load_config(path)  # a config a person keeps is refused, naming the new key
+    config = load_config(path, ["anomaly.training.epochs=3"], saved_by_run=True)
+    assert (config.anomaly.training.epochs, config.anomaly.training.ensemble) == (3, 2)
+    # the run grouped its events by detect's keys; the scan's old keys do not override them
+    events = config.anomaly.events
+    assert (events.close_after, events.min_points, events.cooldown) == (24, 2, config.anomaly.events.model_fields["cooldown"].default)
+    assert config.scan.lock_timeout == 30.0

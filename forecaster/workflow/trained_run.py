@@ -125,13 +125,13 @@ def load_trained_run(run_dir: str | Path, overrides: list[str] | tuple[str, ...]
         if not (folder / name).exists():
             raise RunError(f"{folder}: missing {name}; this is not a trained run (run forecaster train first)")
     try:
-        config = load_config(folder / CONFIG_FILE)
+        config = load_config(folder / CONFIG_FILE, saved_by_run=True)
     except ConfigError as exc:
         raise RunError(f"{exc}; restore the run's config.yaml or train the run again") from None
     if config.data is None:
         raise RunError(f"{folder / CONFIG_FILE}: missing section 'data'; restore the run's config.yaml or train the run again")
     if overrides:
-        config = load_config(folder / CONFIG_FILE, overrides)
+        config = load_config(folder / CONFIG_FILE, overrides, saved_by_run=True)
     schema = read_artefact(folder / SCHEMA_FILE, TrainedSchemaFile).model_dump(exclude={"format_version"})
     statistics = read_artefact(folder / SCALER_FILE, ScalerFile)
     scaler = SeriesScaler.from_statistics(statistics.model_dump())
