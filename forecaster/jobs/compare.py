@@ -9,9 +9,8 @@ import yaml
 
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.errors import RunError
-from forecaster.reports.anomaly_figures import count_noun
 from forecaster.reports.compare import plot_runs_error_by_step
-from forecaster.reports.html import HtmlSection, write_index_html
+from forecaster.reports.html import HtmlSection, count_noun, write_index_html
 from forecaster.reports.style import save_figure
 from forecaster.runs import RunFolder
 

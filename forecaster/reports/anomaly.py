@@ -18,7 +18,6 @@ from forecaster.anomaly.pipeline import DetectionResult
 from forecaster.reports.anomaly_figures import (
     N_TOP_EVENTS,
     UNNAMED_SERIES,
-    count_noun,
     filled_mask,
     plot_detection_overview,
     plot_error_distribution,
@@ -26,7 +25,7 @@ from forecaster.reports.anomaly_figures import (
     plot_top_events,
     ranked_events,
 )
-from forecaster.reports.html import HtmlSection
+from forecaster.reports.html import HtmlSection, count_noun
 from forecaster.reports.style import save_figure
 from forecaster.reports.timeaxis import duration_text, format_moment, one_step_later
 from forecaster.runs import RunFolder

@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 
 from forecaster.anomaly.events import flag_runs
 from forecaster.anomaly.pipeline import DetectionResult
+from forecaster.reports.html import count_noun
 from forecaster.reports.style import (
     ALERT_COLOUR,
     MUTED_COLOUR,
@@ -461,10 +462,6 @@ def _event_positions(events: pd.DataFrame, collection) -> tuple[np.ndarray, np.n
     stops = one_step_later(events["end"], collection.frequency, collection.holidays)
     return plot_positions(events["start"]), plot_positions(stops), plot_positions(events["peak_time"])
 
-
-def count_noun(n: int, noun: str) -> str:
-    """``n`` and the noun, plural unless ``n`` is 1: ``1 event``, ``1,024 events``."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _empty_figure(message: str) -> Figure:

@@ -217,6 +217,11 @@ def relative_link(target: str | Path, page_dir: str | Path) -> str:
     return resolved.relative_to(base).as_posix()
 
 
+def count_noun(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: ``1 event``, ``1,024 events``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def format_cell(value: Any) -> str:
     """Format one table value for people.
 

@@ -63,7 +63,7 @@ def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h
 def detection(collection):
     config = ForecasterConfig(anomaly=AnomalyConfig(lookback=8, normal_fraction=0.3,
                                                     threshold=ThresholdConfig(method="quantile", quantile=0.999)))
-    detector = AbsoluteValueDetector(config.anomaly)
+    detector = AbsoluteValueDetector(lookback=config.anomaly.lookback)
     detector.reference_errors_ = np.abs(np.random.default_rng(1).normal(0.0, 0.1, size=(2000, len(collection.columns))))
     detector.reference_offsets_ = np.array([0, 2000])
     detector.reference_series_ = None
