@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,11 +32,16 @@ pytestmark = pytest.mark.slow
 
 
 def forecaster(*args, cwd: Path) -> str:
-    """Run the CLI in ``cwd``; fail the test with its stderr unless it exits 0; return stdout."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    """Run the CLI in ``cwd``; fail the test with its stderr unless it exits 0; return stdout.
+
+    TensorFlow's native log lines (``E0000 ...``, ``W0000 ...``) must not reach
+    the user's terminal either.
+    """
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"} | {"PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-m", "forecaster.cli.main", *map(str, args)], cwd=cwd, env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    assert not re.findall(r"^[EWIF]\d{4} ", result.stderr, flags=re.MULTILINE), result.stderr
     return result.stdout
 
 
