@@ -13,7 +13,7 @@ from pathlib import Path
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import RepairReport, read_table
-from forecaster.reports.anomaly import detection_section
+from forecaster.reports.anomaly import detection_section, detection_warnings
 from forecaster.reports.gates import gate_section
 from forecaster.reports.html import HtmlSection, write_index_html
 from forecaster.reports.sections import (
@@ -76,6 +76,7 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
             *detection_section(run, detection, config.report.max_plot_points, data_name=config.data.path.name),
         ]
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
+        warnings += detection_warnings(detection)
         if unknown_future:
             warnings.append(f"No forecast past the end of the data: the future covariates {', '.join(unknown_future)} are not "
                             "known there. Forecast with `forecaster forecast --run <this folder> --data DATA --future FILE`.")

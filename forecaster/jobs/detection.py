@@ -14,7 +14,7 @@ from pathlib import Path
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import load_series
-from forecaster.reports.anomaly import detection_section
+from forecaster.reports.anomaly import detection_section, detection_warnings
 from forecaster.reports.html import write_index_html
 from forecaster.runs import RunFolder, TrainingBackup, check_output_dir
 from forecaster.workflow.detection import check_detection_data, load_detection_run, write_detection
@@ -77,6 +77,7 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         ]
         filled = sum(repairs.to_dict().get("values_filled", {}).values())
         warnings = [f"{filled:,} missing values were filled before scoring."] if filled else []
+        warnings += detection_warnings(result)
         write_index_html(run, f"{config.name}: anomaly detection", detection_section(run, result, config.report.max_plot_points, data_name=data_cfg.path.name),
                          summary, warnings, subtitle=f"forecaster detect on {data_cfg.path}")
     if backup is not None:

@@ -201,6 +201,29 @@ def _threshold_method(threshold) -> str:
             f"z from {threshold.z_min:g} to {threshold.z_max:g}, sequences pruned at {threshold.prune:g}")
 
 
+def detection_warnings(result: DetectionResult) -> list[str]:
+    """What a reader must know before trusting the flags, for the page's "Read this first" box.
+
+    Args:
+        result: the detection result.
+
+    Returns:
+        Sentences (possibly none): the declared-normal rows flagged far more often
+        than the threshold aimed at (more false alarms than planned), and series
+        flagged at the pooled level for lack of reference errors of their own.
+    """
+    warnings = []
+    if _target_text(result.config.threshold, result.metrics):
+        warnings.append("The declared-normal rows were flagged far more often than the threshold aimed at:"
+                        + _target_text(result.config.threshold, result.metrics).removeprefix(" That is"))
+    pooled = result.metrics.get("threshold_pooled_series") or []
+    if pooled and result.detector.reference_series_ is not None:  # else all series share one level by design
+        shown = ", ".join(pooled[:5]) + (f" and {len(pooled) - 5} more" if len(pooled) > 5 else "")
+        warnings.append(f"{len(pooled):,} series had too few held-out normal errors for a threshold of their own and "
+                        f"are flagged at the level of all series together: {shown}.")
+    return warnings
+
+
 def _target_text(threshold, metrics: dict) -> str:
     """A warning when the declared-normal rows were flagged far more often than the threshold aimed at."""
     target = {"pot": threshold.risk, "quantile": 1.0 - threshold.quantile}.get(threshold.method)

@@ -1,5 +1,6 @@
 """Anomaly figures and page sections: every figure draws and saves, events stay visible, tables read for people."""
 
+import copy
 import dataclasses
 
 import matplotlib.dates as mdates
@@ -15,7 +16,7 @@ from forecaster.anomaly.detectors import WindowDetector
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import AnomalyConfig, ForecasterConfig, ThresholdConfig
 from forecaster.data.series import SeriesCollection
-from forecaster.reports.anomaly import _summary_text, detection_section, event_rows
+from forecaster.reports.anomaly import _summary_text, detection_section, detection_warnings, event_rows
 from forecaster.reports.anomaly_figures import (
     FILLED_COLOUR,
     MIN_EVENT_WIDTH_PT,
@@ -204,3 +205,21 @@ def test_rows_the_data_layer_filled_are_shaded_and_counted():
     assert "filled by the data layer (not scored)" in [t.get_text() for t in error_axis.get_legend().get_texts()]
     figure.clear()
     assert "40 rows the data layer filled" in _summary_text(gapped, ranked_events(gapped.events))
+
+
+def test_read_this_first_warns_when_normal_rows_are_flagged_far_above_the_target(result):
+    calm = dataclasses.replace(result, metrics={**result.metrics, "flag_rate_normal_rows": 0.0})
+    assert detection_warnings(calm) == []
+    noisy = dataclasses.replace(result, metrics={**result.metrics, "flag_rate_normal_rows": 0.05})
+    (warning,) = detection_warnings(noisy)  # quantile 0.999 aims at 0.1% of normal points
+    assert warning.startswith("The declared-normal rows were flagged far more often than the threshold aimed at: 50 times")
+
+
+def test_read_this_first_names_series_flagged_at_the_pooled_level(result):
+    per_series = copy.copy(result.detector)
+    per_series.reference_series_ = ["series"]
+    pooled = dataclasses.replace(result, detector=per_series,
+                                 metrics={**result.metrics, "flag_rate_normal_rows": 0.0, "threshold_pooled_series": ["series"]})
+    (warning,) = detection_warnings(pooled)
+    assert warning.startswith("1 series had too few held-out normal errors") and warning.endswith(": series.")
+    assert detection_warnings(dataclasses.replace(pooled, detector=result.detector)) == []  # one level for all by design
