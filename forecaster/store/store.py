@@ -409,28 +409,31 @@ def _insert_scores(connection: Connection, points: pd.DataFrame, series: str, sc
     names = ["series", "time", "scan_id", *SCORE_COLUMNS]
     dialect = connection.dialect.name
     if dialect not in ("sqlite", "postgresql"):
-        connection.execute(scores.insert(), [dict(zip(names, row)) for row in _score_tuples(points, series, scan_id, None)])
+        connection.execute(scores.insert(), [dict(zip(names, row)) for row in _score_tuples(points, series, scan_id, None, True)])
         return
     driver = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
         if dialect == "sqlite":
             cursor.executemany(f"INSERT INTO scores ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                               _score_tuples(points, series, scan_id, " "))
+                               _score_tuples(points, series, scan_id, " ", False))
         else:
             with cursor.copy(f"COPY scores ({', '.join(names)}) FROM STDIN") as copy:
-                for row in _score_tuples(points, series, scan_id, "T"):
+                for row in _score_tuples(points, series, scan_id, "T", True):
                     copy.write_row(row)
     finally:
         cursor.close()
 
 
-def _score_tuples(points: pd.DataFrame, series: str, scan_id: int, time_separator: str | None) -> list[tuple]:
-    """Plain Python rows ``(series, time, scan_id, *SCORE_COLUMNS)``, NaN as ``None``.
+def _score_tuples(
+    points: pd.DataFrame, series: str, scan_id: int, time_separator: str | None, nan_to_none: bool
+) -> Iterator[tuple]:
+    """Plain Python rows ``(series, time, scan_id, *SCORE_COLUMNS)``, made as the driver consumes them.
 
     Times are ISO strings with ``time_separator`` between date and time (what
     SQLAlchemy stores in SQLite, what PostgreSQL's ``COPY`` reads), or
-    ``datetime`` objects when it is ``None``.
+    ``datetime`` objects when it is ``None``. NaN becomes ``None`` with
+    ``nan_to_none``; SQLite needs no such pass, as it stores a bound NaN as NULL.
     """
     times = pd.DatetimeIndex(points["time"])
     if time_separator is None:
@@ -440,12 +443,10 @@ def _score_tuples(points: pd.DataFrame, series: str, scan_id: int, time_separato
     columns = [[series] * len(points), stamps, [scan_id] * len(points)]
     for name in SCORE_COLUMNS:
         values = points[name].to_numpy()
-        if values.dtype.kind == "f":
+        if nan_to_none and values.dtype.kind == "f":
             values = np.where(np.isnan(values), None, values.astype(object))
-        elif values.dtype.kind == "b":
-            values = values.astype(object)
         columns.append(values.tolist())
-    return list(zip(*columns))
+    return zip(*columns)
 
 
 def _event_values(row: dict) -> dict:
