@@ -110,6 +110,32 @@ def n_fitting(kind: str, n_rows: int, period: int) -> int:
     return min(MAX_ANOMALIES, (n_rows - probation_rows(n_rows)) // (2 * reach + 2))
 
 
+def write_injected(
+    target: Path, frame: pd.DataFrame, series: np.ndarray, anomalies: list, tolerance: int
+) -> tuple[pd.DataFrame, list[list[str]], np.ndarray]:
+    """Write one injected series as a NAB data file; return it, its label windows and its labelled rows.
+
+    Args:
+        target: the CSV file to write (folders are created).
+        frame: the normal series (``timestamp``, ``value``).
+        series: float ``(n_rows,)`` the values with the anomalies injected.
+        anomalies: the :class:`~forecaster.anomaly.injection.InjectedAnomaly` of ``series``.
+        tolerance: rows after an anomaly still inside its label window.
+
+    Returns:
+        ``(frame with the injected values, [[first, last timestamp], ...] per anomaly, bool (n_rows,) labelled rows)``.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    variant = frame.assign(value=series)
+    variant.to_csv(target, index=False)
+    times = pd.to_datetime(variant["timestamp"])
+    windows = [[str(times[a.start]), str(times[min(a.end - 1 + tolerance, series.size - 1)])] for a in anomalies]
+    labels = np.zeros(series.size, dtype=bool)
+    for a in anomalies:
+        labels[a.start:min(a.end + tolerance, series.size)] = True
+    return variant, windows, labels
+
+
 def score_series(signals: dict[str, np.ndarray], config: AnomalyConfig, first: str) -> dict[str, np.ndarray]:
     """Alarm and log likelihood of one series under the config's setting, its first signals replaced by ``first``
     (``network`` or ``change``), so both are scored with the same seasonal signals and likelihood."""
@@ -176,16 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             series, labels, anomalies = inject_anomalies(values, kind, count, first_row, period, seed=args.seed * 1000 + k)
             relative = f"{kind}/{base}.csv"
-            target = args.out / "data" / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            variant = frame.assign(value=series)
-            variant.to_csv(target, index=False)
-            times = pd.to_datetime(variant["timestamp"])
-            windows[relative] = [[str(times[a.start]), str(times[min(a.end - 1 + args.tolerance, values.size - 1)])]
-                                 for a in anomalies]
-            window_rows = np.zeros(values.size, dtype=bool)
-            for a in anomalies:
-                window_rows[a.start:min(a.end + args.tolerance, values.size)] = True
+            variant, windows[relative], window_rows = write_injected(args.out / "data" / relative, frame, series, anomalies,
+                                                                     args.tolerance)
             errors = combine_errors(detector.point_errors(series[:, None], mode="causal"))
             signals[relative] = file_signals(variant, errors, anomaly)
             for first in rows:
