@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "anomalous points into events (anomaly.events, as forecaster detect does), and commit scores, events "
         "and the new watermark of each series in one transaction into the store (store.url). Exit codes: 0 done, "
         "1 with --exit-code when events were opened or extended, 2 bad config or data, 75 store busy. A run folder is "
-        "written when the scan scored rows or changed events (--report).",
+        "written when the scan opened or updated events or skipped a series (--report).",
     )
     add_config_arguments(parser)
     parser.add_argument("--run", dest="run_dir", type=Path, required=True, help="detection run folder (forecaster detect)")
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="scan the rows of this SQL query on data.url (time, id and value columns named as in data)")
     parser.add_argument("--store", dest="store_url", default=None, help="store URL instead of store.url")
     parser.add_argument("--report", choices=("always", "changes", "never"), default="changes",
-                        help="write a run folder always, only when the scan scored rows or changed events "
+                        help="write a run folder always, only when the scan opened or updated events or skipped a series "
                         "(default: changes), or never; the store records every scan either way")
     parser.add_argument("--exit-code", action="store_true", help="exit 1 when the scan opened or extended events")
     parser.add_argument("--rescore-from", default=None, metavar="TIMESTAMP",

@@ -68,8 +68,9 @@ def scan_job(
         data_query: an SQL query whose rows (time, id and value columns named as in
             ``data``) are scanned, read from ``data.url``, instead of a file. Default ``None``.
         report: when to write the run folder: ``always``, ``changes`` (only when the scan
-            scored rows or opened or updated events, so a scheduler polling often does not
-            fill ``reports/`` with empty folders) or ``never``. Default ``changes``.
+            opened or updated events or skipped a series, what someone should look at; a
+            scheduler scanning new rows every few minutes then does not fill ``reports/``)
+            or ``never``. Default ``changes``.
 
     Returns:
         ``(summary, run_folder)``; ``run_folder`` is ``None`` when none was written.
@@ -142,7 +143,7 @@ def scan_job(
             store.finish_scan(scan_id, "finished", {**summary.to_dict(), "notes": notes})
     finally:
         store.close()
-    changed = summary.rows_scored or summary.new_events or summary.updated_events
+    changed = summary.new_events or summary.updated_events or summary.skipped
     if report == "never" or (report == "changes" and not changed):
         return summary, None
     return summary, _write_run_folder(config, summary, series, schema["columns"], store_url or config.store.url)

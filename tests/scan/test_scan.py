@@ -243,6 +243,16 @@ def test_a_scan_run_folder_has_the_summary_events_and_a_page(at_project, tmp_pat
     assert (run_folder / "index.html").is_file() and list((run_folder / "figures").glob("scan_events_*.png"))
 
 
+def test_a_scan_of_quiet_rows_scores_them_but_writes_no_run_folder(at_project, tmp_path):
+    folder, run = at_project
+    quiet = write(long_data().groupby("id").head(300), tmp_path / "quiet.csv")  # before the first planted burst
+    never_flags = ["anomaly.threshold.method=std", "anomaly.threshold.k=1000"]  # the tiny detector's noise stays quiet
+    config = load_config("config.yaml", [f"report.output_dir={tmp_path / 'reports'}", *never_flags])
+    summary, run_folder = scan_job(config, "config.yaml", run, quiet, f"sqlite:///{tmp_path / 'quiet.db'}")
+    assert summary.rows_scored > 0 and summary.new_events == summary.updated_events == 0 and not summary.skipped
+    assert run_folder is None and not (tmp_path / "reports").exists()
+
+
 def test_a_scan_with_nothing_new_writes_no_run_folder_unless_asked(at_project, tmp_path, capsys):
     folder, run = at_project
     reports = tmp_path / "reports"
