@@ -44,7 +44,9 @@ def make_train_step(layer: keras.layers.Layer, jit_compile: bool) -> tf.types.ex
     return train_step
 
 
-def time_pair(keras_layer: keras.layers.Layer, gated: keras.layers.Layer, jit_compile: bool, n_steps: int, n_warmup: int) -> dict[str, float]:
+def time_pair(
+    keras_layer: keras.layers.Layer, gated: keras.layers.Layer, jit_compile: bool, n_steps: int, n_warmup: int
+) -> dict[str, float]:
     """Return median seconds per forward+backward step of both layers, timed in alternation."""
     x = tf.random.normal((BATCH, STEPS, FEATURES), seed=1)
     steps = {"keras": make_train_step(keras_layer, jit_compile), "gated": make_train_step(gated, jit_compile)}
@@ -73,10 +75,17 @@ def main() -> None:
             keras_layer = keras_class(UNITS)
             keras_layer.build((BATCH, STEPS, FEATURES))
             gated = gated_class.from_keras(keras_layer)
-            row = {"cell": kind, "jit_compile": jit_compile, **time_pair(keras_layer, gated, jit_compile, args.steps, args.warmup)}
+            row = {
+                "cell": kind,
+                "jit_compile": jit_compile,
+                **time_pair(keras_layer, gated, jit_compile, args.steps, args.warmup),
+            }
             results.append(row)
-            print(f"{kind:5s} jit_compile={str(jit_compile):5s}  keras {row['keras_s'] * 1e3:8.1f} ms  "
-                  f"gated {row['gated_s'] * 1e3:8.1f} ms  ratio {row['ratio']:.3f}", flush=True)
+            print(
+                f"{kind:5s} jit_compile={str(jit_compile):5s}  keras {row['keras_s'] * 1e3:8.1f} ms  "
+                f"gated {row['gated_s'] * 1e3:8.1f} ms  ratio {row['ratio']:.3f}",
+                flush=True,
+            )
     payload = {
         "shape": {"batch": BATCH, "time_steps": STEPS, "features": FEATURES, "units": UNITS},
         "backend": keras.backend.backend(),

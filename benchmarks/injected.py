@@ -54,21 +54,31 @@ from scipy import signal
 from forecaster.anomaly.detectors import make_detector
 from forecaster.anomaly.injection import ANOMALY_KINDS, anomaly_length, inject_anomalies
 from forecaster.anomaly.metrics import event_scores, pr_auc
-from forecaster.anomaly.selection import choose_setting
 from forecaster.anomaly.pipeline import combine_errors
+from forecaster.anomaly.selection import choose_setting
 from forecaster.config import AnomalyConfig, detector_kwargs, load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nab import (  # noqa: E402
-    alarms, config_setting, file_signals, grid, grid_scores, load_scorer, log_likelihood, probation_rows, strict_json,
+    alarms,
+    config_setting,
+    file_signals,
+    grid,
+    grid_scores,
+    load_scorer,
+    log_likelihood,
+    probation_rows,
+    strict_json,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 ETT_COLUMNS = ("OT", "HUFL", "LUFL")
 ETT_ROWS = 3000
-NAB_PARTS = {"ambient_temperature": ("realKnownCause/ambient_temperature_system_failure.csv", 24),
-             "nyc_taxi": ("realKnownCause/nyc_taxi.csv", 48)}
+NAB_PARTS = {
+    "ambient_temperature": ("realKnownCause/ambient_temperature_system_failure.csv", 24),
+    "nyc_taxi": ("realKnownCause/nyc_taxi.csv", 48),
+}
 GENERATED_ROWS = 3000
 MAX_ANOMALIES = 3
 
@@ -80,14 +90,23 @@ def generated_series(seed: int) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     hours = np.arange(GENERATED_ROWS)
     times = pd.date_range("2020-01-06", periods=GENERATED_ROWS, freq="h")
-    seasonal = (50.0 + 0.004 * hours + 8.0 * np.sin(2 * np.pi * hours / 24) + 4.0 * np.sin(2 * np.pi * hours / 168)
-                + rng.normal(0.0, 1.0, GENERATED_ROWS))
+    seasonal = (
+        50.0
+        + 0.004 * hours
+        + 8.0 * np.sin(2 * np.pi * hours / 24)
+        + 4.0 * np.sin(2 * np.pi * hours / 168)
+        + rng.normal(0.0, 1.0, GENERATED_ROWS)
+    )
     noise = signal.lfilter([1.0], [1.0, -0.8], rng.normal(0.0, 1.0, GENERATED_ROWS))  # AR(1), coefficient 0.8
     later = hours >= GENERATED_ROWS // 2
     amplitude = np.where(later, 13.0, 10.0)
-    regimes = 30.0 + amplitude * np.clip(np.sin(2 * np.pi * (hours - 6) / 24), 0, None) + np.where(later, 1.5, 1.0) * noise
-    return {name: pd.DataFrame({"timestamp": times, "value": values})
-            for name, values in (("generated_seasonal", seasonal), ("generated_regimes", regimes))}
+    regimes = (
+        30.0 + amplitude * np.clip(np.sin(2 * np.pi * (hours - 6) / 24), 0, None) + np.where(later, 1.5, 1.0) * noise
+    )
+    return {
+        name: pd.DataFrame({"timestamp": times, "value": values})
+        for name, values in (("generated_seasonal", seasonal), ("generated_regimes", regimes))
+    }
 
 
 def normal_series(ett: Path, nab: Path, seed: int) -> dict[str, tuple[pd.DataFrame, int]]:
@@ -132,7 +151,7 @@ def write_injected(
     windows = [[str(times[a.start]), str(times[min(a.end - 1 + tolerance, series.size - 1)])] for a in anomalies]
     labels = np.zeros(series.size, dtype=bool)
     for a in anomalies:
-        labels[a.start:min(a.end + tolerance, series.size)] = True
+        labels[a.start : min(a.end + tolerance, series.size)] = True
     return variant, windows, labels
 
 
@@ -145,7 +164,9 @@ def score_series(signals: dict[str, np.ndarray], config: AnomalyConfig, first: s
     return {"log_likelihood": scores, "alarm": alarms(scores, setting)}
 
 
-def select_settings(scorer: ModuleType, corpus, signals: dict[str, dict[str, np.ndarray]], config: AnomalyConfig) -> dict:
+def select_settings(
+    scorer: ModuleType, corpus, signals: dict[str, dict[str, np.ndarray]], config: AnomalyConfig
+) -> dict:
     """Choose each family's scoring setting on the injected corpus alone (NAB standard score at the setting's alarm level).
 
     No NAB label is read, so NAB scores of the chosen settings are all on unseen labels.
@@ -158,8 +179,10 @@ def select_settings(scorer: ModuleType, corpus, signals: dict[str, dict[str, np.
     for family in ("network", "baseline"):
         candidates = grid(family)
         scores = grid_scores(signals, candidates)
-        values = [scorer.score_corpus(corpus, files, standard, threshold=setting["alarm_level"])["standard"].normalized
-                  for setting, files in zip(candidates, scores)]
+        values = [
+            scorer.score_corpus(corpus, files, standard, threshold=setting["alarm_level"])["standard"].normalized
+            for setting, files in zip(candidates, scores)
+        ]
         best, value = choose_setting(values, float)
         chosen[family] = {"setting": candidates[best], "injected_standard": value, "n_settings": len(candidates)}
     return chosen
@@ -175,9 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scorer", type=Path, default=SHARED / "tools" / "nab_score.py")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "injected")
     parser.add_argument("--kinds", default=",".join(ANOMALY_KINDS), help="comma-separated anomaly kinds")
-    parser.add_argument("--bases", default="", help="comma-separated substrings: only matching normal series (quick checks)")
-    parser.add_argument("--select", action="store_true",
-                        help="also choose each family's scoring setting (benchmarks/nab.py's grid) on the injected corpus")
+    parser.add_argument(
+        "--bases", default="", help="comma-separated substrings: only matching normal series (quick checks)"
+    )
+    parser.add_argument(
+        "--select",
+        action="store_true",
+        help="also choose each family's scoring setting (benchmarks/nab.py's grid) on the injected corpus",
+    )
     parser.add_argument("--tolerance", type=int, default=24, help="rows after an anomaly still inside its label window")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -195,28 +223,43 @@ def main(argv: list[str] | None = None) -> int:
         base_started = time.perf_counter()
         values = frame["value"].to_numpy(dtype=np.float64)
         first_row = probation_rows(values.size)
-        detector = make_detector(**detector_kwargs(anomaly, config.seed)).fit(values[:first_row, None], np.ones(first_row, dtype=bool))
+        detector = make_detector(**detector_kwargs(anomaly, config.seed)).fit(
+            values[:first_row, None], np.ones(first_row, dtype=bool)
+        )
         for k, kind in enumerate(kinds):
             count = n_fitting(kind, values.size, period)
             if count < 1:
                 continue
-            series, labels, anomalies = inject_anomalies(values, kind, count, first_row, period, seed=args.seed * 1000 + k)
+            series, labels, anomalies = inject_anomalies(
+                values, kind, count, first_row, period, seed=args.seed * 1000 + k
+            )
             relative = f"{kind}/{base}.csv"
-            variant, windows[relative], window_rows = write_injected(args.out / "data" / relative, frame, series, anomalies,
-                                                                     args.tolerance)
+            variant, windows[relative], window_rows = write_injected(
+                args.out / "data" / relative, frame, series, anomalies, args.tolerance
+            )
             errors = combine_errors(detector.point_errors(series[:, None], mode="causal"))
             signals[relative] = file_signals(variant, errors, anomaly)
             for first in rows:
                 rows[first][relative] = {**score_series(signals[relative], anomaly, first), "labels": window_rows}
-            injected.append({"file": relative, "kind": kind, "base": base, "rows": [[a.start, a.end] for a in anomalies]})
+            injected.append(
+                {"file": relative, "kind": kind, "base": base, "rows": [[a.start, a.end] for a in anomalies]}
+            )
         logger.info("%-24s %5d rows %6.1f s", base, values.size, time.perf_counter() - base_started)
     labels_path = args.out / "labels.json"
     labels_path.write_text(json.dumps(windows, indent=1) + "\n")
     corpus = scorer.Corpus(str(args.out / "data"), str(labels_path))
 
-    report = {"seed": args.seed, "kinds": kinds, "tolerance": args.tolerance, "config": str(args.config),
-              "anomaly": anomaly.model_dump(mode="json"), "injected": injected, "platform": platform.platform(),
-              "cpu_count": os.cpu_count(), "signals": {}}
+    report = {
+        "seed": args.seed,
+        "kinds": kinds,
+        "tolerance": args.tolerance,
+        "config": str(args.config),
+        "anomaly": anomaly.model_dump(mode="json"),
+        "injected": injected,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "signals": {},
+    }
     standard = {"standard": scorer.DEFAULT_PROFILES["standard"]}
     threshold = anomaly.alarm_level
     for first, files in rows.items():
@@ -227,10 +270,15 @@ def main(argv: list[str] | None = None) -> int:
             members = [relative for relative in files if relative.startswith(f"{kind}/")]
             if not members:
                 continue
-            kind_score = scorer.score_corpus(scorer.Corpus(str(args.out / "data"), str(labels_path), members),
-                                             alarms, standard, threshold=threshold)["standard"]
-            per_kind[kind] = {"nab_standard": kind_score.normalized, "windows_detected": kind_score.windows_detected,
-                              "n_windows": kind_score.n_windows, **kind_metrics(files, members, threshold)}
+            kind_score = scorer.score_corpus(
+                scorer.Corpus(str(args.out / "data"), str(labels_path), members), alarms, standard, threshold=threshold
+            )["standard"]
+            per_kind[kind] = {
+                "nab_standard": kind_score.normalized,
+                "windows_detected": kind_score.windows_detected,
+                "n_windows": kind_score.n_windows,
+                **kind_metrics(files, members, threshold),
+            }
         report["signals"][first] = {"threshold": threshold, "nab_standard": overall.normalized, "per_kind": per_kind}
     if args.select:
         report["selection"] = select_settings(scorer, corpus, signals, anomaly)
@@ -258,27 +306,39 @@ def kind_metrics(files: dict[str, dict], members: list[str], threshold: float) -
     precision = correct / n_predicted if n_predicted else 0.0
     recall = found / n_true if n_true else float("nan")
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-    return {"event_precision": precision, "event_recall": recall, "event_f1": f1,
-            "pr_auc": pr_auc(np.concatenate(labels), np.concatenate(scores))}
+    return {
+        "event_precision": precision,
+        "event_recall": recall,
+        "event_f1": f1,
+        "pr_auc": pr_auc(np.concatenate(labels), np.concatenate(scores)),
+    }
 
 
 def print_report(report: dict, kinds: list[str]) -> None:
     """Print the per-kind table: network against raw change."""
-    print(f"\nInjected anomalies: seed {report['seed']}, kinds {', '.join(kinds)}, tolerance {report['tolerance']} rows, "
-          f"{len(report['injected'])} series, run time {report['run_time_s']:.0f} s\n")
-    print(f"{'kind':18s} {'windows':>7s} {'NAB net':>8s} {'NAB chg':>8s} {'F1 net':>7s} {'F1 chg':>7s} "
-          f"{'PRAUC net':>9s} {'PRAUC chg':>9s}")
+    print(
+        f"\nInjected anomalies: seed {report['seed']}, kinds {', '.join(kinds)}, tolerance {report['tolerance']} rows, "
+        f"{len(report['injected'])} series, run time {report['run_time_s']:.0f} s\n"
+    )
+    print(
+        f"{'kind':18s} {'windows':>7s} {'NAB net':>8s} {'NAB chg':>8s} {'F1 net':>7s} {'F1 chg':>7s} "
+        f"{'PRAUC net':>9s} {'PRAUC chg':>9s}"
+    )
     network, change = report["signals"]["network"], report["signals"]["change"]
     for kind in kinds:
         if kind not in network["per_kind"]:
             continue
         a, b = network["per_kind"][kind], change["per_kind"][kind]
-        print(f"{kind:18s} {a['n_windows']:7d} {a['nab_standard']:8.1f} {b['nab_standard']:8.1f} {a['event_f1']:7.3f} "
-              f"{b['event_f1']:7.3f} {a['pr_auc']:9.3f} {b['pr_auc']:9.3f}")
+        print(
+            f"{kind:18s} {a['n_windows']:7d} {a['nab_standard']:8.1f} {b['nab_standard']:8.1f} {a['event_f1']:7.3f} "
+            f"{b['event_f1']:7.3f} {a['pr_auc']:9.3f} {b['pr_auc']:9.3f}"
+        )
     print(f"{'all':18s} {'':7s} {network['nab_standard']:8.1f} {change['nab_standard']:8.1f}")
     for family, chosen in report.get("selection", {}).items():
-        print(f"\nchosen on injected data ({family}, {chosen['n_settings']} settings): "
-              f"{chosen['injected_standard']:.1f}  {chosen['setting']}")
+        print(
+            f"\nchosen on injected data ({family}, {chosen['n_settings']} settings): "
+            f"{chosen['injected_standard']:.1f}  {chosen['setting']}"
+        )
 
 
 if __name__ == "__main__":

@@ -83,9 +83,22 @@ PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 MAX_PROBATION = 750
 SEASONAL_PERIODS = ("1D", "7D")
 # Settings that only change how errors are scored, not the errors themselves (not in the cache key).
-SCORING_KEYS = {"ewma_span", "likelihood_history", "likelihood_window", "likelihood_robust", "seasonal_periods", "seasonal_cycles",
-                "alarm_signals", "alarm_level", "alarm_quiet_rows", "events", "top_features", "threshold",
-                "unseen_series", "mode"}
+SCORING_KEYS = {
+    "ewma_span",
+    "likelihood_history",
+    "likelihood_window",
+    "likelihood_robust",
+    "seasonal_periods",
+    "seasonal_cycles",
+    "alarm_signals",
+    "alarm_level",
+    "alarm_quiet_rows",
+    "events",
+    "top_features",
+    "threshold",
+    "unseen_series",
+    "mode",
+}
 SEASONAL = [f"seasonal_{period}" for period in SEASONAL_PERIODS]
 SPECTRAL_WINDOW = 64
 # The grid: the competing signals of each family, crossed with the likelihood and silencing settings.
@@ -93,8 +106,12 @@ SIGNAL_SETS = {
     "network": [["network"], ["network", *SEASONAL], ["network", "change", *SEASONAL]],
     "baseline": [["change"], ["change", *SEASONAL]],
 }
-LIKELIHOOD_GRID = {"likelihood_history": [2000, 4000, 8640], "likelihood_window": [8, 12], "alarm_quiet_rows": [100, 300],
-                   "alarm_level": [0.3, 0.35, 0.4, 0.45, 0.5]}
+LIKELIHOOD_GRID = {
+    "likelihood_history": [2000, 4000, 8640],
+    "likelihood_window": [8, 12],
+    "alarm_quiet_rows": [100, 300],
+    "alarm_level": [0.3, 0.35, 0.4, 0.45, 0.5],
+}
 
 logger = logging.getLogger("nab")
 
@@ -133,14 +150,17 @@ def network_errors(
         float64 ``(n_rows,)`` errors, NaN before the first full window.
     """
     network = {key: value for key, value in config.model_dump(mode="json").items() if key not in SCORING_KEYS}
-    key = json.dumps({"file": relative, "rows": len(frame), "seed": seed, "refit_growth": refit_growth,
-                      "network": network}, sort_keys=True)
+    key = json.dumps(
+        {"file": relative, "rows": len(frame), "seed": seed, "refit_growth": refit_growth, "network": network},
+        sort_keys=True,
+    )
     path = cache / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.npy"
     if path.exists():
         return np.load(path)
     values = frame["value"].to_numpy(dtype=np.float64)
-    errors = combine_errors(online_point_errors(values, probation_rows(values.size), refit_growth,
-                                                    **detector_kwargs(config, seed)))
+    errors = combine_errors(
+        online_point_errors(values, probation_rows(values.size), refit_growth, **detector_kwargs(config, seed))
+    )
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, errors)
     return errors
@@ -181,10 +201,14 @@ def grid(family: str, robust: bool = False, spectral: bool = False) -> list[dict
 def config_setting(config: AnomalyConfig) -> dict:
     """The scoring setting an ``anomaly`` section describes, in the grid's terms (the detector's error is ``network``)."""
     names = [{"detector": "network"}.get(name, name) for name in config.alarm_signals]
-    return {"signals": [*names, *(f"seasonal_{period}" for period in config.seasonal_periods)],
-            "likelihood_history": config.likelihood_history, "likelihood_window": config.likelihood_window,
-            "alarm_quiet_rows": config.alarm_quiet_rows, "alarm_level": config.alarm_level,
-            "likelihood_robust": config.likelihood_robust}
+    return {
+        "signals": [*names, *(f"seasonal_{period}" for period in config.seasonal_periods)],
+        "likelihood_history": config.likelihood_history,
+        "likelihood_window": config.likelihood_window,
+        "alarm_quiet_rows": config.alarm_quiet_rows,
+        "alarm_level": config.alarm_level,
+        "likelihood_robust": config.likelihood_robust,
+    }
 
 
 def log_likelihood(signals: dict[str, np.ndarray], setting: dict) -> np.ndarray:
@@ -194,8 +218,12 @@ def log_likelihood(signals: dict[str, np.ndarray], setting: dict) -> np.ndarray:
     (:func:`~forecaster.anomaly.likelihood.most_surprising`), on any named
     signals, including those the product does not offer.
     """
-    return most_surprising({name: signals[name] for name in setting["signals"]}, history=setting["likelihood_history"],
-                           window=setting["likelihood_window"], robust=setting["likelihood_robust"])[1]
+    return most_surprising(
+        {name: signals[name] for name in setting["signals"]},
+        history=setting["likelihood_history"],
+        window=setting["likelihood_window"],
+        robust=setting["likelihood_robust"],
+    )[1]
 
 
 def alarms(log_likelihoods: np.ndarray, setting: dict) -> np.ndarray:
@@ -211,7 +239,12 @@ def grid_scores(signals: dict[str, dict[str, np.ndarray]], candidates: list[dict
     cached = {}
     scores = []
     for setting in candidates:
-        key = (tuple(setting["signals"]), setting["likelihood_history"], setting["likelihood_window"], setting["likelihood_robust"])
+        key = (
+            tuple(setting["signals"]),
+            setting["likelihood_history"],
+            setting["likelihood_window"],
+            setting["likelihood_robust"],
+        )
         if key not in cached:
             cached[key] = {relative: log_likelihood(file, setting) for relative, file in signals.items()}
         scores.append({relative: alarms(values, setting) for relative, values in cached[key].items()})
@@ -229,13 +262,25 @@ def window_labels(timestamps: pd.Series, windows: list[list[str]]) -> np.ndarray
 
 def profile_summary(score) -> dict:
     """A scorer ``ProfileScore`` as a plain dict (normalised score, threshold, raw, windows found, false alarm rows)."""
-    return {"normalized": score.normalized, "threshold": score.threshold, "raw": score.raw,
-            "windows_detected": score.windows_detected, "n_windows": score.n_windows, "fp": score.fp,
-            "per_file": score.per_file}
+    return {
+        "normalized": score.normalized,
+        "threshold": score.threshold,
+        "raw": score.raw,
+        "windows_detected": score.windows_detected,
+        "n_windows": score.n_windows,
+        "fp": score.fp,
+        "per_file": score.per_file,
+    }
 
 
-def cross_validate(scorer: ModuleType, corpus: Callable[[list[str]], object], categories: dict[str, str],
-                   candidates: list[dict], candidate_scores: list[dict[str, np.ndarray]], fixed: bool) -> dict:
+def cross_validate(
+    scorer: ModuleType,
+    corpus: Callable[[list[str]], object],
+    categories: dict[str, str],
+    candidates: list[dict],
+    candidate_scores: list[dict[str, np.ndarray]],
+    fixed: bool,
+) -> dict:
     """Leave one category out: choose the setting and thresholds on the others, score the left-out one.
 
     Args:
@@ -256,20 +301,39 @@ def cross_validate(scorer: ModuleType, corpus: Callable[[list[str]], object], ca
         train_corpus, test_corpus = corpus(train), corpus(test)
         best, train_score = choose_setting(
             range(len(candidates)),
-            lambda k: scorer.score_corpus(train_corpus, candidate_scores[k], {"standard": scorer.DEFAULT_PROFILES["standard"]},
-                                          threshold=candidates[k]["alarm_level"] if fixed else None)["standard"].normalized,
+            lambda k: (
+                scorer.score_corpus(
+                    train_corpus,
+                    candidate_scores[k],
+                    {"standard": scorer.DEFAULT_PROFILES["standard"]},
+                    threshold=candidates[k]["alarm_level"] if fixed else None,
+                )["standard"].normalized
+            ),
         )
-        on_train = scorer.score_corpus(train_corpus, candidate_scores[best],
-                                       threshold=candidates[best]["alarm_level"] if fixed else None)
-        on_test = {profile: scorer.score_corpus(test_corpus, candidate_scores[best], {profile: scorer.DEFAULT_PROFILES[profile]},
-                                                threshold=on_train[profile].threshold)[profile] for profile in PROFILES}
-        folds[category] = {"setting": best, "train_standard": train_score,
-                           "test": {profile: profile_summary(score) for profile, score in on_test.items()}}
+        on_train = scorer.score_corpus(
+            train_corpus, candidate_scores[best], threshold=candidates[best]["alarm_level"] if fixed else None
+        )
+        on_test = {
+            profile: scorer.score_corpus(
+                test_corpus,
+                candidate_scores[best],
+                {profile: scorer.DEFAULT_PROFILES[profile]},
+                threshold=on_train[profile].threshold,
+            )[profile]
+            for profile in PROFILES
+        }
+        folds[category] = {
+            "setting": best,
+            "train_standard": train_score,
+            "test": {profile: profile_summary(score) for profile, score in on_test.items()},
+        }
         for relative in test:
             chosen[relative] = best
             thresholds[relative] = on_train["standard"].threshold
             for profile in PROFILES:
-                flags[profile][relative] = (candidate_scores[best][relative] >= on_train[profile].threshold).astype(np.float64)
+                flags[profile][relative] = (candidate_scores[best][relative] >= on_train[profile].threshold).astype(
+                    np.float64
+                )
     return {"folds": folds, "flags": flags, "thresholds": thresholds, "chosen": chosen}
 
 
@@ -299,8 +363,11 @@ def classic_metrics(rows: dict[str, dict]) -> dict:
     precision = correct / n_predicted if n_predicted else float("nan")
     recall = found / n_true if n_true else float("nan")
     overall = {
-        "event": {"precision": precision, "recall": recall,
-                  "f1": 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0},
+        "event": {
+            "precision": precision,
+            "recall": recall,
+            "f1": 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0,
+        },
         "pr_auc": pr_auc(np.concatenate(pooled_labels), np.concatenate(pooled_scores)),
         "median_file_pr_auc": float(np.nanmedian([f["pr_auc"] for f in per_file.values()])),
     }
@@ -320,7 +387,9 @@ def strict_json(value):
     return value
 
 
-def write_results(out: Path, name: str, relative: str, frame: pd.DataFrame, scores: np.ndarray, labels: np.ndarray) -> None:
+def write_results(
+    out: Path, name: str, relative: str, frame: pd.DataFrame, scores: np.ndarray, labels: np.ndarray
+) -> None:
     """Write one NAB results file ``out/<category>/<name>_<file>.csv`` (the cross-validated detections)."""
     category, file_name = relative.split("/")
     target = out / category / f"{name}_{file_name}"
@@ -330,17 +399,24 @@ def write_results(out: Path, name: str, relative: str, frame: pd.DataFrame, scor
     ).to_csv(target, index=False)
 
 
-def per_category(scorer: ModuleType, corpus: Callable, categories: dict[str, str], scores: dict[str, np.ndarray],
-                 level: float) -> dict:
+def per_category(
+    scorer: ModuleType, corpus: Callable, categories: dict[str, str], scores: dict[str, np.ndarray], level: float
+) -> dict:
     """NAB standard figures of fixed scores, detections at ``level``, per category and pooled over all files."""
     standard = {"standard": scorer.DEFAULT_PROFILES["standard"]}
-    groups = [*((category, test) for category, _, test in leave_one_group_out(categories)), ("pooled", sorted(categories))]
-    return {group: profile_summary(scorer.score_corpus(corpus(members), scores, standard, threshold=level)["standard"])
-            for group, members in groups}
+    groups = [
+        *((category, test) for category, _, test in leave_one_group_out(categories)),
+        ("pooled", sorted(categories)),
+    ]
+    return {
+        group: profile_summary(scorer.score_corpus(corpus(members), scores, standard, threshold=level)["standard"])
+        for group, members in groups
+    }
 
 
-def evaluate_family(scorer, corpus, labels, signals, categories, candidates, in_sample_setting, fixed,
-                    chosen_elsewhere=None) -> dict:
+def evaluate_family(
+    scorer, corpus, labels, signals, categories, candidates, in_sample_setting, fixed, chosen_elsewhere=None
+) -> dict:
     """Cross-validate one family's grid; score the config's own setting in-sample (swept) and at its alarm level,
     and a setting chosen elsewhere (on injected data) at its alarm level."""
     started = time.perf_counter()
@@ -349,10 +425,22 @@ def evaluate_family(scorer, corpus, labels, signals, categories, candidates, in_
     cv = cross_validate(scorer, corpus, categories, candidates, candidate_scores, fixed)
     files = sorted(categories)
     everything = corpus(files)
-    pooled = {profile: profile_summary(scorer.score_corpus(everything, cv["flags"][profile], {profile: scorer.DEFAULT_PROFILES[profile]},
-                                                           threshold=0.5)[profile]) for profile in PROFILES}
-    rows = {relative: {"scores": candidate_scores[cv["chosen"][relative]][relative],
-                       "flags": cv["flags"]["standard"][relative] > 0, "labels": labels[relative]} for relative in files}
+    pooled = {
+        profile: profile_summary(
+            scorer.score_corpus(
+                everything, cv["flags"][profile], {profile: scorer.DEFAULT_PROFILES[profile]}, threshold=0.5
+            )[profile]
+        )
+        for profile in PROFILES
+    }
+    rows = {
+        relative: {
+            "scores": candidate_scores[cv["chosen"][relative]][relative],
+            "flags": cv["flags"]["standard"][relative] > 0,
+            "labels": labels[relative],
+        }
+        for relative in files
+    }
     in_sample_index = candidates.index(in_sample_setting) if in_sample_setting in candidates else None
     in_sample = as_configured = None
     if in_sample_index is not None:
@@ -361,8 +449,16 @@ def evaluate_family(scorer, corpus, labels, signals, categories, candidates, in_
         as_configured = per_category(scorer, corpus, categories, own, in_sample_setting["alarm_level"])
     elsewhere = None
     if chosen_elsewhere is not None:
-        elsewhere = {"setting": chosen_elsewhere, **per_category(
-            scorer, corpus, categories, candidate_scores[candidates.index(chosen_elsewhere)], chosen_elsewhere["alarm_level"])}
+        elsewhere = {
+            "setting": chosen_elsewhere,
+            **per_category(
+                scorer,
+                corpus,
+                categories,
+                candidate_scores[candidates.index(chosen_elsewhere)],
+                chosen_elsewhere["alarm_level"],
+            ),
+        }
     standard = {category: fold["test"]["standard"]["normalized"] for category, fold in cv["folds"].items()}
     scored = {category: value for category, value in standard.items() if np.isfinite(value)}
     return {
@@ -389,16 +485,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "results" / "nab" / "cache")
     parser.add_argument("--detector", default="forecaster", help="detector name, the prefix of the results files")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "detect_nab.yaml")
-    parser.add_argument("--refit-growth", type=float, default=float("inf"),
-                        help="refit the detector on all rows seen when the stream has grown this many times (inf: never)")
-    parser.add_argument("--threshold", choices=["alarm", "sweep"], default="alarm",
-                        help="detections: the product's alarms (score >= the setting's alarm_level) or NAB's threshold "
-                             "swept on the training categories")
-    parser.add_argument("--injected-selection", type=Path, default=None,
-                        help="injected_results.json of benchmarks/injected.py --select: also score the settings chosen there")
+    parser.add_argument(
+        "--refit-growth",
+        type=float,
+        default=float("inf"),
+        help="refit the detector on all rows seen when the stream has grown this many times (inf: never)",
+    )
+    parser.add_argument(
+        "--threshold",
+        choices=["alarm", "sweep"],
+        default="alarm",
+        help="detections: the product's alarms (score >= the setting's alarm_level) or NAB's threshold "
+        "swept on the training categories",
+    )
+    parser.add_argument(
+        "--injected-selection",
+        type=Path,
+        default=None,
+        help="injected_results.json of benchmarks/injected.py --select: also score the settings chosen there",
+    )
     parser.add_argument("--grid-robust", action="store_true", help="add the robust likelihood to the grid")
     parser.add_argument("--grid-spectral", action="store_true", help="add the spectral residual signal to the grid")
-    parser.add_argument("--files", default="", help="comma-separated substrings: run only matching files (quick checks)")
+    parser.add_argument(
+        "--files", default="", help="comma-separated substrings: run only matching files (quick checks)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -427,16 +537,33 @@ def main(argv: list[str] | None = None) -> int:
     def corpus(subset: list[str]):
         return corpora.setdefault(tuple(subset), scorer.Corpus(str(args.data), str(args.labels), subset))
 
-    report = {"config": str(args.config), "anomaly": anomaly.model_dump(mode="json"), "refit_growth": args.refit_growth,
-              "threshold": args.threshold, "grid_robust": args.grid_robust, "grid_spectral": args.grid_spectral,
-              "n_files": len(files), "signal_time_s": signal_time, "platform": platform.platform(),
-              "cpu_count": os.cpu_count(), "detectors": {}}
+    report = {
+        "config": str(args.config),
+        "anomaly": anomaly.model_dump(mode="json"),
+        "refit_growth": args.refit_growth,
+        "threshold": args.threshold,
+        "grid_robust": args.grid_robust,
+        "grid_spectral": args.grid_spectral,
+        "n_files": len(files),
+        "signal_time_s": signal_time,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "detectors": {},
+    }
     names = {args.detector: "network", f"{args.detector}-baseline": "baseline"}
     selection = json.loads(args.injected_selection.read_text())["selection"] if args.injected_selection else None
     for name, family in names.items():
         report["detectors"][name] = result = evaluate_family(
-            scorer, corpus, labels, signals, categories, grid(family, args.grid_robust, args.grid_spectral),
-            config_setting(anomaly), args.threshold == "alarm", selection[family]["setting"] if selection else None)
+            scorer,
+            corpus,
+            labels,
+            signals,
+            categories,
+            grid(family, args.grid_robust, args.grid_spectral),
+            config_setting(anomaly),
+            args.threshold == "alarm",
+            selection[family]["setting"] if selection else None,
+        )
         for relative, flags in result.pop("flags").items():
             write_results(args.out, name, relative, frames[relative], flags, labels[relative])
     report["run_time_s"] = time.perf_counter() - started
@@ -449,39 +576,64 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_report(report: dict, files: list[str]) -> None:
     """Print the cross-validated table per category, the summary and the in-sample figure."""
-    print(f"\nNAB, leave one category out: {report['n_files']} files, run time {report['run_time_s']:.0f} s "
-          f"(signals {report['signal_time_s']:.0f} s)\n")
+    print(
+        f"\nNAB, leave one category out: {report['n_files']} files, run time {report['run_time_s']:.0f} s "
+        f"(signals {report['signal_time_s']:.0f} s)\n"
+    )
     categories = sorted({relative.split("/")[0] for relative in files})
-    print(f"{'detector':22s} " + " ".join(f"{c[:22]:>22s}" for c in categories)
-          + f" {'mean':>6s} {'worst':>6s} {'pooled':>7s} {'lowFP':>6s} {'lowFN':>6s} {'eventF1':>7s} {'in-sample':>9s}")
+    print(
+        f"{'detector':22s} "
+        + " ".join(f"{c[:22]:>22s}" for c in categories)
+        + f" {'mean':>6s} {'worst':>6s} {'pooled':>7s} {'lowFP':>6s} {'lowFN':>6s} {'eventF1':>7s} {'in-sample':>9s}"
+    )
     for name, result in report["detectors"].items():
         cells = []
         for category in categories:
             test = result["folds"][category]["test"]["standard"]
-            cells.append(f"{test['normalized']:22.1f}" if np.isfinite(test["normalized"])
-                         else f"{'raw %.2f, %d FP rows' % (test['raw'], test['fp']):>22s}")
+            cells.append(
+                f"{test['normalized']:22.1f}"
+                if np.isfinite(test["normalized"])
+                else f"{'raw %.2f, %d FP rows' % (test['raw'], test['fp']):>22s}"
+            )
         in_sample = result["in_sample"]["standard"]["normalized"] if result["in_sample"] else float("nan")
-        print(f"{name:22s} " + " ".join(cells)
-              + f" {result['mean_category_standard']:6.1f} {result['worst_category_standard']:6.1f}"
-              f" {result['pooled']['standard']['normalized']:7.1f} {result['pooled']['reward_low_FP_rate']['normalized']:6.1f}"
-              f" {result['pooled']['reward_low_FN_rate']['normalized']:6.1f} {result['metrics']['overall']['event']['f1']:7.3f}"
-              f" {in_sample:9.1f}")
+        print(
+            f"{name:22s} "
+            + " ".join(cells)
+            + f" {result['mean_category_standard']:6.1f} {result['worst_category_standard']:6.1f}"
+            f" {result['pooled']['standard']['normalized']:7.1f} {result['pooled']['reward_low_FP_rate']['normalized']:6.1f}"
+            f" {result['pooled']['reward_low_FN_rate']['normalized']:6.1f} {result['metrics']['overall']['event']['f1']:7.3f}"
+            f" {in_sample:9.1f}"
+        )
     print("\nthe config's own setting, detections at its alarm_level (nothing chosen here):")
     for name, result in report["detectors"].items():
         if result["as_configured"]:
-            print(f"{name:22s} " + " ".join(f"{category}: {figures['normalized']:.1f} ({figures['fp']} FP rows)"
-                                             for category, figures in result["as_configured"].items()))
+            print(
+                f"{name:22s} "
+                + " ".join(
+                    f"{category}: {figures['normalized']:.1f} ({figures['fp']} FP rows)"
+                    for category, figures in result["as_configured"].items()
+                )
+            )
     if any(result["chosen_on_injected"] for result in report["detectors"].values()):
         print("\nsettings chosen on injected anomalies (no NAB label read), detections at their alarm_level:")
         for name, result in report["detectors"].items():
             chosen = result["chosen_on_injected"]
-            print(f"{name:22s} " + " ".join(f"{category}: {chosen[category]['normalized']:.1f} ({chosen[category]['fp']} FP rows)"
-                                             for category in chosen if category != "setting") + f"  {chosen['setting']}")
+            print(
+                f"{name:22s} "
+                + " ".join(
+                    f"{category}: {chosen[category]['normalized']:.1f} ({chosen[category]['fp']} FP rows)"
+                    for category in chosen
+                    if category != "setting"
+                )
+                + f"  {chosen['setting']}"
+            )
     for name, result in report["detectors"].items():
         print(f"\n{name}: settings chosen without each category")
         for category, fold in result["folds"].items():
-            print(f"  {category:24s} train {fold['train_standard']:6.1f}  threshold "
-                  f"{fold['test']['standard']['threshold']:.4f}  {fold['setting']}")
+            print(
+                f"  {category:24s} train {fold['train_standard']:6.1f}  threshold "
+                f"{fold['test']['standard']['threshold']:.4f}  {fold['setting']}"
+            )
     print("\nper file (standard raw score, left-out; forecaster / baseline):")
     first, second = report["detectors"].values()
     for relative in files:

@@ -67,8 +67,18 @@ from forecaster.models import Forecaster
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from injected import ROOT, SHARED, kind_metrics, n_fitting, normal_series, write_injected  # noqa: E402
 from nab import (  # noqa: E402
-    LIKELIHOOD_GRID, SEASONAL, alarms, config_setting, evaluate_family, file_signals, load_scorer, log_likelihood,
-    network_errors, probation_rows, strict_json, window_labels,
+    LIKELIHOOD_GRID,
+    SEASONAL,
+    alarms,
+    config_setting,
+    evaluate_family,
+    file_signals,
+    load_scorer,
+    log_likelihood,
+    network_errors,
+    probation_rows,
+    strict_json,
+    window_labels,
 )
 
 NETWORK_SIGNALS = ("autoencoder", "residual", "residual_robust", "quantile")
@@ -87,17 +97,30 @@ class QuantileResidualDetector(ResidualDetector):
 
     def _fit_network(self, scaled, train, val, backup_dir):
         self.forecaster_ = Forecaster(
-            kind=self.kind, gated_cell=self.gated_cell, units=self.units, quantiles=QUANTILES, instance_norm=True,
-            instance_norm_method="last", l2=self.l2, **self._training(),
+            kind=self.kind,
+            gated_cell=self.gated_cell,
+            units=self.units,
+            quantiles=QUANTILES,
+            instance_norm=True,
+            instance_norm_method="last",
+            l2=self.l2,
+            **self._training(),
         )
-        self.forecaster_.fit(self._dataset(scaled, train, shuffle=True), self._dataset(scaled, val) if val.size else None,
-                             backup_dir=backup_dir)
+        self.forecaster_.fit(
+            self._dataset(scaled, train, shuffle=True),
+            self._dataset(scaled, val) if val.size else None,
+            backup_dir=backup_dir,
+        )
         return self.forecaster_.history_
 
     def _window_errors(self, scaled, starts):
-        bands = self.forecaster_.predict_quantiles(self._dataset(scaled, starts, batch_size=1024))  # (n, 1, features, 3)
+        bands = self.forecaster_.predict_quantiles(
+            self._dataset(scaled, starts, batch_size=1024)
+        )  # (n, 1, features, 3)
         actual = np.nan_to_num(scaled[starts + self.lookback][:, None, :])
-        sigma = (bands[..., 2] - bands[..., 0]) / INTERVAL_TO_SIGMA + 1e-3  # scaled units; a collapsed band stays finite
+        sigma = (
+            bands[..., 2] - bands[..., 0]
+        ) / INTERVAL_TO_SIGMA + 1e-3  # scaled units; a collapsed band stays finite
         return -stats.norm.logsf(np.abs(actual - bands[..., 1]) / sigma)
 
 
@@ -109,7 +132,9 @@ def robust_standardised(errors: np.ndarray, history: int) -> np.ndarray:
     return np.maximum(((pd.Series(errors) - median) / (MAD_TO_SIGMA * mad + 1e-12)).to_numpy(), 0.0)
 
 
-def fit_errors(kind: str, anomaly: AnomalyConfig, seed: int, values: np.ndarray, series: list[np.ndarray]) -> list[np.ndarray]:
+def fit_errors(
+    kind: str, anomaly: AnomalyConfig, seed: int, values: np.ndarray, series: list[np.ndarray]
+) -> list[np.ndarray]:
     """Fit one network of ``kind`` on ``values``' probationary rows; return its causal errors of each of ``series``."""
     first = probation_rows(values.size)
     params = detector_kwargs(anomaly, seed)
@@ -151,13 +176,29 @@ def injected_corpus(args, config) -> tuple[dict, dict]:
             if count >= 1:
                 parts[kind] = inject_anomalies(values, kind, count, first_row, period, seed=args.seed * 1000 + k)
         injected = [series for series, _, _ in parts.values()]
-        errors = {name: dict(zip(parts, cached(args.cache, {"seed": args.seed, "base": base, "signal": name, "network": network},
-                                               fit_errors, name, anomaly, config.seed, values, injected)))
-                  for name in ("autoencoder", "residual", "quantile")}
+        errors = {
+            name: dict(
+                zip(
+                    parts,
+                    cached(
+                        args.cache,
+                        {"seed": args.seed, "base": base, "signal": name, "network": network},
+                        fit_errors,
+                        name,
+                        anomaly,
+                        config.seed,
+                        values,
+                        injected,
+                    ),
+                )
+            )
+            for name in ("autoencoder", "residual", "quantile")
+        }
         for kind, (series, _, anomalies) in parts.items():
             relative = f"{kind}/{base}.csv"
-            variant, windows[relative], labels = write_injected(args.out / "data" / relative, frame, series, anomalies,
-                                                                args.tolerance)
+            variant, windows[relative], labels = write_injected(
+                args.out / "data" / relative, frame, series, anomalies, args.tolerance
+            )
             signals = file_signals(variant, errors["autoencoder"][kind], anomaly)
             signals["autoencoder"] = signals.pop("network")
             signals["residual"] = errors["residual"][kind]
@@ -171,16 +212,27 @@ def injected_corpus(args, config) -> tuple[dict, dict]:
 def per_kind(scorer, corpus, files: dict, scores: dict, level: float) -> dict:
     """``{kind: {"nab_standard", "event_f1", "pr_auc"}}`` and ``"all"`` of alarm scores ``{file: (n,)}`` at ``level``."""
     standard = {"standard": scorer.DEFAULT_PROFILES["standard"]}
-    rows = {relative: {"alarm": scores[relative]["alarm"], "log_likelihood": scores[relative]["score"],
-                       "labels": files[relative]["labels"]} for relative in files}
+    rows = {
+        relative: {
+            "alarm": scores[relative]["alarm"],
+            "log_likelihood": scores[relative]["score"],
+            "labels": files[relative]["labels"],
+        }
+        for relative in files
+    }
     alarm = {relative: row["alarm"] for relative, row in rows.items()}
     result = {"all": scorer.score_corpus(corpus(list(files)), alarm, standard, threshold=level)["standard"].normalized}
     for kind in ANOMALY_KINDS:
         members = [relative for relative in files if files[relative]["kind"] == kind]
         if members:
             metrics = kind_metrics(rows, members, level)
-            result[kind] = {"nab_standard": scorer.score_corpus(corpus(members), alarm, standard, threshold=level)["standard"].normalized,
-                            "event_f1": metrics["event_f1"], "pr_auc": metrics["pr_auc"]}
+            result[kind] = {
+                "nab_standard": scorer.score_corpus(corpus(members), alarm, standard, threshold=level)[
+                    "standard"
+                ].normalized,
+                "event_f1": metrics["event_f1"],
+                "pr_auc": metrics["pr_auc"],
+            }
     return result
 
 
@@ -197,15 +249,25 @@ def signal_scores(files: dict, setting: dict, first: str) -> dict:
 def learned_combinations(scorer, corpus, files: dict, setting: dict) -> dict:
     """Leave one kind out: logistic regression on the signals' log likelihoods; per kind, the left-out NAB score."""
     names = ["change", *SEASONAL, *NETWORK_SIGNALS]
-    features = {relative: np.stack([anomaly_likelihood(file["signals"][name], history=setting["likelihood_history"],
-                                                       window=setting["likelihood_window"])[1] for name in names], axis=1)
-                for relative, file in files.items()}
+    features = {
+        relative: np.stack(
+            [
+                anomaly_likelihood(
+                    file["signals"][name], history=setting["likelihood_history"], window=setting["likelihood_window"]
+                )[1]
+                for name in names
+            ],
+            axis=1,
+        )
+        for relative, file in files.items()
+    }
     standard = {"standard": scorer.DEFAULT_PROFILES["standard"]}
     quiet = setting["alarm_quiet_rows"]
 
     def nab_score(members, scores, level):
-        return scorer.score_corpus(corpus(members), {r: suppress_repeats(scores[r], level, quiet) for r in members},
-                                   standard, threshold=level)["standard"].normalized
+        return scorer.score_corpus(
+            corpus(members), {r: suppress_repeats(scores[r], level, quiet) for r in members}, standard, threshold=level
+        )["standard"].normalized
 
     results = {}
     for label, columns in (("change + seasonal", [0, 1, 2]), ("change + seasonal + networks", list(range(len(names))))):
@@ -216,11 +278,15 @@ def learned_combinations(scorer, corpus, files: dict, setting: dict) -> dict:
             rows = [slice(probation_rows(files[r]["labels"].size), None) for r in train]
             model = LogisticRegression(class_weight="balanced", max_iter=1000).fit(
                 np.concatenate([features[r][part][:, columns] for r, part in zip(train, rows)]),
-                np.concatenate([files[r]["labels"][part] for r, part in zip(train, rows)]))
+                np.concatenate([files[r]["labels"][part] for r, part in zip(train, rows)]),
+            )
             scores = {r: model.predict_proba(features[r][:, columns])[:, 1] for r in files}
             level = max(LEVELS, key=lambda value: nab_score(train, scores, value))
-            results[label][kind] = {"nab_standard": nab_score(test, scores, level), "level": level,
-                                    "weights": dict(zip([names[c] for c in columns], model.coef_[0].tolist()))}
+            results[label][kind] = {
+                "nab_standard": nab_score(test, scores, level),
+                "level": level,
+                "weights": dict(zip([names[c] for c in columns], model.coef_[0].tolist())),
+            }
     return results
 
 
@@ -237,14 +303,30 @@ def nab_cross_validation(args, config, scorer) -> dict:
         frame = pd.read_csv(args.nab_data / relative)
         labels[relative] = window_labels(frame["timestamp"], windows.get(relative, []))
         values = frame["value"].to_numpy(dtype=np.float64)
-        residual = network_errors(frame, relative, anomaly.model_copy(update={"detector": "residual"}), config.seed,
-                                  float("inf"), args.nab_cache)
-        file = file_signals(frame, network_errors(frame, relative, anomaly, config.seed, float("inf"), args.nab_cache), anomaly)
+        residual = network_errors(
+            frame,
+            relative,
+            anomaly.model_copy(update={"detector": "residual"}),
+            config.seed,
+            float("inf"),
+            args.nab_cache,
+        )
+        file = file_signals(
+            frame, network_errors(frame, relative, anomaly, config.seed, float("inf"), args.nab_cache), anomaly
+        )
         file["autoencoder"] = file.pop("network")
         file["residual"] = residual
         file["residual_robust"] = robust_standardised(residual, args.robust_history)
-        file["quantile"] = cached(args.cache, {"nab": relative, "rows": values.size, "signal": "quantile", "network": network},
-                                  fit_errors, "quantile", anomaly, config.seed, values, [values])[0]
+        file["quantile"] = cached(
+            args.cache,
+            {"nab": relative, "rows": values.size, "signal": "quantile", "network": network},
+            fit_errors,
+            "quantile",
+            anomaly,
+            config.seed,
+            values,
+            [values],
+        )[0]
         signals[relative] = file
     categories = {relative: relative.split("/")[0] for relative in relatives}
     corpora = {}
@@ -252,18 +334,27 @@ def nab_cross_validation(args, config, scorer) -> dict:
     def corpus(subset):
         return corpora.setdefault(tuple(subset), scorer.Corpus(str(args.nab_data), str(args.nab_labels), subset))
 
-    families = {"change": [["change"], ["change", *SEASONAL]],
-                **{name: [[name], [name, *SEASONAL], [name, "change", *SEASONAL]] for name in NETWORK_SIGNALS}}
+    families = {
+        "change": [["change"], ["change", *SEASONAL]],
+        **{name: [[name], [name, *SEASONAL], [name, "change", *SEASONAL]] for name in NETWORK_SIGNALS},
+    }
     options = {**LIKELIHOOD_GRID, "likelihood_robust": [False]}
     results = {}
     for family, sets in families.items():
-        candidates = [{"signals": s, **dict(zip(options, values))} for s in sets for values in itertools.product(*options.values())]
+        candidates = [
+            {"signals": s, **dict(zip(options, values))}
+            for s in sets
+            for values in itertools.product(*options.values())
+        ]
         result = evaluate_family(scorer, corpus, labels, signals, categories, candidates, config_setting(anomaly), True)
-        results[family] = {"per_category": {c: f["test"]["standard"]["normalized"] for c, f in result["folds"].items()},
-                           "false_alarm_rows": {c: f["test"]["standard"]["fp"] for c, f in result["folds"].items()},
-                           "mean": result["mean_category_standard"], "worst": result["worst_category_standard"],
-                           "pooled": result["pooled"]["standard"]["normalized"],
-                           "event_f1": result["metrics"]["overall"]["event"]["f1"]}
+        results[family] = {
+            "per_category": {c: f["test"]["standard"]["normalized"] for c, f in result["folds"].items()},
+            "false_alarm_rows": {c: f["test"]["standard"]["fp"] for c, f in result["folds"].items()},
+            "mean": result["mean_category_standard"],
+            "worst": result["worst_category_standard"],
+            "pooled": result["pooled"]["standard"]["normalized"],
+            "event_f1": result["metrics"]["overall"]["event"]["f1"],
+        }
     return results
 
 
@@ -278,13 +369,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scorer", type=Path, default=SHARED / "tools" / "nab_score.py")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "network_signals")
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "results" / "network_signals" / "cache")
-    parser.add_argument("--nab-cache", type=Path, default=ROOT / "benchmarks" / "results" / "nab" / "cache",
-                        help="benchmarks/nab.py's cache of the autoencoder's and the residual detector's errors")
-    parser.add_argument("--bases", default="", help="comma-separated substrings: only matching normal series (quick checks)")
+    parser.add_argument(
+        "--nab-cache",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / "nab" / "cache",
+        help="benchmarks/nab.py's cache of the autoencoder's and the residual detector's errors",
+    )
+    parser.add_argument(
+        "--bases", default="", help="comma-separated substrings: only matching normal series (quick checks)"
+    )
     parser.add_argument("--nab", action="store_true", help="also cross-validate every signal family on NAB")
     parser.add_argument("--files", default="", help="with --nab, comma-separated substrings: only matching files")
     parser.add_argument("--tolerance", type=int, default=24, help="rows after an anomaly still inside its label window")
-    parser.add_argument("--robust-history", type=int, default=2000, help="errors behind residual_robust's median and MAD")
+    parser.add_argument(
+        "--robust-history", type=int, default=2000, help="errors behind residual_robust's median and MAD"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -301,10 +400,17 @@ def main(argv: list[str] | None = None) -> int:
         return corpora.setdefault(tuple(subset), scorer.Corpus(str(args.out / "data"), str(labels_path), subset))
 
     setting = config_setting(config.anomaly)
-    report = {"seed": args.seed, "config": str(args.config), "setting": setting, "robust_history": args.robust_history,
-              "injected": {first: per_kind(scorer, corpus, files, signal_scores(files, setting, first), setting["alarm_level"])
-                           for first in ("change", *NETWORK_SIGNALS)},
-              "learned": learned_combinations(scorer, corpus, files, setting)}
+    report = {
+        "seed": args.seed,
+        "config": str(args.config),
+        "setting": setting,
+        "robust_history": args.robust_history,
+        "injected": {
+            first: per_kind(scorer, corpus, files, signal_scores(files, setting, first), setting["alarm_level"])
+            for first in ("change", *NETWORK_SIGNALS)
+        },
+        "learned": learned_combinations(scorer, corpus, files, setting),
+    }
     if args.nab:
         report["nab"] = nab_cross_validation(args, config, scorer)
     report["run_time_s"] = time.perf_counter() - started
@@ -317,22 +423,35 @@ def main(argv: list[str] | None = None) -> int:
 def print_report(report: dict) -> None:
     """Print the per-kind tables (NAB score, event F1, PR-AUC per signal), the learned combinations and the NAB folds."""
     signals = list(report["injected"])
-    print(f"\nInjected anomalies, seed {report['seed']}: NAB standard / event F1 / PR-AUC; run time {report['run_time_s']:.0f} s\n")
+    print(
+        f"\nInjected anomalies, seed {report['seed']}: NAB standard / event F1 / PR-AUC; run time {report['run_time_s']:.0f} s\n"
+    )
     print(f"{'kind':18s} " + " ".join(f"{name:>20s}" for name in signals))
     for kind in [*ANOMALY_KINDS, "all"]:
         cells = []
         for name in signals:
             value = report["injected"][name].get(kind)
-            cells.append(f"{value:20.1f}" if kind == "all" else
-                         f"{value['nab_standard']:8.1f} {value['event_f1']:5.2f} {value['pr_auc']:5.2f}" if value else f"{'':20s}")
+            cells.append(
+                f"{value:20.1f}"
+                if kind == "all"
+                else f"{value['nab_standard']:8.1f} {value['event_f1']:5.2f} {value['pr_auc']:5.2f}"
+                if value
+                else f"{'':20s}"
+            )
         print(f"{kind:18s} " + " ".join(cells))
     print("\nlearned combination (logistic regression), NAB standard on the left-out kind:")
     for label, kinds in report["learned"].items():
-        print(f"  {label:30s} " + " ".join(f"{kind}={value['nab_standard']:.1f}" for kind, value in kinds.items())
-              + f"  mean {np.mean([value['nab_standard'] for value in kinds.values()]):.1f}")
+        print(
+            f"  {label:30s} "
+            + " ".join(f"{kind}={value['nab_standard']:.1f}" for kind, value in kinds.items())
+            + f"  mean {np.mean([value['nab_standard'] for value in kinds.values()]):.1f}"
+        )
     for family, result in report.get("nab", {}).items():
-        print(f"NAB {family:16s} " + " ".join(f"{c}={v:.1f}" for c, v in result["per_category"].items())
-              + f"  mean {result['mean']:.1f} worst {result['worst']:.1f} pooled {result['pooled']:.1f} F1 {result['event_f1']:.2f}")
+        print(
+            f"NAB {family:16s} "
+            + " ".join(f"{c}={v:.1f}" for c, v in result["per_category"].items())
+            + f"  mean {result['mean']:.1f} worst {result['worst']:.1f} pooled {result['pooled']:.1f} F1 {result['event_f1']:.2f}"
+        )
 
 
 if __name__ == "__main__":

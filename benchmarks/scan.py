@@ -47,11 +47,22 @@ from forecaster.workflow.detection import write_detection  # noqa: E402
 
 TRAIN_ROWS = 600
 SETTINGS = [
-    "name=bench", "data.path=unused.parquet", "data.id_column=id", "data.time_column=date",
-    "anomaly.units=16", "anomaly.lookback=32", "anomaly.training.epochs=2", "anomaly.training.max_train_windows=8192",
-    "anomaly.normal=all", "anomaly.threshold.method=pot", "anomaly.ewma_span=4",
-    "anomaly.likelihood_history=2000", "anomaly.likelihood_window=8", "anomaly.seasonal_periods=[1D]",
-    "anomaly.alarm_quiet_rows=100", "scan.group_size=64",
+    "name=bench",
+    "data.path=unused.parquet",
+    "data.id_column=id",
+    "data.time_column=date",
+    "anomaly.units=16",
+    "anomaly.lookback=32",
+    "anomaly.training.epochs=2",
+    "anomaly.training.max_train_windows=8192",
+    "anomaly.normal=all",
+    "anomaly.threshold.method=pot",
+    "anomaly.ewma_span=4",
+    "anomaly.likelihood_history=2000",
+    "anomaly.likelihood_window=8",
+    "anomaly.seasonal_periods=[1D]",
+    "anomaly.alarm_quiet_rows=100",
+    "scan.group_size=64",
 ]
 
 
@@ -61,7 +72,9 @@ def make_series(n_series: int, n_rows: int, seed: int = 0) -> tuple[pd.DatetimeI
     times = pd.date_range("2023-01-01", periods=n_rows, freq="h")
     scale = np.geomspace(0.1, 5000, n_series)[:, None]
     phase = rng.uniform(0, 2 * np.pi, (n_series, 1))
-    values = scale * (2 + np.sin(2 * np.pi * np.arange(n_rows) / 24 + phase) + 0.1 * rng.normal(size=(n_series, n_rows)))
+    values = scale * (
+        2 + np.sin(2 * np.pi * np.arange(n_rows) / 24 + phase) + 0.1 * rng.normal(size=(n_series, n_rows))
+    )
     spikes = rng.integers(TRAIN_ROWS, n_rows, size=(n_series, 3))
     np.put_along_axis(values, spikes, np.take_along_axis(values, spikes, axis=1) + 3 * scale, axis=1)
     return times, values
@@ -85,8 +98,13 @@ def main() -> None:
         folder = Path(folder)
         config = load_config(None, [*SETTINGS, f"report.output_dir={folder / 'reports'}"])
         train = SeriesCollection(
-            pd.DataFrame({"value": values[:, :TRAIN_ROWS].ravel()}, index=pd.DatetimeIndex(np.tile(times[:TRAIN_ROWS], args.series), name="date")),
-            tuple(ids), np.arange(args.series + 1) * TRAIN_ROWS, "h",
+            pd.DataFrame(
+                {"value": values[:, :TRAIN_ROWS].ravel()},
+                index=pd.DatetimeIndex(np.tile(times[:TRAIN_ROWS], args.series), name="date"),
+            ),
+            tuple(ids),
+            np.arange(args.series + 1) * TRAIN_ROWS,
+            "h",
         )
         started = time.perf_counter()
         result = detect(config, train)
@@ -120,8 +138,12 @@ def main() -> None:
         "points_scored": summary.rows_scored,
         "new_events": summary.new_events,
         "store": "sqlite (temporary file)" if args.store is None else args.store.split("://")[0],
-        "detector": {"kind": config.anomaly.kind, "units": config.anomaly.units, "lookback": config.anomaly.lookback,
-                     "train_seconds": round(train_seconds, 2)},
+        "detector": {
+            "kind": config.anomaly.kind,
+            "units": config.anomaly.units,
+            "lookback": config.anomaly.lookback,
+            "train_seconds": round(train_seconds, 2),
+        },
         "bare_predict_seconds": round(bare_seconds, 2),
         "bare_predict_seconds_before_and_after": [round(bare_before, 2), round(bare_after, 2)],
         "scan_seconds": round(scan_seconds, 2),
@@ -129,13 +151,19 @@ def main() -> None:
         "points_per_second_scan": round(summary.rows_scored / scan_seconds),
         "points_per_second_bare": round(n_points / bare_seconds),
         "store_bytes": store_bytes,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "keras_backend": keras.backend.backend(),
-                    "load_average_1_5_15_min": [round(load, 2) for load in os.getloadavg()]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "keras_backend": keras.backend.backend(),
+            "load_average_1_5_15_min": [round(load, 2) for load in os.getloadavg()],
+        },
     }
-    print(f"{summary.rows_scored:,} points of {args.series} series: scan {scan_seconds:.1f} s "
-          f"({results['points_per_second_scan']:,} points/s), bare batched predict {bare_seconds:.1f} s "
-          f"({results['points_per_second_bare']:,} points/s): overhead ratio {results['overhead_ratio']:.2f}; "
-          f"load average {results['machine']['load_average_1_5_15_min']}")
+    print(
+        f"{summary.rows_scored:,} points of {args.series} series: scan {scan_seconds:.1f} s "
+        f"({results['points_per_second_scan']:,} points/s), bare batched predict {bare_seconds:.1f} s "
+        f"({results['points_per_second_bare']:,} points/s): overhead ratio {results['overhead_ratio']:.2f}; "
+        f"load average {results['machine']['load_average_1_5_15_min']}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
 

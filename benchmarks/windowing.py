@@ -200,8 +200,10 @@ def main() -> None:
         ("keras timeseries_dataset_from_array", keras_rate, None),
         ("prepare_windows (split+scale) + 50 batches", None, prepare_peak),
     ]
-    print(f"series: {N_ROWS:,} rows x {N_COLUMNS} float32 = {raw_bytes / mib:.1f} MiB; "
-          f"lookback {LOOKBACK}, horizon {HORIZON}, batch {batch_size}")
+    print(
+        f"series: {N_ROWS:,} rows x {N_COLUMNS} float32 = {raw_bytes / mib:.1f} MiB; "
+        f"lookback {LOOKBACK}, horizon {HORIZON}, batch {batch_size}"
+    )
     print(f"{'source':45} {'windows/s':>12} {'peak MiB':>9} {'peak/series':>11}")
     for name, rate, peak in rows:
         rate_text = f"{rate:12,.0f}" if rate is not None else f"{'-':>12}"

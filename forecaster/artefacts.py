@@ -132,11 +132,18 @@ class TrainedSchemaFile(ArtefactFile):
 def _check_param(value: Any) -> Any:
     """Accept a keyword argument JSON can hold: ``null``, a boolean, a finite number, a string or a list (or tuple) of numbers."""
     numbers = list(value) if isinstance(value, (list, tuple)) else [value]
-    if value is None or isinstance(value, (bool, str)) or all(
-        isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number) for number in numbers
+    if (
+        value is None
+        or isinstance(value, (bool, str))
+        or all(
+            isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number)
+            for number in numbers
+        )
     ):
         return numbers if isinstance(value, (list, tuple)) else value
-    raise ValueError(f"a keyword argument must be null, a boolean, a finite number, a string or a list of numbers, got {value!r:.{MAX_SHOWN}}")
+    raise ValueError(
+        f"a keyword argument must be null, a boolean, a finite number, a string or a list of numbers, got {value!r:.{MAX_SHOWN}}"
+    )
 
 
 Param = Annotated[Any, AfterValidator(_check_param)]
@@ -231,8 +238,18 @@ class DetectorStateFile(ArtefactFile):
 
 
 FORMAT_1_DETECTOR_KEYS = (
-    "kind", "gated_cell", "units", "lookback", "mode", "val_fraction", "epochs", "batch_size", "learning_rate",
-    "patience", "max_train_windows", "ensemble",
+    "kind",
+    "gated_cell",
+    "units",
+    "lookback",
+    "mode",
+    "val_fraction",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "patience",
+    "max_train_windows",
+    "ensemble",
 )
 """Keys of a format-1 ``detector.json`` config that are a detector's keyword arguments under the same name."""
 FORMAT_1_DETECTOR_TRAINING = {"schedule": "constant", "clipnorm": 1.0, "l2": 0.0, "verbose": 0}

@@ -70,7 +70,9 @@ class CsvConfig(Section):
             try:
                 codecs.lookup(self.encoding)
             except LookupError:
-                raise ValueError(f"encoding {self.encoding!r} is not a known text encoding (use e.g. utf-8 or cp1252)") from None
+                raise ValueError(
+                    f"encoding {self.encoding!r} is not a known text encoding (use e.g. utf-8 or cp1252)"
+                ) from None
         return self
 
 
@@ -136,7 +138,9 @@ class DataConfig(Section):
         if self.time_format is not None and "%" not in self.time_format:
             raise ValueError(f"time_format {self.time_format!r} has no % directive; use e.g. '%d.%m.%Y %H:%M'")
         if self.holidays and self.frequency not in (None, "B", "C"):
-            raise ValueError(f"holidays apply to business days; frequency is {self.frequency!r} (use B or leave it unset)")
+            raise ValueError(
+                f"holidays apply to business days; frequency is {self.frequency!r} (use B or leave it unset)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -152,7 +156,9 @@ class DataConfig(Section):
             try:
                 zoneinfo.ZoneInfo(self.timezone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"timezone {self.timezone!r} is not a known time zone (use e.g. UTC or Europe/Paris)") from None
+                raise ValueError(
+                    f"timezone {self.timezone!r} is not a known time zone (use e.g. UTC or Europe/Paris)"
+                ) from None
         return self
 
 
@@ -472,8 +478,14 @@ class ThresholdConfig(Section):
 
 
 ANOMALY_TRAINING_DEFAULTS = {
-    "epochs": 10, "batch_size": 64, "learning_rate": 3e-3, "schedule": "constant", "patience": 3,
-    "max_train_windows": 4096, "ensemble": 1, "verbose": 0,
+    "epochs": 10,
+    "batch_size": 64,
+    "learning_rate": 3e-3,
+    "schedule": "constant",
+    "patience": 3,
+    "max_train_windows": 4096,
+    "ensemble": 1,
+    "verbose": 0,
 }
 """The ``anomaly.training`` values that differ from the ``training`` section's defaults."""
 
@@ -508,7 +520,9 @@ class EventConfig(Section):
             if isinstance(value, str):
                 _check_duration(name, value, examples="60min, 2h or 1D, or a number of rows such as 3")
             elif value < 0:
-                raise ValueError(f"{name}: {value} rows is negative; write a number of rows >= 0 or a duration such as 60min")
+                raise ValueError(
+                    f"{name}: {value} rows is negative; write a number of rows >= 0 or a duration such as 60min"
+                )
         return self
 
 
@@ -730,8 +744,12 @@ def forecaster_kwargs(config: ForecasterConfig) -> dict[str, Any]:
     Returns:
         ``{"kind": ..., "units": ..., "epochs": ..., "seed": ...}``.
     """
-    return {**config.model.model_dump(), "quantiles": tuple(config.model.quantiles),
-            **config.training.model_dump(exclude={"batch_size"}), "seed": config.seed}
+    return {
+        **config.model.model_dump(),
+        "quantiles": tuple(config.model.quantiles),
+        **config.training.model_dump(exclude={"batch_size"}),
+        "seed": config.seed,
+    }
 
 
 def detector_kwargs(anomaly: AnomalyConfig, seed: int) -> dict[str, Any]:
@@ -839,8 +857,10 @@ def refuse_overrides(overrides: list[str] | tuple[str, ...], fixed: tuple[str, .
 
 
 MOVED_KEYS = {
-    **{f"anomaly.{key}": f"anomaly.training.{key}"
-       for key in ("epochs", "batch_size", "learning_rate", "patience", "max_train_windows", "ensemble")},
+    **{
+        f"anomaly.{key}": f"anomaly.training.{key}"
+        for key in ("epochs", "batch_size", "learning_rate", "patience", "max_train_windows", "ensemble")
+    },
     # detect and scan group flagged points into events by one rule
     "anomaly.min_gap": "anomaly.events.close_after",
     "anomaly.min_length": "anomaly.events.min_points",
@@ -858,6 +878,7 @@ def _upgrade_moved_keys(raw: dict[str, Any]) -> None:
     A run saved both ``detect``'s event keys and the scan's; the run's own events
     were grouped by ``detect``'s, so those win and the scan's are dropped.
     """
+
     def pop(dotted: str) -> Any:  # every old key is section.key
         section, _, key = dotted.partition(".")
         parent = raw.get(section)
@@ -890,7 +911,10 @@ class _StrictLoader(yaml.SafeLoader):
                 continue
             if repeated:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {_shorten(str(key))!r} is written twice in one mapping; keep one", key_node.start_mark
+                    None,
+                    None,
+                    f"key {_shorten(str(key))!r} is written twice in one mapping; keep one",
+                    key_node.start_mark,
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -913,7 +937,9 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int])
     for child in children:
         size += _expanded_size(child, sizes, open_nodes)
         if size > MAX_YAML_NODES:
-            raise ValueError(f"aliases expand to more than {MAX_YAML_NODES:,} values; write the values out or remove the aliases")
+            raise ValueError(
+                f"aliases expand to more than {MAX_YAML_NODES:,} values; write the values out or remove the aliases"
+            )
     open_nodes.discard(id(node))
     sizes[id(node)] = size
     return size
@@ -945,9 +971,13 @@ def _parse_yaml(text: str | bytes) -> Any:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise ConfigError(f"{path}: config file not found; pass the path of a YAML file such as configs/etth1_demo.yaml")
+        raise ConfigError(
+            f"{path}: config file not found; pass the path of a YAML file such as configs/etth1_demo.yaml"
+        )
     if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is too large for a config (at most {MAX_CONFIG_BYTES:,})")
+        raise ConfigError(
+            f"{path}: {path.stat().st_size:,} bytes is too large for a config (at most {MAX_CONFIG_BYTES:,})"
+        )
     try:
         loaded = _parse_yaml(path.read_bytes())
     except yaml.YAMLError as exc:
@@ -1023,6 +1053,8 @@ def _describe_validation_error(exc: ValidationError, source: str) -> str:
     if error["type"] == "missing":
         return f"{source}: missing key '{location}'; add it to the file or pass --set {location}=VALUE"
     got = error.get("input")
-    got_text = "" if isinstance(got, dict) or error["type"].startswith("value_error") else f" (got {_shorten(repr(got))})"
+    got_text = (
+        "" if isinstance(got, dict) or error["type"].startswith("value_error") else f" (got {_shorten(repr(got))})"
+    )
     where = f"'{location}'" if location else "config"
     return f"{source}: {where}: {_shorten(message) if len(message) > 4 * MAX_SHOWN else message}{got_text}"

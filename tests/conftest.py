@@ -25,8 +25,12 @@ import pytest
 def _server_binaries() -> Path | None:
     """The folder holding ``initdb`` and ``pg_ctl``: on the PATH, else the newest Debian install."""
     found = shutil.which("initdb")
-    candidates = ([Path(found).resolve().parent] if found else []) + sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    return next((folder for folder in candidates if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file()), None)
+    candidates = ([Path(found).resolve().parent] if found else []) + sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), reverse=True
+    )
+    return next(
+        (folder for folder in candidates if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file()), None
+    )
 
 
 def _as_server_user(command: list[str], user: str | None) -> list[str]:
@@ -48,7 +52,9 @@ def postgres_server():
     """URL of the ``postgres`` database of a throwaway PostgreSQL cluster (trust authentication on 127.0.0.1)."""
     binaries = _server_binaries()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; install the postgresql package to run these tests")
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found; install the postgresql package to run these tests"
+        )
     user = None
     folder = Path(tempfile.mkdtemp(prefix="forecaster-pg-"))
     if os.geteuid() == 0:
@@ -61,20 +67,61 @@ def postgres_server():
         os.chown(folder, account.pw_uid, account.pw_gid)
     data, port = folder / "data", _free_port()
     try:
-        subprocess.run(_as_server_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                                        "-E", "UTF8", "--no-sync"], user), check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(binaries / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ],
+                user,
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        subprocess.run(_as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
-                                        "-o", options, "-w", "-t", "60", "start"], user), check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(binaries / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(folder / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
+                user,
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         log = (folder / "server.log").read_text() if (folder / "server.log").is_file() else ""
         shutil.rmtree(folder, ignore_errors=True)
-        pytest.fail(f"could not start a throwaway PostgreSQL server: {exc}: {getattr(exc, 'stderr', b'')!r} {log[-2000:]}")
+        pytest.fail(
+            f"could not start a throwaway PostgreSQL server: {exc}: {getattr(exc, 'stderr', b'')!r} {log[-2000:]}"
+        )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], user),
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            _as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], user),
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -39,10 +39,16 @@ def test_override_wins_over_file(tmp_path):
         ("windows:\n  lookback: many\n", "'windows.lookback': Input should be a valid integer"),
         ("split:\n  train: 0.5\n", "split fractions must sum to 1, got train + val + test = 0.5 + 0.15 + 0.15 = 0.8"),
         ("split:\n  method: dates\n", "method 'dates' needs val_start and test_start"),
-        ("data:\n  path: a.csv\n  fill: guess\n", "'data.fill': Input should be 'interpolate', 'ffill', 'mask' or 'refuse'"),
+        (
+            "data:\n  path: a.csv\n  fill: guess\n",
+            "'data.fill': Input should be 'interpolate', 'ffill', 'mask' or 'refuse'",
+        ),
         ("model:\n  quantiles: [0.1, 0.9]\n", "quantiles must include 0.5"),
         ("model:\n  quantiles: [0.9, 0.5, 0.1]\n", "quantiles must be distinct and increasing"),
-        ("data:\n  path: a.csv\n  target_columns: [a]\n  past_covariates: [a]\n", "columns ['a'] are named more than once"),
+        (
+            "data:\n  path: a.csv\n  target_columns: [a]\n  past_covariates: [a]\n",
+            "columns ['a'] are named more than once",
+        ),
         ("data:\n  path: a.csv\n  timezone: Mars/Olympus\n", "timezone 'Mars/Olympus' is not a known time zone"),
         ("windows:\n  calendar_features: [hour, hour]\n", "calendar_features must not repeat a name"),
         ("windows: [1, 2\n", "YAML syntax error at line 2"),
@@ -76,7 +82,10 @@ def test_missing_file_is_named_and_the_hint_names_a_real_config(tmp_path):
 
 
 def test_resolved_config_round_trips(tmp_path):
-    config = load_config(write(tmp_path, "data:\n  path: a.csv\n"), ["split.method=dates", "split.val_start=2020-01-01", "split.test_start=2020-02-01"])
+    config = load_config(
+        write(tmp_path, "data:\n  path: a.csv\n"),
+        ["split.method=dates", "split.val_start=2020-01-01", "split.test_start=2020-02-01"],
+    )
     again = load_config(write(tmp_path, __import__("yaml").safe_dump(config_to_dict(config))))
     assert again == config
 
@@ -101,10 +110,17 @@ def test_anomaly_training_is_the_training_schema_with_the_detector_defaults(tmp_
     training = config.anomaly.training
     assert type(training) is type(config.training)
     assert (training.epochs, training.clipnorm) == (4, 0.5)
-    assert (training.batch_size, training.learning_rate, training.schedule, training.patience) == (64, 3e-3, "constant", 3)
+    assert (training.batch_size, training.learning_rate, training.schedule, training.patience) == (
+        64,
+        3e-3,
+        "constant",
+        3,
+    )
     assert (training.max_train_windows, training.ensemble, training.verbose) == (4096, 1, 0)
     assert load_config(None).anomaly.training == training.model_copy(update={"epochs": 10, "clipnorm": 1.0})
-    with pytest.raises(ConfigError, match="'anomaly.training.schedule': Input should be 'constant', 'cosine' or 'plateau'"):
+    with pytest.raises(
+        ConfigError, match="'anomaly.training.schedule': Input should be 'constant', 'cosine' or 'plateau'"
+    ):
         load_config(None, ["anomaly.training.schedule=steps"])
 
 
@@ -113,13 +129,27 @@ def test_the_keyword_arguments_of_the_forecaster_and_the_detector_come_from_the_
     from forecaster.config import detector_kwargs, forecaster_kwargs
     from forecaster.models import Forecaster
 
-    config = load_config(None, ["model.units=12", "training.batch_size=7", "seed=3", "anomaly.normal=all",
-                                "anomaly.training.ensemble=2", "anomaly.detector=residual"])
+    config = load_config(
+        None,
+        [
+            "model.units=12",
+            "training.batch_size=7",
+            "seed=3",
+            "anomaly.normal=all",
+            "anomaly.training.ensemble=2",
+            "anomaly.detector=residual",
+        ],
+    )
     forecaster = Forecaster(**forecaster_kwargs(config))
     assert (forecaster.units, forecaster.seed, forecaster.quantiles) == (12, 3, (0.1, 0.5, 0.9))
     assert "batch_size" not in forecaster.get_params()
     detector = make_detector(**detector_kwargs(config.anomaly, config.seed))
-    assert (type(detector).__name__, detector.ensemble, detector.loss, detector.seed) == ("ResidualDetector", 2, "huber", 3)
+    assert (type(detector).__name__, detector.ensemble, detector.loss, detector.seed) == (
+        "ResidualDetector",
+        2,
+        "huber",
+        3,
+    )
     assert detector.get_params()["max_train_windows"] == 4096
 
 
@@ -147,5 +177,9 @@ def test_a_config_saved_by_an_older_run_loads_with_its_keys_moved(tmp_path):
     assert (config.anomaly.training.epochs, config.anomaly.training.ensemble) == (3, 2)
     # the run grouped its events by detect's keys; the scan's old keys do not override them
     events = config.anomaly.events
-    assert (events.close_after, events.min_points, events.cooldown) == (24, 2, config.anomaly.events.model_fields["cooldown"].default)
+    assert (events.close_after, events.min_points, events.cooldown) == (
+        24,
+        2,
+        config.anomaly.events.model_fields["cooldown"].default,
+    )
     assert config.scan.lock_timeout == 30.0

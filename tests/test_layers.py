@@ -115,7 +115,9 @@ def test_every_layer_has_a_place_in_the_design():
 
 def test_no_module_imports_a_layer_above_it():
     broken = {pair: rule for pair, rule in upward_imports().items() if pair not in ALLOWED}
-    assert not broken, "\n".join(f"{module} imports {target}: {rule}" for (module, target), rule in sorted(broken.items()))
+    assert not broken, "\n".join(
+        f"{module} imports {target}: {rule}" for (module, target), rule in sorted(broken.items())
+    )
 
 
 def test_every_allowed_upward_import_still_exists():

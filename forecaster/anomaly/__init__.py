@@ -18,8 +18,8 @@ from forecaster.anomaly.detectors import (
     online_point_errors,
 )
 from forecaster.anomaly.events import EventRules, EventState, advance_events, event_rules, find_events
-from forecaster.anomaly.metrics import event_scores, point_scores, pr_auc
 from forecaster.anomaly.likelihood import anomaly_likelihood, suppress_repeats
+from forecaster.anomaly.metrics import event_scores, point_scores, pr_auc
 from forecaster.anomaly.pipeline import DetectionResult, PointScores, ScoringState, detect, normal_rows, score_points
 from forecaster.anomaly.thresholds import (
     SeriesThresholds,

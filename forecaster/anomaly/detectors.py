@@ -215,7 +215,11 @@ class WindowDetector(BaseEstimator):
         return self
 
     def point_errors(
-        self, values: np.ndarray, offsets: np.ndarray | None = None, mode: str | None = None, series_ids: list | None = None
+        self,
+        values: np.ndarray,
+        offsets: np.ndarray | None = None,
+        mode: str | None = None,
+        series_ids: list | None = None,
     ) -> np.ndarray:
         """Return each point's absolute error per feature, on the normal rows' scale.
 
@@ -271,8 +275,11 @@ class WindowDetector(BaseEstimator):
         lengths = [end - start for start, end in segments]
         rows = np.concatenate([np.arange(start, end) for start, end in segments])
         owners = np.searchsorted(offsets, [start for start, _ in segments], side="right") - 1
-        errors = self.point_errors(values[rows], np.cumsum([0, *lengths]),
-                                   series_ids=None if series_ids is None else [series_ids[owner] for owner in owners])
+        errors = self.point_errors(
+            values[rows],
+            np.cumsum([0, *lengths]),
+            series_ids=None if series_ids is None else [series_ids[owner] for owner in owners],
+        )
         return np.split(errors, np.cumsum(lengths)[:-1])
 
     def unseen_series(self, series_ids: list) -> list[str]:
@@ -293,7 +300,9 @@ class WindowDetector(BaseEstimator):
         known = set(self.series_ids_)
         return [str(series) for series in series_ids if str(series) not in known]
 
-    def fit_unseen_series(self, values: np.ndarray, normal: np.ndarray, offsets: np.ndarray | None, series_ids: list) -> list[str]:
+    def fit_unseen_series(
+        self, values: np.ndarray, normal: np.ndarray, offsets: np.ndarray | None, series_ids: list
+    ) -> list[str]:
         """Fit the scaling of the series this per-series detector does not know, from their normal rows.
 
         The network and the reference errors are unchanged; only a mean and a
@@ -318,8 +327,11 @@ class WindowDetector(BaseEstimator):
         offsets = _bounds(offsets, len(values))
         pick = [k for k, series in enumerate(series_ids) if str(series) in unseen]
         rows = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in pick])
-        mean, scale = _normal_scaling(values[rows], np.asarray(normal, dtype=bool)[rows],
-                                      np.cumsum([0] + [offsets[k + 1] - offsets[k] for k in pick]))
+        mean, scale = _normal_scaling(
+            values[rows],
+            np.asarray(normal, dtype=bool)[rows],
+            np.cumsum([0] + [offsets[k + 1] - offsets[k] for k in pick]),
+        )
         fitted = [str(series_ids[k]) for k in pick]
         self.add_series_scaling(fitted, mean, scale)
         return fitted
@@ -338,7 +350,11 @@ class WindowDetector(BaseEstimator):
         """
         self._check_fitted()
         mean, scale = np.atleast_2d(mean).astype(np.float64), np.atleast_2d(scale).astype(np.float64)
-        if self.series_ids_ is None or mean.shape != (len(series_ids), self.mean_.shape[1]) or scale.shape != mean.shape:
+        if (
+            self.series_ids_ is None
+            or mean.shape != (len(series_ids), self.mean_.shape[1])
+            or scale.shape != mean.shape
+        ):
             raise DataError(
                 f"anomaly: cannot add the scaling of {len(series_ids)} series with shapes {mean.shape} and {scale.shape} "
                 f"to a detector {'with one scaling for all series' if self.series_ids_ is None else f'of {self.mean_.shape[1]} columns'}"
@@ -387,7 +403,9 @@ class WindowDetector(BaseEstimator):
             raise DataError("anomaly: this detector scales each series on its own; pass one series id per series")
         unseen = self.unseen_series(series_ids)
         if unseen:
-            shown = ", ".join(repr(series) for series in unseen[:3]) + (f" and {len(unseen) - 3} more" if len(unseen) > 3 else "")
+            shown = ", ".join(repr(series) for series in unseen[:3]) + (
+                f" and {len(unseen) - 3} more" if len(unseen) > 3 else ""
+            )
             raise DataError(
                 f"anomaly: the detector has no scaling for series {shown}; score the series it was trained on, "
                 "set anomaly.unseen_series: fit to fit their scaling from their first rows, or train a new detector"
@@ -398,16 +416,26 @@ class WindowDetector(BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "mean_"):
-            raise NotFittedError(f"{type(self).__name__}: not fitted; call fit(values, normal) or load_detector(path) first")
+            raise NotFittedError(
+                f"{type(self).__name__}: not fitted; call fit(values, normal) or load_detector(path) first"
+            )
 
     def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray, backup_dir: Path | None) -> dict:
         raise NotImplementedError
 
     def _training(self) -> dict:
         """The keyword arguments of :func:`~forecaster.models.training.fit_ensemble` (the windows were subsampled already)."""
-        return {"seed": self.seed, "epochs": self.epochs, "learning_rate": self.learning_rate,
-                "schedule": self.schedule, "clipnorm": self.clipnorm, "patience": self.patience,
-                "max_train_windows": None, "ensemble": self.ensemble, "verbose": self.verbose}
+        return {
+            "seed": self.seed,
+            "epochs": self.epochs,
+            "learning_rate": self.learning_rate,
+            "schedule": self.schedule,
+            "clipnorm": self.clipnorm,
+            "patience": self.patience,
+            "max_train_windows": None,
+            "ensemble": self.ensemble,
+            "verbose": self.verbose,
+        }
 
     def _window_errors(self, scaled: np.ndarray, starts: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -444,8 +472,13 @@ class AutoencoderDetector(WindowDetector):
 
     def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray, backup_dir: Path | None) -> dict:
         """Train ``ensemble`` autoencoders (seeds ``seed``, ``seed + 1``, ...) and average them into ``model_``."""
-        network = {"lookback": self.lookback, "units": self.units, "kind": self.kind, "gated_cell": self.gated_cell,
-                   "l2": self.l2}
+        network = {
+            "lookback": self.lookback,
+            "units": self.units,
+            "kind": self.kind,
+            "gated_cell": self.gated_cell,
+            "l2": self.l2,
+        }
         n_features = scaled.shape[1]
         self.model_, history, _ = fit_ensemble(
             lambda name: build_autoencoder(n_features, **network, name=name),
@@ -453,8 +486,14 @@ class AutoencoderDetector(WindowDetector):
             ReconstructionDataset(scaled, train, self.window_length, self.batch_size, shuffle=True, seed=self.seed),
             ReconstructionDataset(scaled, val, self.window_length, self.batch_size) if val.size else None,
             **self._training(),
-            identity={"detector": self.name, **network, "loss": self.loss, "n_features": n_features,
-                      "n_train": int(train.size), "n_val": int(val.size)},
+            identity={
+                "detector": self.name,
+                **network,
+                "loss": self.loss,
+                "n_features": n_features,
+                "n_train": int(train.size),
+                "n_val": int(val.size),
+            },
             backup_dir=backup_dir,
             name="autoencoder",
             ensemble_name="autoencoder_ensemble",
@@ -490,10 +529,18 @@ class ReconstructionDataset(WindowDataset):
         seed: seed of the shuffling generator. Default ``None``.
     """
 
-    def __init__(self, scaled: np.ndarray, starts: np.ndarray, length: int, batch_size: int, shuffle: bool = False,
-                 seed: int | None = None) -> None:
-        super().__init__(scaled, starts, length - 1, 1, n_targets=scaled.shape[1], batch_size=batch_size,
-                         shuffle=shuffle, seed=seed)
+    def __init__(
+        self,
+        scaled: np.ndarray,
+        starts: np.ndarray,
+        length: int,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            scaled, starts, length - 1, 1, n_targets=scaled.shape[1], batch_size=batch_size, shuffle=shuffle, seed=seed
+        )
 
     def _batch(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         windows = np.nan_to_num(self.windows[starts])
@@ -529,8 +576,15 @@ class ResidualDetector(WindowDetector):
 
     def _fit_network(self, scaled: np.ndarray, train: np.ndarray, val: np.ndarray, backup_dir: Path | None) -> dict:
         self.forecaster_ = Forecaster(
-            kind=self.kind, gated_cell=self.gated_cell, units=self.units, quantiles=(), instance_norm=True,
-            instance_norm_method="last", loss=self.loss, l2=self.l2, **self._training(),
+            kind=self.kind,
+            gated_cell=self.gated_cell,
+            units=self.units,
+            quantiles=(),
+            instance_norm=True,
+            instance_norm_method="last",
+            loss=self.loss,
+            l2=self.l2,
+            **self._training(),
         )
         train_data = self._dataset(scaled, train, shuffle=True)
         self.forecaster_.fit(train_data, self._dataset(scaled, val) if val.size else None, backup_dir=backup_dir)
@@ -541,10 +595,18 @@ class ResidualDetector(WindowDetector):
         actual = scaled[starts + self.lookback][:, None, :]
         return np.abs(forecast - np.nan_to_num(actual))
 
-    def _dataset(self, scaled: np.ndarray, starts: np.ndarray, shuffle: bool = False, batch_size: int | None = None) -> WindowDataset:
+    def _dataset(
+        self, scaled: np.ndarray, starts: np.ndarray, shuffle: bool = False, batch_size: int | None = None
+    ) -> WindowDataset:
         return WindowDataset(
-            scaled, starts, self.lookback, 1, n_targets=scaled.shape[1],
-            batch_size=batch_size or self.batch_size, shuffle=shuffle, seed=self.seed,
+            scaled,
+            starts,
+            self.lookback,
+            1,
+            n_targets=scaled.shape[1],
+            batch_size=batch_size or self.batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
         )
 
     def _save_network(self, folder: Path) -> None:
@@ -598,7 +660,9 @@ def load_detector(path: str | Path, **params) -> WindowDetector:
     """
     folder = Path(path)
     if not (folder / STATE_FILE).is_file() or not (folder / REFERENCE_FILE).is_file():
-        raise RunError(f"{folder}: missing {STATE_FILE} or {REFERENCE_FILE}; expected a detector saved by forecaster detect")
+        raise RunError(
+            f"{folder}: missing {STATE_FILE} or {REFERENCE_FILE}; expected a detector saved by forecaster detect"
+        )
     state = read_artefact(folder / STATE_FILE, DetectorStateFile)
     saved = {"detector": state.detector, **state.params}
     for key in NETWORK_KEYS:
@@ -610,7 +674,9 @@ def load_detector(path: str | Path, **params) -> WindowDetector:
     try:
         detector = make_detector(**{**saved, **params})
     except (TypeError, ValueError) as exc:
-        raise RunError(f"{folder / STATE_FILE}: key 'params': {exc}; train the detector again with forecaster detect") from None
+        raise RunError(
+            f"{folder / STATE_FILE}: key 'params': {exc}; train the detector again with forecaster detect"
+        ) from None
     detector.mean_ = np.atleast_2d(np.asarray(state.mean, dtype=np.float64))
     detector.scale_ = np.atleast_2d(np.asarray(state.scale, dtype=np.float64))
     detector.series_ids_ = state.series_ids
@@ -628,7 +694,13 @@ def load_detector(path: str | Path, **params) -> WindowDetector:
         [0, n_reference] if reference_offsets is None else reference_offsets, dtype=np.int64
     )
     offsets = detector.reference_offsets_
-    if offsets.ndim != 1 or offsets.size < 2 or offsets[0] != 0 or offsets[-1] != n_reference or (np.diff(offsets) < 0).any():
+    if (
+        offsets.ndim != 1
+        or offsets.size < 2
+        or offsets[0] != 0
+        or offsets[-1] != n_reference
+        or (np.diff(offsets) < 0).any()
+    ):
         raise RunError(
             f"{folder / STATE_FILE}: 'reference_offsets' must rise from 0 to the {n_reference} rows of "
             f"{REFERENCE_FILE}; train the detector again with forecaster detect"
@@ -688,6 +760,7 @@ def online_point_errors(values: np.ndarray, n_initial: int, growth: float = 2.0,
         errors[scored_rows:end] = block[scored_rows - context :]
         scored_rows = fitted_rows = end
     return errors
+
 
 def _as_2d(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)

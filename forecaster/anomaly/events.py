@@ -98,8 +98,10 @@ def event_rules(config: AnomalyConfig, frequency: str) -> EventRules:
         if isinstance(value, int):
             spans[key] = _row_span(value, frequency)
         elif frequency == "step":
-            raise ConfigError(f"anomaly.events.{key}: {value!r} is a duration, but the data are step numbers "
-                              f"(data.time_unit: step); write a number of steps, e.g. {key}: 3")
+            raise ConfigError(
+                f"anomaly.events.{key}: {value!r} is a duration, but the data are step numbers "
+                f"(data.time_unit: step); write a number of steps, e.g. {key}: 3"
+            )
         else:
             spans[key] = pd.Timedelta(value).value
     step = 1 if frequency == "step" else _fixed_step(frequency)
@@ -171,17 +173,25 @@ def advance_events(
         feature_errors = np.zeros((flags.size, 0))
     names = feature_names or [f"f{j}" for j in range(feature_errors.shape[1])]
     given = states or {}
-    current = {series: EventState([dict(point) for point in given[series].pending],
-                                  None if given[series].event is None else dict(given[series].event))
-               for series in ids if series in given}
+    current = {
+        series: EventState(
+            [dict(point) for point in given[series].pending],
+            None if given[series].event is None else dict(given[series].event),
+        )
+        for series in ids
+        if series in given
+    }
     touched: dict[int, dict] = {}
     rows = np.flatnonzero(flags)
     for row, owner in zip(rows, np.searchsorted(bounds, rows, side="right") - 1):
         state = current.setdefault(ids[owner], EventState())
         at, last = int(axis[row]), state.event
-        point = {"time": _label(stamps, axis, row), "score": float(scores[row]),
-                 "severity": float(scores[row] / thresholds[row]),
-                 "features": _top_features(feature_errors[row], names, rules.top_features)}
+        point = {
+            "time": _label(stamps, axis, row),
+            "score": float(scores[row]),
+            "severity": float(scores[row] / thresholds[row]),
+            "features": _top_features(feature_errors[row], names, rules.top_features),
+        }
         if last is not None and last["state"] == "open":
             if at - _at(last["end"]) <= rules.close_after:
                 _extend(last, point)
@@ -194,9 +204,18 @@ def advance_events(
         state.pending = [p for p in state.pending if _at(p["time"]) >= at - rules.within] + [point]
         if len(state.pending) >= rules.min_points:
             first = state.pending[0]
-            state.event = {"new": True, "series": ids[owner], "start": first["time"], "end": first["time"],
-                           "peak": first["time"], "peak_score": first["score"], "severity": first["severity"],
-                           "features": first["features"], "n_points": 1, "state": "open"}
+            state.event = {
+                "new": True,
+                "series": ids[owner],
+                "start": first["time"],
+                "end": first["time"],
+                "peak": first["time"],
+                "peak_score": first["score"],
+                "severity": first["severity"],
+                "features": first["features"],
+                "n_points": 1,
+                "state": "open",
+            }
             for later in state.pending[1:]:
                 _extend(state.event, later)
             touched[id(state.event)] = state.event
@@ -212,9 +231,13 @@ def advance_events(
             last["state"] = "closed"
             touched[id(last)] = last
         state.pending = [p for p in state.pending if _at(p["time"]) >= end - rules.within]
-    left = {series: EventState(state.pending, None if state.event is None else
-                               {key: value for key, value in state.event.items() if key != "new"})
-            for series, state in current.items()}
+    left = {
+        series: EventState(
+            state.pending,
+            None if state.event is None else {key: value for key, value in state.event.items() if key != "new"},
+        )
+        for series, state in current.items()
+    }
     return list(touched.values()), {series: left.get(series, EventState()) for series in ids}
 
 
@@ -251,21 +274,32 @@ def find_events(
         ``top_features`` the largest errors at the peak, comma-separated.
     """
     ids = series_ids if series_ids is not None else tuple(range(len(offsets) - 1 if offsets is not None else 1))
-    events, _ = advance_events(flags, scores, thresholds, times, rules, offsets=offsets, series_ids=ids,
-                               feature_errors=feature_errors, feature_names=feature_names)
+    events, _ = advance_events(
+        flags,
+        scores,
+        thresholds,
+        times,
+        rules,
+        offsets=offsets,
+        series_ids=ids,
+        feature_errors=feature_errors,
+        feature_names=feature_names,
+    )
     if not events:
         return pd.DataFrame(columns=EVENT_COLUMNS)
     label = {str(series): series for series in ids}
-    frame = pd.DataFrame({
-        "series": [label[event["series"]] for event in events],
-        "start": _as_times([event["start"] for event in events], times),
-        "end": _as_times([event["end"] for event in events], times),
-        "n_points": [event["n_points"] for event in events],
-        "peak_time": _as_times([event["peak"] for event in events], times),
-        "peak_score": [event["peak_score"] for event in events],
-        "severity": [event["severity"] for event in events],
-        "top_features": [event["features"] for event in events],
-    })
+    frame = pd.DataFrame(
+        {
+            "series": [label[event["series"]] for event in events],
+            "start": _as_times([event["start"] for event in events], times),
+            "end": _as_times([event["end"] for event in events], times),
+            "n_points": [event["n_points"] for event in events],
+            "peak_time": _as_times([event["peak"] for event in events], times),
+            "peak_score": [event["peak_score"] for event in events],
+            "severity": [event["severity"] for event in events],
+            "top_features": [event["features"] for event in events],
+        }
+    )
     return frame[EVENT_COLUMNS]
 
 
@@ -333,7 +367,9 @@ def _extend(event: dict, point: dict) -> None:
     event["end"] = point["time"]
     event["n_points"] += 1
     if point["score"] > event["peak_score"]:
-        event.update(peak=point["time"], peak_score=point["score"], severity=point["severity"], features=point["features"])
+        event.update(
+            peak=point["time"], peak_score=point["score"], severity=point["severity"], features=point["features"]
+        )
 
 
 def _top_features(errors: np.ndarray, names: list[str], count: int) -> str:

@@ -19,8 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 ANOMALY_KINDS = (
-    "spike", "dip", "level_shift", "variance_burst", "flatline", "dropout",
-    "frequency_change", "drift", "missing_peak",
+    "spike",
+    "dip",
+    "level_shift",
+    "variance_burst",
+    "flatline",
+    "dropout",
+    "frequency_change",
+    "drift",
+    "missing_peak",
 )
 MAD_TO_STD = 1.4826  # the median absolute deviation of a normal distribution times this is its std
 
@@ -36,8 +43,17 @@ class InjectedAnomaly:
 
 def anomaly_length(kind: str, period: int) -> int:
     """Rows one anomaly of ``kind`` spans, for a series with seasonal period ``period`` rows (dropouts: the most)."""
-    lengths = {"spike": 1, "dip": 1, "dropout": 12, "flatline": period, "variance_burst": period,
-               "missing_peak": period, "level_shift": 2 * period, "frequency_change": 2 * period, "drift": 4 * period}
+    lengths = {
+        "spike": 1,
+        "dip": 1,
+        "dropout": 12,
+        "flatline": period,
+        "variance_burst": period,
+        "missing_peak": period,
+        "level_shift": 2 * period,
+        "frequency_change": 2 * period,
+        "drift": 4 * period,
+    }
     return lengths[kind]
 
 
@@ -83,7 +99,9 @@ def inject_anomalies(
         raise ValueError(f"inject_anomalies: kind must be one of {ANOMALY_KINDS}, got {kind!r}")
     values = np.asarray(values, dtype=np.float64)
     if first_row < 2 or n_anomalies < 1:
-        raise ValueError(f"inject_anomalies: need first_row >= 2 and n_anomalies >= 1, got {first_row} and {n_anomalies}")
+        raise ValueError(
+            f"inject_anomalies: need first_row >= 2 and n_anomalies >= 1, got {first_row} and {n_anomalies}"
+        )
     length = anomaly_length(kind, period)
     reach = 2 * length if kind == "frequency_change" else length  # rows read from the clean series
     slot = (values.size - first_row) // n_anomalies

@@ -84,7 +84,10 @@ def anomaly_likelihood(
 
 
 def most_surprising(
-    signals: dict[str, np.ndarray], offsets: np.ndarray | None = None, history: int = 2000, window: int = 8,
+    signals: dict[str, np.ndarray],
+    offsets: np.ndarray | None = None,
+    history: int = 2000,
+    window: int = 8,
     robust: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score several error signals of the same points and keep, per point, the most surprising one.
@@ -105,7 +108,9 @@ def most_surprising(
         and log likelihood, float64 ``(n_rows,)``, and its name per point.
     """
     names = list(signals)
-    scored = [anomaly_likelihood(signals[name], offsets, history=history, window=window, robust=robust) for name in names]
+    scored = [
+        anomaly_likelihood(signals[name], offsets, history=history, window=window, robust=robust) for name in names
+    ]
     logs = np.stack([log_likelihood for _, log_likelihood in scored])
     pick = np.argmax(logs, axis=0)
     likelihood = np.stack([value for value, _ in scored])[pick, np.arange(logs.shape[1])]

@@ -116,7 +116,11 @@ def smooth_errors(
         smoothed = smooth_errors(extended, span, np.cumsum([0, *(lengths + 1)]))
         return np.delete(smoothed, bounds[:-1] + np.arange(len(lengths)))
     series = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
-    smoothed = pd.Series(errors).groupby(series).transform(lambda part: part.ewm(span=span, adjust=False, ignore_na=True).mean())
+    smoothed = (
+        pd.Series(errors)
+        .groupby(series)
+        .transform(lambda part: part.ewm(span=span, adjust=False, ignore_na=True).mean())
+    )
     return np.where(np.isnan(errors), np.nan, smoothed.to_numpy())
 
 
@@ -148,8 +152,13 @@ class ScoringState:
     @classmethod
     def empty(cls, n_features: int) -> "ScoringState":
         """The state of a series with no scored rows yet."""
-        return cls(times=np.empty(0, dtype=np.int64), values=np.empty((0, n_features)), signals={}, ewma={},
-                   log_likelihood=np.empty(0))
+        return cls(
+            times=np.empty(0, dtype=np.int64),
+            values=np.empty((0, n_features)),
+            signals={},
+            ewma={},
+            log_likelihood=np.empty(0),
+        )
 
 
 @dataclass
@@ -226,20 +235,28 @@ def score_points(
     """
     values = np.asarray(values, dtype=np.float64)
     bounds = np.array([0, len(values)]) if offsets is None else np.asarray(offsets)
-    carried = _carried(states, lambda state: state.values[len(state.values) - min(len(state.values), detector.window_length - 1):])
+    carried = _carried(
+        states, lambda state: state.values[len(state.values) - min(len(state.values), detector.window_length - 1) :]
+    )
     rows = _after(carried, values, bounds)
     feature_errors = detector.point_errors(rows.values, rows.offsets, mode=config.mode, series_ids=series_ids)[rows.new]
     signals = error_signals(combine_errors(feature_errors), values, times, config, bounds, states)
     ranking = alarm_scores(signals, config, bounds, states)
-    scores = PointScores(feature_errors, signals, ranking["likelihood"], ranking["log_likelihood"], ranking["source"], ranking["alarm"])
+    scores = PointScores(
+        feature_errors, signals, ranking["likelihood"], ranking["log_likelihood"], ranking["source"], ranking["alarm"]
+    )
     if states is not None:
         scores.states = _next_states(states, scores, values, _clock(times), bounds, detector.window_length - 1, config)
     return scores
 
 
 def error_signals(
-    error: np.ndarray, values: np.ndarray, times: pd.Index | np.ndarray, config: AnomalyConfig,
-    offsets: np.ndarray | None = None, states: list[ScoringState] | None = None,
+    error: np.ndarray,
+    values: np.ndarray,
+    times: pd.Index | np.ndarray,
+    config: AnomalyConfig,
+    offsets: np.ndarray | None = None,
+    states: list[ScoringState] | None = None,
 ) -> dict[str, np.ndarray]:
     """The error signals the alarm score weighs: the detector's error, the change and the seasonal-profile errors.
 
@@ -266,19 +283,29 @@ def error_signals(
     if "change" in config.alarm_signals:
         signals["change"] = absolute_change(raw.values, raw.offsets)[raw.new]
     if config.seasonal_periods:
-        stamps = times if states is None else pd.DatetimeIndex(_after(_carried(states, lambda state: state.times), _clock(times), bounds).values)
+        stamps = (
+            times
+            if states is None
+            else pd.DatetimeIndex(_after(_carried(states, lambda state: state.times), _clock(times), bounds).values)
+        )
         for period in config.seasonal_periods:
             seasonal = seasonal_errors(raw.values, stamps, period, config.seasonal_cycles, raw.offsets)[raw.new]
             signals[f"seasonal_{period}"] = combine_errors(seasonal)
     return {
-        name: smooth_errors(signal, config.ewma_span, bounds,
-                            None if states is None else np.array([state.ewma.get(name, np.nan) for state in states]))
+        name: smooth_errors(
+            signal,
+            config.ewma_span,
+            bounds,
+            None if states is None else np.array([state.ewma.get(name, np.nan) for state in states]),
+        )
         for name, signal in signals.items()
     }
 
 
 def alarm_scores(
-    signals: dict[str, np.ndarray], config: AnomalyConfig, offsets: np.ndarray | None = None,
+    signals: dict[str, np.ndarray],
+    config: AnomalyConfig,
+    offsets: np.ndarray | None = None,
     states: list[ScoringState] | None = None,
 ) -> dict[str, np.ndarray]:
     """Turn error signals into ranking scores in [0, 1] and an alarm score with one alarm per anomaly.
@@ -301,12 +328,16 @@ def alarm_scores(
     bounds = np.array([0, len(first)]) if offsets is None else np.asarray(offsets)
     weighed = {
         name: _after(_carried(states, lambda state, name=name: state.signals.get(name, np.empty(0))), errors, bounds)
-        for name, errors in signals.items() if name in config.alarm_signals or name.startswith("seasonal_")
+        for name, errors in signals.items()
+        if name in config.alarm_signals or name.startswith("seasonal_")
     }
     tail = next(iter(weighed.values()))
     likelihood, log_likelihood, source = most_surprising(
-        {name: rows.values for name, rows in weighed.items()}, tail.offsets, history=config.likelihood_history,
-        window=config.likelihood_window, robust=config.likelihood_robust,
+        {name: rows.values for name, rows in weighed.items()},
+        tail.offsets,
+        history=config.likelihood_history,
+        window=config.likelihood_window,
+        robust=config.likelihood_robust,
     )
     likelihood, log_likelihood, source = likelihood[tail.new], log_likelihood[tail.new], source[tail.new]
     alarm = log_likelihood
@@ -346,19 +377,28 @@ def _after(carried: list[np.ndarray] | None, rows: np.ndarray, offsets: np.ndarr
 
 
 def _next_states(
-    states: list[ScoringState], scores: PointScores, values: np.ndarray, stamps: np.ndarray, offsets: np.ndarray,
-    n_window: int, config: AnomalyConfig,
+    states: list[ScoringState],
+    scores: PointScores,
+    values: np.ndarray,
+    stamps: np.ndarray,
+    offsets: np.ndarray,
+    n_window: int,
+    config: AnomalyConfig,
 ) -> list[ScoringState]:
     """The state each series leaves: raw rows for the window and seasonal reach, signal and log-likelihood tails."""
     raw = _after([state.values for state in states], values, offsets)
     times = _after([state.times for state in states], stamps, offsets)
-    tails = {name: _after([state.signals.get(name, np.empty(0)) for state in states], signal, offsets)
-             for name, signal in scores.signals.items()}
+    tails = {
+        name: _after([state.signals.get(name, np.empty(0)) for state in states], signal, offsets)
+        for name, signal in scores.signals.items()
+    }
     quiet = _after([state.log_likelihood for state in states], scores.log_likelihood, offsets)
     n_series = len(offsets) - 1
     owner = np.repeat(np.arange(n_series), np.diff(offsets))
-    last = {name: pd.Series(signal).groupby(owner).last().reindex(range(n_series)).to_numpy()
-            for name, signal in scores.signals.items()}
+    last = {
+        name: pd.Series(signal).groupby(owner).last().reindex(range(n_series)).to_numpy()
+        for name, signal in scores.signals.items()
+    }
     reach = max((pd.Timedelta(period).value for period in config.seasonal_periods), default=0) * config.seasonal_cycles
     tail_rows = config.likelihood_history + config.likelihood_window
     following = []
@@ -368,12 +408,18 @@ def _next_states(
         if reach and len(series_times):
             first_needed = np.searchsorted(series_times, series_times[-1] - reach, side="right") - 1
             keep = max(keep, len(series_times) - max(first_needed, 0))
-        following.append(ScoringState(
-            times=series_times[-keep:], values=raw.part(k)[-keep:],
-            signals={name: tail.part(k)[-tail_rows:] for name, tail in tails.items()},
-            ewma={name: float(state.ewma.get(name, np.nan) if np.isnan(last[name][k]) else last[name][k]) for name in last},
-            log_likelihood=quiet.part(k)[-config.alarm_quiet_rows:] if config.alarm_quiet_rows else np.empty(0),
-        ))
+        following.append(
+            ScoringState(
+                times=series_times[-keep:],
+                values=raw.part(k)[-keep:],
+                signals={name: tail.part(k)[-tail_rows:] for name, tail in tails.items()},
+                ewma={
+                    name: float(state.ewma.get(name, np.nan) if np.isnan(last[name][k]) else last[name][k])
+                    for name in last
+                },
+                log_likelihood=quiet.part(k)[-config.alarm_quiet_rows :] if config.alarm_quiet_rows else np.empty(0),
+            )
+        )
     return following
 
 
@@ -395,7 +441,9 @@ def reference_thresholds(detector: WindowDetector, config: AnomalyConfig) -> tup
     reference = smooth_errors(combine_errors(detector.reference_errors_), config.ewma_span, detector.reference_offsets_)
     if config.threshold.method == "dynamic":
         return reference, None
-    return reference, fit_series_thresholds(reference, detector.reference_offsets_, detector.reference_series_, config.threshold)
+    return reference, fit_series_thresholds(
+        reference, detector.reference_offsets_, detector.reference_series_, config.threshold
+    )
 
 
 def detect(
@@ -455,8 +503,9 @@ def detect(
     if not trained:
         logger.info("training the %s detector on %d normal rows", cfg.detector, int(normal.sum()))
         try:
-            detector.fit(values, normal, collection.offsets, collection.series_ids if per_series else None,
-                         backup_dir=backup_dir)
+            detector.fit(
+                values, normal, collection.offsets, collection.series_ids if per_series else None, backup_dir=backup_dir
+            )
         except DataError as error:
             raise DataError(f"{error}{_filled_note(collection, declared)}") from None
     elif cfg.unseen_series == "fit":
@@ -485,8 +534,15 @@ def detect(
     for j, column in enumerate(collection.columns):
         scores[f"error_{column}"] = per_feature[:, j]
     events = find_events(
-        flags, error, thresholds, index, event_rules(cfg, collection.frequency), offsets=collection.offsets,
-        series_ids=collection.series_ids, feature_errors=per_feature, feature_names=collection.columns,
+        flags,
+        error,
+        thresholds,
+        index,
+        event_rules(cfg, collection.frequency),
+        offsets=collection.offsets,
+        series_ids=collection.series_ids,
+        feature_errors=per_feature,
+        feature_names=collection.columns,
     )
     metrics = _summarise(scores, events, detector, reference, cfg)
     metrics["threshold_pooled_series"] = [] if levels is None else levels.pooled_series(collection.series_ids)
@@ -502,14 +558,19 @@ def _filled_note(collection: SeriesCollection, declared: np.ndarray) -> str:
     if not left_out.any():
         return ""
     first = collection.frame.index[int(np.argmax(left_out))]
-    return f" ({int(left_out.sum())} declared normal rows, the first at {first}, were filled gaps and are not trained on)"
+    return (
+        f" ({int(left_out.sum())} declared normal rows, the first at {first}, were filled gaps and are not trained on)"
+    )
 
 
 def _count_alarms(scores: pd.DataFrame, level: float) -> dict:
     """Alarms (alarm score at least ``level``) in all, and how many each error signal raised."""
     alarms = scores[scores["alarm"] >= level]
-    return {"level": level, "n_alarms": int(len(alarms)),
-            "by_source": {str(name): int(count) for name, count in alarms["source"].value_counts().items()}}
+    return {
+        "level": level,
+        "n_alarms": int(len(alarms)),
+        "by_source": {str(name): int(count) for name, count in alarms["source"].value_counts().items()},
+    }
 
 
 def _summarise(

@@ -38,9 +38,7 @@ def leave_one_group_out(groups: Mapping[str, str]) -> list[tuple[str, list[str],
     ]
 
 
-def choose_setting(
-    settings: Sequence[Setting], objective: Callable[[Setting], float]
-) -> tuple[int, float]:
+def choose_setting(settings: Sequence[Setting], objective: Callable[[Setting], float]) -> tuple[int, float]:
     """Return the index and value of the setting that maximises ``objective`` (the first one on a tie).
 
     Args:

@@ -51,7 +51,9 @@ def spectral_residual(values: np.ndarray, window: int = 64, offsets: np.ndarray 
     for start, end in zip(bounds[:-1], bounds[1:]):  # one vectorised pass per series
         if end - start < window:
             continue
-        windows = sliding_window_view(values[start:end], window)  # (n_windows, window), row t ends at start + window - 1 + t
+        windows = sliding_window_view(
+            values[start:end], window
+        )  # (n_windows, window), row t ends at start + window - 1 + t
         saliency[start + window - 1 : end] = _window_saliency(windows)
     return saliency
 

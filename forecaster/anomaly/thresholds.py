@@ -293,7 +293,9 @@ def _finite(errors: np.ndarray) -> np.ndarray:
     values = np.asarray(errors, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
     if values.size == 0:
-        raise DataError("reference errors: no finite value to fit a threshold on; declare more rows normal (anomaly.normal)")
+        raise DataError(
+            "reference errors: no finite value to fit a threshold on; declare more rows normal (anomaly.normal)"
+        )
     return values
 
 
@@ -334,4 +336,3 @@ def _prune(errors: np.ndarray, flags: np.ndarray, prune: float) -> np.ndarray:
     for sequence in order[:n_keep]:
         kept[starts[sequence] : ends[sequence]] = True
     return kept
-

@@ -107,7 +107,12 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         """Whether every applicable difference is within its tolerance (the reference's is ``float64_atol()``)."""
-        limits = ((self.outputs, OUTPUT_ATOL), (self.states, OUTPUT_ATOL), (self.gradients, self.gradient_rtol), (self.reference, float64_atol()))
+        limits = (
+            (self.outputs, OUTPUT_ATOL),
+            (self.states, OUTPUT_ATOL),
+            (self.gradients, self.gradient_rtol),
+            (self.reference, float64_atol()),
+        )
         return all(value is None or value <= limit for value, limit in limits)
 
     def as_row(self) -> dict[str, Any]:
@@ -167,7 +172,14 @@ def feature_cases(n_steps: int = 12, seed: int = 0) -> list[CheckCase]:
         for variant, options in variants
     ]
     cases += [
-        CheckCase(name="peephole_lstm: ragged, initial state", kind="peephole_lstm", ragged=True, initial_state=True, seed=seed, **shape),
+        CheckCase(
+            name="peephole_lstm: ragged, initial state",
+            kind="peephole_lstm",
+            ragged=True,
+            initial_state=True,
+            seed=seed,
+            **shape,
+        ),
         CheckCase(name="peephole_lstm: go_backwards", kind="peephole_lstm", go_backwards=True, seed=seed, **shape),
     ]
     return [dataclasses.replace(case, seed=seed + k) for k, case in enumerate(cases)]

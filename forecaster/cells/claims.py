@@ -340,12 +340,16 @@ def measure_recall(
     """
     curves = np.stack(
         [
-            np.stack([train_recall(kind, lag, seed=seed, unit_forget_bias=unit_forget_bias, **training) for seed in seeds])
+            np.stack(
+                [train_recall(kind, lag, seed=seed, unit_forget_bias=unit_forget_bias, **training) for seed in seeds]
+            )
             for lag in lags
         ]
     )
     result = RecallCurves(kind, unit_forget_bias, list(lags), curves)
-    logger.info("recall: %s final accuracy %s at lags %s", result.label, np.round(result.accuracy, 3).tolist(), list(lags))
+    logger.info(
+        "recall: %s final accuracy %s at lags %s", result.label, np.round(result.accuracy, 3).tolist(), list(lags)
+    )
     return result
 
 
@@ -616,7 +620,8 @@ def judge_long_memory(lags: Sequence[int], accuracy: dict[str, Sequence[float]],
     """
     spans = {kind: memory_span(lags, accuracy[kind], threshold) for kind in CELL_KINDS}
     checks = {
-        f"{CELL_NAMES[kind]} span {spans[kind]} vs SimpleRNN {spans['simple_rnn']} steps": spans[kind] > spans["simple_rnn"]
+        f"{CELL_NAMES[kind]} span {spans[kind]} vs SimpleRNN {spans['simple_rnn']} steps": spans[kind]
+        > spans["simple_rnn"]
         for kind in ("gru", "lstm")
     }
     return Claim(
@@ -629,7 +634,9 @@ def judge_long_memory(lags: Sequence[int], accuracy: dict[str, Sequence[float]],
     )
 
 
-def judge_parameter_counts(gru_params: int, lstm_params: int, claimed_fewer: float = 1 / 3, tolerance: float = 0.05) -> Claim:
+def judge_parameter_counts(
+    gru_params: int, lstm_params: int, claimed_fewer: float = 1 / 3, tolerance: float = 0.05
+) -> Claim:
     """Judge "a GRU has a third fewer parameters than an LSTM of the same size".
 
     Args:

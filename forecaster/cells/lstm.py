@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import keras
 from keras import initializers, ops
 
-from forecaster.cells.base import GatedCell, GatedRNN, add_bias, check_flag, resolve, gate_columns
+from forecaster.cells.base import GatedCell, GatedRNN, add_bias, check_flag, gate_columns, resolve
 
 
 class LSTMGates(NamedTuple):
@@ -83,7 +83,9 @@ class GatedLSTMCell(GatedCell):
             input_shape: ``(batch, features)`` of one time step.
         """
         super().build(input_shape)
-        self.add_bias_weight((4 * self.units,), self._forget_bias_initializer if self.unit_forget_bias else self.bias_initializer)
+        self.add_bias_weight(
+            (4 * self.units,), self._forget_bias_initializer if self.unit_forget_bias else self.bias_initializer
+        )
         if self.peephole:
             self.peephole_i, self.peephole_f, self.peephole_o = (
                 self.add_weight(shape=(self.units,), name=f"peephole_{gate}", initializer=self.peephole_initializer)

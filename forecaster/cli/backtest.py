@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "top level), predictions.parquet and figures into a run folder.",
     )
     add_config_arguments(parser)
-    parser.add_argument("--run", dest="run_dir", type=Path, default=None, help="score this trained run instead of training")
+    parser.add_argument(
+        "--run", dest="run_dir", type=Path, default=None, help="score this trained run instead of training"
+    )
     parser.set_defaults(handler=run_backtest)
 
 
@@ -31,8 +33,12 @@ def run_backtest(args: argparse.Namespace) -> int:
 
     run_path = backtest_job(config, args.config, args.run_dir)
     metrics = json.loads((run_path / "metrics.json").read_text())
-    print(f"test mse {metrics['mse']:.4f}  mae {metrics['mae']:.4f} (normalised) over {metrics['n_test_windows']} windows")
+    print(
+        f"test mse {metrics['mse']:.4f}  mae {metrics['mae']:.4f} (normalised) over {metrics['n_test_windows']} windows"
+    )
     for name, scores in metrics["baselines"].items():
-        print(f"  {name:<15} mse {scores['scaled']['overall']['mse']:.4f}  mae {scores['scaled']['overall']['mae']:.4f}")
+        print(
+            f"  {name:<15} mse {scores['scaled']['overall']['mse']:.4f}  mae {scores['scaled']['overall']['mae']:.4f}"
+        )
     print(f"run folder: {run_path}")
     return 0

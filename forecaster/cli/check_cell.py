@@ -8,7 +8,17 @@ from typing import Any
 from forecaster.cli.main import add_config_arguments
 from forecaster.config import load_config
 
-TABLE_COLUMNS = ("case", "shape", "outputs", "states", "gradients", "reference", "keras_deviation", "tolerance", "result")
+TABLE_COLUMNS = (
+    "case",
+    "shape",
+    "outputs",
+    "states",
+    "gradients",
+    "reference",
+    "keras_deviation",
+    "tolerance",
+    "result",
+)
 
 
 def register(subparsers: Any) -> None:

@@ -20,8 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "a run folder that a later --run can load.",
     )
     add_config_arguments(parser)
-    parser.add_argument("--run", dest="run_dir", type=Path, default=None, help="detection run folder to apply instead of training")
-    parser.add_argument("--data", dest="data_path", type=Path, default=None, help="CSV or Parquet file to score instead of data.path")
+    parser.add_argument(
+        "--run", dest="run_dir", type=Path, default=None, help="detection run folder to apply instead of training"
+    )
+    parser.add_argument(
+        "--data", dest="data_path", type=Path, default=None, help="CSV or Parquet file to score instead of data.path"
+    )
     parser.set_defaults(handler=run_detect)
 
 
@@ -30,7 +34,9 @@ def run_detect(args: argparse.Namespace) -> int:
     if args.run_dir is not None:
         from forecaster.anomaly.detectors import NETWORK_KEYS
 
-        fixed = tuple(f"anomaly.{key}" if key in AnomalyConfig.model_fields else f"anomaly.training.{key}" for key in NETWORK_KEYS)
+        fixed = tuple(
+            f"anomaly.{key}" if key in AnomalyConfig.model_fields else f"anomaly.training.{key}" for key in NETWORK_KEYS
+        )
         refuse_overrides(args.overrides, fixed, f"fixed when {args.run_dir} was trained")
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.detection import detect_job

@@ -7,8 +7,20 @@ import argparse
 from forecaster.cli.main import add_config_arguments
 from forecaster.config import load_config
 
-COLUMNS = ["id", "series", "start", "end", "peak", "peak_score", "severity", "n_points", "features", "state",
-           "first_scan", "last_scan"]
+COLUMNS = [
+    "id",
+    "series",
+    "start",
+    "end",
+    "peak",
+    "peak_score",
+    "severity",
+    "n_points",
+    "features",
+    "state",
+    "first_scan",
+    "last_scan",
+]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--series", default=None, help="only this series")
     parser.add_argument("--since", default=None, metavar="TIMESTAMP", help="only events ending at or after this time")
     parser.add_argument("--state", choices=["open", "closed"], default=None, help="only open or closed events")
-    parser.add_argument("--min-severity", type=float, default=None, metavar="X", help="only events at least this severe")
+    parser.add_argument(
+        "--min-severity", type=float, default=None, metavar="X", help="only events at least this severe"
+    )
     parser.add_argument("--since-scan", action="store_true", help="only the events the last scan opened or extended")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (table)")
     parser.set_defaults(handler=run_events, needs_backend=False)

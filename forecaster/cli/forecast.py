@@ -16,13 +16,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "forecasts.csv with timestamps and intervals into a run folder.",
     )
     parser.add_argument("--run", dest="run_dir", type=Path, required=True, help="trained run folder")
-    parser.add_argument("--data", dest="data_path", type=Path, required=True, help="CSV or Parquet file with recent history")
     parser.add_argument(
-        "--future", dest="future_path", type=Path, default=None,
+        "--data", dest="data_path", type=Path, required=True, help="CSV or Parquet file with recent history"
+    )
+    parser.add_argument(
+        "--future",
+        dest="future_path",
+        type=Path,
+        default=None,
         help="CSV or Parquet file with the future covariates' values for the horizon (runs trained with data.future_covariates)",
     )
     parser.add_argument(
-        "--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
         help="override a value of the run's config, e.g. --set report.output_dir=out (repeatable)",
     )
     parser.set_defaults(handler=run_forecast)

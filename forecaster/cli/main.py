@@ -18,7 +18,20 @@ import sys
 
 from forecaster.errors import ForecasterError
 
-COMMAND_MODULES = ("inspect", "run", "train", "backtest", "forecast", "detect", "scan", "events", "check_cell", "claims", "report", "compare")
+COMMAND_MODULES = (
+    "inspect",
+    "run",
+    "train",
+    "backtest",
+    "forecast",
+    "detect",
+    "scan",
+    "events",
+    "check_cell",
+    "claims",
+    "report",
+    "compare",
+)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

@@ -21,18 +21,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "written when the scan opened or updated events or skipped a series (--report).",
     )
     add_config_arguments(parser)
-    parser.add_argument("--run", dest="run_dir", type=Path, required=True, help="detection run folder (forecaster detect)")
-    parser.add_argument("--data", dest="data_path", type=Path, default=None,
-                        help="file (one series, or long format with data.id_column) or folder of files, instead of data.path")
-    parser.add_argument("--data-query", default=None, metavar="SQL",
-                        help="scan the rows of this SQL query on data.url (time, id and value columns named as in data)")
+    parser.add_argument(
+        "--run", dest="run_dir", type=Path, required=True, help="detection run folder (forecaster detect)"
+    )
+    parser.add_argument(
+        "--data",
+        dest="data_path",
+        type=Path,
+        default=None,
+        help="file (one series, or long format with data.id_column) or folder of files, instead of data.path",
+    )
+    parser.add_argument(
+        "--data-query",
+        default=None,
+        metavar="SQL",
+        help="scan the rows of this SQL query on data.url (time, id and value columns named as in data)",
+    )
     parser.add_argument("--store", dest="store_url", default=None, help="store URL instead of store.url")
-    parser.add_argument("--report", choices=("always", "changes", "never"), default="changes",
-                        help="write a run folder always, only when the scan opened or updated events or skipped a series "
-                        "(default: changes), or never; the store records every scan either way")
+    parser.add_argument(
+        "--report",
+        choices=("always", "changes", "never"),
+        default="changes",
+        help="write a run folder always, only when the scan opened or updated events or skipped a series "
+        "(default: changes), or never; the store records every scan either way",
+    )
     parser.add_argument("--exit-code", action="store_true", help="exit 1 when the scan opened or extended events")
-    parser.add_argument("--rescore-from", default=None, metavar="TIMESTAMP",
-                        help="re-score from this time on, replacing its scores and events (data must reach back far enough)")
+    parser.add_argument(
+        "--rescore-from",
+        default=None,
+        metavar="TIMESTAMP",
+        help="re-score from this time on, replacing its scores and events (data must reach back far enough)",
+    )
     parser.set_defaults(handler=run_scan)
 
 
@@ -41,15 +60,26 @@ def run_scan(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.scan import scan_job
 
-    summary, run_folder = scan_job(config, args.config, args.run_dir, args.data_path, args.store_url, args.rescore_from,
-                                   progress=True, data_query=args.data_query, report=args.report)
+    summary, run_folder = scan_job(
+        config,
+        args.config,
+        args.run_dir,
+        args.data_path,
+        args.store_url,
+        args.rescore_from,
+        progress=True,
+        data_query=args.data_query,
+        report=args.report,
+    )
     skipped = "; ".join(f"{series} ({reason})" for series, reason in summary.skipped.items())
     fitted = f", scaling fitted for {len(summary.scaling_fitted)} series" if summary.scaling_fitted else ""
     pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
     filled = f", {summary.rows_filled} rows filled (scored as missing)" if summary.rows_filled else ""
-    print(f"scan {summary.scan_id}: {summary.n_series} series scanned ({summary.up_to_date} up to date), "
-          f"{summary.rows_scored} rows scored, "
-          f"{summary.new_events} new events, {summary.updated_events} updated events, {summary.late_rows} late rows{filled}, "
-          f"{len(summary.skipped)} series skipped{': ' + skipped if skipped else ''}{fitted}{pooled}; "
-          + (f"run folder {run_folder}" if run_folder is not None else "no run folder"))
+    print(
+        f"scan {summary.scan_id}: {summary.n_series} series scanned ({summary.up_to_date} up to date), "
+        f"{summary.rows_scored} rows scored, "
+        f"{summary.new_events} new events, {summary.updated_events} updated events, {summary.late_rows} late rows{filled}, "
+        f"{len(summary.skipped)} series skipped{': ' + skipped if skipped else ''}{fitted}{pooled}; "
+        + (f"run folder {run_folder}" if run_folder is not None else "no run folder")
+    )
     return 1 if args.exit_code and summary.new_events + summary.updated_events else 0

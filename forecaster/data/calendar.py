@@ -151,16 +151,29 @@ def _calendar_alias(times: pd.DatetimeIndex) -> str | None:
     first_month = MONTHS[times.min().month - 1]
     last_month = MONTHS[times.max().month - 1]
     candidates = (
-        "YS", f"YS-{first_month}", "YE", f"YE-{last_month}",
-        "QS", f"QS-{first_month}", "QE", f"QE-{last_month}",
-        "MS", "ME", "BMS", "BME",
+        "YS",
+        f"YS-{first_month}",
+        "YE",
+        f"YE-{last_month}",
+        "QS",
+        f"QS-{first_month}",
+        "QE",
+        f"QE-{last_month}",
+        "MS",
+        "ME",
+        "BMS",
+        "BME",
     )
     for alias in dict.fromkeys(candidates):
         grid = pd.date_range(times.min(), times.max(), freq=alias)
         if len(grid) and times.isin(grid).all():
             return to_offset(alias).freqstr if "-" not in alias else alias
     days = times.day.unique()
-    if len(days) == 1 and days[0] <= 28 and times.isin(pd.date_range(times.min(), times.max(), freq=pd.DateOffset(months=1))).all():
+    if (
+        len(days) == 1
+        and days[0] <= 28
+        and times.isin(pd.date_range(times.min(), times.max(), freq=pd.DateOffset(months=1))).all()
+    ):
         return f"MS+{days[0] - 1}D"
     return None
 

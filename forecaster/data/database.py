@@ -44,8 +44,10 @@ def read_query(
     try:
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        raise DataError(f"data.url: not a database URL SQLAlchemy can use ({_first_line(exc)}); write e.g. "
-                        "sqlite:///metrics.db or postgresql+psycopg://user@host/db") from None
+        raise DataError(
+            f"data.url: not a database URL SQLAlchemy can use ({_first_line(exc)}); write e.g. "
+            "sqlite:///metrics.db or postgresql+psycopg://user@host/db"
+        ) from None
     shown = engine.url.render_as_string()
     try:
         with engine.connect() as connection:
@@ -55,12 +57,17 @@ def read_query(
         raise DataError(f"query on {shown}: {_first_line(getattr(cause, 'orig', None) or cause)}") from None
     finally:
         engine.dispose()
-    required = {"data.time_column": time_column, "data.id_column": id_column,
-                **{f"data.target_columns[{k}]": name for k, name in enumerate(value_columns)}}
+    required = {
+        "data.time_column": time_column,
+        "data.id_column": id_column,
+        **{f"data.target_columns[{k}]": name for k, name in enumerate(value_columns)},
+    }
     missing = [f"'{name}' ({key})" for key, name in required.items() if name is not None and name not in raw.columns]
     if missing:
-        raise DataError(f"query on {shown}: no column {', '.join(missing)} in its result; it returned columns "
-                        f"{', '.join(map(str, raw.columns))}; name them in the SELECT (e.g. SELECT ts AS {time_column})")
+        raise DataError(
+            f"query on {shown}: no column {', '.join(missing)} in its result; it returned columns "
+            f"{', '.join(map(str, raw.columns))}; name them in the SELECT (e.g. SELECT ts AS {time_column})"
+        )
     if raw.empty:
         raise DataError(f"query on {shown}: the query returned no rows")
     return raw

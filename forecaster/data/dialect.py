@@ -173,7 +173,9 @@ def _check_numbers(frame: pd.DataFrame, path, dialect: CsvDialect) -> None:
         cells = frame[name].dropna().astype(str)
         for pattern, what, fix in patterns:
             # The first cells rule most columns out before the whole column is matched.
-            if len(cells) and cells.head(_SAMPLE_CELLS).str.fullmatch(pattern).all() and cells.str.fullmatch(pattern).all():
-                raise DataError(
-                    f"{path}: column '{name}' holds numbers written with {what} ({cells.iloc[0]!r}); {fix}"
-                )
+            if (
+                len(cells)
+                and cells.head(_SAMPLE_CELLS).str.fullmatch(pattern).all()
+                and cells.str.fullmatch(pattern).all()
+            ):
+                raise DataError(f"{path}: column '{name}' holds numbers written with {what} ({cells.iloc[0]!r}); {fix}")

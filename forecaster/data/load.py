@@ -49,13 +49,14 @@ def read_table(
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: data file not found (a relative path is read from the working directory, {Path.cwd()})")
+        raise DataError(
+            f"{path}: data file not found (a relative path is read from the working directory, {Path.cwd()})"
+        )
     if file_format == "auto":
         file_format = _FORMATS.get(path.suffix.lower(), "")
         if not file_format:
             raise DataError(
-                f"{path}: cannot tell the format from suffix '{path.suffix}'; "
-                "use .csv or .parquet, or set data.format"
+                f"{path}: cannot tell the format from suffix '{path.suffix}'; use .csv or .parquet, or set data.format"
             )
     if file_format == "csv":
         dialect = sniff_dialect(path, sep, decimal, thousands, encoding)

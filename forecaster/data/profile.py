@@ -101,9 +101,7 @@ def profile_table(
         "unsorted_rows": int(_count_unsorted(keys)),
         **_gap_summary(keys, frequency, holidays),
         "columns": {
-            str(name): _describe_column(raw[name])
-            for name in raw.columns
-            if name not in (time_column, id_column)
+            str(name): _describe_column(raw[name]) for name in raw.columns if name not in (time_column, id_column)
         },
     }
     return profile

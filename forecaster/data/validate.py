@@ -99,8 +99,13 @@ def validate_series(
     frame = frame.replace([np.inf, -np.inf], np.nan)
     ids = _series_ids(raw, config, source)
     axis = parse_time_axis(
-        raw[config.time_column], source, time_format=config.time_format, dayfirst=config.dayfirst,
-        time_unit=config.time_unit, timezone=config.timezone, ids=None if ids is None else ids.to_numpy(),
+        raw[config.time_column],
+        source,
+        time_format=config.time_format,
+        dayfirst=config.dayfirst,
+        time_unit=config.time_unit,
+        timezone=config.timezone,
+        ids=None if ids is None else ids.to_numpy(),
     )
     report.time_unit = None if axis.unit is None else axis.unit + (" (inferred)" if axis.unit_inferred else "")
     report.time_format = axis.format
@@ -129,7 +134,11 @@ def validate_series(
     stacked = _fill_missing(stacked, pieces, config, source, report)
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
     collection = SeriesCollection(
-        frame=stacked, series_ids=tuple(series_ids), offsets=offsets, frequency=frequency, filled=filled,
+        frame=stacked,
+        series_ids=tuple(series_ids),
+        offsets=offsets,
+        frequency=frequency,
+        filled=filled,
         holidays=tuple(config.holidays),
     )
     return collection, report
@@ -187,7 +196,9 @@ def _select_value_columns(raw: pd.DataFrame, config: DataConfig, source: str, re
     else:
         candidates = [c for c in raw.columns if c not in reserved and c not in covariates]
         report.empty_columns = [str(c) for c in candidates if raw[c].isna().all()]
-        targets = [c for c in candidates if pd.api.types.is_numeric_dtype(raw[c]) and str(c) not in report.empty_columns]
+        targets = [
+            c for c in candidates if pd.api.types.is_numeric_dtype(raw[c]) and str(c) not in report.empty_columns
+        ]
         if not targets:
             raise DataError(f"{source}: no numeric value column found; set data.target_columns")
         chosen = targets + [c for c in covariates if c not in targets]
@@ -313,7 +324,9 @@ def _fill_missing(
         report.values_masked = {c: n for c, n in report.missing_values.items() if n}
         return stacked
     method = "time" if isinstance(stacked.index, pd.DatetimeIndex) else "index"
-    filled = [_fill_piece(stacked.iloc[start:stop], config.fill, method) for start, stop in zip(bounds[:-1], bounds[1:])]
+    filled = [
+        _fill_piece(stacked.iloc[start:stop], config.fill, method) for start, stop in zip(bounds[:-1], bounds[1:])
+    ]
     result = pd.concat(filled) if len(filled) > 1 else filled[0]
     report.values_filled = {c: n for c, n in report.missing_values.items() if n}
     return result

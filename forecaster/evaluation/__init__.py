@@ -1,5 +1,6 @@
 """Forecast evaluation: metrics as plain functions, baseline forecasters, conformal intervals, backtests."""
 
+from forecaster.evaluation.backtest import losing_baselines
 from forecaster.evaluation.baselines import (
     LinearWindowForecaster,
     NaiveForecaster,
@@ -7,7 +8,6 @@ from forecaster.evaluation.baselines import (
     infer_seasonal_period,
     mase_scale,
 )
-from forecaster.evaluation.backtest import losing_baselines
 from forecaster.evaluation.conformal import ConformalCalibrator, ConformalQuantileCalibrator
 from forecaster.evaluation.metrics import (
     coverage,

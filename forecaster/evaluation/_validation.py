@@ -18,19 +18,14 @@ def as_windows(name: str, values, steps: str = "horizon") -> np.ndarray:
     """
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 3:
-        raise ValueError(
-            f"{name} must have shape (n_windows, {steps}, n_targets); got shape {array.shape}"
-        )
+        raise ValueError(f"{name} must have shape (n_windows, {steps}, n_targets); got shape {array.shape}")
     return array
 
 
 def check_same_shape(names: tuple[str, str], first: np.ndarray, second: np.ndarray) -> None:
     """Raise ``ValueError`` naming both arrays unless their shapes match."""
     if first.shape != second.shape:
-        raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape; "
-            f"got {first.shape} and {second.shape}"
-        )
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape; got {first.shape} and {second.shape}")
 
 
 def full_weight(weight, shape: tuple[int, ...]) -> np.ndarray:
@@ -50,10 +45,7 @@ def full_weight(weight, shape: tuple[int, ...]) -> np.ndarray:
     if weight.shape == shape[:2]:
         weight = weight[:, :, np.newaxis]
     elif weight.shape != shape:
-        raise ValueError(
-            f"weight must have shape {shape[:2]} (n_windows, horizon) or {shape}; "
-            f"got {weight.shape}"
-        )
+        raise ValueError(f"weight must have shape {shape[:2]} (n_windows, horizon) or {shape}; got {weight.shape}")
     if not np.all(np.isfinite(weight)) or np.any(weight < 0):
         raise ValueError("weight must be finite and non-negative; 0 marks a missing point")
     return np.broadcast_to(weight, shape)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.config import EvaluationConfig
+from forecaster.errors import ConfigError, DataError
 from forecaster.evaluation.baselines import (
     LinearWindowForecaster,
     NaiveForecaster,
@@ -25,7 +26,6 @@ from forecaster.evaluation.baselines import (
 )
 from forecaster.evaluation.conformal import ConformalCalibrator, ConformalQuantileCalibrator
 from forecaster.evaluation.metrics import evaluate_forecasts, skill_score
-from forecaster.errors import ConfigError, DataError
 from forecaster.windows.dataset import WindowDataset
 from forecaster.windows.pipeline import WindowedData
 
@@ -191,14 +191,21 @@ def run_backtest(
     scale = _mase_scale(windowed, evaluation)
     model_metrics = {
         "scaled": evaluate_forecasts(
-            test.targets, test.point, quantile_pred=test.quantiles, quantiles=quantiles or None,
-            interval=(lower, upper), weight=test.weight,
+            test.targets,
+            test.point,
+            quantile_pred=test.quantiles,
+            quantiles=quantiles or None,
+            interval=(lower, upper),
+            weight=test.weight,
         ),
         "original": evaluate_forecasts(
-            to_original(test.targets), to_original(test.point),
+            to_original(test.targets),
+            to_original(test.point),
             quantile_pred=None if test.quantiles is None else to_original(test.quantiles),
-            quantiles=quantiles or None, interval=(to_original(lower), to_original(upper)),
-            mase_scale=scale, weight=test.weight,
+            quantiles=quantiles or None,
+            interval=(to_original(lower), to_original(upper)),
+            mase_scale=scale,
+            weight=test.weight,
         ),
     }
     baseline_metrics = {
@@ -280,7 +287,9 @@ def losing_baselines(metrics: dict, split: str = "test", metric: str = "mse") ->
         baselines = {name: scores["scaled"]["overall"][metric] for name, scores in metrics.get("baselines", {}).items()}
     elif split == "validation":
         model = metrics.get("validation", {}).get(metric)
-        baselines = {name: scores[metric] for name, scores in metrics.get("validation", {}).get("baselines", {}).items()}
+        baselines = {
+            name: scores[metric] for name, scores in metrics.get("validation", {}).get("baselines", {}).items()
+        }
     else:
         raise ValueError(f"split must be 'test' or 'validation'; got {split!r}")
     if model is None or not baselines:
@@ -322,7 +331,9 @@ def fit_baselines(windowed: WindowedData, evaluation: EvaluationConfig) -> dict:
     if period <= windowed.spec.lookback:
         baselines["seasonal_naive"] = SeasonalNaiveForecaster(period)
     else:
-        logger.warning("seasonal naive skipped: period %d is longer than the lookback %d", period, windowed.spec.lookback)
+        logger.warning(
+            "seasonal naive skipped: period %d is longer than the lookback %d", period, windowed.spec.lookback
+        )
     baselines["linear"] = LinearWindowForecaster()
     for model in baselines.values():
         model.fit(x_train, train_targets)
@@ -398,7 +409,9 @@ def _seasonal_period(windowed: WindowedData, evaluation: EvaluationConfig) -> in
         return evaluation.seasonal_period
     starts, ends = windowed.split_rows.rows("train")
     frame = windowed.collection.frame[list(windowed.spec.target_columns)].to_numpy(dtype=np.float64)
-    return infer_seasonal_period(windowed.collection.frequency, np.concatenate([frame[s:e] for s, e in zip(starts, ends)]))
+    return infer_seasonal_period(
+        windowed.collection.frequency, np.concatenate([frame[s:e] for s, e in zip(starts, ends)])
+    )
 
 
 def _mase_scale(windowed: WindowedData, evaluation: EvaluationConfig) -> np.ndarray | None:

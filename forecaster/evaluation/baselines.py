@@ -55,10 +55,7 @@ class _WindowForecaster(BaseEstimator):
             )
         x_targets = as_windows("x_targets", x_targets, steps="lookback")
         if x_targets.shape[1] != self.lookback_:
-            raise ValueError(
-                f"x_targets must have lookback {self.lookback_} as in fit; "
-                f"got shape {x_targets.shape}"
-            )
+            raise ValueError(f"x_targets must have lookback {self.lookback_} as in fit; got shape {x_targets.shape}")
         return x_targets
 
 
@@ -261,9 +258,9 @@ def _autocorrelation_period(frequency: str, values: np.ndarray) -> int:
     spectrum = np.fft.rfft(centred, n=2 * n_rows, axis=0)
     autocovariance = np.fft.irfft(np.abs(spectrum) ** 2, axis=0)[:n_rows]
     variance = autocovariance[0]
-    autocorrelation = np.divide(
-        autocovariance, variance, out=np.zeros_like(autocovariance), where=variance > 0
-    ).mean(axis=1)
+    autocorrelation = np.divide(autocovariance, variance, out=np.zeros_like(autocovariance), where=variance > 0).mean(
+        axis=1
+    )
     lags = np.arange(2, n_rows // 2 + 1)
     best = lags[np.argmax(autocorrelation[lags])]
     if autocorrelation[best] < _MIN_SEASONAL_AUTOCORRELATION:
@@ -296,13 +293,10 @@ def mase_scale(train_values, period: int) -> np.ndarray:
     _check_period(period)
     train_values = np.asarray(train_values, dtype=np.float64)
     if train_values.ndim != 2:
-        raise ValueError(
-            f"train_values must have shape (n_rows, n_targets); got shape {train_values.shape}"
-        )
+        raise ValueError(f"train_values must have shape (n_rows, n_targets); got shape {train_values.shape}")
     if train_values.shape[0] <= period:
         raise DataError(
-            f"MASE scale needs more training rows than the seasonal period {period}; "
-            f"got {train_values.shape[0]} rows"
+            f"MASE scale needs more training rows than the seasonal period {period}; got {train_values.shape[0]} rows"
         )
     differences = np.abs(train_values[period:] - train_values[:-period])
     valid = np.isfinite(differences)

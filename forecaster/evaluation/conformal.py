@@ -22,9 +22,7 @@ from forecaster.evaluation._validation import as_windows, check_same_shape, full
 logger = logging.getLogger(__name__)
 
 
-def _conformal_quantile(
-    scores: np.ndarray, valid: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _conformal_quantile(scores: np.ndarray, valid: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Corrected quantile of ``scores`` over windows, per step and column.
 
     Args:
@@ -53,9 +51,7 @@ class _SplitConformal(BaseEstimator):
     def _fit_scores(self, scores: np.ndarray, valid: np.ndarray) -> None:
         valid_number = isinstance(self.alpha, (int, float)) and not isinstance(self.alpha, bool)
         if not (valid_number and 0 < self.alpha < 1):
-            raise ConfigError(
-                f"alpha must be a miscoverage level between 0 and 1; got {self.alpha!r}"
-            )
+            raise ConfigError(f"alpha must be a miscoverage level between 0 and 1; got {self.alpha!r}")
         self.quantile_, self.n_calibration_ = _conformal_quantile(scores, valid, self.alpha)
         n_unbounded = int(np.isinf(self.quantile_).sum())
         if n_unbounded:
@@ -100,8 +96,7 @@ class _SplitConformal(BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "quantile_"):
             raise NotFittedError(
-                f"{type(self).__name__} is not fitted yet; call fit on the validation "
-                "windows before predict_interval"
+                f"{type(self).__name__} is not fitted yet; call fit on the validation windows before predict_interval"
             )
 
     def _check_predict_input(self, name: str, values) -> np.ndarray:
@@ -109,8 +104,7 @@ class _SplitConformal(BaseEstimator):
         values = as_windows(name, values)
         if values.shape[1:] != self.quantile_.shape:
             raise ValueError(
-                f"{name} must have (horizon, n_targets) = {self.quantile_.shape} as in fit; "
-                f"got shape {values.shape}"
+                f"{name} must have (horizon, n_targets) = {self.quantile_.shape} as in fit; got shape {values.shape}"
             )
         return values
 

@@ -154,9 +154,7 @@ def mase(y_true, y_pred, scale, weight=None, by: Grouping = None):
     y_true, y_pred, weight = _point_errors(y_true, y_pred, weight)
     scale = np.asarray(scale, dtype=np.float64)
     if scale.shape != (y_true.shape[2],):
-        raise ValueError(
-            f"scale must have shape (n_targets,) = ({y_true.shape[2]},); got {scale.shape}"
-        )
+        raise ValueError(f"scale must have shape (n_targets,) = ({y_true.shape[2]},); got {scale.shape}")
     if not np.all(np.isfinite(scale) & (scale > 0)):
         raise ValueError(f"scale must be positive and finite for every target; got {scale}")
     return _weighted_mean(np.abs(y_pred - y_true) / scale, weight, by)
@@ -180,9 +178,7 @@ def _check_quantiles(quantile_pred, quantiles) -> tuple[np.ndarray, np.ndarray]:
     return quantile_pred, quantiles
 
 
-def pinball_loss(
-    y_true, quantile_pred, quantiles: Sequence[float], weight=None, by: Grouping = None
-):
+def pinball_loss(y_true, quantile_pred, quantiles: Sequence[float], weight=None, by: Grouping = None):
     """Pinball (quantile) loss, averaged over points and quantile levels.
 
     Per point and level ``q``: ``max(q * (y - p), (q - 1) * (y - p))``. At
@@ -335,18 +331,14 @@ def evaluate_forecasts(
             ``quantiles``.
     """
     point_metrics = {"mae": mae, "mse": mse, "rmse": rmse, "mape": mape, "smape": smape}
-    metrics = {
-        name: partial(metric, y_true, y_pred, weight=weight) for name, metric in point_metrics.items()
-    }
+    metrics = {name: partial(metric, y_true, y_pred, weight=weight) for name, metric in point_metrics.items()}
     if mase_scale is not None:
         metrics["mase"] = partial(mase, y_true, y_pred, mase_scale, weight=weight)
     if quantile_pred is not None:
         if quantiles is None:
             raise ValueError("quantiles must be given with quantile_pred")
         quantile_pred, quantiles = _check_quantiles(quantile_pred, quantiles)
-        metrics["pinball"] = partial(
-            pinball_loss, y_true, quantile_pred, quantiles, weight=weight
-        )
+        metrics["pinball"] = partial(pinball_loss, y_true, quantile_pred, quantiles, weight=weight)
         if interval is None and len(quantiles) >= 2:
             order = np.argsort(quantiles)
             interval = (quantile_pred[..., order[0]], quantile_pred[..., order[-1]])

@@ -9,7 +9,14 @@ from typing import Any
 import keras
 
 from forecaster.cells import GatedGRU, GatedLSTM
-from forecaster.cells.check import CheckResult, feature_cases, load_real_windows, random_cases, real_data_cases, run_case
+from forecaster.cells.check import (
+    CheckResult,
+    feature_cases,
+    load_real_windows,
+    random_cases,
+    real_data_cases,
+    run_case,
+)
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.reports.gates import plot_gate_heatmaps
 from forecaster.reports.html import HtmlSection, write_index_html
@@ -54,11 +61,20 @@ def check_cells(config: ForecasterConfig) -> tuple[list[CheckResult], Path]:
         figures = []
         for label, layer in (
             ("lstm", GatedLSTM(settings.units, return_sequences=True)),
-            ("peephole_lstm", GatedLSTM(settings.units, return_sequences=True, peephole=True, peephole_initializer="glorot_uniform")),
+            (
+                "peephole_lstm",
+                GatedLSTM(settings.units, return_sequences=True, peephole=True, peephole_initializer="glorot_uniform"),
+            ),
             ("gru", GatedGRU(settings.units, return_sequences=True)),
         ):
             trace = layer.trace(windows[:1])
-            figures.append(plot_gate_heatmaps(trace, run.figure_path(f"gates_{label}"), f"{label} gates on {settings.data_path.name} (untrained weights, seed {config.seed})"))
+            figures.append(
+                plot_gate_heatmaps(
+                    trace,
+                    run.figure_path(f"gates_{label}"),
+                    f"{label} gates on {settings.data_path.name} (untrained weights, seed {config.seed})",
+                )
+            )
         write_index_html(
             run,
             "check-cell: hand-written cells vs Keras",
@@ -73,8 +89,10 @@ def check_cells(config: ForecasterConfig) -> tuple[list[CheckResult], Path]:
                 ),
                 HtmlSection("Gate traces", text="Every gate over time for the first real window.", figures=figures),
             ],
-            summary=[f"{len(results) - n_failed} of {len(results)} cases pass: the hand-written LSTM, peephole LSTM and "
-                     "GRU cells give Keras's outputs, states and gradients within the stated tolerances."],
+            summary=[
+                f"{len(results) - n_failed} of {len(results)} cases pass: the hand-written LSTM, peephole LSTM and "
+                "GRU cells give Keras's outputs, states and gradients within the stated tolerances."
+            ],
             warnings=[f"{n_failed} case(s) fail: see the FAIL rows of the table."] if n_failed else [],
             subtitle=f"forecaster check-cell on {settings.data_path}",
         )

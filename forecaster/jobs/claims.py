@@ -104,7 +104,9 @@ def measure(settings: ClaimsConfig, seed: int) -> Measurements:
             seed=seed,
         )
     except ValueError as exc:
-        raise DataError(f"{settings.data_path}: {exc} (claims.lookback, claims.horizon, claims.train_fraction)") from None
+        raise DataError(
+            f"{settings.data_path}: {exc} (claims.lookback, claims.horizon, claims.train_fraction)"
+        ) from None
     forecasts = {
         kind: science.train_forecaster(
             kind,
@@ -302,7 +304,8 @@ def page_sections(
         RATIO_UNITS,
         {
             f"reset_after={reset_after}, F={n_features}": [
-                science.parameter_count("gru", n_features, u, reset_after) / science.parameter_count("lstm", n_features, u)
+                science.parameter_count("gru", n_features, u, reset_after)
+                / science.parameter_count("lstm", n_features, u)
                 for u in RATIO_UNITS
             ]
             for reset_after in (True, False)
@@ -394,9 +397,13 @@ def page_sections(
     ]
 
 
-def _claim_section(heading: str, claim: Claim, method: str, table: list[dict[str, Any]], figure: Path | None) -> HtmlSection:
+def _claim_section(
+    heading: str, claim: Claim, method: str, table: list[dict[str, Any]], figure: Path | None
+) -> HtmlSection:
     checks = "; ".join(f"{name}: {'yes' if passed else 'no'}" for name, passed in claim.checks.items())
-    text = f"Claim: {claim.statement}\n\nMeasured: {method}\n\nRule: {claim.rule}\n\nVerdict: {claim.verdict} ({checks})."
+    text = (
+        f"Claim: {claim.statement}\n\nMeasured: {method}\n\nRule: {claim.rule}\n\nVerdict: {claim.verdict} ({checks})."
+    )
     return HtmlSection(heading, text=text, table=table, figures=[figure] if figure else [])
 
 

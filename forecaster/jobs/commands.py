@@ -59,7 +59,12 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
     unknown_future = list(windowed.spec.future_covariates)
     forecasts = None if unknown_future else forecast_next(trained, windowed.collection, str(config.data.path))
     skill = result.metrics["skill"]
-    logger.info("test MSE %.4f (normalised), %.1f%% lower than %s", result.metrics["mse"], 100 * skill["mse"], skill["reference"])
+    logger.info(
+        "test MSE %.4f (normalised), %.1f%% lower than %s",
+        result.metrics["mse"],
+        100 * skill["mse"],
+        skill["reference"],
+    )
     with RunFolder(config.report.output_dir, config.name) as run:
         sections = _write_training(run, config, trained, windowed, repairs)
         metrics = _metrics(windowed, repairs, trained, result.metrics)
@@ -71,19 +76,33 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
         gates = gate_section(run, trained.forecaster, windowed)
         sections += [
             *backtest_sections(run, metrics, result.predictions, windowed),
-            *([forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback)] if forecasts is not None else []),
+            *(
+                [forecast_section(run, forecasts, windowed.collection, windowed.spec.lookback)]
+                if forecasts is not None
+                else []
+            ),
             *([gates] if gates is not None else []),
             *detection_section(run, detection, config.report.max_plot_points, data_name=config.data.path.name),
         ]
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
         warnings += detection_warnings(detection)
         if unknown_future:
-            warnings.append(f"No forecast past the end of the data: the future covariates {', '.join(unknown_future)} are not "
-                            "known there. Forecast with `forecaster forecast --run <this folder> --data DATA --future FILE`.")
-        summary.append(f"Anomaly scan: {detection.metrics['n_events']} event(s) over {detection.metrics['n_scored']:,} "
-                       "scored points (section Anomaly detection).")
-        write_index_html(run, f"{config.name}: forecast and anomaly scan", sections, summary, warnings,
-                         subtitle=f"forecaster run on {config.data.path}")
+            warnings.append(
+                f"No forecast past the end of the data: the future covariates {', '.join(unknown_future)} are not "
+                "known there. Forecast with `forecaster forecast --run <this folder> --data DATA --future FILE`."
+            )
+        summary.append(
+            f"Anomaly scan: {detection.metrics['n_events']} event(s) over {detection.metrics['n_scored']:,} "
+            "scored points (section Anomaly detection)."
+        )
+        write_index_html(
+            run,
+            f"{config.name}: forecast and anomaly scan",
+            sections,
+            summary,
+            warnings,
+            subtitle=f"forecaster run on {config.data.path}",
+        )
     return run.final_path
 
 
@@ -98,9 +117,17 @@ def train_job(config: ForecasterConfig, source: str) -> Path:
         run.write_json("metrics.json", metrics)
         sections += [section for section in [validation_section(metrics)] if section]
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
-        summary.append("Saved as a trained run: forecast with `forecaster forecast --run <this folder> --data NEW.csv`.")
-        write_index_html(run, f"{config.name}: trained forecaster", sections, summary, warnings,
-                         subtitle=f"forecaster train on {config.data.path}")
+        summary.append(
+            "Saved as a trained run: forecast with `forecaster forecast --run <this folder> --data NEW.csv`."
+        )
+        write_index_html(
+            run,
+            f"{config.name}: trained forecaster",
+            sections,
+            summary,
+            warnings,
+            subtitle=f"forecaster train on {config.data.path}",
+        )
     return run.final_path
 
 
@@ -136,8 +163,14 @@ def backtest_job(config: ForecasterConfig, source: str, run_dir: Path | None = N
         sections += backtest_sections(run, metrics, result.predictions, windowed)
         summary, warnings = forecasting_summary(metrics, _describe(config, windowed))
         origin = f"the trained run {run_dir}" if run_dir is not None else "a model trained by this run"
-        write_index_html(run, f"{config.name}: backtest", sections, summary, warnings,
-                         subtitle=f"forecaster backtest of {origin} on {config.data.path}")
+        write_index_html(
+            run,
+            f"{config.name}: backtest",
+            sections,
+            summary,
+            warnings,
+            subtitle=f"forecaster backtest of {origin} on {config.data.path}",
+        )
     return run.final_path
 
 
@@ -172,7 +205,12 @@ def forecast_job(
         run.write_yaml("config.yaml", config_to_dict(config))
         run.write_json(
             "metrics.json",
-            {"trained_run": str(run_dir), "data_path": str(data_path), "data": repairs.to_dict(), "n_forecasts": len(forecasts)},
+            {
+                "trained_run": str(run_dir),
+                "data_path": str(data_path),
+                "data": repairs.to_dict(),
+                "n_forecasts": len(forecasts),
+            },
         )
         forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
         n_series = forecasts["series_id"].nunique()
@@ -211,12 +249,16 @@ def _describe(config: ForecasterConfig, windowed: WindowedData) -> str:
     model, spec = config.model, windowed.spec
     network = f"{model.kind.upper()} network ({model.encoder} encoder, {model.units} units, {model.layers} layer(s)"
     network += f", an ensemble of {config.training.ensemble})" if config.training.ensemble > 1 else ")"
-    return (f"{network} forecasting {', '.join(spec.target_columns)} {spec.horizon} steps ahead from the last "
-            f"{spec.lookback} steps of {len(spec.feature_names)} inputs, on {config.data.path} "
-            f"({windowed.collection.n_series} series, one row every '{windowed.collection.frequency}').")
+    return (
+        f"{network} forecasting {', '.join(spec.target_columns)} {spec.horizon} steps ahead from the last "
+        f"{spec.lookback} steps of {len(spec.feature_names)} inputs, on {config.data.path} "
+        f"({windowed.collection.n_series} series, one row every '{windowed.collection.frequency}')."
+    )
 
 
-def _metrics(windowed: WindowedData, repairs: RepairReport, trained: TrainedRun, backtest_metrics: dict | None = None) -> dict:
+def _metrics(
+    windowed: WindowedData, repairs: RepairReport, trained: TrainedRun, backtest_metrics: dict | None = None
+) -> dict:
     history = trained.forecaster.history_
     metrics = dict(backtest_metrics or {})
     if trained.validation is not None:

@@ -37,26 +37,48 @@ def compare_runs(config: ForecasterConfig, run_dirs: list[Path]) -> tuple[list[d
     rows = [_row(name, metrics, settings) for name, metrics, settings in runs]
     curves = {name: metrics["model"]["scaled"]["per_step"]["mae"] for name, metrics, _ in runs if "model" in metrics}
     first = next((metrics for _, metrics, _ in runs if "baselines" in metrics), None)
-    reference = {name.replace("_", " "): scores["scaled"]["per_step"]["mae"] for name, scores in first["baselines"].items()} if first else None
+    reference = (
+        {name.replace("_", " "): scores["scaled"]["per_step"]["mae"] for name, scores in first["baselines"].items()}
+        if first
+        else None
+    )
     with RunFolder(config.report.output_dir, "compare") as run:
         run.write_yaml("config.yaml", config_to_dict(config))
         run.write_json("comparison.json", {"runs": [str(folder) for folder in run_dirs], "rows": rows})
-        figures = [save_figure(plot_runs_error_by_step(curves, reference), run.figure_path("error_by_step"), svg=True)] if curves else []
+        figures = (
+            [save_figure(plot_runs_error_by_step(curves, reference), run.figure_path("error_by_step"), svg=True)]
+            if curves
+            else []
+        )
         best = min((row for row in rows if row["test MSE"] is not None), key=lambda row: row["test MSE"], default=None)
-        best_val = min((row for row in rows if row["validation MSE"] is not None), key=lambda row: row["validation MSE"], default=None)
-        summary = [f"{len(rows)} runs compared." + (f" {count_noun(repeated, 'folder')} given more than once "
-                                                   "compared once." if repeated else "")]
+        best_val = min(
+            (row for row in rows if row["validation MSE"] is not None),
+            key=lambda row: row["validation MSE"],
+            default=None,
+        )
+        summary = [
+            f"{len(rows)} runs compared."
+            + (f" {count_noun(repeated, 'folder')} given more than once compared once." if repeated else "")
+        ]
         if best_val:
-            summary.append(f"Lowest validation MSE: {best_val['run']} ({best_val['validation MSE']:.4g}); choose on this, not on test.")
+            summary.append(
+                f"Lowest validation MSE: {best_val['run']} ({best_val['validation MSE']:.4g}); choose on this, not on test."
+            )
         if best:
             summary.append(f"Lowest test MSE: {best['run']} ({best['test MSE']:.4g}).")
         write_index_html(
             run,
             f"Comparison of {len(rows)} runs",
-            [HtmlSection("Scores", text="Normalised scale (training mean 0, scale 1); a dash where a run has no such score "
-                         "(a training run has no test scores, a backtest of a saved run no validation scores). "
-                         "Skill is how much lower the test MSE is than seasonal naive's on the same run.",
-                         table=rows, figures=figures)],
+            [
+                HtmlSection(
+                    "Scores",
+                    text="Normalised scale (training mean 0, scale 1); a dash where a run has no such score "
+                    "(a training run has no test scores, a backtest of a saved run no validation scores). "
+                    "Skill is how much lower the test MSE is than seasonal naive's on the same run.",
+                    table=rows,
+                    figures=figures,
+                )
+            ],
             summary,
             subtitle="forecaster compare " + " ".join(str(folder) for folder in run_dirs),
         )
@@ -74,11 +96,15 @@ def _load_run(folder: Path) -> tuple[dict, dict]:
     try:
         metrics = json.loads((folder / METRICS_FILE).read_text())
     except FileNotFoundError:
-        raise RunError(f"{folder}: no {METRICS_FILE}; pass run folders written by forecaster run, train or backtest") from None
+        raise RunError(
+            f"{folder}: no {METRICS_FILE}; pass run folders written by forecaster run, train or backtest"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunError(f"{folder / METRICS_FILE}: not readable JSON ({exc}); run the job again") from None
     if not isinstance(metrics, dict) or not ("model" in metrics or "validation" in metrics):
-        raise RunError(f"{folder / METRICS_FILE}: no forecasting scores; pass run folders written by forecaster run, train or backtest")
+        raise RunError(
+            f"{folder / METRICS_FILE}: no forecasting scores; pass run folders written by forecaster run, train or backtest"
+        )
     try:
         settings = yaml.safe_load((folder / CONFIG_FILE).read_text()) or {}
     except (OSError, yaml.YAMLError):

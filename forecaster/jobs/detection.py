@@ -20,7 +20,9 @@ from forecaster.runs import RunFolder, TrainingBackup, check_output_dir
 from forecaster.workflow.detection import check_detection_data, load_detection_run, write_detection
 
 
-def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = None, data_path: Path | None = None) -> Path:
+def detect_job(
+    config: ForecasterConfig, source: str, run_dir: Path | None = None, data_path: Path | None = None
+) -> Path:
     """Train (or load from ``run_dir``) a detector, score the data and write a detection run folder.
 
     Training is resumable: its backup lives under ``<output_dir>/.backup/``
@@ -57,18 +59,32 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         check_detection_data(schema, collection, str(data_cfg.path), str(run_dir))
     backup = None
     if detector is None:  # a killed detect resumes training from its backup when run again on the same data
-        backup = TrainingBackup.keyed(config.report.output_dir, f"{config.name}-detect", config_to_dict(config),
-                                      collection.frame.to_numpy(dtype="float64"), collection.offsets,
-                                      collection.filled).acquire()
+        backup = TrainingBackup.keyed(
+            config.report.output_dir,
+            f"{config.name}-detect",
+            config_to_dict(config),
+            collection.frame.to_numpy(dtype="float64"),
+            collection.offsets,
+            collection.filled,
+        ).acquire()
     result = detect(config, collection, detector, None if backup is None else backup.path)
     suffix = "-detect" if run_dir is None else "-apply"
     with RunFolder(config.report.output_dir, f"{config.name}{suffix}") as run:
         run.write_yaml("config.yaml", config_to_dict(config))
         write_detection(run, result)
-        run.write_json("metrics.json", {**result.metrics, "data_path": str(data_cfg.path), "data": repairs.to_dict(),
-                                        "detector_run": str(run_dir) if run_dir is not None else None})
+        run.write_json(
+            "metrics.json",
+            {
+                **result.metrics,
+                "data_path": str(data_cfg.path),
+                "data": repairs.to_dict(),
+                "detector_run": str(run_dir) if run_dir is not None else None,
+            },
+        )
         metrics = result.metrics
-        origin = f"the detector of {run_dir}" if run_dir is not None else "a detector trained on the rows declared normal"
+        origin = (
+            f"the detector of {run_dir}" if run_dir is not None else "a detector trained on the rows declared normal"
+        )
         summary = [
             f"{metrics['n_scored']:,} points of {result.collection.n_series} series in {data_cfg.path} scored by {origin} "
             f"({metrics['detector']}, {metrics['mode']} scoring).",
@@ -78,8 +94,14 @@ def detect_job(config: ForecasterConfig, source: str, run_dir: Path | None = Non
         filled = sum(repairs.to_dict().get("values_filled", {}).values())
         warnings = [f"{filled:,} missing values were filled before scoring."] if filled else []
         warnings += detection_warnings(result)
-        write_index_html(run, f"{config.name}: anomaly detection", detection_section(run, result, config.report.max_plot_points, data_name=data_cfg.path.name),
-                         summary, warnings, subtitle=f"forecaster detect on {data_cfg.path}")
+        write_index_html(
+            run,
+            f"{config.name}: anomaly detection",
+            detection_section(run, result, config.report.max_plot_points, data_name=data_cfg.path.name),
+            summary,
+            warnings,
+            subtitle=f"forecaster detect on {data_cfg.path}",
+        )
     if backup is not None:
         backup.remove()
     return run.final_path

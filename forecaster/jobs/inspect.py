@@ -26,8 +26,14 @@ def inspect_data(config: ForecasterConfig, source: str) -> tuple[dict, Path]:
     """
     data = config.require_data(source)
     profile = profile_table(
-        read_table(data.path, data.format, **data.csv.model_dump()), str(data.path), data.time_column, data.id_column,
-        time_format=data.time_format, dayfirst=data.dayfirst, time_unit=data.time_unit, timezone=data.timezone,
+        read_table(data.path, data.format, **data.csv.model_dump()),
+        str(data.path),
+        data.time_column,
+        data.id_column,
+        time_format=data.time_format,
+        dayfirst=data.dayfirst,
+        time_unit=data.time_unit,
+        timezone=data.timezone,
         holidays=data.holidays,
     )
     with RunFolder(config.report.output_dir, f"inspect-{data.path.stem}") as run:
@@ -39,8 +45,10 @@ def inspect_data(config: ForecasterConfig, source: str) -> tuple[dict, Path]:
             run,
             f"Data profile: {data.path.name}",
             [HtmlSection("The file", table=facts), HtmlSection("Columns", table=columns)],
-            summary=[f"{profile['rows']:,} rows from {profile['start']} to {profile['end']}, one every "
-                     f"'{profile['frequency']}', in {profile['n_series']} series."],
+            summary=[
+                f"{profile['rows']:,} rows from {profile['start']} to {profile['end']}, one every "
+                f"'{profile['frequency']}', in {profile['n_series']} series."
+            ],
             subtitle=f"forecaster inspect {data.path}",
         )
     return profile, run.final_path

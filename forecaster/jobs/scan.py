@@ -85,7 +85,9 @@ def scan_job(
     """
     cfg = config.anomaly
     if cfg.mode != "causal":
-        raise ConfigError(f"{source}: anomaly.mode {cfg.mode!r} reads ahead; scans score incrementally and need anomaly.mode: causal")
+        raise ConfigError(
+            f"{source}: anomaly.mode {cfg.mode!r} reads ahead; scans score incrementally and need anomaly.mode: causal"
+        )
     if cfg.threshold.method == "dynamic":
         raise ConfigError(
             f"{source}: anomaly.threshold.method 'dynamic' chooses its level from the scored errors themselves; "
@@ -93,8 +95,12 @@ def scan_job(
         )
     data_cfg = config.require_data(source)
     detector, schema = load_detection_run(run_dir, config)
-    data_cfg = data_cfg.model_copy(update={"frequency": data_cfg.frequency or schema["frequency"],
-                                           "target_columns": data_cfg.target_columns or schema["columns"]})
+    data_cfg = data_cfg.model_copy(
+        update={
+            "frequency": data_cfg.frequency or schema["frequency"],
+            "target_columns": data_cfg.target_columns or schema["columns"],
+        }
+    )
     if data_query is not None:
         if data_cfg.url is None:
             raise ConfigError(f"{source}: --data-query needs data.url, the SQLAlchemy URL of the database to query")
@@ -104,18 +110,24 @@ def scan_job(
     else:
         path = Path(data_path) if data_path is not None else data_cfg.path
         if path is None:
-            raise ConfigError(f"{source}: no data to scan; set data.path, pass --data PATH, or --data-query with data.url")
+            raise ConfigError(
+                f"{source}: no data to scan; set data.path, pass --data PATH, or --data-query with data.url"
+            )
         series, skipped = read_scan_data(path, data_cfg, schema["columns"])
         where = str(path)
     if not series:
-        raise DataError(f"{where}: no series could be scanned: " + "; ".join(f"{name}: {why}" for name, why in skipped.items()))
+        raise DataError(
+            f"{where}: no series could be scanned: " + "; ".join(f"{name}: {why}" for name, why in skipped.items())
+        )
     _, thresholds = reference_thresholds(detector, cfg)
     # A detector scaled per series has a threshold per series; one scaled for all series has one level for all.
     pooled = [] if detector.reference_series_ is None else thresholds.pooled_series([item.series for item in series])
     rules = event_rules(cfg, normalise_frequency(data_cfg.frequency))
-    scoring_hash = hashlib.sha256(json.dumps(
-        {"anomaly": cfg.model_dump(mode="json"), "detector": str(Path(run_dir).resolve())}, sort_keys=True
-    ).encode()).hexdigest()[:16]
+    scoring_hash = hashlib.sha256(
+        json.dumps(
+            {"anomaly": cfg.model_dump(mode="json"), "detector": str(Path(run_dir).resolve())}, sort_keys=True
+        ).encode()
+    ).hexdigest()[:16]
     start = None if rescore_from is None else utc_naive(pd.Timestamp(rescore_from))
     store = ScanStore(store_url or config.store.url)
     try:
@@ -125,10 +137,22 @@ def scan_job(
             try:
                 with _progress_bar(len(series), progress) as advance:
                     summary = scan_series(
-                        store, scan_id, detector, cfg, thresholds, rules, schema["columns"], series,
-                        frequency=normalise_frequency(data_cfg.frequency), fill=data_cfg.fill, holidays=tuple(data_cfg.holidays),
-                        group_size=config.scan.group_size, rescore_from=start,
-                        keep_scores=None if config.store.keep_scores is None else pd.Timedelta(days=config.store.keep_scores),
+                        store,
+                        scan_id,
+                        detector,
+                        cfg,
+                        thresholds,
+                        rules,
+                        schema["columns"],
+                        series,
+                        frequency=normalise_frequency(data_cfg.frequency),
+                        fill=data_cfg.fill,
+                        holidays=tuple(data_cfg.holidays),
+                        group_size=config.scan.group_size,
+                        rescore_from=start,
+                        keep_scores=None
+                        if config.store.keep_scores is None
+                        else pd.Timedelta(days=config.store.keep_scores),
                         progress=advance,
                     )
             except BaseException as exc:
@@ -138,8 +162,10 @@ def scan_job(
             summary.threshold_pooled = [name for name in pooled if name not in summary.skipped]
             notes = [f"scaling fitted for {', '.join(summary.scaling_fitted)}"] if summary.scaling_fitted else []
             if summary.threshold_pooled:
-                notes.append(f"pooled threshold for {', '.join(summary.threshold_pooled)} (fewer than "
-                             f"{MIN_SERIES_REFERENCE} reference errors of their own)")
+                notes.append(
+                    f"pooled threshold for {', '.join(summary.threshold_pooled)} (fewer than "
+                    f"{MIN_SERIES_REFERENCE} reference errors of their own)"
+                )
             store.finish_scan(scan_id, "finished", {**summary.to_dict(), "notes": notes})
     finally:
         store.close()
@@ -174,13 +200,21 @@ def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[Serie
     if path.is_dir():
         pieces = [(file.stem, file, None) for file in sorted(path.iterdir()) if file.suffix.lower() in DATA_SUFFIXES]
         if not pieces:
-            raise DataError(f"{path}: the folder holds no .csv or .parquet files; pass a file or a folder of series files")
+            raise DataError(
+                f"{path}: the folder holds no .csv or .parquet files; pass a file or a folder of series files"
+            )
         one = data_cfg.model_copy(update={"id_column": None})
-        return _validate_each([(name, lambda file=file: read_table(file, data_cfg.format), str(file)) for name, file, _ in pieces], one, columns)
+        return _validate_each(
+            [(name, lambda file=file: read_table(file, data_cfg.format), str(file)) for name, file, _ in pieces],
+            one,
+            columns,
+        )
     return split_table(read_table(path, data_cfg.format), data_cfg, columns, str(path))
 
 
-def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str) -> tuple[list[SeriesRows], dict[str, str]]:
+def split_table(
+    raw: pd.DataFrame, data_cfg, columns: list[str], source: str
+) -> tuple[list[SeriesRows], dict[str, str]]:
     """Validate the series of one table (long format with ``data.id_column``, else one series), each on its own.
 
     A long table is validated whole first (one pass, the usual case); only
@@ -202,7 +236,9 @@ def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str) ->
     if data_cfg.id_column is None:
         return _validate_each([(SINGLE_SERIES_ID, lambda: raw, source)], data_cfg, columns)
     if data_cfg.id_column not in raw.columns:
-        raise DataError(f"{source}: no id column {data_cfg.id_column!r} (data.id_column); columns are {list(raw.columns)}")
+        raise DataError(
+            f"{source}: no id column {data_cfg.id_column!r} (data.id_column); columns are {list(raw.columns)}"
+        )
     raw = raw.assign(**{data_cfg.id_column: raw[data_cfg.id_column].astype(str)})
     try:
         collection, _ = validate_series(raw, data_cfg, source=source)
@@ -211,7 +247,9 @@ def split_table(raw: pd.DataFrame, data_cfg, columns: list[str], source: str) ->
         groups = raw.groupby(data_cfg.id_column, sort=True)
     else:
         return sorted(_series_rows(collection, collection.series_ids), key=lambda rows: rows.series), {}
-    return _validate_each([(str(key), lambda part=part: part, f"{source} (series {key!r})") for key, part in groups], data_cfg, columns)
+    return _validate_each(
+        [(str(key), lambda part=part: part, f"{source} (series {key!r})") for key, part in groups], data_cfg, columns
+    )
 
 
 def _validate_each(pieces, data_cfg, columns: list[str]) -> tuple[list[SeriesRows], dict[str, str]]:
@@ -237,8 +275,10 @@ def _series_rows(collection, names) -> list[SeriesRows]:
     """Every series of a validated collection, named by ``names`` (one per series), as the scanner takes them."""
     times, values = utc_naive(collection.frame.index), collection.observed_values()
     bounds = zip(collection.offsets[:-1], collection.offsets[1:])
-    return [SeriesRows(str(name), times[start:stop], values[start:stop], collection.filled[start:stop])
-            for name, (start, stop) in zip(names, bounds)]
+    return [
+        SeriesRows(str(name), times[start:stop], values[start:stop], collection.filled[start:stop])
+        for name, (start, stop) in zip(names, bounds)
+    ]
 
 
 def _check_same_scoring(store: ScanStore, scoring_hash: str, rescore_from: pd.Timestamp | None, source: str) -> None:
@@ -269,12 +309,18 @@ def _progress_bar(total: int, enabled: bool) -> Iterator:
         yield lambda done: bar.advance(task, done)
 
 
-def _write_run_folder(config: ForecasterConfig, summary: ScanSummary, series: list[SeriesRows], columns: list[str], url: str) -> Path:
+def _write_run_folder(
+    config: ForecasterConfig, summary: ScanSummary, series: list[SeriesRows], columns: list[str], url: str
+) -> Path:
     """Write ``config.yaml``, ``summary.json``, ``events.csv``, the figures and ``index.html``."""
     rows = {item.series: item for item in series}
     plotted = {}
     for name, points in summary.points.items():
-        spans = [(pd.Timestamp(event["start"]), pd.Timestamp(event["end"])) for event in summary.events if event["series"] == name]
+        spans = [
+            (pd.Timestamp(event["start"]), pd.Timestamp(event["end"]))
+            for event in summary.events
+            if event["series"] == name
+        ]
         times = pd.DatetimeIndex(points["time"])
         first = max(0, times.searchsorted(min(start for start, _ in spans)) - PLOT_MARGIN_ROWS)
         last = times.searchsorted(max(end for _, end in spans), side="right") + PLOT_MARGIN_ROWS
@@ -288,8 +334,12 @@ def _write_run_folder(config: ForecasterConfig, summary: ScanSummary, series: li
         run.write_json("summary.json", {**summary.to_dict(), "store": shown_url})
         pd.DataFrame(summary.events, columns=list(EVENT_COLUMNS)).to_csv(run.path / "events.csv", index=False)
         lines, warnings = scan_summary(summary.to_dict())
-        write_index_html(run, f"{config.name}: anomaly scan {summary.scan_id}",
-                         [scan_section(run, summary.to_dict(), summary.events, plotted)], lines, warnings,
-                         subtitle=f"forecaster scan into {shown_url}")
+        write_index_html(
+            run,
+            f"{config.name}: anomaly scan {summary.scan_id}",
+            [scan_section(run, summary.to_dict(), summary.events, plotted)],
+            lines,
+            warnings,
+            subtitle=f"forecaster scan into {shown_url}",
+        )
     return run.final_path
-

@@ -119,9 +119,9 @@ def build_model(
 
     features = past
     if instance_norm:
-        features, mean, std = InstanceNormalization(
-            n_targets, method=instance_norm_method, name="instance_norm"
-        )(features)
+        features, mean, std = InstanceNormalization(n_targets, method=instance_norm_method, name="instance_norm")(
+            features
+        )
     normalised = features
     n_channels = n_targets if channel_independent else 1
     if channel_independent:

@@ -24,9 +24,25 @@ STATE_FILE = "forecaster.json"
 
 
 NETWORK_PARAMS = (
-    "kind", "gated_cell", "encoder", "segment_length", "units", "layers", "dropout", "recurrent_dropout", "residual",
-    "bidirectional", "instance_norm", "instance_norm_method", "channel_independent", "attention", "decoder",
-    "use_future_covariates", "linear_skip", "quantiles", "l2",
+    "kind",
+    "gated_cell",
+    "encoder",
+    "segment_length",
+    "units",
+    "layers",
+    "dropout",
+    "recurrent_dropout",
+    "residual",
+    "bidirectional",
+    "instance_norm",
+    "instance_norm_method",
+    "channel_independent",
+    "attention",
+    "decoder",
+    "use_future_covariates",
+    "linear_skip",
+    "quantiles",
+    "l2",
 )
 """Keyword arguments of :class:`Forecaster` that shape the network (passed on to :func:`~forecaster.models.build.build_model`)."""
 
@@ -212,7 +228,9 @@ class Forecaster(BaseEstimator):
             max_train_windows=self.max_train_windows,
             ensemble=self.ensemble,
             verbose=self.verbose,
-            identity=json.loads(json.dumps({**network, "loss": self.loss, **shapes})),  # JSON, as a checkpoint reads it back
+            identity=json.loads(
+                json.dumps({**network, "loss": self.loss, **shapes})
+            ),  # JSON, as a checkpoint reads it back
             backup_dir=backup_dir,
             checkpoint_path=checkpoint_path,
             name="forecaster_network",
@@ -256,9 +274,7 @@ class Forecaster(BaseEstimator):
             ValueError: for a point-forecast model (``quantiles`` empty).
         """
         if not self.quantiles:
-            raise ValueError(
-                "predict_quantiles: this model makes point forecasts (quantiles is empty); use predict"
-            )
+            raise ValueError("predict_quantiles: this model makes point forecasts (quantiles is empty); use predict")
         return self._forward(data, batch_size)
 
     def save(self, path: str | Path) -> Path:
@@ -305,7 +321,9 @@ class Forecaster(BaseEstimator):
         try:
             forecaster = cls(**params)
         except TypeError as exc:
-            raise RunError(f"{folder / STATE_FILE}: key 'params': {exc}; restore the file or train the run again") from None
+            raise RunError(
+                f"{folder / STATE_FILE}: key 'params': {exc}; restore the file or train the run again"
+            ) from None
         forecaster.history_ = state.history
         forecaster.resumes_ = state.resumes
         if not (folder / MODEL_FILE).is_file():
@@ -313,9 +331,13 @@ class Forecaster(BaseEstimator):
         try:
             forecaster.model_ = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True)
         except (zipfile.BadZipFile, OSError, KeyError, TypeError, ValueError) as exc:
-            raise RunError(f"{folder / MODEL_FILE}: not a loadable Keras model ({type(exc).__name__}); train the run again") from None
+            raise RunError(
+                f"{folder / MODEL_FILE}: not a loadable Keras model ({type(exc).__name__}); train the run again"
+            ) from None
         if not all(np.isfinite(weight).all() for weight in forecaster.model_.get_weights()):
-            raise RunError(f"{folder / MODEL_FILE}: the network has NaN or infinite weights (training diverged); train the run again")
+            raise RunError(
+                f"{folder / MODEL_FILE}: the network has NaN or infinite weights (training diverged); train the run again"
+            )
         return forecaster
 
     def _forward(self, data, batch_size: int) -> np.ndarray:

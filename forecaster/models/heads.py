@@ -103,9 +103,7 @@ class MultiStepHead(keras.layers.Layer):
             shape=(self.n_blocks, self.units), initializer=embedding_init, name="block_embedding"
         )
         self.channel_embedding = (
-            self.add_weight(
-                shape=(self.n_channels, self.units), initializer=embedding_init, name="channel_embedding"
-            )
+            self.add_weight(shape=(self.n_channels, self.units), initializer=embedding_init, name="channel_embedding")
             if self.n_channels > 1
             else None
         )

@@ -123,11 +123,26 @@ def fit_ensemble(
             raise ValueError(f"fit_ensemble: {argument} must be >= 1, got {value}")
     if len(train_data) == 0:
         raise DataError("training data: no windows; lengthen the training split or shorten the windows")
-    training = {"loss": loss if isinstance(loss, str) else type(loss).__name__, "epochs": epochs,
-                "learning_rate": learning_rate, "schedule": schedule, "clipnorm": clipnorm, "patience": patience,
-                "max_train_windows": max_train_windows, "verbose": verbose}
-    fit_one = functools.partial(_fit_member, build=build, loss=loss, train_data=train_data, val_data=val_data,
-                                training=training, identity=identity, checkpoint_path=checkpoint_path)
+    training = {
+        "loss": loss if isinstance(loss, str) else type(loss).__name__,
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "schedule": schedule,
+        "clipnorm": clipnorm,
+        "patience": patience,
+        "max_train_windows": max_train_windows,
+        "verbose": verbose,
+    }
+    fit_one = functools.partial(
+        _fit_member,
+        build=build,
+        loss=loss,
+        train_data=train_data,
+        val_data=val_data,
+        training=training,
+        identity=identity,
+        checkpoint_path=checkpoint_path,
+    )
     if ensemble == 1:
         return fit_one(seed, None if backup_dir is None else Path(backup_dir), name)
     members, histories, all_resumes = [], [], []
@@ -143,7 +158,9 @@ def fit_ensemble(
         else:
             member_backup = None if backup_dir is None else Path(backup_dir) / member_name
             model, logs, resumes = fit_one(seed + member, member_backup, member_name)
-            if finished is not None:  # the record first, the model renamed into place last: a kill leaves no half member
+            if (
+                finished is not None
+            ):  # the record first, the model renamed into place last: a kill leaves no half member
                 record = {"history": logs, "resumes": resumes, "data_state": random_state(train_data)}
                 write_atomic(finished.with_suffix(".json"), json.dumps(record).encode())
                 partial = finished.with_name(f"{member_name}.partial.keras")
@@ -156,8 +173,17 @@ def fit_ensemble(
 
 
 def _fit_member(
-    seed: int, backup_dir: Path | None, name: str, *, build, loss, train_data, val_data, training: dict,
-    identity: dict | None, checkpoint_path,
+    seed: int,
+    backup_dir: Path | None,
+    name: str,
+    *,
+    build,
+    loss,
+    train_data,
+    val_data,
+    training: dict,
+    identity: dict | None,
+    checkpoint_path,
 ) -> tuple[keras.Model, dict, list[dict]]:
     """Build, compile and train the member ``name`` of :func:`fit_ensemble` from ``seed``, resuming from ``backup_dir``.
 
@@ -177,15 +203,15 @@ def _fit_member(
         keras.callbacks.EarlyStopping(monitor=monitor, patience=training["patience"], restore_best_weights=True),
     ]
     if training["schedule"] == "cosine":
-        callbacks.append(keras.callbacks.LearningRateScheduler(_cosine_schedule(training["learning_rate"], training["epochs"])))
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(_cosine_schedule(training["learning_rate"], training["epochs"]))
+        )
     elif training["schedule"] == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=max(1, training["patience"] // 2))
         )
     if checkpoint_path is not None:
-        callbacks.append(
-            keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor, save_best_only=True)
-        )
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor, save_best_only=True))
     history = EpochHistory()
     callbacks.append(history)
     initial_epoch = 0
@@ -199,8 +225,14 @@ def _fit_member(
         if checkpoint.finished:
             checkpoint.apply_finished(model)
             return model, history.logs, checkpoint.resumes
-    model.fit(train, validation_data=val_data, epochs=training["epochs"], initial_epoch=initial_epoch,
-              callbacks=callbacks, verbose=training["verbose"])
+    model.fit(
+        train,
+        validation_data=val_data,
+        epochs=training["epochs"],
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        verbose=training["verbose"],
+    )
     return model, history.logs, [] if checkpoint is None else checkpoint.resumes
 
 

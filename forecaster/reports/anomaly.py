@@ -61,14 +61,16 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
         row = {"rank": int(event.rank)}
         if named:
             row["series"] = str(event.series)
-        row.update({
-            "start": format_moment(event.start),
-            "end (last flagged)": format_moment(event.end),
-            "duration": duration,
-            "rows spanned": int(event.n_points),
-            "peak time": format_moment(event.peak_time),
-            "peak error (std)": _round(event.peak_score),
-        })
+        row.update(
+            {
+                "start": format_moment(event.start),
+                "end (last flagged)": format_moment(event.end),
+                "duration": duration,
+                "rows spanned": int(event.n_points),
+                "peak time": format_moment(event.peak_time),
+                "peak error (std)": _round(event.peak_score),
+            }
+        )
         if varies:
             row["threshold (std)"] = _round(event.peak_score / event.severity) if event.severity else None
         row["severity (× threshold)"] = round(float(event.severity), 2)
@@ -78,8 +80,9 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
     return rows
 
 
-def detection_section(run: RunFolder, result: DetectionResult, max_points: int = 5000,
-                      data_name: str | None = None) -> list[HtmlSection]:
+def detection_section(
+    run: RunFolder, result: DetectionResult, max_points: int = 5000, data_name: str | None = None
+) -> list[HtmlSection]:
     """Draw a detection's figures into the run folder and tell its story in page sections.
 
     Args:
@@ -104,8 +107,12 @@ def detection_section(run: RunFolder, result: DetectionResult, max_points: int =
     ]
     event_figures = []
     if len(ranked):
-        event_figures.append(save_figure(plot_top_events(result, max_points=max_points, data_name=data_name),
-                                         run.figure_path("detection_top_events")))
+        event_figures.append(
+            save_figure(
+                plot_top_events(result, max_points=max_points, data_name=data_name),
+                run.figure_path("detection_top_events"),
+            )
+        )
         if len(result.collection.columns) > 1:
             event_figures.append(save_figure(plot_feature_contributions(result), run.figure_path("detection_features")))
     distribution = save_figure(plot_error_distribution(result), run.figure_path("detection_errors"))
@@ -113,8 +120,9 @@ def detection_section(run: RunFolder, result: DetectionResult, max_points: int =
     drawn_text = f" Figures show the {len(drawn)} series with the most severe events." if n_series > len(drawn) else ""
     return [
         HtmlSection("Anomaly detection", text=_summary_text(result, ranked) + drawn_text, figures=overviews),
-        HtmlSection("Anomaly events", text=_events_text(result, ranked), table=event_rows(result) or None,
-                    figures=event_figures),
+        HtmlSection(
+            "Anomaly events", text=_events_text(result, ranked), table=event_rows(result) or None, figures=event_figures
+        ),
         HtmlSection("Anomaly errors", text=_distribution_text(result), figures=[distribution]),
     ]
 
@@ -128,28 +136,42 @@ def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
     each = " of each series" if n_series > 1 else ""
     reasons = [f"the first {detector.window_length - 1} rows{each} have no full window before them"]
     if n_filled:
-        reasons.append(f"{count_noun(n_filled, 'row')} the data layer filled (gaps, missing values; shaded grey) are never scored")
-    scored = (f"{metrics['n_scored']:,} of {metrics['n_points']:,} points were scored"
-              + (f", in {n_series} series" if n_series > 1 else "")
-              + (f" ({unscored:,} were not: {'; '.join(reasons)})" if unscored else "") + ".")
+        reasons.append(
+            f"{count_noun(n_filled, 'row')} the data layer filled (gaps, missing values; shaded grey) are never scored"
+        )
+    scored = (
+        f"{metrics['n_scored']:,} of {metrics['n_points']:,} points were scored"
+        + (f", in {n_series} series" if n_series > 1 else "")
+        + (f" ({unscored:,} were not: {'; '.join(reasons)})" if unscored else "")
+        + "."
+    )
     smoothing = f", smoothed by an EWMA of span {config.ewma_span}" if config.ewma_span > 1 else ""
-    how = (f"Each point's error is the {metrics['detector']} detector's absolute error ({metrics['mode']} scoring{smoothing}), "
-           f"in standard deviations of the declared-normal rows the detector was trained on.")
+    how = (
+        f"Each point's error is the {metrics['detector']} detector's absolute error ({metrics['mode']} scoring{smoothing}), "
+        f"in standard deviations of the declared-normal rows the detector was trained on."
+    )
     threshold = metrics["threshold"]
-    level = ("could not be set" if threshold is None else f"is {threshold:.3g}"
-             + (" (the median over series and points)" if _threshold_varies(result) else ""))
+    level = (
+        "could not be set"
+        if threshold is None
+        else f"is {threshold:.3g}" + (" (the median over series and points)" if _threshold_varies(result) else "")
+    )
     share = metrics["n_flagged"] / max(metrics["n_scored"], 1)
-    flags = f"{count_noun(metrics['n_flagged'], 'point')} ({share:.2%} of those scored) lie above it{_rate_text(metrics)}."
+    flags = (
+        f"{count_noun(metrics['n_flagged'], 'point')} ({share:.2%} of those scored) lie above it{_rate_text(metrics)}."
+    )
     merge = f"{_event_rule_text(config.events)}: {count_noun(metrics['n_events'], 'event')}."
-    return "\n\n".join([
-        f"{scored} {how}",
-        f"The threshold {level}, set by {_threshold_method(config.threshold)}. {flags}{_target_text(config.threshold, metrics)} "
-        f"{merge}",
-        f"{_alarm_text(metrics['alarms'])} {_look_first(result, ranked)}",
-        "The overview marks every event with a light band over its extent and a dark line at its peak (at least a "
-        "few pixels wide, so one-point events show; the four most severe are numbered); below it are the error "
-        "against the threshold, with the declared-normal rows shaded green, and the log likelihood with its alarms.",
-    ])
+    return "\n\n".join(
+        [
+            f"{scored} {how}",
+            f"The threshold {level}, set by {_threshold_method(config.threshold)}. {flags}{_target_text(config.threshold, metrics)} "
+            f"{merge}",
+            f"{_alarm_text(metrics['alarms'])} {_look_first(result, ranked)}",
+            "The overview marks every event with a light band over its extent and a dark line at its peak (at least a "
+            "few pixels wide, so one-point events show; the four most severe are numbered); below it are the error "
+            "against the threshold, with the declared-normal rows shaded green, and the log likelihood with its alarms.",
+        ]
+    )
 
 
 def _events_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
@@ -158,32 +180,47 @@ def _events_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
         return "No point crossed the threshold, so there are no events; events.csv is empty."
     listed = min(len(ranked), MAX_EVENT_ROWS)
     more = f" (the {listed} most severe of {len(ranked)}; events.csv has them all)" if len(ranked) > listed else ""
-    features = ("; the heat map shows each feature's mean error over the top events, which says which sensors "
-                "or columns to check" if len(result.collection.columns) > 1 else "")
-    return (f"Events sorted by severity: the peak error divided by the threshold at the peak{more}. Times are in the data's own "
-            f"clock; errors in standard deviations of the declared-normal rows. The zoomed panels show the "
-            f"{min(len(ranked), N_TOP_EVENTS)} most severe events with the rows around them{features}.")
+    features = (
+        "; the heat map shows each feature's mean error over the top events, which says which sensors "
+        "or columns to check"
+        if len(result.collection.columns) > 1
+        else ""
+    )
+    return (
+        f"Events sorted by severity: the peak error divided by the threshold at the peak{more}. Times are in the data's own "
+        f"clock; errors in standard deviations of the declared-normal rows. The zoomed panels show the "
+        f"{min(len(ranked), N_TOP_EVENTS)} most severe events with the rows around them{features}."
+    )
 
 
 def _distribution_text(result: DetectionResult) -> str:
     """How the scored errors are distributed and where the threshold cuts them."""
     reference = result.metrics["reference_error"]
-    reference_text = (f" The held-out normal errors the threshold was fitted on ({reference['n']:,} points) have mean "
-                      f"{reference['mean']:.3g} and 99th percentile {reference['p99']:.3g}." if reference["n"] else "")
-    return ("Every scored error, declared-normal rows (green, filled) apart from the others (blue outline), on a log "
-            "count axis; "
-            "the dashed line is the threshold. Errors of the normal rows far above it would mean the threshold is "
-            "too low for this data; a long tail of other rows above it is what the events are made of."
-            + reference_text)
+    reference_text = (
+        f" The held-out normal errors the threshold was fitted on ({reference['n']:,} points) have mean "
+        f"{reference['mean']:.3g} and 99th percentile {reference['p99']:.3g}."
+        if reference["n"]
+        else ""
+    )
+    return (
+        "Every scored error, declared-normal rows (green, filled) apart from the others (blue outline), on a log "
+        "count axis; "
+        "the dashed line is the threshold. Errors of the normal rows far above it would mean the threshold is "
+        "too low for this data; a long tail of other rows above it is what the events are made of." + reference_text
+    )
 
 
 def _event_rule_text(events) -> str:
     """The ``anomaly.events`` rule in words, spans as written (a duration, or a number of rows)."""
+
     def span(value) -> str:
         return count_noun(value, "row") if isinstance(value, int) else value
 
-    opens = ("Each flagged point opens an event" if events.min_points == 1
-             else f"{events.min_points} flagged points within {span(events.within)} open an event")
+    opens = (
+        "Each flagged point opens an event"
+        if events.min_points == 1
+        else f"{events.min_points} flagged points within {span(events.within)} open an event"
+    )
     cooldown = f", and no new one opens for {span(events.cooldown)} after it ends" if events.cooldown else ""
     return f"{opens}; flagged points up to {span(events.close_after)} after its end extend it{cooldown}"
 
@@ -191,14 +228,18 @@ def _event_rule_text(events) -> str:
 def _threshold_method(threshold) -> str:
     """How the threshold was chosen, as a phrase, from the ``anomaly.threshold`` settings."""
     if threshold.method == "pot":
-        return (f"peaks over threshold: a generalised Pareto tail fitted to the held-out normal errors above their "
-                f"{threshold.pot_init_quantile:.0%} quantile, for a false-alarm rate of {threshold.risk:g} per point")
+        return (
+            f"peaks over threshold: a generalised Pareto tail fitted to the held-out normal errors above their "
+            f"{threshold.pot_init_quantile:.0%} quantile, for a false-alarm rate of {threshold.risk:g} per point"
+        )
     if threshold.method == "quantile":
         return f"the {threshold.quantile:g} quantile of the held-out normal errors"
     if threshold.method == "std":
         return f"the mean plus {threshold.k:g} standard deviations of the held-out normal errors"
-    return (f"Hundman et al.'s dynamic method: mean + z std of each block of {threshold.block:,} scored errors, "
-            f"z from {threshold.z_min:g} to {threshold.z_max:g}, sequences pruned at {threshold.prune:g}")
+    return (
+        f"Hundman et al.'s dynamic method: mean + z std of each block of {threshold.block:,} scored errors, "
+        f"z from {threshold.z_min:g} to {threshold.z_max:g}, sequences pruned at {threshold.prune:g}"
+    )
 
 
 def detection_warnings(result: DetectionResult) -> list[str]:
@@ -214,13 +255,17 @@ def detection_warnings(result: DetectionResult) -> list[str]:
     """
     warnings = []
     if _target_text(result.config.threshold, result.metrics):
-        warnings.append("The declared-normal rows were flagged far more often than the threshold aimed at:"
-                        + _target_text(result.config.threshold, result.metrics).removeprefix(" That is"))
+        warnings.append(
+            "The declared-normal rows were flagged far more often than the threshold aimed at:"
+            + _target_text(result.config.threshold, result.metrics).removeprefix(" That is")
+        )
     pooled = result.metrics.get("threshold_pooled_series") or []
     if pooled and result.detector.reference_series_ is not None:  # else all series share one level by design
         shown = ", ".join(pooled[:5]) + (f" and {len(pooled) - 5} more" if len(pooled) > 5 else "")
-        warnings.append(f"{len(pooled):,} series had too few held-out normal errors for a threshold of their own and "
-                        f"are flagged at the level of all series together: {shown}.")
+        warnings.append(
+            f"{len(pooled):,} series had too few held-out normal errors for a threshold of their own and "
+            f"are flagged at the level of all series together: {shown}."
+        )
     return warnings
 
 
@@ -230,8 +275,10 @@ def _target_text(threshold, metrics: dict) -> str:
     observed = metrics["flag_rate_normal_rows"]
     if target is None or observed is None or observed <= 3 * target:
         return ""
-    return (f" That is {observed / target:.0f} times the {target:.2%} of normal points the threshold aimed at: "
-            f"expect more false alarms than planned (the held-out normal errors may be too few or too calm).")
+    return (
+        f" That is {observed / target:.0f} times the {target:.2%} of normal points the threshold aimed at: "
+        f"expect more false alarms than planned (the held-out normal errors may be too few or too calm)."
+    )
 
 
 def _threshold_varies(result: DetectionResult) -> bool:
@@ -254,22 +301,35 @@ def _look_first(result: DetectionResult, ranked: pd.DataFrame) -> str:
     if ranked.empty:
         return "There is no event to look at."
     event = ranked.iloc[0]
-    where = "" if result.collection.n_series == 1 and str(event["series"]) == UNNAMED_SERIES else f" in series {event['series']}"
-    features = f", driven most by {event['top_features']}" if len(result.collection.columns) > 1 and event["top_features"] else ""
-    return (f"Look first at event 1{where} (numbered 1 in the overview, zoomed first below): it peaks at "
-            f"{format_moment(event['peak_time'])} at {event['severity']:.2f} times the threshold, in "
-            f"an event spanning {count_noun(int(event['n_points']), 'row')}{features}.")
+    where = (
+        ""
+        if result.collection.n_series == 1 and str(event["series"]) == UNNAMED_SERIES
+        else f" in series {event['series']}"
+    )
+    features = (
+        f", driven most by {event['top_features']}"
+        if len(result.collection.columns) > 1 and event["top_features"]
+        else ""
+    )
+    return (
+        f"Look first at event 1{where} (numbered 1 in the overview, zoomed first below): it peaks at "
+        f"{format_moment(event['peak_time'])} at {event['severity']:.2f} times the threshold, in "
+        f"an event spanning {count_noun(int(event['n_points']), 'row')}{features}."
+    )
 
 
 def _alarm_text(alarms: dict) -> str:
     """One sentence: how many alarms the log likelihood raised, and from which error signals."""
-    sources = ", ".join(f"{count} from the {name.replace('_', ' ')} signal" for name, count in alarms["by_source"].items())
-    return (f"The log anomaly likelihood (how surprising each point's recent errors are against its own past) raised "
-            f"{count_noun(alarms['n_alarms'], 'alarm')} at level {alarms['level']:g} or above"
-            + (f": {sources}." if sources else "."))
+    sources = ", ".join(
+        f"{count} from the {name.replace('_', ' ')} signal" for name, count in alarms["by_source"].items()
+    )
+    return (
+        f"The log anomaly likelihood (how surprising each point's recent errors are against its own past) raised "
+        f"{count_noun(alarms['n_alarms'], 'alarm')} at level {alarms['level']:g} or above"
+        + (f": {sources}." if sources else ".")
+    )
 
 
 def _round(value: float) -> float:
     """A float to three significant digits."""
     return float(f"{float(value):.3g}")
-

@@ -113,13 +113,26 @@ def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndar
         return
     left, right, peak = (np.asarray(positions, dtype=np.float64) for positions in (starts, ends, peaks))
     _add_bands(axes, left, right, ALERT_COLOUR, EVENT_ALPHA)
-    lines = np.stack([np.column_stack([peak, np.zeros_like(peak)]), np.column_stack([peak, np.ones_like(peak)])], axis=1)
-    axes.add_collection(LineCollection(lines, transform=axes.get_xaxis_transform(), colors=ALERT_COLOUR, alpha=PEAK_ALPHA,
-                                       linewidths=MIN_EVENT_WIDTH_PT, zorder=0.5, capstyle="butt"), autolim=False)
+    lines = np.stack(
+        [np.column_stack([peak, np.zeros_like(peak)]), np.column_stack([peak, np.ones_like(peak)])], axis=1
+    )
+    axes.add_collection(
+        LineCollection(
+            lines,
+            transform=axes.get_xaxis_transform(),
+            colors=ALERT_COLOUR,
+            alpha=PEAK_ALPHA,
+            linewidths=MIN_EVENT_WIDTH_PT,
+            zorder=0.5,
+            capstyle="butt",
+        ),
+        autolim=False,
+    )
 
 
-def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_points: int = 5000,
-                            data_name: str | None = None) -> Figure:
+def plot_detection_overview(
+    result: DetectionResult, series_index: int = 0, max_points: int = 5000, data_name: str | None = None
+) -> Figure:
     """Draw one series with its events marked, the error against the threshold underneath and the log likelihood with its alarms.
 
     Panels share the time axis: up to :data:`MAX_VALUE_PANELS` value columns
@@ -150,8 +163,13 @@ def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_
     columns = _overview_columns(scores, collection.columns, flagged)
 
     figure = new_figure(1.6 + 1.25 * len(columns) + 2.9)
-    axes = figure.subplots(len(columns) + 2, 1, sharex=True, squeeze=False,
-                           gridspec_kw={"height_ratios": [1.0] * len(columns) + [1.4, 0.9]})[:, 0]
+    axes = figure.subplots(
+        len(columns) + 2,
+        1,
+        sharex=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": [1.0] * len(columns) + [1.4, 0.9]},
+    )[:, 0]
     for axis, column in zip(axes, columns):
         styled(axis)
         values = frame[column].to_numpy(dtype=np.float64)
@@ -167,24 +185,42 @@ def plot_detection_overview(result: DetectionResult, series_index: int = 0, max_
     top = events[events["rank"] <= N_TOP_EVENTS]
     top_peaks = plot_positions(top["peak_time"])
     for rank, peak in zip(top["rank"], top_peaks):
-        axes[0].annotate(str(rank), (peak, 1.0), xycoords=axes[0].get_xaxis_transform(), xytext=(0, 2),
-                         textcoords="offset points", ha="center", va="bottom", fontsize=8, fontweight="bold",
-                         color=ALERT_COLOUR)
+        axes[0].annotate(
+            str(rank),
+            (peak, 1.0),
+            xycoords=axes[0].get_xaxis_transform(),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+            color=ALERT_COLOUR,
+        )
     format_x_axis(axes[-1], frame.index)
     n_flagged = int(flagged.sum())
-    subset = (f"\npanels: the {len(columns)} of {len(collection.columns)} columns with the largest error on flagged points"
-              if len(columns) < len(collection.columns) else "")
+    subset = (
+        f"\npanels: the {len(columns)} of {len(collection.columns)} columns with the largest error on flagged points"
+        if len(columns) < len(collection.columns)
+        else ""
+    )
     figure.suptitle(
         f"{series_title(result, series_index, data_name)}: {count_noun(len(events), 'event')} "
         f"({n_flagged:,} of {len(frame):,} points flagged)"
-        + (f"; the {min(len(top), N_TOP_EVENTS)} most severe numbered" if len(top) else "") + subset,
+        + (f"; the {min(len(top), N_TOP_EVENTS)} most severe numbered" if len(top) else "")
+        + subset,
         fontsize=10,
     )
     return figure
 
 
-def plot_top_events(result: DetectionResult, n_events: int = N_TOP_EVENTS, context_rows: int = CONTEXT_ROWS,
-                    max_points: int = 5000, data_name: str | None = None) -> Figure:
+def plot_top_events(
+    result: DetectionResult,
+    n_events: int = N_TOP_EVENTS,
+    context_rows: int = CONTEXT_ROWS,
+    max_points: int = 5000,
+    data_name: str | None = None,
+) -> Figure:
     """Zoom in on the most severe events: the top feature's values above the error against the threshold, with context.
 
     Each event gets two panels sharing a time axis: the values of its top
@@ -218,7 +254,7 @@ def plot_top_events(result: DetectionResult, n_events: int = N_TOP_EVENTS, conte
         context = max(context_rows, last - first + 1)
         lo, hi = max(first - context, 0), min(last + context + 1, length)
         frame = collection.series(series_index).iloc[lo:hi]
-        scores = result.scores.iloc[offset + lo: offset + hi]
+        scores = result.scores.iloc[offset + lo : offset + hi]
         times = x_ns = plot_positions(frame.index)
         column = (event.top_features.split(", ")[0] if event.top_features else "") or collection.columns[0]
         values = frame[column].to_numpy(dtype=np.float64)
@@ -232,18 +268,26 @@ def plot_top_events(result: DetectionResult, n_events: int = N_TOP_EVENTS, conte
         value_axis.plot(times[[peak - lo]], values[[peak - lo]], "v", ms=6, color=ALERT_COLOUR)
         format_x_axis(error_axis, frame.index)
         where = "" if collection.n_series == 1 and str(event.series) == UNNAMED_SERIES else f"series {event.series}, "
-        panel.suptitle(f"#{event.rank}: {where}peak {format_moment(event.peak_time)}, "
-                       f"{event.severity:.2f} × threshold, {count_noun(int(event.n_points), 'row')} spanned", fontsize=9)
-    handles = [Line2D([], [], color=ERROR_COLOUR, lw=0.8, label="error"),
-               Line2D([], [], color=THRESHOLD_COLOUR, lw=1.0, ls="--", label="threshold"),
-               Line2D([], [], color=ALERT_COLOUR, marker="o", ls="", ms=3, label="flagged point"),
-               Patch(color=ALERT_COLOUR, alpha=0.35, label="event (band; line at its peak)"),
-               Line2D([], [], color=ALERT_COLOUR, marker="v", ls="", ms=6, label="value at the peak")]
+        panel.suptitle(
+            f"#{event.rank}: {where}peak {format_moment(event.peak_time)}, "
+            f"{event.severity:.2f} × threshold, {count_noun(int(event.n_points), 'row')} spanned",
+            fontsize=9,
+        )
+    handles = [
+        Line2D([], [], color=ERROR_COLOUR, lw=0.8, label="error"),
+        Line2D([], [], color=THRESHOLD_COLOUR, lw=1.0, ls="--", label="threshold"),
+        Line2D([], [], color=ALERT_COLOUR, marker="o", ls="", ms=3, label="flagged point"),
+        Patch(color=ALERT_COLOUR, alpha=0.35, label="event (band; line at its peak)"),
+        Line2D([], [], color=ALERT_COLOUR, marker="v", ls="", ms=6, label="value at the peak"),
+    ]
     if shaded_normal:
         handles.append(Patch(color=NORMAL_COLOUR, alpha=0.25, label="declared normal (trained on)"))
     figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
-    figure.suptitle(f"{data_name + ': ' if data_name else ''}the {len(top)} most severe events, "
-                    f"with at least {context_rows} rows of context either side", fontsize=10)
+    figure.suptitle(
+        f"{data_name + ': ' if data_name else ''}the {len(top)} most severe events, "
+        f"with at least {context_rows} rows of context either side",
+        fontsize=10,
+    )
     return figure
 
 
@@ -279,8 +323,14 @@ def plot_error_distribution(result: DetectionResult) -> Figure:
         axis.set_xscale("log")
     else:
         bins = np.linspace(values.min(), values.max(), 60) if values.max() > values.min() else 10
-    axis.hist(error[scored & normal], bins=bins, histtype="stepfilled", alpha=0.45, color=NORMAL_COLOUR,
-              label="declared-normal rows")
+    axis.hist(
+        error[scored & normal],
+        bins=bins,
+        histtype="stepfilled",
+        alpha=0.45,
+        color=NORMAL_COLOUR,
+        label="declared-normal rows",
+    )
     axis.hist(error[scored & ~normal], bins=bins, histtype="step", lw=1.3, color=SERIES_COLOUR, label="other rows")
     axis.set_yscale("log")
     thresholds = scores["threshold"].to_numpy(dtype=np.float64)
@@ -288,13 +338,17 @@ def plot_error_distribution(result: DetectionResult) -> Figure:
     if thresholds.size:
         low, middle, high = np.quantile(thresholds, [0.0, 0.5, 1.0])
         if high > low:
-            axis.axvspan(low, high, color=THRESHOLD_COLOUR, alpha=0.12, lw=0, label=f"threshold range {low:.3g}-{high:.3g}")
+            axis.axvspan(
+                low, high, color=THRESHOLD_COLOUR, alpha=0.12, lw=0, label=f"threshold range {low:.3g}-{high:.3g}"
+            )
         axis.axvline(middle, color=THRESHOLD_COLOUR, ls="--", lw=1.2, label=f"threshold {middle:.3g}")
     axis.set_xlabel(ERROR_LABEL + (", log scale" if logarithmic else ""))
     axis.set_ylabel("points (log scale)")
     axis.legend(fontsize=8, loc="best")
     n_above = int(scores["flag"].sum())
-    figure.suptitle(f"Error distribution: {int(scored.sum()):,} scored points, {n_above:,} above the threshold", fontsize=10)
+    figure.suptitle(
+        f"Error distribution: {int(scored.sum()):,} scored points, {n_above:,} above the threshold", fontsize=10
+    )
     return figure
 
 
@@ -327,16 +381,31 @@ def plot_feature_contributions(result: DetectionResult, n_events: int = N_TOP_EV
     figure = new_figure(max(2.6, 1.3 + 0.45 * len(top)), width=min(11.0, 3.5 + 0.75 * len(shown)))
     axis = figure.subplots()
     image = axis.imshow(means, aspect="auto", cmap="cividis", vmin=0.0)
-    axis.set_xticks(np.arange(len(shown)), [columns[j] for j in shown], rotation=30 if len(shown) > 8 else 0,
-                    ha="right" if len(shown) > 8 else "center", fontsize=8)
-    axis.set_yticks(np.arange(len(top)), [f"#{event.rank}  {format_moment(event.peak_time)}" for event in top.itertuples()],
-                    fontsize=8)
+    axis.set_xticks(
+        np.arange(len(shown)),
+        [columns[j] for j in shown],
+        rotation=30 if len(shown) > 8 else 0,
+        ha="right" if len(shown) > 8 else "center",
+        fontsize=8,
+    )
+    axis.set_yticks(
+        np.arange(len(top)),
+        [f"#{event.rank}  {format_moment(event.peak_time)}" for event in top.itertuples()],
+        fontsize=8,
+    )
     axis.set_xlabel("feature")
     axis.set_ylabel("event (peak time)", fontsize=9)
     bright = means > 0.6 * np.nanmax(means) if np.isfinite(means).any() else np.zeros_like(means, dtype=bool)
     for (i, j), value in np.ndenumerate(means):
-        axis.text(j, i, "–" if np.isnan(value) else f"{value:.2g}", ha="center", va="center", fontsize=7,
-                  color="black" if bright[i, j] else "white")
+        axis.text(
+            j,
+            i,
+            "–" if np.isnan(value) else f"{value:.2g}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="black" if bright[i, j] else "white",
+        )
     colorbar = figure.colorbar(image, ax=axis, shrink=0.9)
     colorbar.set_label("mean error\n(std of normal rows)", size=9)
     colorbar.ax.tick_params(labelsize=8)
@@ -345,8 +414,9 @@ def plot_feature_contributions(result: DetectionResult, n_events: int = N_TOP_EV
     return figure
 
 
-def _draw_error(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.ndarray, max_points: int,
-                legend: bool = True) -> bool:
+def _draw_error(
+    axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.ndarray, max_points: int, legend: bool = True
+) -> bool:
     """Draw the error, the threshold, the flagged points and the declared-normal rows of one stretch of one series.
 
     Returns whether any declared-normal rows were shaded.
@@ -401,14 +471,26 @@ def _add_bands(axis: Axes, left: np.ndarray, right: np.ndarray, colour: str, alp
     The data limits are left alone (the bands span the axes' height, not data values).
     """
     bottom, top = np.zeros_like(left), np.ones_like(left)
-    bands = np.stack([np.column_stack([left, bottom]), np.column_stack([left, top]),
-                      np.column_stack([right, top]), np.column_stack([right, bottom])], axis=1)
-    axis.add_collection(PolyCollection(bands, transform=axis.get_xaxis_transform(), facecolors=colour, alpha=alpha,
-                                       linewidths=0, zorder=0), autolim=False)
+    bands = np.stack(
+        [
+            np.column_stack([left, bottom]),
+            np.column_stack([left, top]),
+            np.column_stack([right, top]),
+            np.column_stack([right, bottom]),
+        ],
+        axis=1,
+    )
+    axis.add_collection(
+        PolyCollection(
+            bands, transform=axis.get_xaxis_transform(), facecolors=colour, alpha=alpha, linewidths=0, zorder=0
+        ),
+        autolim=False,
+    )
 
 
-def _draw_likelihood(axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.ndarray, max_points: int,
-                     level: float) -> None:
+def _draw_likelihood(
+    axis: Axes, scores: pd.DataFrame, times: np.ndarray, x_ns: np.ndarray, max_points: int, level: float
+) -> None:
     """Draw the log likelihood, the alarm level and the alarms of one series."""
     log_likelihood = scores["log_likelihood"].to_numpy(dtype=np.float64)
     alarms = scores["alarm"].to_numpy(dtype=np.float64) >= level
@@ -430,8 +512,15 @@ def filled_mask(scores: pd.DataFrame) -> np.ndarray:
 
 def _legend_above(axis: Axes, handles: list) -> None:
     """Put a one-row legend just above the axes, left-aligned, where it hides no data."""
-    axis.legend(handles=handles, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
-                frameon=False, borderaxespad=0.1)
+    axis.legend(
+        handles=handles,
+        fontsize=7,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=len(handles),
+        frameon=False,
+        borderaxespad=0.1,
+    )
 
 
 def _overview_columns(scores: pd.DataFrame, columns: list[str], flagged: np.ndarray) -> list[str]:
@@ -463,7 +552,6 @@ def _event_positions(events: pd.DataFrame, collection) -> tuple[np.ndarray, np.n
     return plot_positions(events["start"]), plot_positions(stops), plot_positions(events["peak_time"])
 
 
-
 def _empty_figure(message: str) -> Figure:
     """A short figure that says why there is nothing to draw."""
     figure = new_figure(1.2, width=8.0)
@@ -471,4 +559,3 @@ def _empty_figure(message: str) -> Figure:
     axis.set_axis_off()
     axis.text(0.5, 0.5, message, transform=axis.transAxes, ha="center", va="center", fontsize=10)
     return figure
-

@@ -91,7 +91,9 @@ def plot_recall(
         colour = _colour(label, position)
         final = values[:, :, -1]
         by_lag.plot(lags, final.mean(axis=1), marker="o", color=colour, label=label)
-        by_lag.plot(np.repeat(lags, final.shape[1]), final.ravel(), linestyle="none", marker=".", color=colour, alpha=0.35)
+        by_lag.plot(
+            np.repeat(lags, final.shape[1]), final.ravel(), linestyle="none", marker=".", color=colour, alpha=0.35
+        )
         epochs = np.arange(1, values.shape[2] + 1)
         by_epoch.plot(epochs, values[-1].T, color=colour, alpha=0.25, linewidth=0.8)
         by_epoch.plot(epochs, values[-1].mean(axis=0), color=colour, linewidth=2)
@@ -108,7 +110,9 @@ def plot_recall(
         _level_line(axes, chance, ":", f"chance {chance:.3g}")
         _level_line(axes, threshold, "--", f"threshold {threshold:g}")
     by_lag.set_ylim(0, 1.05)
-    figure.legend(*by_lag.get_legend_handles_labels(), loc="outside lower center", ncols=len(curves), frameon=False, fontsize=8)
+    figure.legend(
+        *by_lag.get_legend_handles_labels(), loc="outside lower center", ncols=len(curves), frameon=False, fontsize=8
+    )
     figure.suptitle(title)
     return save_figure(figure, path)
 
@@ -116,8 +120,17 @@ def plot_recall(
 def _level_line(axes: Axes, level: float, style: str, text: str) -> None:
     """Draw a grey horizontal line at ``level`` with ``text`` above its right end."""
     axes.axhline(level, color=MUTED_COLOUR, linestyle=style, linewidth=1)
-    axes.annotate(text, (1.0, level), xycoords=("axes fraction", "data"), xytext=(-2, 2),
-                  textcoords="offset points", ha="right", va="bottom", fontsize=7, color=MUTED_COLOUR)
+    axes.annotate(
+        text,
+        (1.0, level),
+        xycoords=("axes fraction", "data"),
+        xytext=(-2, 2),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color=MUTED_COLOUR,
+    )
 
 
 def plot_gru_vs_lstm(
@@ -149,7 +162,9 @@ def plot_gru_vs_lstm(
     params, timing, error = (styled(axes) for axes in figure.subplots(1, 3, width_ratios=[1.4, 1, 1]))
     for colour, (label, values) in zip(RATIO_COLOURS, ratio.items()):
         params.plot(units, values, marker=".", color=colour, label=label)
-    params.axhline(claimed_ratio, color=MUTED_COLOUR, linestyle="--", linewidth=1, label=f"claimed ({claimed_ratio:.3f})")
+    params.axhline(
+        claimed_ratio, color=MUTED_COLOUR, linestyle="--", linewidth=1, label=f"claimed ({claimed_ratio:.3f})"
+    )
     params.axhline(0.75, color=MUTED_COLOUR, linestyle=":", linewidth=1, label="3/4 (gate count 3 vs 4)")
     params.set_xscale("log", base=2)
     params.set_xticks(list(units), [str(u) for u in units])

@@ -8,8 +8,9 @@ from matplotlib.figure import Figure
 from forecaster.reports.style import MUTED_COLOUR, SERIES_COLOURS, new_figure, styled
 
 
-def plot_runs_error_by_step(curves: dict[str, list[float]], reference: dict[str, list[float]] | None = None,
-                            metric: str = "mae") -> Figure:
+def plot_runs_error_by_step(
+    curves: dict[str, list[float]], reference: dict[str, list[float]] | None = None, metric: str = "mae"
+) -> Figure:
     """Draw each run's test error by horizon step, and optionally a reference baseline's, on one axis.
 
     Args:
@@ -23,9 +24,18 @@ def plot_runs_error_by_step(curves: dict[str, list[float]], reference: dict[str,
     figure = new_figure(3.8, width=11)
     axis = styled(figure.subplots())
     for index, (name, values) in enumerate(curves.items()):
-        axis.plot(np.arange(1, len(values) + 1), values, lw=2, color=SERIES_COLOURS[index % len(SERIES_COLOURS)], label=name)
+        axis.plot(
+            np.arange(1, len(values) + 1), values, lw=2, color=SERIES_COLOURS[index % len(SERIES_COLOURS)], label=name
+        )
     for name, values in (reference or {}).items():
-        axis.plot(np.arange(1, len(values) + 1), values, lw=1, ls="--", color=MUTED_COLOUR, label=f"{name} (first run's baseline)")
+        axis.plot(
+            np.arange(1, len(values) + 1),
+            values,
+            lw=1,
+            ls="--",
+            color=MUTED_COLOUR,
+            label=f"{name} (first run's baseline)",
+        )
     axis.set_xlabel("horizon step (steps ahead)")
     axis.set_ylabel(f"{metric.upper()} (normalised units)")
     axis.set_title(f"Test {metric.upper()} by horizon step, run by run")

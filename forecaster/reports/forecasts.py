@@ -66,8 +66,15 @@ def plot_forecast_examples(
         if has_actual:
             axis.plot(window["target_time"], window["actual"], color=ACTUAL_COLOUR, lw=1.2, label="actual")
         axis.plot(window["target_time"], window["forecast"], color=MODEL_COLOUR, lw=1.6, label="forecast")
-        axis.fill_between(window["target_time"], window["lower"], window["upper"], color=MODEL_COLOUR, alpha=0.2,
-                          lw=0, label="interval")
+        axis.fill_between(
+            window["target_time"],
+            window["lower"],
+            window["upper"],
+            color=MODEL_COLOUR,
+            alpha=0.2,
+            lw=0,
+            label="interval",
+        )
         axis.axvline(origin, color=MUTED_COLOUR, ls="--", lw=0.8)
         axis.set_title(f"from {format_moment(origin)}", loc="left", fontsize=9)
         axis.set_ylabel(_value_label(column, unit))
@@ -97,7 +104,9 @@ def plot_actual_vs_predicted(predictions: pd.DataFrame, column: str, step: int =
     figure = new_figure(3.6)
     time_axis, scatter_axis = (styled(axis) for axis in figure.subplots(1, 2, width_ratios=[2.2, 1]))
     time_axis.plot(at_step["target_time"], at_step["actual"], color=ACTUAL_COLOUR, lw=1, label="actual")
-    time_axis.plot(at_step["target_time"], at_step["forecast"], color=MODEL_COLOUR, lw=1, label=f"forecast, step {step}")
+    time_axis.plot(
+        at_step["target_time"], at_step["forecast"], color=MODEL_COLOUR, lw=1, label=f"forecast, step {step}"
+    )
     time_axis.set_ylabel(_value_label(column, unit))
     time_axis.set_title(f"Test period, {step} step{'s' if step > 1 else ''} ahead", fontsize=9)
     time_axis.legend(loc="upper left", ncol=2)
@@ -129,9 +138,14 @@ def plot_error_by_step(metrics: dict, metric: str = "mae") -> Figure:
     curves = {"model": metrics["model"], **metrics["baselines"]}
     for index, (name, result) in enumerate(curves.items()):
         values = result["scaled"]["per_step"][metric]
-        axis.plot(np.arange(1, len(values) + 1), values, lw=2.4 if name == "model" else 1.3,
-                  ls=BASELINE_STYLES.get(name, "-"), color=SERIES_COLOURS[index % len(SERIES_COLOURS)],
-                  label=name.replace("_", " "))
+        axis.plot(
+            np.arange(1, len(values) + 1),
+            values,
+            lw=2.4 if name == "model" else 1.3,
+            ls=BASELINE_STYLES.get(name, "-"),
+            color=SERIES_COLOURS[index % len(SERIES_COLOURS)],
+            label=name.replace("_", " "),
+        )
     axis.set_xlabel("horizon step (steps ahead)")
     axis.set_ylabel(f"{metric.upper()} (normalised units)")
     axis.set_title(f"Test {metric.upper()} by horizon step: model and baselines")
@@ -156,8 +170,15 @@ def plot_training_history(history: dict[str, list[float]]) -> Figure:
             axis.plot(np.arange(1, len(history[key]) + 1), history[key], marker="o", ms=3, label=label)
     if history.get("val_loss"):
         best = int(np.nanargmin(history["val_loss"]))
-        axis.scatter([best + 1], [history["val_loss"][best]], s=60, facecolors="none", edgecolors=ACTUAL_COLOUR,
-                     zorder=3, label=f"best (epoch {best + 1})")
+        axis.scatter(
+            [best + 1],
+            [history["val_loss"][best]],
+            s=60,
+            facecolors="none",
+            edgecolors=ACTUAL_COLOUR,
+            zorder=3,
+            label=f"best (epoch {best + 1})",
+        )
     axis.set_yscale("log")
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_xlabel("epoch")
@@ -189,7 +210,12 @@ def plot_residuals(predictions: pd.DataFrame, column: str, max_lag: int = 48, un
     figure = new_figure(3.4)
     hist_axis, acf_axis = (styled(axis) for axis in figure.subplots(1, 2))
     every_step = (rows["actual"] - rows["forecast"]).to_numpy(dtype=float)
-    hist_axis.hist(every_step, bins=40 if np.ptp(every_step) > 1e-9 * np.abs(every_step).max() else 1, color=MODEL_COLOUR, alpha=0.8)
+    hist_axis.hist(
+        every_step,
+        bins=40 if np.ptp(every_step) > 1e-9 * np.abs(every_step).max() else 1,
+        color=MODEL_COLOUR,
+        alpha=0.8,
+    )
     hist_axis.axvline(0, color=ACTUAL_COLOUR, lw=1)
     hist_axis.set_xlabel(f"residual {_unit_suffix(unit)}".strip())
     hist_axis.set_ylabel("forecasts")
@@ -223,7 +249,7 @@ def autocorrelation(values: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.nd
     lags = np.arange(1, n_lags + 1)
     if denominator == 0:
         return lags, np.full(n_lags, np.nan)
-    full = np.correlate(centred, centred, mode="full")[len(x):len(x) + n_lags]
+    full = np.correlate(centred, centred, mode="full")[len(x) : len(x) + n_lags]
     return lags, full / denominator
 
 

@@ -77,7 +77,9 @@ STATE_CMAP = "PuOr_r"
 """Diverging colour scale (ColorBrewer, colour-blind safe) of states and candidates, centred on 0."""
 
 
-def _draw_heatmap(figure: Figure, axis: Axes, colourbar_axis: Axes, image: np.ndarray, x_edges: np.ndarray, label: str) -> None:
+def _draw_heatmap(
+    figure: Figure, axis: Axes, colourbar_axis: Axes, image: np.ndarray, x_edges: np.ndarray, label: str
+) -> None:
     """Draw ``image`` ``(units, steps)`` with cell borders ``x_edges`` ``(steps + 1,)``, and its colour bar.
 
     Values within [0, 1] (the sigmoid gates) use :data:`GATE_COLOURS`; others a
@@ -206,27 +208,42 @@ def plot_window_gates(
     times = window.index
     origin = times[lookback - 1]
     for colour, column in zip(SERIES_COLOURS, targets):
-        axes[0].plot(times, window[column], color=ACTUAL_COLOUR if len(targets) == 1 else colour, lw=1.4, label=f"{column} (actual)")
-        axes[0].plot(forecast.index, forecast[column], color=MODEL_COLOUR if len(targets) == 1 else colour, lw=1.4, ls="--", label=f"{column} (forecast)")
+        axes[0].plot(
+            times,
+            window[column],
+            color=ACTUAL_COLOUR if len(targets) == 1 else colour,
+            lw=1.4,
+            label=f"{column} (actual)",
+        )
+        axes[0].plot(
+            forecast.index,
+            forecast[column],
+            color=MODEL_COLOUR if len(targets) == 1 else colour,
+            lw=1.4,
+            ls="--",
+            label=f"{column} (forecast)",
+        )
     axes[0].set_ylabel(f"{', '.join(targets)}\n(original units)", fontsize=8)
     axes[0].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2 * len(targets), frameon=False)
     if covariates:
         for colour, column in zip(SERIES_COLOURS, covariates):
             axes[1].plot(times[:lookback], window[column].iloc[:lookback], color=colour, lw=0.9, label=column)
         axes[1].set_ylabel("past covariates\n(original units)", fontsize=8)
-        axes[1].legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(covariates), 8), frameon=False)
+        axes[1].legend(
+            fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(covariates), 8), frameon=False
+        )
     for colourbar_axis in colourbars[: 1 + bool(covariates)]:
         colourbar_axis.set_axis_off()
 
     step = times[1] - times[0]
     positions = plot_positions(times)
     half = (positions[1] - positions[0]) / 2
-    x_edges = np.append(positions[:lookback:trace.input_steps_per_step] - half, positions[lookback - 1] + half)
+    x_edges = np.append(positions[: lookback : trace.input_steps_per_step] - half, positions[lookback - 1] + half)
     keep, state = panels[0][0], panels[-1][0]
     units = np.argsort(-np.nanstd(trace.values[state], axis=0), kind="stable")[:MAX_UNITS]
     units = units[np.argsort(-np.nanmean(trace.values[keep][:, units], axis=0), kind="stable")]
     n_units = trace.values[state].shape[1]
-    for axis, colourbar_axis, (name, meaning) in zip(axes[-len(panels):], colourbars[-len(panels):], panels):
+    for axis, colourbar_axis, (name, meaning) in zip(axes[-len(panels) :], colourbars[-len(panels) :], panels):
         _draw_heatmap(figure, axis, colourbar_axis, trace.values[name][:, units].T, x_edges, name)
         axis.set_ylabel(f"{GATE_NAMES[name]}\nunit", fontsize=8)
         axis.set_title(meaning, fontsize=8, loc="left")
@@ -234,7 +251,15 @@ def plot_window_gates(
     for axis in axes:
         axis.axvline(origin, color=MUTED_COLOUR, lw=1, ls=":")
     axes[0].axvspan(origin, times[-1], color=MUTED_COLOUR, alpha=0.08, lw=0)
-    axes[0].annotate("forecast origin", (origin, 1.0), xycoords=("data", "axes fraction"), fontsize=7, color=MUTED_COLOUR, ha="left", va="top")
+    axes[0].annotate(
+        "forecast origin",
+        (origin, 1.0),
+        xycoords=("data", "axes fraction"),
+        fontsize=7,
+        color=MUTED_COLOUR,
+        ha="left",
+        va="top",
+    )
     if trace.input_steps_per_step == 1:
         columns = f"each column: one input row, {_span(step)}"
     else:
@@ -273,13 +298,20 @@ def gate_section(run: RunFolder, forecaster: "Forecaster", windowed: WindowedDat
     spec = windowed.spec
     targets = list(spec.target_columns)
     start = int(test.starts[-1])
-    window = windowed.collection.frame.iloc[start : start + spec.lookback + spec.horizon][targets + list(spec.past_covariates)]
+    window = windowed.collection.frame.iloc[start : start + spec.lookback + spec.horizon][
+        targets + list(spec.past_covariates)
+    ]
     series = int(np.searchsorted(windowed.collection.offsets, start, side="right") - 1)
     point = windowed.scaler.inverse_transform_targets(forecaster.predict(inputs), series)[0]
     forecast = pd.DataFrame(point, index=window.index[spec.lookback :], columns=targets)
     kind = trace.cell.upper()
     figure = plot_window_gates(
-        trace, window, spec.lookback, targets, forecast, run.figure_path("gates"),
+        trace,
+        window,
+        spec.lookback,
+        targets,
+        forecast,
+        run.figure_path("gates"),
         f"What the {kind} kept and forgot over the last test window ({targets[0]}, forecast from {format_moment(window.index[spec.lookback - 1])})",
     )
     reading = (
@@ -296,7 +328,11 @@ def gate_section(run: RunFolder, forecaster: "Forecaster", windowed: WindowedDat
         "one vector, so the GRU takes one step per segment: each column spans one segment."
     )
     n_units = trace.values["h"].shape[1]
-    rows = f"Rows are its {n_units} units" if n_units <= MAX_UNITS else f"Rows are the {MAX_UNITS} of its {n_units} units whose state varies most"
+    rows = (
+        f"Rows are its {n_units} units"
+        if n_units <= MAX_UNITS
+        else f"Rows are the {MAX_UNITS} of its {n_units} units whose state varies most"
+    )
     return HtmlSection(
         "What the network remembers (gate activations)",
         text=(

@@ -182,11 +182,17 @@ def rebuild_index_html(run_dir: str | Path) -> Path:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "the top level"
-        raise RunError(f"{source}: not page data of version {PAGE_DATA_VERSION} ({where}: {error['msg']}); "
-                       "run the command again to rewrite it") from None
-    for link in (link for section in page.sections for figure in section.figures for link in (figure.src, figure.svg) if link):
+        raise RunError(
+            f"{source}: not page data of version {PAGE_DATA_VERSION} ({where}: {error['msg']}); "
+            "run the command again to rewrite it"
+        ) from None
+    for link in (
+        link for section in page.sections for figure in section.figures for link in (figure.src, figure.svg) if link
+    ):
         try:
-            inside = (folder / link).is_file() and relative_link(folder / link, folder) == PurePosixPath(link).as_posix()
+            inside = (folder / link).is_file() and relative_link(folder / link, folder) == PurePosixPath(
+                link
+            ).as_posix()
         except ValueError:
             inside = False
         if not inside:
@@ -251,7 +257,9 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def mapping_rows(mapping: Mapping[str, Any], key_label: str = "item", value_label: str = "value") -> list[dict[str, Any]]:
+def mapping_rows(
+    mapping: Mapping[str, Any], key_label: str = "item", value_label: str = "value"
+) -> list[dict[str, Any]]:
     """Turn a (nested) mapping into table rows, one per leaf, nested keys joined by ``›``.
 
     ``{"missing_values": {"OT": 3}}`` becomes ``[{"item": "missing values › OT", "value": 3}]``:
@@ -261,8 +269,10 @@ def mapping_rows(mapping: Mapping[str, Any], key_label: str = "item", value_labe
     for key, value in mapping.items():
         label = str(key).replace("_", " ")
         if isinstance(value, Mapping) and value:
-            rows += [{key_label: f"{label} › {row[key_label]}", value_label: row[value_label]}
-                     for row in mapping_rows(value, key_label, value_label)]
+            rows += [
+                {key_label: f"{label} › {row[key_label]}", value_label: row[value_label]}
+                for row in mapping_rows(value, key_label, value_label)
+            ]
         elif isinstance(value, (Mapping, list, tuple)) and not value:
             rows.append({key_label: label, value_label: "none"})
         else:
@@ -288,8 +298,14 @@ def _section_data(section: HtmlSection, run_path: Path, index: int) -> SectionDa
             raise ValueError(f"figure {figure} of section '{section.heading}' was not written")
         src = relative_link(figure, run_path)
         svg = Path(figure).with_suffix(".svg")
-        figures.append(FigureData(src=src, alt=_alt_text(Path(figure).stem), width=_display_width(Path(figure)),
-                                  svg=relative_link(svg, run_path) if svg.is_file() and svg != Path(figure) else ""))
+        figures.append(
+            FigureData(
+                src=src,
+                alt=_alt_text(Path(figure).stem),
+                width=_display_width(Path(figure)),
+                svg=relative_link(svg, run_path) if svg.is_file() and svg != Path(figure) else "",
+            )
+        )
     return SectionData(
         heading=section.heading,
         anchor=f"s{index + 1}-{re.sub(r'[^a-z0-9]+', '-', section.heading.lower()).strip('-')}",

@@ -39,17 +39,26 @@ def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, 
     figure = new_figure(4.2)
     top, bottom = (styled(axes) for axes in figure.subplots(2, 1, sharex=True, height_ratios=[3, 2]))
     for column in values.columns:
-        top.plot(values.index, values[column], lw=0.8, label=column, color=ACTUAL_COLOUR if values.shape[1] == 1 else None)
+        top.plot(
+            values.index, values[column], lw=0.8, label=column, color=ACTUAL_COLOUR if values.shape[1] == 1 else None
+        )
     bottom.plot(points["time"], points["error"], lw=0.8, color=MODEL_COLOUR, label="score (error)")
     bottom.plot(points["time"], points["threshold"], lw=1.0, ls="--", color=THRESHOLD_COLOUR, label="threshold")
     flagged = points[points["flag"].astype(bool)]
     bottom.scatter(flagged["time"], flagged["error"], s=8, color=ALERT_COLOUR, zorder=3, label="anomalous point")
     for event in events:
         for axes in (top, bottom):
-            axes.axvspan(pd.Timestamp(event["start"]), pd.Timestamp(event["end"]), color=ALERT_COLOUR,
-                         alpha=0.25 if event["kind"] == "new" else 0.12, lw=0)
-    figure.suptitle(f"{series}: {sum(e['kind'] == 'new' for e in events)} new, "
-                    f"{sum(e['kind'] == 'updated' for e in events)} updated events")
+            axes.axvspan(
+                pd.Timestamp(event["start"]),
+                pd.Timestamp(event["end"]),
+                color=ALERT_COLOUR,
+                alpha=0.25 if event["kind"] == "new" else 0.12,
+                lw=0,
+            )
+    figure.suptitle(
+        f"{series}: {sum(e['kind'] == 'new' for e in events)} new, "
+        f"{sum(e['kind'] == 'updated' for e in events)} updated events"
+    )
     top.set_ylabel("value (data units)")
     bottom.set_ylabel("score (std of normal rows)")
     for axes in (top, bottom):
@@ -58,7 +67,9 @@ def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, 
     return figure
 
 
-def scan_section(run: RunFolder, summary: dict, events: list[dict], plotted: dict[str, tuple[pd.DataFrame, pd.DataFrame]]) -> HtmlSection:
+def scan_section(
+    run: RunFolder, summary: dict, events: list[dict], plotted: dict[str, tuple[pd.DataFrame, pd.DataFrame]]
+) -> HtmlSection:
     """The page section of a scan: what it did, its new and updated events, one figure per plotted series.
 
     Args:
@@ -73,7 +84,9 @@ def scan_section(run: RunFolder, summary: dict, events: list[dict], plotted: dic
     figures = []
     for k, (series, (values, points)) in enumerate(plotted.items()):
         mine = [event for event in events if event["series"] == series]
-        figures.append(save_figure(plot_series_events(series, values, points, mine), run.figure_path(f"scan_events_{k}")))
+        figures.append(
+            save_figure(plot_series_events(series, values, points, mine), run.figure_path(f"scan_events_{k}"))
+        )
     skipped = summary["skipped"]
     text = (
         f"Scan {summary['scan_id']} scored {summary['rows_scored']:,} new points of {summary['n_series']} series "
@@ -86,23 +99,42 @@ def scan_section(run: RunFolder, summary: dict, events: list[dict], plotted: dic
         text += "\n\nScaling fitted by this scan (anomaly.unseen_series: fit): " + ", ".join(summary["scaling_fitted"])
     ranked = sorted(events, key=lambda event: -event["severity"] if np.isfinite(event["severity"]) else -np.inf)
     if len(ranked) > MAX_EVENT_ROWS:
-        text += f"\n\nThe table lists the {MAX_EVENT_ROWS} most severe of {len(ranked)} events; events.csv has them all."
-    rows = [{"series": event["series"], "new or updated": event["kind"], "state": event["state"],
-             "start": pd.Timestamp(event["start"]), "end": pd.Timestamp(event["end"]), "peak": pd.Timestamp(event["peak"]),
-             "peak score": event["peak_score"], "severity (× threshold)": event["severity"], "points": event["n_points"],
-             "features": event["features"]} for event in ranked[:MAX_EVENT_ROWS]]
+        text += (
+            f"\n\nThe table lists the {MAX_EVENT_ROWS} most severe of {len(ranked)} events; events.csv has them all."
+        )
+    rows = [
+        {
+            "series": event["series"],
+            "new or updated": event["kind"],
+            "state": event["state"],
+            "start": pd.Timestamp(event["start"]),
+            "end": pd.Timestamp(event["end"]),
+            "peak": pd.Timestamp(event["peak"]),
+            "peak score": event["peak_score"],
+            "severity (× threshold)": event["severity"],
+            "points": event["n_points"],
+            "features": event["features"],
+        }
+        for event in ranked[:MAX_EVENT_ROWS]
+    ]
     return HtmlSection("Scan", text=text, table=rows or None, figures=figures)
 
 
 def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
     """The summary and the warnings at the top of a scan's page: counts, and every series skipped with its reason."""
-    lines = [f"Scan {summary['scan_id']}: {summary['rows_scored']:,} new points of {summary['n_series']} series scored, "
-             f"{summary['new_events']} new and {summary['updated_events']} updated events."]
+    lines = [
+        f"Scan {summary['scan_id']}: {summary['rows_scored']:,} new points of {summary['n_series']} series scored, "
+        f"{summary['new_events']} new and {summary['updated_events']} updated events."
+    ]
     warnings = [f"Series {series} was skipped: {reason}" for series, reason in summary["skipped"].items()]
     if summary["rows_filled"]:
-        warnings.append(f"{summary['rows_filled']:,} rows scored were missing from the data (within it, or between the "
-                        "last scan and the new rows) and were scored as missing.")
+        warnings.append(
+            f"{summary['rows_filled']:,} rows scored were missing from the data (within it, or between the "
+            "last scan and the new rows) and were scored as missing."
+        )
     if summary["late_rows"]:
-        warnings.append(f"{summary['late_rows']:,} late rows (at or before a watermark, or changed) were counted, not "
-                        "re-scored; use --rescore-from to re-score them on purpose.")
+        warnings.append(
+            f"{summary['late_rows']:,} late rows (at or before a watermark, or changed) were counted, not "
+            "re-scored; use --rescore-from to re-score them on purpose."
+        )
     return lines, warnings

@@ -37,8 +37,12 @@ def data_sections(run: RunFolder, windowed: WindowedData, repairs: RepairReport,
     collection = windowed.collection
     targets = windowed.spec.target_columns
     overview = save_figure(
-        plot_series_overview(collection, windowed.split_rows, max_points=max_points,
-                             columns=[*targets, *(c for c in collection.columns if c not in targets)]),
+        plot_series_overview(
+            collection,
+            windowed.split_rows,
+            max_points=max_points,
+            columns=[*targets, *(c for c in collection.columns if c not in targets)],
+        ),
         run.figure_path("series_overview"),
     )
     index = collection.frame.index
@@ -69,8 +73,14 @@ def training_section(run: RunFolder, history: dict[str, list[float]]) -> HtmlSec
     """Describe training: epochs run, best validation loss, loss curves."""
     figure = save_figure(plot_training_history(history), run.figure_path("training_history"))
     val_loss = history.get("val_loss", [])
-    best = (f"; the weights of epoch {val_loss.index(min(val_loss)) + 1}, with the lowest validation loss "
-            f"({min(val_loss):.4g}), were kept") if val_loss else ""
+    best = (
+        (
+            f"; the weights of epoch {val_loss.index(min(val_loss)) + 1}, with the lowest validation loss "
+            f"({min(val_loss):.4g}), were kept"
+        )
+        if val_loss
+        else ""
+    )
     return HtmlSection("Training", text=f"{len(history.get('loss', []))} epochs{best}.", figures=[figure])
 
 
@@ -83,16 +93,18 @@ def accuracy_table(metrics: dict) -> list[dict]:
         scaled, original = scores["scaled"]["overall"], scores["original"]["overall"]
         val = validation if name == "model" else validation.get("baselines", {}).get(name, {})
         skill = 1 - scaled["mse"] / reference["mse"] if reference.get("mse") else None
-        rows.append({
-            "forecaster": name.replace("_", " "),
-            "test MSE (normalised)": scaled["mse"],
-            "test MAE (normalised)": scaled["mae"],
-            "validation MSE (normalised)": val.get("mse"),
-            "test MAE (data units)": original["mae"],
-            "test sMAPE (%)": original["smape"],
-            "test MASE": original.get("mase"),
-            "MSE skill vs seasonal naive (%)": None if skill is None else 100 * skill,
-        })
+        rows.append(
+            {
+                "forecaster": name.replace("_", " "),
+                "test MSE (normalised)": scaled["mse"],
+                "test MAE (normalised)": scaled["mae"],
+                "validation MSE (normalised)": val.get("mse"),
+                "test MAE (data units)": original["mae"],
+                "test sMAPE (%)": original["smape"],
+                "test MASE": original.get("mase"),
+                "MSE skill vs seasonal naive (%)": None if skill is None else 100 * skill,
+            }
+        )
     return rows
 
 
@@ -112,14 +124,21 @@ def validation_section(metrics: dict) -> HtmlSection | None:
         "Validation against the baselines",
         text=f"The {validation['windows']:,} validation windows (never trained on; early stopping and interval calibration "
         f"use them). Lowest MSE: {best.replace('_', ' ')}. Normalised scale.",
-        table=[{"forecaster": name.replace("_", " "), "validation MSE (normalised)": value["mse"],
+        table=[
+            {
+                "forecaster": name.replace("_", " "),
+                "validation MSE (normalised)": value["mse"],
                 "validation MAE (normalised)": value["mae"],
-                "MSE relative to the model": value["mse"] / validation["mse"] if validation["mse"] else None}
-               for name, value in scores.items()],
+                "MSE relative to the model": value["mse"] / validation["mse"] if validation["mse"] else None,
+            }
+            for name, value in scores.items()
+        ],
     )
 
 
-def backtest_sections(run: RunFolder, metrics: dict, predictions: pd.DataFrame, windowed: WindowedData) -> list[HtmlSection]:
+def backtest_sections(
+    run: RunFolder, metrics: dict, predictions: pd.DataFrame, windowed: WindowedData
+) -> list[HtmlSection]:
     """Compare the model with the baselines on every test window; figures of forecasts, errors and residuals.
 
     Args:
@@ -140,11 +159,18 @@ def backtest_sections(run: RunFolder, metrics: dict, predictions: pd.DataFrame, 
         save_figure(plot_error_by_step(metrics), run.figure_path("error_by_step"), svg=True),
         save_figure(plot_actual_vs_predicted(first_series, column), run.figure_path("actual_vs_predicted")),
         save_figure(
-            plot_forecast_examples(first_series, history, column, lookback=windowed.spec.lookback,
-                                   title=f"{column}: test forecasts from three origins, with {intervals['nominal_coverage']:.0%} intervals"),
+            plot_forecast_examples(
+                first_series,
+                history,
+                column,
+                lookback=windowed.spec.lookback,
+                title=f"{column}: test forecasts from three origins, with {intervals['nominal_coverage']:.0%} intervals",
+            ),
             run.figure_path("forecast_examples"),
         ),
-        save_figure(plot_residuals(first_series, column, max_lag=2 * windowed.spec.horizon), run.figure_path("residuals")),
+        save_figure(
+            plot_residuals(first_series, column, max_lag=2 * windowed.spec.horizon), run.figure_path("residuals")
+        ),
     ]
     accuracy = HtmlSection(
         "Accuracy against the baselines",
@@ -169,13 +195,21 @@ def backtest_sections(run: RunFolder, metrics: dict, predictions: pd.DataFrame, 
     return [accuracy, examples]
 
 
-def forecast_section(run: RunFolder, forecasts: pd.DataFrame, collection: SeriesCollection, lookback: int) -> HtmlSection:
+def forecast_section(
+    run: RunFolder, forecasts: pd.DataFrame, collection: SeriesCollection, lookback: int
+) -> HtmlSection:
     """Show the forecast beyond the end of the data: a figure of the first series and its first rows."""
     column = forecasts["column"].iloc[0]
     first = forecasts[forecasts["series_id"] == forecasts["series_id"].iloc[0]]
     figure = save_figure(
-        plot_forecast_examples(first, collection.series(0), column, n_examples=1, lookback=lookback,
-                               title=f"{column}: forecast past the end of the data"),
+        plot_forecast_examples(
+            first,
+            collection.series(0),
+            column,
+            n_examples=1,
+            lookback=lookback,
+            title=f"{column}: forecast past the end of the data",
+        ),
         run.figure_path("forecast"),
     )
     preview = first[first["column"] == column].head(MAX_FORECAST_ROWS)
@@ -184,8 +218,13 @@ def forecast_section(run: RunFolder, forecasts: pd.DataFrame, collection: Series
         text=f"The next {forecasts['step'].max()} steps after {forecasts['origin'].iloc[0]} for {collection.n_series} "
         f"series; forecasts.csv has every series and column, these are the first {len(preview)} of {column}.",
         table=[
-            {"time": row.target_time, "step": row.step, "forecast": row.forecast, "interval low": row.lower,
-             "interval high": row.upper}
+            {
+                "time": row.target_time,
+                "step": row.step,
+                "forecast": row.forecast,
+                "interval low": row.lower,
+                "interval high": row.upper,
+            }
             for row in preview.itertuples()
         ],
         figures=[figure],
@@ -219,15 +258,19 @@ def forecasting_summary(metrics: dict, description: str) -> tuple[list[str], lis
             summary.append(f"Validation: the model beats every baseline (MSE {metrics['validation']['mse']:.4g}).")
     filled = sum((metrics.get("data", {}).get("values_filled") or {}).values())
     if filled:
-        warnings.append(f"{filled:,} missing input values were filled ({metrics['data'].get('fill', 'by the fill policy')}); "
-                        "forecasts that rely on them are less certain than their intervals say.")
+        warnings.append(
+            f"{filled:,} missing input values were filled ({metrics['data'].get('fill', 'by the fill policy')}); "
+            "forecasts that rely on them are less certain than their intervals say."
+        )
     return summary, warnings
 
 
 def _collapse_zero_counts(report: dict) -> dict:
     """Replace each per-column count mapping whose counts are all zero by one zero: one row, not one per column."""
-    return {key: 0 if isinstance(value, dict) and value and not any(value.values()) else value
-            for key, value in report.items()}
+    return {
+        key: 0 if isinstance(value, dict) and value and not any(value.values()) else value
+        for key, value in report.items()
+    }
 
 
 def _of_series(collection: SeriesCollection, series_id) -> str:
@@ -243,8 +286,10 @@ def _losing_sentences(metrics: dict, split: str) -> list[str]:
     names = [name.replace("_", " ") for name in losing]
     scores = ", ".join(f"{name} {_baseline_mse(metrics, split, key):.4g}" for name, key in zip(names, losing))
     which = f"the {names[0]} baseline" if len(names) == 1 else f"{len(names)} baselines ({', '.join(names)})"
-    return [f"On the {SPLIT_NAMES.get(split, split)} windows the model loses to {which}: its MSE is {model:.4g} "
-            f"against {scores}. Prefer the {names[0]} forecasts, or retrain, before relying on this model."]
+    return [
+        f"On the {SPLIT_NAMES.get(split, split)} windows the model loses to {which}: its MSE is {model:.4g} "
+        f"against {scores}. Prefer the {names[0]} forecasts, or retrain, before relying on this model."
+    ]
 
 
 def _baseline_mse(metrics: dict, split: str, name: str) -> float:

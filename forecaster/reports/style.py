@@ -42,6 +42,7 @@ PNG_DPI = 150
 WIDTH = 11.0
 """Width of a full-page figure in inches (1,650 pixels at :data:`PNG_DPI`)."""
 
+
 def new_figure(height: float, width: float = WIDTH) -> Figure:
     """Return an empty figure with the report style and a constrained layout (no overlapping labels).
 

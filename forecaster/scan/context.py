@@ -70,10 +70,18 @@ class SeriesContext(ScoringState):
                 meta = json.loads(str(stored["meta"]))
                 scaling = (stored["scaling_mean"], stored["scaling_scale"]) if "scaling_mean" in stored.files else None
                 return cls(
-                    times=stored["times"], values=stored["values"], log_likelihood=stored["log_likelihood"],
-                    signals={name.removeprefix("signal:"): stored[name] for name in stored.files if name.startswith("signal:")},
+                    times=stored["times"],
+                    values=stored["values"],
+                    log_likelihood=stored["log_likelihood"],
+                    signals={
+                        name.removeprefix("signal:"): stored[name]
+                        for name in stored.files
+                        if name.startswith("signal:")
+                    },
                     ewma={name: float(value) for name, value in meta["ewma"].items()},
-                    pending=meta["pending"], event=meta["event"], scaling=scaling,
+                    pending=meta["pending"],
+                    event=meta["event"],
+                    scaling=scaling,
                 )
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             raise StoreError(

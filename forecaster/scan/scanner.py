@@ -77,11 +77,19 @@ class ScanSummary:
 
     def to_dict(self) -> dict:
         """The counts, skipped series and fitted scalings as JSON-ready data."""
-        return {"scan_id": self.scan_id, "n_series": self.n_series, "up_to_date": self.up_to_date,
-                "rows_scored": self.rows_scored, "new_events": self.new_events, "updated_events": self.updated_events,
-                "late_rows": self.late_rows, "rows_filled": self.rows_filled,
-                "skipped": self.skipped, "scaling_fitted": self.scaling_fitted,
-                "threshold_pooled": self.threshold_pooled}
+        return {
+            "scan_id": self.scan_id,
+            "n_series": self.n_series,
+            "up_to_date": self.up_to_date,
+            "rows_scored": self.rows_scored,
+            "new_events": self.new_events,
+            "updated_events": self.updated_events,
+            "late_rows": self.late_rows,
+            "rows_filled": self.rows_filled,
+            "skipped": self.skipped,
+            "scaling_fitted": self.scaling_fitted,
+            "threshold_pooled": self.threshold_pooled,
+        }
 
 
 def scan_series(
@@ -143,8 +151,9 @@ def scan_series(
         inputs, n_filled = [], {}
         for rows in group:
             try:
-                item = _new_rows(store, rows, marks.get(rows.series), rescore_from, keep_scores, summary,
-                                 frequency, fill, holidays)
+                item = _new_rows(
+                    store, rows, marks.get(rows.series), rescore_from, keep_scores, summary, frequency, fill, holidays
+                )
             except DataError as exc:
                 summary.skipped[rows.series] = str(exc)
                 continue
@@ -161,14 +170,27 @@ def scan_series(
             summary.rows_filled += n_filled[result.series]
         if progress is not None:
             progress(len(group))
-    logger.debug("scan %d: %d series, %d rows scored, %d new and %d updated events", scan_id, summary.n_series,
-                summary.rows_scored, summary.new_events, summary.updated_events)
+    logger.debug(
+        "scan %d: %d series, %d rows scored, %d new and %d updated events",
+        scan_id,
+        summary.n_series,
+        summary.rows_scored,
+        summary.new_events,
+        summary.updated_events,
+    )
     return summary
 
 
 def _new_rows(
-    store: ScanStore, rows: SeriesRows, mark: tuple[pd.Timestamp, bytes] | None, rescore_from: pd.Timestamp | None,
-    keep_scores: pd.Timedelta | None, summary: ScanSummary, frequency: str, fill: str, holidays: tuple,
+    store: ScanStore,
+    rows: SeriesRows,
+    mark: tuple[pd.Timestamp, bytes] | None,
+    rescore_from: pd.Timestamp | None,
+    keep_scores: pd.Timedelta | None,
+    summary: ScanSummary,
+    frequency: str,
+    fill: str,
+    holidays: tuple,
 ) -> tuple[SeriesInput, int] | None:
     """The rows of a series to score now, with its context, and how many of them are filled; count its late rows.
 
@@ -177,7 +199,9 @@ def _new_rows(
     """
     if rescore_from is not None:
         written = rows.times >= rescore_from
-        return SeriesInput(rows.series, rows.times, rows.values, None, write_from=rescore_from), int(rows.filled[written].sum())
+        return SeriesInput(rows.series, rows.times, rows.values, None, write_from=rescore_from), int(
+            rows.filled[written].sum()
+        )
     if mark is None:
         return (SeriesInput(rows.series, rows.times, rows.values), int(rows.filled.sum())) if len(rows.times) else None
     last_time, blob = mark
@@ -201,8 +225,13 @@ def _new_rows(
 
 
 def _count_late(
-    store: ScanStore, series: str, times: pd.DatetimeIndex, values: np.ndarray, last_time: pd.Timestamp,
-    context: SeriesContext, keep_scores: pd.Timedelta | None,
+    store: ScanStore,
+    series: str,
+    times: pd.DatetimeIndex,
+    values: np.ndarray,
+    last_time: pd.Timestamp,
+    context: SeriesContext,
+    keep_scores: pd.Timedelta | None,
 ) -> int:
     """Rows at or before the watermark never scored, plus rows whose values changed since the context was kept."""
     if keep_scores is not None:
@@ -221,22 +250,39 @@ def _count_late(
     before, now = context.values[position[known]], values[known]
     changed = int((~((before == now) | (np.isnan(before) & np.isnan(now)))).any(axis=1).sum())
     if unscored or changed:
-        logger.warning("series %s: %d late rows not scored before and %d rows changed since scanned; "
-                       "re-score them with --rescore-from", series, unscored, changed)
+        logger.warning(
+            "series %s: %d late rows not scored before and %d rows changed since scanned; "
+            "re-score them with --rescore-from",
+            series,
+            unscored,
+            changed,
+        )
     return unscored + changed
 
 
 def _write(
-    store: ScanStore, scan_id: int, result, rescore_from: pd.Timestamp | None, keep_scores: pd.Timedelta | None,
-    summary: ScanSummary, max_plotted: int,
+    store: ScanStore,
+    scan_id: int,
+    result,
+    rescore_from: pd.Timestamp | None,
+    keep_scores: pd.Timedelta | None,
+    summary: ScanSummary,
+    max_plotted: int,
 ) -> None:
     """Commit one series' scan and add it to the summary."""
     new_events = [event for event in result.events if event.get("new")]
     updated_events = [event for event in result.events if not event.get("new")]
     last_time = pd.Timestamp(int(result.context.times[-1]))
     store.write_series(
-        scan_id, result.series, result.points, new_events, updated_events, last_time, result.context.to_bytes(),
-        replace_from=rescore_from, keep_before=None if keep_scores is None else last_time - keep_scores,
+        scan_id,
+        result.series,
+        result.points,
+        new_events,
+        updated_events,
+        last_time,
+        result.context.to_bytes(),
+        replace_from=rescore_from,
+        keep_before=None if keep_scores is None else last_time - keep_scores,
     )
     summary.n_series += 1
     summary.rows_scored += len(result.points)
@@ -245,7 +291,9 @@ def _write(
     if result.scaling_fitted:
         summary.scaling_fitted.append(result.series)
     if result.events:
-        summary.events += [{**{k: v for k, v in event.items() if k != "new"}, "kind": "new" if event.get("new") else "updated"}
-                           for event in result.events]
+        summary.events += [
+            {**{k: v for k, v in event.items() if k != "new"}, "kind": "new" if event.get("new") else "updated"}
+            for event in result.events
+        ]
         if len(summary.points) < max_plotted:
             summary.points[result.series] = result.points

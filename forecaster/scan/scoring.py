@@ -102,7 +102,9 @@ def scan_group(
     scored = [item for item in inputs if item.series not in skipped]
     results = {series: SeriesResult(series, pd.DataFrame(), skipped=reason) for series, reason in skipped.items()}
     if scored:
-        for result in _score(detector, config, thresholds, rules, feature_names, scored, [contexts[item.series] for item in scored]):
+        for result in _score(
+            detector, config, thresholds, rules, feature_names, scored, [contexts[item.series] for item in scored]
+        ):
             result.scaling_fitted = result.series in fitted
             results[result.series] = result
     return [results[item.series] for item in inputs]
@@ -119,8 +121,11 @@ def _prepare_scaling(
     unseen = detector.unseen_series([item.series for item in inputs])
     stored = [series for series in unseen if contexts[series].scaling is not None]
     if stored:
-        detector.add_series_scaling(stored, np.stack([contexts[s].scaling[0] for s in stored]),
-                                    np.stack([contexts[s].scaling[1] for s in stored]))
+        detector.add_series_scaling(
+            stored,
+            np.stack([contexts[s].scaling[0] for s in stored]),
+            np.stack([contexts[s].scaling[1] for s in stored]),
+        )
     missing = [item for item in inputs if item.series in set(unseen) - set(stored)]
     if not missing:
         return set(), {}
@@ -128,8 +133,10 @@ def _prepare_scaling(
         reason = "the detector has no scaling for this series (set anomaly.unseen_series: fit)"
         return set(), {item.series: reason for item in missing}
     offsets = np.cumsum([0] + [len(item.values) for item in missing])
-    frame = pd.DataFrame(np.concatenate([item.values for item in missing]),
-                         index=pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in missing])))
+    frame = pd.DataFrame(
+        np.concatenate([item.values for item in missing]),
+        index=pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in missing])),
+    )
     normal = normal_rows(SeriesCollection(frame, tuple(item.series for item in missing), offsets, "s"), config)
     fitted = detector.fit_unseen_series(frame.to_numpy(), normal, offsets, [item.series for item in missing])
     position = {series: row for row, series in enumerate(detector.series_ids_)}
@@ -139,8 +146,13 @@ def _prepare_scaling(
 
 
 def _score(
-    detector: WindowDetector, config: AnomalyConfig, thresholds: SeriesThresholds, rules: EventRules,
-    feature_names: list[str], inputs: list[SeriesInput], contexts: list[SeriesContext],
+    detector: WindowDetector,
+    config: AnomalyConfig,
+    thresholds: SeriesThresholds,
+    rules: EventRules,
+    feature_names: list[str],
+    inputs: list[SeriesInput],
+    contexts: list[SeriesContext],
 ) -> list[SeriesResult]:
     """Score series that all have a scaling (see :func:`scan_group`)."""
     series_ids = [item.series for item in inputs]
@@ -150,23 +162,39 @@ def _score(
     scored = score_points(detector, config, values, times, offsets, series_ids, states=contexts)
     flags, levels = flag_errors(scored.error, config.threshold, thresholds, offsets, series_ids)
     touched, event_states = advance_events(
-        flags, scored.error, levels, times, rules, offsets=offsets, series_ids=series_ids,
-        feature_errors=scored.feature_errors, feature_names=feature_names,
+        flags,
+        scored.error,
+        levels,
+        times,
+        rules,
+        offsets=offsets,
+        series_ids=series_ids,
+        feature_errors=scored.feature_errors,
+        feature_names=feature_names,
         states={item.series: EventState(context.pending, context.event) for item, context in zip(inputs, contexts)},
     )
     results = []
     for k, (item, context) in enumerate(zip(inputs, contexts)):
         rows = slice(offsets[k], offsets[k + 1])
-        points = pd.DataFrame({
-            "time": item.times, "error": scored.error[rows], "threshold": levels[rows],
-            "likelihood": scored.likelihood[rows], "log_likelihood": scored.log_likelihood[rows],
-            "source": scored.source[rows].astype(str), "flag": flags[rows], "alarm": scored.alarm[rows],
-        })
+        points = pd.DataFrame(
+            {
+                "time": item.times,
+                "error": scored.error[rows],
+                "threshold": levels[rows],
+                "likelihood": scored.likelihood[rows],
+                "log_likelihood": scored.log_likelihood[rows],
+                "source": scored.source[rows].astype(str),
+                "flag": flags[rows],
+                "alarm": scored.alarm[rows],
+            }
+        )
         for j, name in enumerate(feature_names):
             points[f"error_{name}"] = scored.feature_errors[rows, j]
         events = [event for event in touched if event["series"] == item.series]
         state = event_states[item.series]
-        next_context = SeriesContext(**vars(scored.states[k]), pending=state.pending, event=state.event, scaling=context.scaling)
+        next_context = SeriesContext(
+            **vars(scored.states[k]), pending=state.pending, event=state.event, scaling=context.scaling
+        )
         if item.write_from is not None:
             points = points[points["time"] >= item.write_from].reset_index(drop=True)
             events = [event for event in events if pd.Timestamp(event["end"]) >= item.write_from]

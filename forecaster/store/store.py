@@ -68,7 +68,9 @@ class ScanStore:
             with self.engine.begin() as connection:
                 version = schema.stored_version(connection)
                 if version is None:
-                    raise StoreError(f"{url}: this database holds other tables but no store_schema; point store.url at a scan store or an empty database")
+                    raise StoreError(
+                        f"{url}: this database holds other tables but no store_schema; point store.url at a scan store or an empty database"
+                    )
                 if version > schema.SCHEMA_VERSION:
                     raise StoreError(
                         f"{url}: the store has schema version {version}, written by a newer forecaster (this one "
@@ -80,7 +82,9 @@ class ScanStore:
                     if version == 0:
                         logger.info("store %s: new store created (schema version %d)", url, schema.SCHEMA_VERSION)
                     else:
-                        logger.info("store %s: schema upgraded from version %d to %d", url, version, schema.SCHEMA_VERSION)
+                        logger.info(
+                            "store %s: schema upgraded from version %d to %d", url, version, schema.SCHEMA_VERSION
+                        )
                     schema.upgrade(connection, version, schema.SCHEMA_VERSION)
         except OperationalError as exc:
             raise StoreError(f"{url}: cannot open the store ({_first_line(exc)})") from None
@@ -105,8 +109,11 @@ class ScanStore:
                 yield
         elif dialect == "postgresql":
             with self.engine.connect() as connection:
-                _wait_for(lambda: connection.execute(select(func.pg_try_advisory_lock(ADVISORY_LOCK_KEY))).scalar(),
-                          timeout, self.url)
+                _wait_for(
+                    lambda: connection.execute(select(func.pg_try_advisory_lock(ADVISORY_LOCK_KEY))).scalar(),
+                    timeout,
+                    self.url,
+                )
                 connection.commit()
                 try:
                     yield
@@ -132,10 +139,17 @@ class ScanStore:
         """
         with self.engine.begin() as connection:
             connection.execute(update(scan_runs).where(scan_runs.c.status == "running").values(status="interrupted"))
-            return int(connection.execute(
-                scan_runs.insert().values(started=_now(), status="running", config_hash=config_hash,
-                                          detector_run=detector_run, data_source=data_source)
-            ).inserted_primary_key[0])
+            return int(
+                connection.execute(
+                    scan_runs.insert().values(
+                        started=_now(),
+                        status="running",
+                        config_hash=config_hash,
+                        detector_run=detector_run,
+                        data_source=data_source,
+                    )
+                ).inserted_primary_key[0]
+            )
 
     def finish_scan(self, scan_id: int, status: str, summary: dict) -> None:
         """Record how a scan ended.
@@ -146,12 +160,22 @@ class ScanStore:
             summary: ``n_series``, ``rows_scored``, ``new_events``, ``updated_events``,
                 ``late_rows``, ``rows_filled`` (counts), ``skipped`` (``{series: reason}``) and ``notes`` (list of lines).
         """
-        values = {key: int(summary.get(key, 0)) for key in ("n_series", "rows_scored", "new_events", "updated_events", "late_rows", "rows_filled")}
+        values = {
+            key: int(summary.get(key, 0))
+            for key in ("n_series", "rows_scored", "new_events", "updated_events", "late_rows", "rows_filled")
+        }
         with self.engine.begin() as connection:
-            connection.execute(update(scan_runs).where(scan_runs.c.id == scan_id).values(
-                finished=_now(), status=status, skipped=json.dumps(summary.get("skipped", {})),
-                notes="\n".join(summary.get("notes", [])), **values,
-            ))
+            connection.execute(
+                update(scan_runs)
+                .where(scan_runs.c.id == scan_id)
+                .values(
+                    finished=_now(),
+                    status=status,
+                    skipped=json.dumps(summary.get("skipped", {})),
+                    notes="\n".join(summary.get("notes", [])),
+                    **values,
+                )
+            )
 
     def read_watermarks(self, series: list[str]) -> dict[str, tuple[pd.Timestamp, bytes]]:
         """Return the watermark and context of each series that has one.
@@ -165,7 +189,9 @@ class ScanStore:
         found = {}
         with self.engine.connect() as connection:
             for chunk in _chunks(series):
-                query = select(watermarks.c.series, watermarks.c.last_time, watermarks.c.context).where(watermarks.c.series.in_(chunk))
+                query = select(watermarks.c.series, watermarks.c.last_time, watermarks.c.context).where(
+                    watermarks.c.series.in_(chunk)
+                )
                 for name, last_time, context in connection.execute(query):
                     found[name] = (pd.Timestamp(last_time), bytes(context))
         return found
@@ -181,8 +207,13 @@ class ScanStore:
         Returns:
             The count.
         """
-        query = select(func.count()).select_from(scores).where(
-            scores.c.series == series, scores.c.time >= start.to_pydatetime(), scores.c.time <= end.to_pydatetime())
+        query = (
+            select(func.count())
+            .select_from(scores)
+            .where(
+                scores.c.series == series, scores.c.time >= start.to_pydatetime(), scores.c.time <= end.to_pydatetime()
+            )
+        )
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar())
 
@@ -197,8 +228,13 @@ class ScanStore:
         Returns:
             The sorted timestamps.
         """
-        query = select(scores.c.time).where(scores.c.series == series, scores.c.time >= start.to_pydatetime(),
-                                            scores.c.time <= end.to_pydatetime()).order_by(scores.c.time)
+        query = (
+            select(scores.c.time)
+            .where(
+                scores.c.series == series, scores.c.time >= start.to_pydatetime(), scores.c.time <= end.to_pydatetime()
+            )
+            .order_by(scores.c.time)
+        )
         with self.engine.connect() as connection:
             return pd.DatetimeIndex([row[0] for row in connection.execute(query)], name="time")
 
@@ -234,16 +270,23 @@ class ScanStore:
                 connection.execute(delete(scores).where(scores.c.series == series, scores.c.time >= start))
                 connection.execute(delete(events).where(events.c.series == series, events.c.end >= start))
             if keep_before is not None:
-                connection.execute(delete(scores).where(scores.c.series == series, scores.c.time < keep_before.to_pydatetime()))
+                connection.execute(
+                    delete(scores).where(scores.c.series == series, scores.c.time < keep_before.to_pydatetime())
+                )
             if not points.empty:
                 _insert_scores(connection, points, series, scan_id)
             for row in updated_events:
                 values = _event_values(row)
-                connection.execute(update(events).where(events.c.series == series, events.c.start == values["start"])
-                                   .values(last_scan=scan_id, **values))
+                connection.execute(
+                    update(events)
+                    .where(events.c.series == series, events.c.start == values["start"])
+                    .values(last_scan=scan_id, **values)
+                )
             if new_events:
-                connection.execute(events.insert(), [{"first_scan": scan_id, "last_scan": scan_id, **_event_values(row)}
-                                                     for row in new_events])
+                connection.execute(
+                    events.insert(),
+                    [{"first_scan": scan_id, "last_scan": scan_id, **_event_values(row)} for row in new_events],
+                )
             mark = {"last_time": last_time.to_pydatetime(), "scan_id": scan_id, "context": context}
             if not connection.execute(update(watermarks).where(watermarks.c.series == series).values(**mark)).rowcount:
                 connection.execute(watermarks.insert().values(series=series, **mark))
@@ -285,8 +328,10 @@ class ScanStore:
         if scan_id is not None:
             query = query.where(events.c.last_scan == scan_id)
         with self.engine.connect() as connection:
-            frame = pd.DataFrame(connection.execute(query.order_by(events.c.start, events.c.id)).mappings().all(),
-                                 columns=[column.name for column in events.columns])
+            frame = pd.DataFrame(
+                connection.execute(query.order_by(events.c.start, events.c.id)).mappings().all(),
+                columns=[column.name for column in events.columns],
+            )
         for column in ("start", "end", "peak"):
             frame[column] = pd.to_datetime(frame[column])
         return frame
@@ -316,9 +361,15 @@ class ScanStore:
         Returns:
             ``series``, ``time`` and :data:`SCORE_COLUMNS`.
         """
-        query = select(scores.c.series, scores.c.time, *(scores.c[name] for name in SCORE_COLUMNS)).where(
-            scores.c.series.in_(series), scores.c.time >= start.to_pydatetime(), scores.c.time <= end.to_pydatetime()
-        ).order_by(scores.c.series, scores.c.time)
+        query = (
+            select(scores.c.series, scores.c.time, *(scores.c[name] for name in SCORE_COLUMNS))
+            .where(
+                scores.c.series.in_(series),
+                scores.c.time >= start.to_pydatetime(),
+                scores.c.time <= end.to_pydatetime(),
+            )
+            .order_by(scores.c.series, scores.c.time)
+        )
         with self.engine.connect() as connection:
             frame = pd.DataFrame(connection.execute(query).mappings().all(), columns=["series", "time", *SCORE_COLUMNS])
         frame["time"] = pd.to_datetime(frame["time"])
@@ -359,7 +410,9 @@ def _engine(url: str, create: bool) -> Engine:
         def _sqlite_pragmas(connection, _record) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe against a killed process, fsync per checkpoint
+            cursor.execute(
+                "PRAGMA synchronous=NORMAL"
+            )  # in WAL mode: safe against a killed process, fsync per checkpoint
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
@@ -376,6 +429,7 @@ def _file_lock(path: Path, timeout: float, url: str) -> Iterator[None]:
     """An exclusive ``flock`` on ``path``, released by the OS when the process ends however it ends."""
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
+
         def attempt() -> bool:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -409,14 +463,18 @@ def _insert_scores(connection: Connection, points: pd.DataFrame, series: str, sc
     names = ["series", "time", "scan_id", *SCORE_COLUMNS]
     dialect = connection.dialect.name
     if dialect not in ("sqlite", "postgresql"):
-        connection.execute(scores.insert(), [dict(zip(names, row)) for row in _score_tuples(points, series, scan_id, None, True)])
+        connection.execute(
+            scores.insert(), [dict(zip(names, row)) for row in _score_tuples(points, series, scan_id, None, True)]
+        )
         return
     driver = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
         if dialect == "sqlite":
-            cursor.executemany(f"INSERT INTO scores ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                               _score_tuples(points, series, scan_id, " ", False))
+            cursor.executemany(
+                f"INSERT INTO scores ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                _score_tuples(points, series, scan_id, " ", False),
+            )
         else:
             with cursor.copy(f"COPY scores ({', '.join(names)}) FROM STDIN") as copy:
                 for row in _score_tuples(points, series, scan_id, "T", True):
@@ -439,7 +497,9 @@ def _score_tuples(
     if time_separator is None:
         stamps = times.to_pydatetime().tolist()
     else:
-        stamps = np.char.replace(np.datetime_as_string(times.as_unit("us").to_numpy(), unit="us"), "T", time_separator).tolist()
+        stamps = np.char.replace(
+            np.datetime_as_string(times.as_unit("us").to_numpy(), unit="us"), "T", time_separator
+        ).tolist()
     columns = [[series] * len(points), stamps, [scan_id] * len(points)]
     for name in SCORE_COLUMNS:
         values = points[name].to_numpy()

@@ -90,7 +90,9 @@ def _as_times(column: pd.Series, like: pd.Index) -> pd.Index:
     return times.tz_localize(like.tz) if times.tz is None else times.tz_convert(like.tz)
 
 
-def scale_future_covariates(values: np.ndarray, scaler, columns: Sequence[str], series_groups: np.ndarray) -> np.ndarray:
+def scale_future_covariates(
+    values: np.ndarray, scaler, columns: Sequence[str], series_groups: np.ndarray
+) -> np.ndarray:
     """Scale future covariate values with the training statistics of their columns, as the training windows were.
 
     Args:

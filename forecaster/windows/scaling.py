@@ -136,7 +136,9 @@ class SeriesScaler:
             for group, start, end in zip(groups, bounds[:-1], bounds[1:]):
                 # Compute in float64, write straight into the float32 column: no full-size temporary.
                 with np.errstate(over="ignore"):
-                    np.subtract(values[start:end], self.center_[group, j], out=scaled[start:end, j], casting="same_kind")
+                    np.subtract(
+                        values[start:end], self.center_[group, j], out=scaled[start:end, j], casting="same_kind"
+                    )
                     scaled[start:end, j] /= self.scale_[group, j]
                 _check_float32(scaled[start:end, j], column, collection, start, "once scaled")
         return scaled
@@ -213,7 +215,9 @@ class SeriesScaler:
             raise NotFittedError("SeriesScaler is not fitted yet; call fit(collection, split_rows, spec) first")
 
 
-def _check_float32(values: np.ndarray, column: str, collection: SeriesCollection, first_row: int = 0, stage: str = "") -> None:
+def _check_float32(
+    values: np.ndarray, column: str, collection: SeriesCollection, first_row: int = 0, stage: str = ""
+) -> None:
     """Refuse values beyond float32's range (they would train to NaN), naming the column and row.
 
     Args:

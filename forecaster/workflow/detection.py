@@ -90,6 +90,8 @@ def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[W
     """
     folder = Path(run_dir)
     if not (folder / SCHEMA_FILE).is_file() or not (folder / DETECTOR_DIR).is_dir():
-        raise RunError(f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/; pass a run folder written by forecaster detect")
+        raise RunError(
+            f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/; pass a run folder written by forecaster detect"
+        )
     schema = read_artefact(folder / SCHEMA_FILE, DetectionSchemaFile).model_dump(exclude={"format_version"})
     return load_detector(folder / DETECTOR_DIR, **detector_kwargs(config.anomaly, config.seed)), schema

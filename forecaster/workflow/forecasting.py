@@ -71,8 +71,9 @@ def fit_forecaster(
     forecaster = Forecaster(**forecaster_kwargs(config))
     if not resumable:
         return forecaster.fit(windowed.train, windowed.val), None
-    backup = TrainingBackup.keyed(config.report.output_dir, config.name, config_to_dict(config), windowed.values,
-                                  windowed.collection.offsets).acquire()
+    backup = TrainingBackup.keyed(
+        config.report.output_dir, config.name, config_to_dict(config), windowed.values, windowed.collection.offsets
+    ).acquire()
     forecaster.fit(windowed.train, windowed.val, backup_dir=backup.path)
     return forecaster, backup
 
@@ -147,7 +148,11 @@ def check_new_data(trained: TrainedRun, collection: SeriesCollection, source: st
     Raises:
         DataError: naming the missing columns or the two frequencies.
     """
-    trained_columns = [*trained.schema["target_columns"], *trained.schema["past_covariates"], *trained.schema.get("future_covariates", [])]
+    trained_columns = [
+        *trained.schema["target_columns"],
+        *trained.schema["past_covariates"],
+        *trained.schema.get("future_covariates", []),
+    ]
     missing = [c for c in trained_columns if c not in collection.columns]
     if missing:
         raise DataError(
@@ -199,20 +204,32 @@ def forecast_next(
     index = collection.frame.index
     calendar = schema["calendar_features"]
     future_times = np.stack(
-        [future_index(index[end - 1], collection.frequency, horizon, collection.holidays) for end in collection.offsets[1:]]
+        [
+            future_index(index[end - 1], collection.frequency, horizon, collection.holidays)
+            for end in collection.offsets[1:]
+        ]
     )
     inputs = {"past": past.astype(np.float32)}
     known = []  # known-future inputs of the horizon, in training order: future covariates, then calendar features
     if future_columns := schema.get("future_covariates", []):
         data_cfg = trained.config.data
         raw = future_covariate_values(
-            future, future_columns, collection.series_ids, pd.Index(future_times.ravel()),
-            data_cfg.time_column, data_cfg.id_column, source,
+            future,
+            future_columns,
+            collection.series_ids,
+            pd.Index(future_times.ravel()),
+            data_cfg.time_column,
+            data_cfg.id_column,
+            source,
         )
         known.append(scale_future_covariates(raw, scaler, future_columns, groups))
     if calendar:
-        inputs["past"] = np.concatenate([inputs["past"], calendar_features(index[rows.ravel()], calendar).reshape(*rows.shape, -1)], axis=2)
-        known.append(calendar_features(pd.DatetimeIndex(future_times.ravel()), calendar).reshape(len(rows), horizon, -1))
+        inputs["past"] = np.concatenate(
+            [inputs["past"], calendar_features(index[rows.ravel()], calendar).reshape(*rows.shape, -1)], axis=2
+        )
+        known.append(
+            calendar_features(pd.DatetimeIndex(future_times.ravel()), calendar).reshape(len(rows), horizon, -1)
+        )
     if known:
         inputs["future"] = np.concatenate(known, axis=2)
     quantiles = list(trained.config.model.quantiles)

@@ -29,8 +29,18 @@ SCALER_FILE = "scaler.json"
 INTERVALS_FILE = "intervals.json"
 CONFIG_FILE = "config.yaml"
 CALIBRATORS = {cls.__name__: cls for cls in (ConformalCalibrator, ConformalQuantileCalibrator)}
-FIXED_AT_TRAINING = ("seed", "data.target_columns", "data.past_covariates", "data.future_covariates", "windows", "split", "scaling", "model", "training",
-                     "evaluation.interval_alpha")
+FIXED_AT_TRAINING = (
+    "seed",
+    "data.target_columns",
+    "data.past_covariates",
+    "data.future_covariates",
+    "windows",
+    "split",
+    "scaling",
+    "model",
+    "training",
+    "evaluation.interval_alpha",
+)
 """Config keys a trained run fixed: ``--set`` may not change them when the run is reused."""
 
 
@@ -129,7 +139,9 @@ def load_trained_run(run_dir: str | Path, overrides: list[str] | tuple[str, ...]
     except ConfigError as exc:
         raise RunError(f"{exc}; restore the run's config.yaml or train the run again") from None
     if config.data is None:
-        raise RunError(f"{folder / CONFIG_FILE}: missing section 'data'; restore the run's config.yaml or train the run again")
+        raise RunError(
+            f"{folder / CONFIG_FILE}: missing section 'data'; restore the run's config.yaml or train the run again"
+        )
     if overrides:
         config = load_config(folder / CONFIG_FILE, overrides, saved_by_run=True)
     schema = read_artefact(folder / SCHEMA_FILE, TrainedSchemaFile).model_dump(exclude={"format_version"})
@@ -154,26 +166,59 @@ def _check_consistent(folder: Path, trained: TrainedRun) -> None:
     checks = [
         (SCHEMA_FILE, "lookback", schema["lookback"], f"{CONFIG_FILE} windows.lookback", config.windows.lookback),
         (SCHEMA_FILE, "horizon", schema["horizon"], f"{CONFIG_FILE} windows.horizon", config.windows.horizon),
-        (SCHEMA_FILE, "calendar_features", schema["calendar_features"], f"{CONFIG_FILE} windows.calendar_features",
-         list(config.windows.calendar_features)),
+        (
+            SCHEMA_FILE,
+            "calendar_features",
+            schema["calendar_features"],
+            f"{CONFIG_FILE} windows.calendar_features",
+            list(config.windows.calendar_features),
+        ),
         (SCHEMA_FILE, "lookback", schema["lookback"], "the network's input steps", inputs["past"].shape[1]),
         (SCHEMA_FILE, "horizon", schema["horizon"], "the network's output steps", model.output.shape[1]),
         (SCHEMA_FILE, "target_columns", n_targets, "the network's output columns", model.output.shape[2]),
-        (SCALER_FILE, "columns", scaler.columns_, f"{SCHEMA_FILE} target_columns + past_covariates + future_covariates",
-         schema["target_columns"] + schema["past_covariates"] + schema["future_covariates"]),
+        (
+            SCALER_FILE,
+            "columns",
+            scaler.columns_,
+            f"{SCHEMA_FILE} target_columns + past_covariates + future_covariates",
+            schema["target_columns"] + schema["past_covariates"] + schema["future_covariates"],
+        ),
         (SCALER_FILE, "n_targets", scaler.n_targets_, f"{SCHEMA_FILE} target_columns", n_targets),
         (SCALER_FILE, "method", scaler.method, f"{CONFIG_FILE} scaling.method", config.scaling.method),
         (SCALER_FILE, "scope", scaler.scope, f"{CONFIG_FILE} scaling.scope", config.scaling.scope),
-        (INTERVALS_FILE, "quantile", list(trained.calibrator.quantile_.shape), f"(horizon, targets) of {SCHEMA_FILE}",
-         [schema["horizon"], n_targets]),
-        (INTERVALS_FILE, "kind", type(trained.calibrator).__name__, f"{CONFIG_FILE} model.quantiles {quantiles}",
-         (ConformalQuantileCalibrator if quantiles else ConformalCalibrator).__name__),
-        (f"{MODEL_DIR}/forecaster.json", "model", {key: fitted[key] for key in network}, f"{CONFIG_FILE} model", network),
-        (f"{MODEL_DIR}/model.keras", "quantile outputs", model.output.shape[3] if len(model.output.shape) == 4 else 0,
-         f"{CONFIG_FILE} model.quantiles {quantiles}", len(quantiles)),
+        (
+            INTERVALS_FILE,
+            "quantile",
+            list(trained.calibrator.quantile_.shape),
+            f"(horizon, targets) of {SCHEMA_FILE}",
+            [schema["horizon"], n_targets],
+        ),
+        (
+            INTERVALS_FILE,
+            "kind",
+            type(trained.calibrator).__name__,
+            f"{CONFIG_FILE} model.quantiles {quantiles}",
+            (ConformalQuantileCalibrator if quantiles else ConformalCalibrator).__name__,
+        ),
+        (
+            f"{MODEL_DIR}/forecaster.json",
+            "model",
+            {key: fitted[key] for key in network},
+            f"{CONFIG_FILE} model",
+            network,
+        ),
+        (
+            f"{MODEL_DIR}/model.keras",
+            "quantile outputs",
+            model.output.shape[3] if len(model.output.shape) == 4 else 0,
+            f"{CONFIG_FILE} model.quantiles {quantiles}",
+            len(quantiles),
+        ),
     ]
     if scaler.scope == "per_series":
-        checks.append((SCALER_FILE, "center rows", len(scaler.center_), f"{SCHEMA_FILE} series_ids", len(schema["series_ids"])))
+        checks.append(
+            (SCALER_FILE, "center rows", len(scaler.center_), f"{SCHEMA_FILE} series_ids", len(schema["series_ids"]))
+        )
     for name, key, found, other, expected in checks:
         if found != expected:
             shown = "differs" if key == "model" else f"is {found}"

@@ -56,15 +56,27 @@ report: {{output_dir: {tmp_path / "reports"}}}
 def test_detect_trains_writes_scores_and_events_then_applies_the_saved_detector(config, tmp_path, capsys):
     assert main(["detect", str(config)]) == 0
     run = next((tmp_path / "reports").glob("tiny-detect-*"))
-    for name in ("config.yaml", "schema.json", "scores.parquet", "events.csv", "metrics.json", "index.html",
-                 "detector/detector.json", "figures/detection_0.png"):
+    for name in (
+        "config.yaml",
+        "schema.json",
+        "scores.parquet",
+        "events.csv",
+        "metrics.json",
+        "index.html",
+        "detector/detector.json",
+        "figures/detection_0.png",
+    ):
         assert (run / name).exists(), name
     scores = pd.read_parquet(run / "scores.parquet")
     assert len(scores) == 900
-    assert {"error", "threshold", "flag", "likelihood", "log_likelihood", "error_load", "error_temp"} <= set(scores.columns)
+    assert {"error", "threshold", "flag", "likelihood", "log_likelihood", "error_load", "error_temp"} <= set(
+        scores.columns
+    )
     events = pd.read_csv(run / "events.csv")
     spike = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=700)
-    hits = events[(pd.to_datetime(events["start"]) <= spike + pd.Timedelta(hours=2)) & (pd.to_datetime(events["end"]) >= spike)]
+    hits = events[
+        (pd.to_datetime(events["start"]) <= spike + pd.Timedelta(hours=2)) & (pd.to_datetime(events["end"]) >= spike)
+    ]
     assert len(hits) == 1 and hits.iloc[0]["top_features"].startswith("temp")
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["n_points"] == 900 and metrics["n_events"] == len(events)
@@ -128,8 +140,12 @@ def test_detect_refuses_data_of_another_frequency(config, trained_run, tmp_path,
 
 
 def test_detect_refuses_a_broken_schema(config, trained_run, capsys):
-    broken = [{"frequency": "h"}, {"columns": ["load", "temp"]}, ["load", "temp"],
-              {"columns": ["load", "temp"], "frequency": "fortnightly"}]
+    broken = [
+        {"frequency": "h"},
+        {"columns": ["load", "temp"]},
+        ["load", "temp"],
+        {"columns": ["load", "temp"], "frequency": "fortnightly"},
+    ]
     for schema in broken:
         (trained_run / "schema.json").write_text(json.dumps(schema))
         assert main(["detect", str(config), "--run", str(trained_run)]) == 2, schema

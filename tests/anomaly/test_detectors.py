@@ -42,10 +42,26 @@ def planted(kind, seed=10):
 
 
 CONFIGS = {
-    "residual": dict(detector="residual", kind="gru", units=16, lookback=24, epochs=8, batch_size=32,
-                     learning_rate=0.01, max_train_windows=None),
-    "autoencoder": dict(detector="autoencoder", kind="gru", units=16, lookback=24, epochs=8, batch_size=32,
-                        learning_rate=0.01, max_train_windows=None),
+    "residual": dict(
+        detector="residual",
+        kind="gru",
+        units=16,
+        lookback=24,
+        epochs=8,
+        batch_size=32,
+        learning_rate=0.01,
+        max_train_windows=None,
+    ),
+    "autoencoder": dict(
+        detector="autoencoder",
+        kind="gru",
+        units=16,
+        lookback=24,
+        epochs=8,
+        batch_size=32,
+        learning_rate=0.01,
+        max_train_windows=None,
+    ),
 }
 
 
@@ -59,7 +75,9 @@ def fitted(request):
 def flags_of(detector, values):
     errors = combine_errors(detector.point_errors(values))
     config = ThresholdConfig(method="std", k=6.0)
-    levels = fit_series_thresholds(combine_errors(detector.reference_errors_), detector.reference_offsets_, None, config)
+    levels = fit_series_thresholds(
+        combine_errors(detector.reference_errors_), detector.reference_offsets_, None, config
+    )
     flags, _ = flag_errors(errors, config, levels)
     return flags
 
@@ -70,7 +88,7 @@ def test_planted_anomalies_are_flagged_where_they_are(fitted, kind):
     near = np.zeros(N_ROWS, dtype=bool)
     near[ANOMALY.start : ANOMALY.stop + fitted.window_length] = True
     assert flags[near].any(), f"{kind}: nothing flagged in the planted anomaly"
-    assert flags[:ANOMALY.start].sum() <= 3, f"{kind}: {flags[:ANOMALY.start].sum()} false alarms before the anomaly"
+    assert flags[: ANOMALY.start].sum() <= 3, f"{kind}: {flags[: ANOMALY.start].sum()} false alarms before the anomaly"
 
 
 def test_clean_series_stay_quiet(fitted):
@@ -167,7 +185,9 @@ def test_an_ensemble_averages_members_trained_with_successive_seeds_and_round_tr
         members = [layer for layer in ensemble.model_.layers if layer.name.startswith("member_")]
         for left, right in zip(members[0].get_weights(), single.model_.get_weights(), strict=True):
             np.testing.assert_array_equal(left, right)
-        windows = np.lib.stride_tricks.sliding_window_view((values[:, None] - ensemble.mean_) / ensemble.scale_, 8, axis=0)
+        windows = np.lib.stride_tricks.sliding_window_view(
+            (values[:, None] - ensemble.mean_) / ensemble.scale_, 8, axis=0
+        )
         windows = windows.transpose(0, 2, 1)[:20].astype("float32")
         expected = np.mean([member.predict(windows, verbose=0) for member in members], axis=0)
         np.testing.assert_allclose(ensemble.model_.predict(windows, verbose=0), expected, rtol=1e-5, atol=1e-6)
@@ -181,7 +201,10 @@ def test_an_ensemble_averages_members_trained_with_successive_seeds_and_round_tr
         (lambda state: state["params"].update(seed={"one": 1}), "key 'params.seed': a keyword argument must be null"),
         (lambda state: state["params"].update(unit=4), "key 'params': .*unexpected keyword argument 'unit'"),
         (lambda state: state.update(scale=[1.0, 2.0, 3.0]), "mean and scale must have the same shape"),
-        (lambda state: state.update(scale=[0.0] * len(state["mean"])), r"scale\[0\]\[0\] is 0; a scale must be positive"),
+        (
+            lambda state: state.update(scale=[0.0] * len(state["mean"])),
+            r"scale\[0\]\[0\] is 0; a scale must be positive",
+        ),
         (lambda state: state.update(reference_offsets=[0, 5]), "'reference_offsets'"),
     ],
 )
@@ -211,10 +234,28 @@ def test_a_format_1_detector_json_with_the_anomaly_config_still_loads(fitted, tm
     folder = fitted.save(tmp_path / "detector")
     state = json.loads((folder / "detector.json").read_text())
     params = state.pop("params")
-    config = {key: params[key] for key in ("kind", "gated_cell", "units", "lookback", "mode", "val_fraction", "epochs",
-                                           "batch_size", "learning_rate", "patience", "max_train_windows", "ensemble")}
-    state.update(format_version=1, config={**config, "detector": fitted.name, "normal": "first", "ewma_span": 0},
-                 seed=params["seed"])
+    config = {
+        key: params[key]
+        for key in (
+            "kind",
+            "gated_cell",
+            "units",
+            "lookback",
+            "mode",
+            "val_fraction",
+            "epochs",
+            "batch_size",
+            "learning_rate",
+            "patience",
+            "max_train_windows",
+            "ensemble",
+        )
+    }
+    state.update(
+        format_version=1,
+        config={**config, "detector": fitted.name, "normal": "first", "ewma_span": 0},
+        seed=params["seed"],
+    )
     (folder / "detector.json").write_text(json.dumps(state))
     assert load_detector(folder).get_params() == fitted.get_params()
 

@@ -27,9 +27,17 @@ def feed(flags, rules=RULES, chunks=(None,)):
     bounds = [0, *[c for c in chunks if c is not None], flags.size]
     for start, end in zip(bounds[:-1], bounds[1:]):
         rows = slice(start, end)
-        touched, states = advance_events(flags[rows], errors[rows], np.ones(end - start), times[rows], rules,
-                                         series_ids=["s"], feature_errors=errors[rows, None], feature_names=["value"],
-                                         states=states)
+        touched, states = advance_events(
+            flags[rows],
+            errors[rows],
+            np.ones(end - start),
+            times[rows],
+            rules,
+            series_ids=["s"],
+            feature_errors=errors[rows, None],
+            feature_names=["value"],
+            states=states,
+        )
         for event in touched:
             events[event["start"]] = {key: value for key, value in event.items() if key != "new"}
     return [events[key] for key in sorted(events)]
@@ -82,8 +90,9 @@ def test_find_events_reports_peak_severity_and_the_features_at_the_peak():
     feature_errors[2:7, 0] = 1.0
     feature_errors[11:13, 2] = 9.0
     rules = EventRules(close_after=2 * pd.Timedelta("1h").value, top_features=2)
-    events = find_events(flags, scores, np.full(14, 2.0), times, rules, feature_errors=feature_errors,
-                         feature_names=["a", "b", "c"])
+    events = find_events(
+        flags, scores, np.full(14, 2.0), times, rules, feature_errors=feature_errors, feature_names=["a", "b", "c"]
+    )
     assert list(events.columns) == EVENT_COLUMNS and len(events) == 2
     first, second = events.iloc[0], events.iloc[1]
     assert first["start"] == times[2] and first["end"] == times[6] and first["n_points"] == 4
@@ -96,7 +105,9 @@ def test_events_never_cross_series_and_each_series_closes_on_its_own_last_row():
     flags = flags_from("...xx" + "xx...")
     times = pd.DatetimeIndex(list(pd.date_range("2024-01-01", periods=5, freq="h")) * 2)
     rules = EventRules(close_after=10 * pd.Timedelta("1h").value)
-    events = find_events(flags, np.ones(10), np.ones(10), times, rules, offsets=np.array([0, 5, 10]), series_ids=("a", "b"))
+    events = find_events(
+        flags, np.ones(10), np.ones(10), times, rules, offsets=np.array([0, 5, 10]), series_ids=("a", "b")
+    )
     assert events["series"].tolist() == ["a", "b"]
     assert events["start"].tolist() == [times[3], times[0]] and events["n_points"].tolist() == [2, 2]
 
@@ -109,27 +120,46 @@ def test_no_flags_give_an_empty_table():
 def test_steps_count_rows_and_durations_count_time():
     rows = event_rules(AnomalyConfig(events=EventConfig(min_points=2, within=3, cooldown=0, close_after=4)), "5min")
     assert (rows.within, rows.close_after) == (15 * MINUTE, 20 * MINUTE)
-    timed = event_rules(AnomalyConfig(events=EventConfig(min_points=2, within="1h", cooldown="2h", close_after="30min")), "5min")
+    timed = event_rules(
+        AnomalyConfig(events=EventConfig(min_points=2, within="1h", cooldown="2h", close_after="30min")), "5min"
+    )
     assert (timed.within, timed.cooldown, timed.close_after) == (60 * MINUTE, 120 * MINUTE, 30 * MINUTE)
     assert event_rules(AnomalyConfig(events=EventConfig(close_after=7)), "step").close_after == 7
     monthly = event_rules(AnomalyConfig(events=EventConfig(close_after=3)), "MS").close_after
     assert pd.Timedelta("92D").value <= monthly < pd.Timedelta("120D").value, "any 3 months later, never 4"
 
 
-@pytest.mark.parametrize(("events", "frequency", "message"), [
-    ({"close_after": "1h"}, "step", r"anomaly.events.close_after: '1h' is a duration, but the data are step numbers"),
-    ({"min_points": 3, "within": "10min"}, "h", r"anomaly.events.within: 3 flagged points \(min_points\) never fall within"),
-])
+@pytest.mark.parametrize(
+    ("events", "frequency", "message"),
+    [
+        (
+            {"close_after": "1h"},
+            "step",
+            r"anomaly.events.close_after: '1h' is a duration, but the data are step numbers",
+        ),
+        (
+            {"min_points": 3, "within": "10min"},
+            "h",
+            r"anomaly.events.within: 3 flagged points \(min_points\) never fall within",
+        ),
+    ],
+)
 def test_rules_that_cannot_apply_to_the_data_are_refused(events, frequency, message):
     with pytest.raises(ConfigError, match=message):
         event_rules(AnomalyConfig(events=EventConfig(**events)), frequency)
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    ("anomaly.min_gap=5", "anomaly.events.close_after"), ("anomaly.min_length=3", "anomaly.events.min_points"),
-    ("scan.min_points=2", "anomaly.events.min_points"), ("scan.within=60min", "anomaly.events.within"),
-    ("scan.cooldown=2h", "anomaly.events.cooldown"), ("scan.close_after=1h", "anomaly.events.close_after"),
-])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("anomaly.min_gap=5", "anomaly.events.close_after"),
+        ("anomaly.min_length=3", "anomaly.events.min_points"),
+        ("scan.min_points=2", "anomaly.events.min_points"),
+        ("scan.within=60min", "anomaly.events.within"),
+        ("scan.cooldown=2h", "anomaly.events.cooldown"),
+        ("scan.close_after=1h", "anomaly.events.close_after"),
+    ],
+)
 def test_the_old_event_keys_of_detect_and_scan_are_refused_naming_the_one_rule(old, new, tmp_path):
     key, _, value = old.partition("=")
     section, name = key.split(".")

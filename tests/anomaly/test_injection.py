@@ -20,8 +20,8 @@ def test_each_kind_lands_where_its_label_says(kind):
     assert [a.kind for a in anomalies] == [kind] * 3
     assert labels.sum() == sum(a.end - a.start for a in anomalies)
     for anomaly in anomalies:
-        assert labels[anomaly.start:anomaly.end].all()
-        assert changed[anomaly.start:anomaly.end].any()  # every labelled anomaly changes the series
+        assert labels[anomaly.start : anomaly.end].all()
+        assert changed[anomaly.start : anomaly.end].any()  # every labelled anomaly changes the series
     assert all(a.end < b.start for a, b in zip(anomalies, anomalies[1:]))
 
 

@@ -11,7 +11,9 @@ from forecaster.data.series import SeriesCollection
 from forecaster.errors import DataError
 
 DETECTOR = dict(units=4, lookback=8, epochs=1, batch_size=64, max_train_windows=256, seed=1)
-CONFIG = AnomalyConfig(units=4, lookback=8, training={"epochs": 1, "max_train_windows": 256}, threshold={"method": "quantile"})
+CONFIG = AnomalyConfig(
+    units=4, lookback=8, training={"epochs": 1, "max_train_windows": 256}, threshold={"method": "quantile"}
+)
 N_ROWS = 200
 
 

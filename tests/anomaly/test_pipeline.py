@@ -17,7 +17,9 @@ def collection(n=600, n_series=2, tz=None):
     for k in range(n_series):
         values = np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n)
         values[int(0.75 * n)] += 4.0
-        frames.append(pd.DataFrame({"a": values, "b": 2 * values}, index=pd.date_range("2024-01-01", periods=n, freq="h", tz=tz)))
+        frames.append(
+            pd.DataFrame({"a": values, "b": 2 * values}, index=pd.date_range("2024-01-01", periods=n, freq="h", tz=tz))
+        )
     frame = pd.concat(frames)
     frame.index.name = "date"
     return SeriesCollection(frame, tuple(f"s{k}" for k in range(n_series)), np.arange(n_series + 1) * n, "h")
@@ -40,13 +42,36 @@ def test_combine_and_smooth_are_per_series_and_skip_missing():
 
 
 def test_detect_scores_every_point_and_finds_the_spikes():
-    config = ForecasterConfig(anomaly=AnomalyConfig(detector="residual", kind="gru", units=8, lookback=24,
-                                                    training={"epochs": 4, "learning_rate": 0.01}, normal_fraction=0.6, ewma_span=0,
-                                                    events=EventConfig(close_after=5)))
+    config = ForecasterConfig(
+        anomaly=AnomalyConfig(
+            detector="residual",
+            kind="gru",
+            units=8,
+            lookback=24,
+            training={"epochs": 4, "learning_rate": 0.01},
+            normal_fraction=0.6,
+            ewma_span=0,
+            events=EventConfig(close_after=5),
+        )
+    )
     result = detect(config, collection())
     assert len(result.scores) == 1200
-    assert {"series", "time", "normal", "error", "threshold", "flag", "likelihood", "log_likelihood", "error_a", "error_b"} <= set(result.scores.columns)
-    spikes = result.events[(result.events["start"] <= pd.Timestamp("2024-01-19 18:00")) & (result.events["end"] >= pd.Timestamp("2024-01-19 18:00"))]
+    assert {
+        "series",
+        "time",
+        "normal",
+        "error",
+        "threshold",
+        "flag",
+        "likelihood",
+        "log_likelihood",
+        "error_a",
+        "error_b",
+    } <= set(result.scores.columns)
+    spikes = result.events[
+        (result.events["start"] <= pd.Timestamp("2024-01-19 18:00"))
+        & (result.events["end"] >= pd.Timestamp("2024-01-19 18:00"))
+    ]
     assert set(spikes["series"]) == {"s0", "s1"}
     assert result.metrics["n_events"] == len(result.events)
     assert result.metrics["flag_rate_normal_rows"] < 0.02
@@ -92,7 +117,9 @@ class ConstantDetector(WindowDetector):
 
 
 def test_reference_smoothing_restarts_at_each_series_segment():
-    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=2, ewma_span=3, threshold=ThresholdConfig(method="quantile", quantile=0.5)))
+    config = ForecasterConfig(
+        anomaly=AnomalyConfig(lookback=2, ewma_span=3, threshold=ThresholdConfig(method="quantile", quantile=0.5))
+    )
     detector = ConstantDetector(lookback=2)
     detector.reference_errors_ = np.array([[0.0], [0.0], [0.0], [10.0], [10.0], [10.0]], dtype=np.float32)
     detector.reference_offsets_ = np.array([0, 3, 6])

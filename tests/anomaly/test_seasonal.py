@@ -48,7 +48,7 @@ def test_series_never_borrow_references_from_each_other():
     both = np.concatenate([values, values + 100])[:, None]
     stamps = times.append(times)
     errors = seasonal_errors(both, stamps, "1D", offsets=np.array([0, len(values), 2 * len(values)]))
-    np.testing.assert_allclose(errors[len(values):], errors[: len(values)], atol=1e-9)
+    np.testing.assert_allclose(errors[len(values) :], errors[: len(values)], atol=1e-9)
     assert errors.shape == both.shape
 
 
@@ -82,8 +82,9 @@ def test_error_signals_and_alarm_scores_follow_the_config():
     values, times = daily_wave(days=10)
     flat = values.copy()
     flat[8 * 24 : 8 * 24 + 12] = 10.0
-    config = AnomalyConfig(seasonal_periods=["1D"], likelihood_history=100, likelihood_window=2,
-                           alarm_level=0.3, alarm_quiet_rows=24)
+    config = AnomalyConfig(
+        seasonal_periods=["1D"], likelihood_history=100, likelihood_window=2, alarm_level=0.3, alarm_quiet_rows=24
+    )
     detector_error = np.abs(np.random.default_rng(2).normal(size=len(values)))
     signals = error_signals(detector_error, flat[:, None], times, config)
     assert list(signals) == ["detector", "seasonal_1D"]
@@ -92,5 +93,6 @@ def test_error_signals_and_alarm_scores_follow_the_config():
     assert scores["source"][onset] == "seasonal_1D" and scores["alarm"][onset] >= 0.3
     alarms = np.flatnonzero(scores["alarm"] >= 0.3)
     assert alarms.size and np.all(np.diff(alarms) > 24)
-    np.testing.assert_array_equal(alarm_scores(signals, config.model_copy(update={"alarm_quiet_rows": 0}))["alarm"],
-                                  scores["log_likelihood"])
+    np.testing.assert_array_equal(
+        alarm_scores(signals, config.model_copy(update={"alarm_quiet_rows": 0}))["alarm"], scores["log_likelihood"]
+    )

@@ -24,7 +24,9 @@ def test_a_noisy_and_a_quiet_series_get_their_own_thresholds_and_a_series_withou
     rng = np.random.default_rng(0)
     detector = AbsoluteDetector(lookback=2)
     quiet, noisy = rng.normal(0, 0.1, 500), rng.normal(0, 10.0, 500)
-    detector.reference_errors_ = np.abs(np.concatenate([quiet, noisy, rng.normal(0, 1.0, MIN_SERIES_REFERENCE - 1)]))[:, None]
+    detector.reference_errors_ = np.abs(np.concatenate([quiet, noisy, rng.normal(0, 1.0, MIN_SERIES_REFERENCE - 1)]))[
+        :, None
+    ]
     detector.reference_offsets_ = np.array([0, 500, 1000, 1000 + MIN_SERIES_REFERENCE - 1])
     detector.reference_series_ = ["quiet", "noisy", "short"]
     n = 60
@@ -33,12 +35,16 @@ def test_a_noisy_and_a_quiet_series_get_their_own_thresholds_and_a_series_withou
     times = pd.date_range("2024-01-01", periods=n, freq="h")
     frame = pd.DataFrame(values, columns=["value"], index=times.append([times] * 3))
     collection = SeriesCollection(frame, ("quiet", "noisy", "short", "unseen"), np.arange(5) * n, "h")
-    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=2, threshold=ThresholdConfig(method="quantile", quantile=0.99)))
+    config = ForecasterConfig(
+        anomaly=AnomalyConfig(lookback=2, threshold=ThresholdConfig(method="quantile", quantile=0.99))
+    )
     result = detect(config, collection, detector)
     levels = result.scores.groupby("series", sort=False)["threshold"].agg(["min", "max"])
     assert (levels["min"] == levels["max"]).all(), "one level per series"
     quiet_level, noisy_level, short_level, unseen_level = levels["min"]
-    np.testing.assert_allclose([quiet_level, noisy_level], [np.quantile(np.abs(quiet), 0.99), np.quantile(np.abs(noisy), 0.99)])
+    np.testing.assert_allclose(
+        [quiet_level, noisy_level], [np.quantile(np.abs(quiet), 0.99), np.quantile(np.abs(noisy), 0.99)]
+    )
     assert quiet_level < 2.0 < noisy_level
     assert short_level == unseen_level == np.quantile(detector.reference_errors_, 0.99), "the pooled level"
     assert result.metrics["threshold_pooled_series"] == ["short", "unseen"]

@@ -49,7 +49,9 @@ def test_robust_likelihood_is_causal_and_not_masked_by_an_earlier_anomaly():
     assert robust[2011] > 0.3 > gaussian[2011]
     changed = errors.copy()
     changed[2500:] = 100.0
-    np.testing.assert_array_equal(anomaly_likelihood(changed, history=2000, window=8, robust=True)[1][:2500], robust[:2500])
+    np.testing.assert_array_equal(
+        anomaly_likelihood(changed, history=2000, window=8, robust=True)[1][:2500], robust[:2500]
+    )
 
 
 def test_absolute_change_is_per_series_and_causal():

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from forecaster.anomaly.thresholds import (
-    dynamic_threshold,
     MIN_SERIES_REFERENCE,
     MIN_THRESHOLD,
+    dynamic_threshold,
     fit_series_thresholds,
     fit_threshold,
     flag_errors,
@@ -46,7 +46,10 @@ def test_pot_falls_back_to_the_empirical_quantile_for_common_risks(exponential):
 
 
 def test_fixed_methods_through_the_config(exponential):
-    for method, expected in (("quantile", np.quantile(exponential, 0.995)), ("std", exponential.mean() + 4 * exponential.std())):
+    for method, expected in (
+        ("quantile", np.quantile(exponential, 0.995)),
+        ("std", exponential.mean() + 4 * exponential.std()),
+    ):
         assert fit_threshold(exponential, ThresholdConfig(method=method)) == pytest.approx(expected)
     config = ThresholdConfig(method="quantile")
     levels = fit_series_thresholds(exponential, np.array([0, exponential.size]), None, config)
@@ -113,7 +116,11 @@ def test_dynamic_threshold_works_per_series_so_runs_never_cross_a_boundary():
 @pytest.mark.parametrize("method", ["quantile", "std", "pot"])
 def test_each_series_gets_its_own_level_and_a_series_with_few_reference_errors_the_pooled_one(method):
     rng = np.random.default_rng(5)
-    quiet, noisy, short = rng.exponential(0.1, 5000), rng.exponential(10.0, 5000), rng.exponential(1.0, MIN_SERIES_REFERENCE - 1)
+    quiet, noisy, short = (
+        rng.exponential(0.1, 5000),
+        rng.exponential(10.0, 5000),
+        rng.exponential(1.0, MIN_SERIES_REFERENCE - 1),
+    )
     reference = np.concatenate([quiet, noisy, short, [np.nan]])
     offsets = np.array([0, 5000, 10_000, 10_000 + short.size, reference.size])
     config = ThresholdConfig(method=method)
@@ -121,16 +128,24 @@ def test_each_series_gets_its_own_level_and_a_series_with_few_reference_errors_t
     for name, errors in (("quiet", quiet), ("noisy", noisy)):
         assert levels.levels[name] == pytest.approx(fit_threshold(errors, config), rel=1e-12), "as if fitted alone"
     assert levels.pooled == pytest.approx(fit_threshold(reference, config), rel=1e-12)
-    assert set(levels.levels) == {"quiet", "noisy"} and levels.pooled_series(["short", "empty", "new"]) == ["short", "empty", "new"]
+    assert set(levels.levels) == {"quiet", "noisy"} and levels.pooled_series(["short", "empty", "new"]) == [
+        "short",
+        "empty",
+        "new",
+    ]
     # An error that is normal for the noisy series is flagged on the quiet one, and a series it never saw gets the pooled level.
     error = 2.0
-    flags, thresholds = flag_errors(np.full(3, error), config, levels, np.array([0, 1, 2, 3]), ["noisy", "quiet", "new"])
+    flags, thresholds = flag_errors(
+        np.full(3, error), config, levels, np.array([0, 1, 2, 3]), ["noisy", "quiet", "new"]
+    )
     assert flags.tolist() == [False, True, error > levels.pooled]
     assert thresholds.tolist() == [levels.levels["noisy"], levels.levels["quiet"], levels.pooled]
 
 
 def test_a_detector_scaled_for_all_series_gives_every_series_the_pooled_level(exponential):
-    levels = fit_series_thresholds(exponential, np.array([0, 100_000, exponential.size]), None, ThresholdConfig(method="std"))
+    levels = fit_series_thresholds(
+        exponential, np.array([0, 100_000, exponential.size]), None, ThresholdConfig(method="std")
+    )
     assert levels.levels == {} and levels.of(["a", "b"]).tolist() == [levels.pooled] * 2
 
 

@@ -23,14 +23,21 @@ def series_csv(tmp_path: Path) -> Path:
 
 def test_check_cell_passes_and_writes_its_run_folder(series_csv: Path, tmp_path: Path, capsys) -> None:
     reports = tmp_path / "reports"
-    code = main([
-        "check-cell",
-        "--set", f"cell_check.data_path={series_csv}",
-        "--set", "cell_check.n_random_cases=1",
-        "--set", "cell_check.time_steps=8",
-        "--set", "cell_check.units=3",
-        "--set", f"report.output_dir={reports}",
-    ])
+    code = main(
+        [
+            "check-cell",
+            "--set",
+            f"cell_check.data_path={series_csv}",
+            "--set",
+            "cell_check.n_random_cases=1",
+            "--set",
+            "cell_check.time_steps=8",
+            "--set",
+            "cell_check.units=3",
+            "--set",
+            f"report.output_dir={reports}",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     (run,) = reports.iterdir()
@@ -39,7 +46,11 @@ def test_check_cell_passes_and_writes_its_run_folder(series_csv: Path, tmp_path:
     assert rows and all(row["result"] == "pass" for row in rows)
     assert json.loads((run / "metrics.json").read_text())["n_failed"] == 0
     assert (run / "config.yaml").is_file() and (run / "index.html").is_file()
-    assert sorted(p.name for p in (run / "figures").iterdir()) == ["gates_gru.png", "gates_lstm.png", "gates_peephole_lstm.png"]
+    assert sorted(p.name for p in (run / "figures").iterdir()) == [
+        "gates_gru.png",
+        "gates_lstm.png",
+        "gates_peephole_lstm.png",
+    ]
 
 
 def test_check_cell_missing_data_file_is_a_one_line_error(tmp_path: Path, capsys) -> None:

@@ -94,10 +94,14 @@ def test_forecast_windows_are_split_in_time_and_relative_to_their_last_step() ->
     np.testing.assert_allclose(windows.test_targets[0], (np.array([400.0, 441.0]) - 361.0) / scale[1], rtol=1e-6)
     np.testing.assert_allclose(windows.test_inputs[0, 0], (values[16] - values[19]) / scale, rtol=1e-6)
     assert claims.naive_mse(windows) == pytest.approx(float(np.mean(windows.test_targets**2)))
-    subset = claims.make_forecast_windows(values, 1, lookback=4, horizon=2, train_fraction=0.5, max_train_windows=5, seed=0)
+    subset = claims.make_forecast_windows(
+        values, 1, lookback=4, horizon=2, train_fraction=0.5, max_train_windows=5, seed=0
+    )
     assert len(subset.train_inputs) == 5
     with pytest.raises(ValueError, match="0 training"):
-        claims.make_forecast_windows(values, 1, lookback=30, horizon=2, train_fraction=0.5, max_train_windows=None, seed=0)
+        claims.make_forecast_windows(
+            values, 1, lookback=30, horizon=2, train_fraction=0.5, max_train_windows=None, seed=0
+        )
 
 
 def test_decide_maps_checks_to_verdicts() -> None:
@@ -140,7 +144,9 @@ def test_memory_span_and_long_memory_claim() -> None:
 def test_speed_accuracy_and_forget_bias_claims() -> None:
     assert claims.judge_gru_speed_accuracy({"gru": 1.0, "lstm": 1.2}, {"gru": 0.105, "lstm": 0.1}).verdict == HOLDS
     assert claims.judge_gru_speed_accuracy({"gru": 1.0, "lstm": 1.2}, {"gru": 0.2, "lstm": 0.1}).verdict == HOLDS_PARTLY
-    assert claims.judge_gru_speed_accuracy({"gru": 1.3, "lstm": 1.2}, {"gru": 0.2, "lstm": 0.1}).verdict == DOES_NOT_HOLD
+    assert (
+        claims.judge_gru_speed_accuracy({"gru": 1.3, "lstm": 1.2}, {"gru": 0.2, "lstm": 0.1}).verdict == DOES_NOT_HOLD
+    )
     lags = [4, 8, 16, 32]
     learns_sooner = [[0.5, 1.0], [0.5, 1.0], [0.5, 1.0], [0.2, 0.4]]
     slower = [[0.2, 1.0], [0.2, 1.0], [0.2, 0.9], [0.15, 0.2]]
@@ -153,7 +159,15 @@ def test_speed_accuracy_and_forget_bias_claims() -> None:
 @pytest.mark.slow
 def test_a_simple_rnn_learns_a_short_recall_task_on_every_seed() -> None:
     result = claims.measure_recall(
-        "simple_rnn", [2], seeds=[0, 1], units=16, n_symbols=4, n_train=512, n_test=128, epochs=8, batch_size=32,
+        "simple_rnn",
+        [2],
+        seeds=[0, 1],
+        units=16,
+        n_symbols=4,
+        n_train=512,
+        n_test=128,
+        epochs=8,
+        batch_size=32,
         learning_rate=1e-2,
     )
     assert result.curves.shape == (1, 2, 8) and result.label == "SimpleRNN"

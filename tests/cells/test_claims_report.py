@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from forecaster.cli.main import main
-from forecaster.jobs.claims import load_values
 from forecaster.errors import DataError
+from forecaster.jobs.claims import load_values
 from forecaster.reports.claims import plot_gradient_norms, plot_gru_vs_lstm, plot_recall
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,9 +80,7 @@ def test_a_misspelled_claims_key_is_a_one_line_error(workdir: Path, capsys) -> N
     code = main(["claims", "configs/claims.yaml", "--set", "claims.recal_lags=[2]"])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == (
-        "error: --set: unknown key 'claims.recal_lags'; did you mean 'claims.recall_lags'?\n"
-    )
+    assert err == ("error: --set: unknown key 'claims.recal_lags'; did you mean 'claims.recall_lags'?\n")
     assert main(["claims", "configs/claims.yaml", "--set", "claims.recall_lags=[8,4]"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "recall_lags must be increasing lags from 1 to" in err
@@ -102,10 +100,18 @@ def test_claims_figures_write_pngs(tmp_path: Path) -> None:
     norms = {"SimpleRNN": np.geomspace(1, 1e-6, 6), "GRU": np.geomspace(1, 1e-9, 6), "LSTM": np.geomspace(2, 1e-3, 6)}
     paths = [
         plot_gradient_norms({"at initialisation": norms, "after training": norms}, tmp_path / "a.png", "a"),
-        plot_recall([2, 4, 8], {"GRU": np.random.default_rng(0).random((3, 2, 5))}, 0.125, 0.9, tmp_path / "b.png", "b"),
+        plot_recall(
+            [2, 4, 8], {"GRU": np.random.default_rng(0).random((3, 2, 5))}, 0.125, 0.9, tmp_path / "b.png", "b"
+        ),
         plot_gru_vs_lstm(
-            [4, 8], {"reset_after=True": [0.8, 0.78]}, 2 / 3, {"GRU": 1.0, "LSTM": 1.2}, {"GRU": 0.1, "LSTM": 0.11},
-            0.12, tmp_path / "c.png", "c",
+            [4, 8],
+            {"reset_after=True": [0.8, 0.78]},
+            2 / 3,
+            {"GRU": 1.0, "LSTM": 1.2},
+            {"GRU": 0.1, "LSTM": 0.11},
+            0.12,
+            tmp_path / "c.png",
+            "c",
         ),
     ]
     for path in paths:

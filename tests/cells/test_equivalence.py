@@ -35,8 +35,16 @@ def test_masked_steps_before_the_first_valid_one_output_zeros_on_every_backend(k
     # initial state, Keras's JAX loop outputs that state there, its TensorFlow
     # loop and the reference output zeros.
     case = CheckCase(
-        name="leading masked steps", kind=kind, n_batch=4, n_steps=9, n_features=3, units=5,
-        go_backwards=True, ragged=True, initial_state=True, seed=2,
+        name="leading masked steps",
+        kind=kind,
+        n_batch=4,
+        n_steps=9,
+        n_features=3,
+        units=5,
+        go_backwards=True,
+        ragged=True,
+        initial_state=True,
+        seed=2,
     )
     result = run_case(case)
     assert result.passed, result.as_row()
@@ -79,6 +87,10 @@ def test_random_shapes_match_within_tolerance(case: CheckCase) -> None:
 @given(seed=st.integers(0, 2**31 - 1), kind=st.sampled_from(["lstm", "gru"]))
 def test_stateful_bidirectional_and_dropout_hold_for_random_seeds(seed: int, kind: str) -> None:
     base = CheckCase(name="h", kind=kind, n_batch=2, n_steps=7, n_features=3, units=4, seed=seed)
-    for options in ({"stateful": True}, {"bidirectional": True, "ragged": True}, {"dropout": 0.4, "recurrent_dropout": 0.3, "training": True}):
+    for options in (
+        {"stateful": True},
+        {"bidirectional": True, "ragged": True},
+        {"dropout": 0.4, "recurrent_dropout": 0.3, "training": True},
+    ):
         result = run_case(dataclasses.replace(base, **options))
         assert result.passed, result.as_row()

@@ -33,7 +33,18 @@ def workdir(tmp_path):
 def test_help_lists_every_command(tmp_path):
     result = forecaster("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("inspect", "run", "train", "backtest", "forecast", "detect", "check-cell", "claims", "report", "compare"):
+    for command in (
+        "inspect",
+        "run",
+        "train",
+        "backtest",
+        "forecast",
+        "detect",
+        "check-cell",
+        "claims",
+        "report",
+        "compare",
+    ):
         assert command in result.stdout
     assert forecaster("run", "--help", cwd=tmp_path).returncode == 0
 
@@ -50,7 +61,9 @@ def test_inspect_prints_a_profile_and_writes_json(workdir):
 
 
 def test_inspect_reports_gaps_duplicates_and_non_numeric_columns(tmp_path):
-    times = pd.date_range("2022-01-01", periods=10, freq="h").delete([3, 4]).append(pd.DatetimeIndex(["2022-01-01 05:00"]))
+    times = (
+        pd.date_range("2022-01-01", periods=10, freq="h").delete([3, 4]).append(pd.DatetimeIndex(["2022-01-01 05:00"]))
+    )
     frame = pd.DataFrame({"timestamp": times, "v": np.arange(9.0), "kind": list("abcdefghi")})
     frame.loc[0, "v"] = np.nan
     frame.to_csv(tmp_path / "messy.csv", index=False)
@@ -73,7 +86,14 @@ def test_run_writes_a_complete_run_folder(workdir):
     )
     assert result.returncode == 0, result.stderr
     (run,) = [p for p in (workdir / "reports").iterdir() if p.name.startswith("etth1_demo-")]
-    for name in ("config.yaml", "metrics.json", "index.html", "forecasts.csv", "predictions.parquet", "model/model.keras"):
+    for name in (
+        "config.yaml",
+        "metrics.json",
+        "index.html",
+        "forecasts.csv",
+        "predictions.parquet",
+        "model/model.keras",
+    ):
         assert (run / name).is_file()
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["data"]["rows_truncated"] == 17420 - 3000
@@ -98,8 +118,14 @@ BAD_INPUTS = {
     "empty": ("", "the file is empty"),
     "header_only": ("date,OT\n", "the file has a header but no data rows"),
     "duplicates": (series_csv([(t, 1.0) for t in HOURS] + [(HOURS[5], 2.0)]), "rows share 1 timestamps"),
-    "non_numeric": (series_csv([(t, "x" if i == 7 else 1.0) for i, t in enumerate(HOURS)]), "non-numeric target/covariate columns: 'OT' has 'x' in row 8"),
-    "mixed_zones": (series_csv([(t + ("+01:00" if i % 2 else "+00:00"), 1.0) for i, t in enumerate(HOURS)]), "mixes time zones"),
+    "non_numeric": (
+        series_csv([(t, "x" if i == 7 else 1.0) for i, t in enumerate(HOURS)]),
+        "non-numeric target/covariate columns: 'OT' has 'x' in row 8",
+    ),
+    "mixed_zones": (
+        series_csv([(t + ("+01:00" if i % 2 else "+00:00"), 1.0) for i, t in enumerate(HOURS)]),
+        "mixes time zones",
+    ),
     "too_short": (series_csv([(t, 1.0) for t in HOURS[:10]]), "needs at least 120"),
     "bad_time": (series_csv([("soon" if i == 3 else t, 1.0) for i, t in enumerate(HOURS)]), "'soon' in row 4"),
     "missing_column": ("date,temp\n" + "".join(f"{t},1\n" for t in HOURS), "no column 'OT'"),
@@ -145,7 +171,10 @@ def test_train_then_forecast_from_the_command_line(workdir):
     assert len(forecasts) == 24 and forecasts["target_time"].iloc[0] == "2018-06-26 20:00:00"
     missing = forecaster("forecast", "--run", "reports/nope", "--data", "data/ett/ETTh1.csv", cwd=workdir)
     assert missing.returncode == 2
-    assert missing.stderr.strip() == "error: reports/nope: no such run folder; pass a folder under reports/ written by forecaster train"
+    assert (
+        missing.stderr.strip()
+        == "error: reports/nope: no such run folder; pass a folder under reports/ written by forecaster train"
+    )
 
 
 @pytest.mark.parametrize(

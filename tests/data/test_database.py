@@ -10,8 +10,13 @@ from forecaster.data import validate_series
 from forecaster.data.database import MESSAGE_CHARS, read_query
 from forecaster.errors import DataError
 
-ROWS = pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=6, freq="h").repeat(2), "host": ["a", "b"] * 6,
-                     "cpu": np.arange(12, dtype=float)})
+ROWS = pd.DataFrame(
+    {
+        "ts": pd.date_range("2024-01-01", periods=6, freq="h").repeat(2),
+        "host": ["a", "b"] * 6,
+        "cpu": np.arange(12, dtype=float),
+    }
+)
 
 
 @pytest.fixture

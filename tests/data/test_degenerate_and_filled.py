@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_all_empty_columns_are_left_out_of_the_targets():
-    raw = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=5, freq="h").astype(str), "v": np.arange(5.0),
-                        "dead": np.nan})
+    raw = pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=5, freq="h").astype(str), "v": np.arange(5.0), "dead": np.nan}
+    )
     collection, report = validate_series(raw, DataConfig(path="f.csv"), "f.csv")
     assert collection.columns == ["v"] and report.empty_columns == ["dead"]
 
@@ -49,7 +50,12 @@ def test_one_spike_on_a_flat_line_is_one_event_at_the_spike():
     raw = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=300, freq="h").astype(str), "v": values})
     collection, _ = validate_series(raw, DataConfig(path="f.csv"), "f.csv")
     lookback = 12
-    result = detect(ForecasterConfig(anomaly=AnomalyConfig(units=4, lookback=lookback, training={"epochs": 2}, normal_fraction=0.6)), collection)
+    result = detect(
+        ForecasterConfig(
+            anomaly=AnomalyConfig(units=4, lookback=lookback, training={"epochs": 2}, normal_fraction=0.6)
+        ),
+        collection,
+    )
     assert len(result.events) == 1
     event = result.events.iloc[0]
     assert event["start"] == event["peak_time"] == pd.Timestamp("2024-01-10 04:00")
@@ -59,16 +65,23 @@ def test_one_spike_on_a_flat_line_is_one_event_at_the_spike():
 @pytest.mark.slow
 def test_constant_sensor_runs_with_a_constant_forecast_and_undefined_mase(tmp_path):
     config = {
-        "name": "constant", "data": {"path": str(FIXTURES / "c11_constant_sensor.csv"), "time_column": "timestamp"},
-        "windows": {"lookback": 24, "horizon": 6}, "model": {"units": 4},
+        "name": "constant",
+        "data": {"path": str(FIXTURES / "c11_constant_sensor.csv"), "time_column": "timestamp"},
+        "windows": {"lookback": 24, "horizon": 6},
+        "model": {"units": 4},
         "training": {"epochs": 1, "verbose": 0, "max_train_windows": 128},
         "anomaly": {"units": 4, "lookback": 24, "training": {"epochs": 1, "max_train_windows": 256}},
         "report": {"output_dir": "out"},
     }
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "forecaster.cli.main", "run", "c.yaml"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "forecaster.cli.main", "run", "c.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     (run,) = (tmp_path / "out").glob("constant-*")
     forecasts = pd.read_csv(run / "forecasts.csv")
@@ -81,8 +94,12 @@ def test_constant_sensor_runs_with_a_constant_forecast_and_undefined_mase(tmp_pa
 
 def test_a_normal_period_inside_a_filled_gap_is_refused_naming_the_gap(load_case):
     collection, _ = load_case("c13_outage_gap.csv", time_column="timestamp", fill="mask")
-    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=24, normal="dates", normal_start="2024-01-10 12:00",
-                                                    normal_end="2024-01-17"))
-    with pytest.raises(DataError, match=r"lower anomaly.lookback \(120 declared normal rows, the first at "
-                                        r"2024-01-11 10:00:00, were filled gaps and are not trained on\)"):
+    config = ForecasterConfig(
+        anomaly=AnomalyConfig(lookback=24, normal="dates", normal_start="2024-01-10 12:00", normal_end="2024-01-17")
+    )
+    with pytest.raises(
+        DataError,
+        match=r"lower anomaly.lookback \(120 declared normal rows, the first at "
+        r"2024-01-11 10:00:00, were filled gaps and are not trained on\)",
+    ):
         detect(config, collection)

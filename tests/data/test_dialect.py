@@ -30,11 +30,17 @@ def test_separator_is_sniffed(tmp_path_factory, sep, n_rows, quoted):
 
 
 def test_semicolon_file_with_decimal_commas(load_case):
-    with pytest.raises(DataError, match=r"column 'Temperatur \(Celsius\)' holds numbers written with a decimal comma "
-                                        r"\('28,682'\); set data.csv.decimal: ','"):
+    with pytest.raises(
+        DataError,
+        match=r"column 'Temperatur \(Celsius\)' holds numbers written with a decimal comma "
+        r"\('28,682'\); set data.csv.decimal: ','",
+    ):
         load_case("c04_semicolon_decimal_comma.csv", time_column="Datum")
-    with pytest.raises(DataError, match=r"one column 'Datum;Temperatur \(Celsius\)'; it looks ';'-separated: "
-                                        r"set data.csv.sep: ';'"):
+    with pytest.raises(
+        DataError,
+        match=r"one column 'Datum;Temperatur \(Celsius\)'; it looks ';'-separated: "
+        r"set data.csv.sep: ';'",
+    ):
         load_case("c04_semicolon_decimal_comma.csv", time_column="Datum", csv={"sep": ","})
     collection, report = load_case("c04_semicolon_decimal_comma.csv", time_column="Datum", csv={"decimal": ","})
     column = collection.frame["Temperatur (Celsius)"]
@@ -48,8 +54,11 @@ def test_thousands_separators(tmp_path):
     frame = read_table(european, decimal=",", thousands=".")
     np.testing.assert_array_equal(frame["sales"].to_numpy(), [1234.5, 12345.25])
     english = write(tmp_path / "en.csv", 'date,sales\n2024-01-01,"1,234"\n2024-01-02,"12,345.5"\n')
-    with pytest.raises(DataError, match=r"column 'sales' holds numbers written with thousands commas \('1,234'\); "
-                                        r"set data.csv.thousands: ','"):
+    with pytest.raises(
+        DataError,
+        match=r"column 'sales' holds numbers written with thousands commas \('1,234'\); "
+        r"set data.csv.thousands: ','",
+    ):
         read_table(english)
     np.testing.assert_array_equal(read_table(english, thousands=",")["sales"].to_numpy(), [1234.0, 12345.5])
 

@@ -16,9 +16,19 @@ from forecaster.windows import future_index
 
 # alias written -> (alias inferred, seasonal period)
 ALIASES = {
-    "15min": ("15min", 96), "h": ("h", 24), "2h": ("2h", 12), "D": ("D", 7), "B": ("B", 5),
-    "W-SUN": ("W-SUN", 52), "W-WED": ("W-WED", 52), "MS": ("MS", 12), "ME": ("ME", 12),
-    "QS-JAN": ("QS-JAN", 4), "QE-DEC": ("QE-DEC", 4), "YS-JAN": ("YS-JAN", 1), "YE-DEC": ("YE-DEC", 1),
+    "15min": ("15min", 96),
+    "h": ("h", 24),
+    "2h": ("2h", 12),
+    "D": ("D", 7),
+    "B": ("B", 5),
+    "W-SUN": ("W-SUN", 52),
+    "W-WED": ("W-WED", 52),
+    "MS": ("MS", 12),
+    "ME": ("ME", 12),
+    "QS-JAN": ("QS-JAN", 4),
+    "QE-DEC": ("QE-DEC", 4),
+    "YS-JAN": ("YS-JAN", 1),
+    "YE-DEC": ("YE-DEC", 1),
 }
 
 
@@ -47,9 +57,28 @@ def test_frequency_alias_is_inferred_and_gaps_filled_on_its_calendar(alias, star
 
 @pytest.mark.parametrize(
     ("alias", "period"),
-    [("D", 7), ("24h", 7), ("1D", 7), ("B", 5), ("C", 5), ("W", 52), ("W-MON", 52), ("MS", 12), ("ME", 12),
-     ("BME", 12), ("QS", 4), ("QE", 4), ("YS", 1), ("YE", 1), ("h", 24), ("60min", 24), ("30min", 48), ("2D", None),
-     ("step", None), ("7h", None)],
+    [
+        ("D", 7),
+        ("24h", 7),
+        ("1D", 7),
+        ("B", 5),
+        ("C", 5),
+        ("W", 52),
+        ("W-MON", 52),
+        ("MS", 12),
+        ("ME", 12),
+        ("BME", 12),
+        ("QS", 4),
+        ("QE", 4),
+        ("YS", 1),
+        ("YE", 1),
+        ("h", 24),
+        ("60min", 24),
+        ("30min", 48),
+        ("2D", None),
+        ("step", None),
+        ("7h", None),
+    ],
 )
 def test_seasonal_period_of_pandas_2_and_3_aliases(alias, period):
     assert seasonal_period(alias) == period
@@ -91,8 +120,11 @@ def test_plain_daily_data_is_D_with_period_7(load_case):
 
 @pytest.mark.parametrize(
     ("name", "alias", "rows", "inserted", "last_future"),
-    [("c10_month_end_missing.csv", "ME", 120, 1, "2022-01-31"), ("c10b_month_end_full.csv", "ME", 36, 0, "2023-01-31"),
-     ("c10c_month_start_full.csv", "MS", 36, 0, "2023-01-01")],
+    [
+        ("c10_month_end_missing.csv", "ME", 120, 1, "2022-01-31"),
+        ("c10b_month_end_full.csv", "ME", 36, 0, "2023-01-31"),
+        ("c10c_month_start_full.csv", "MS", 36, 0, "2023-01-01"),
+    ],
 )
 def test_month_start_and_end_series(load_case, name, alias, rows, inserted, last_future):
     collection, report = load_case(name)
@@ -106,7 +138,9 @@ def test_month_start_and_end_series(load_case, name, alias, rows, inserted, last
 def test_long_format_series_each_on_their_own_calendar():
     mondays = pd.date_range("2024-01-01", periods=30, freq="W-MON")
     saturdays = pd.date_range("2024-01-06", periods=30, freq="W-SAT")
-    both = pd.DataFrame({"id": ["a"] * 30 + ["b"] * 30, "date": mondays.append(saturdays).astype(str), "v": np.arange(60.0)})
+    both = pd.DataFrame(
+        {"id": ["a"] * 30 + ["b"] * 30, "date": mondays.append(saturdays).astype(str), "v": np.arange(60.0)}
+    )
     same_day = both.assign(date=mondays.append(mondays).astype(str))
     assert infer_frequency(pd.DatetimeIndex(same_day["date"]), same_day["id"].to_numpy()) == "W-MON"
     collection, report = validate(both.drop(index=[40]), id_column="id")

@@ -17,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 # file -> (settings, frequency, seasonal period, missing timestamps, first missing, time read as)
 CASES = {
     "c01_epoch_seconds.csv": ({}, "h", 24, 0, [], ("s (inferred)", None)),
-    "c02_integer_steps.csv": ({"time_column": "t", "id_column": "group", "time_unit": "step"}, "step", None, 0, [],
-                              ("step", None)),
+    "c02_integer_steps.csv": (
+        {"time_column": "t", "id_column": "group", "time_unit": "step"},
+        "step",
+        None,
+        0,
+        [],
+        ("step", None),
+    ),
     "c03_dayfirst_dates.csv": ({}, "D", 7, 0, [], (None, "%d.%m.%Y")),
     "c04_semicolon_decimal_comma.csv": ({"decimal": ","}, "10min", 144, 0, [], (None, "%Y-%m-%d %H:%M:%S")),
     "c08_business_days.csv": ({}, "B", 5, 0, [], (None, "%Y-%m-%d")),
@@ -28,7 +34,14 @@ CASES = {
     "c10c_month_start_full.csv": ({}, "MS", 12, 0, [], (None, "%Y-%m-%d")),
     "c11_constant_sensor.csv": ({}, "h", 24, 0, [], (None, "%Y-%m-%d %H:%M:%S")),
     "c12_parquet_datetimeindex.parquet": ({}, "h", 24, 0, [], (None, None)),
-    "c13_outage_gap.csv": ({}, "h", 24, 120, ["2024-01-11 10:00:00", "2024-01-11 11:00:00"], (None, "%Y-%m-%d %H:%M:%S")),
+    "c13_outage_gap.csv": (
+        {},
+        "h",
+        24,
+        120,
+        ["2024-01-11 10:00:00", "2024-01-11 11:00:00"],
+        (None, "%Y-%m-%d %H:%M:%S"),
+    ),
 }
 
 
@@ -38,19 +51,26 @@ def test_profile_of_every_real_input(name):
     settings = dict(settings)
     raw = read_table(FIXTURES / name, decimal=settings.pop("decimal", "."))
     profile = profile_table(raw, name, settings.pop("time_column", None), settings.pop("id_column", None), **settings)
-    assert (profile["frequency"], profile["seasonal_period"], profile["missing_timestamps"]) == (frequency, period, n_missing)
+    assert (profile["frequency"], profile["seasonal_period"], profile["missing_timestamps"]) == (
+        frequency,
+        period,
+        n_missing,
+    )
     assert profile["first_missing"][: len(first_missing)] == first_missing
     assert (profile["time_unit"], profile["time_format"]) == (unit, fmt)
 
 
 def forecaster(*args, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "forecaster.cli.main", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "forecaster.cli.main", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_inspect_names_the_missing_month_and_leaves_one_folder(tmp_path):
-    result = forecaster("inspect", FIXTURES / "c10_month_end_missing.csv", "--set", "report.output_dir=out", cwd=tmp_path)
+    result = forecaster(
+        "inspect", FIXTURES / "c10_month_end_missing.csv", "--set", "report.output_dir=out", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "ME" in result.stdout and "2016-03-31" in result.stdout
     assert [p.name.startswith("inspect-c10_month_end_missing") for p in (tmp_path / "out").iterdir()] == [True]
@@ -62,8 +82,10 @@ def test_bad_input_is_one_line_naming_the_setting(tmp_path):
     result = forecaster("inspect", ambiguous, "--set", "report.output_dir=out", cwd=tmp_path)
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert lines == [f"error: {ambiguous}: column 'date' reads two ways: '01/02/2021' (row 1) is 2021-01-02 as "
-                     "%m/%d/%Y and 2021-02-01 as %d/%m/%Y; set data.dayfirst (true or false) or data.time_format"]
+    assert lines == [
+        f"error: {ambiguous}: column 'date' reads two ways: '01/02/2021' (row 1) is 2021-01-02 as "
+        "%m/%d/%Y and 2021-02-01 as %d/%m/%Y; set data.dayfirst (true or false) or data.time_format"
+    ]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 

@@ -60,8 +60,11 @@ def test_numbers_that_fit_no_epoch_unit_are_refused_naming_the_setting():
 
 
 def test_a_time_unit_for_text_is_refused():
-    with pytest.raises(DataError, match=r"column 'date' holds text such as '2024-01-01', not numbers in data.time_unit "
-                                        r"'s'; drop data.time_unit"):
+    with pytest.raises(
+        DataError,
+        match=r"column 'date' holds text such as '2024-01-01', not numbers in data.time_unit "
+        r"'s'; drop data.time_unit",
+    ):
         parse_time_axis(pd.Series(["2024-01-01", "2024-01-02"], name="date"), "f.csv", time_unit="s")
 
 
@@ -89,7 +92,8 @@ def test_day_first_dates_are_read_day_first_from_the_whole_column(load_case):
 
 
 @pytest.mark.parametrize(
-    ("fmt", "freq"), [("%d/%m/%Y", "D"), ("%d-%m-%Y", "D"), ("%d.%m.%Y %H:%M", "h"), ("%m/%d/%Y", "D"), ("%Y/%m/%d", "D")]
+    ("fmt", "freq"),
+    [("%d/%m/%Y", "D"), ("%d-%m-%Y", "D"), ("%d.%m.%Y %H:%M", "h"), ("%m/%d/%Y", "D"), ("%Y/%m/%d", "D")],
 )
 def test_unambiguous_formats_of_other_writers(fmt, freq):
     times = pd.date_range("2021-01-11", periods=60, freq=freq)
@@ -100,7 +104,9 @@ def test_unambiguous_formats_of_other_writers(fmt, freq):
 
 def test_two_digit_years_need_the_format_stated():
     raw = pd.DataFrame({"date": ["11/01/21", "12/01/21", "13/01/21"], "v": [1.0, 2.0, 3.0]})
-    with pytest.raises(DataError, match=r"'11/01/21' in row 1 is no date format pandas knows\); .*set data.time_format"):
+    with pytest.raises(
+        DataError, match=r"'11/01/21' in row 1 is no date format pandas knows\); .*set data.time_format"
+    ):
         validate(raw)
     collection, _ = validate(raw, time_format="%d/%m/%y")
     assert collection.frame.index[-1] == pd.Timestamp("2021-01-13")
@@ -108,8 +114,11 @@ def test_two_digit_years_need_the_format_stated():
 
 def test_ambiguous_day_month_order_is_refused_unless_configured():
     raw = pd.DataFrame({"date": ["01/02/2021", "01/03/2021", "01/04/2021"], "v": [1.0, 2.0, 3.0]})
-    with pytest.raises(DataError, match=r"'01/02/2021' \(row 1\) is 2021-01-02 as %m/%d/%Y and 2021-02-01 as "
-                                        r"%d/%m/%Y; set data.dayfirst \(true or false\) or data.time_format"):
+    with pytest.raises(
+        DataError,
+        match=r"'01/02/2021' \(row 1\) is 2021-01-02 as %m/%d/%Y and 2021-02-01 as "
+        r"%d/%m/%Y; set data.dayfirst \(true or false\) or data.time_format",
+    ):
         validate(raw)
     day_first, _ = validate(raw, dayfirst=True)
     assert (day_first.frequency, day_first.frame.index[0]) == ("MS", pd.Timestamp("2021-02-01"))

@@ -38,7 +38,10 @@ def test_unsorted_rows_are_sorted_and_counted():
 
 def test_duplicates_are_refused_by_default():
     raw = pd.concat([hourly(4, v=np.arange(4.0)), hourly(1, start="2021-03-01 02:00", v=[9.0])])
-    with pytest.raises(DataError, match=r"f.csv: 2 rows share 1 timestamps \(first 2021-03-01 02:00:00\); remove them or set data.duplicates"):
+    with pytest.raises(
+        DataError,
+        match=r"f.csv: 2 rows share 1 timestamps \(first 2021-03-01 02:00:00\); remove them or set data.duplicates",
+    ):
         validate(raw)
 
 
@@ -50,7 +53,9 @@ def test_duplicates_aggregate_by_rule(rule, expected):
     assert report.duplicate_rows_merged == 1
 
 
-@pytest.mark.parametrize("policy, expected", [("interpolate", [0.0, 1.0, 2.0, 3.0, 4.0]), ("ffill", [0.0, 1.0, 1.0, 1.0, 4.0])])
+@pytest.mark.parametrize(
+    "policy, expected", [("interpolate", [0.0, 1.0, 2.0, 3.0, 4.0]), ("ffill", [0.0, 1.0, 1.0, 1.0, 4.0])]
+)
 def test_gaps_are_regularised_and_filled(policy, expected):
     raw = hourly(5, v=np.arange(5.0)).drop(index=[2, 3])
     collection, report = validate(raw, fill=policy)
@@ -69,7 +74,9 @@ def test_mask_policy_keeps_missing_values_and_counts_them():
 
 def test_refuse_policy_names_column_and_first_missing_time():
     raw = hourly(5, v=[0.0, 1.0, np.nan, 3.0, 4.0])
-    with pytest.raises(DataError, match=r"column 'v' has 1 missing or infinite values \(first at 2021-03-01 02:00:00\); set data.fill"):
+    with pytest.raises(
+        DataError, match=r"column 'v' has 1 missing or infinite values \(first at 2021-03-01 02:00:00\); set data.fill"
+    ):
         validate(raw, fill="refuse")
 
 
@@ -99,12 +106,17 @@ def test_missing_time_column_is_named():
 def test_unparsable_time_value_is_shown():
     raw = hourly(3, v=[1.0, 2.0, 3.0])
     raw.loc[1, "date"] = "yesterday"
-    with pytest.raises(DataError, match=r"column 'date' has 'yesterday' in row 2, not in the format %Y-%m-%d %H:%M:%S of the rows before; fix the row or set data.time_format"):
+    with pytest.raises(
+        DataError,
+        match=r"column 'date' has 'yesterday' in row 2, not in the format %Y-%m-%d %H:%M:%S of the rows before; fix the row or set data.time_format",
+    ):
         validate(raw)
 
 
 def test_mixed_time_zones_are_refused_unless_a_zone_is_configured():
-    raw = pd.DataFrame({"date": ["2021-03-01 00:00+00:00", "2021-03-01 02:00+01:00", "2021-03-01 02:00+00:00"], "v": [1.0, 2.0, 3.0]})
+    raw = pd.DataFrame(
+        {"date": ["2021-03-01 00:00+00:00", "2021-03-01 02:00+01:00", "2021-03-01 02:00+00:00"], "v": [1.0, 2.0, 3.0]}
+    )
     with pytest.raises(DataError, match="mixes time zones or UTC offsets; set data.timezone"):
         validate(raw)
     collection, _ = validate(raw, timezone="UTC")
@@ -192,5 +204,9 @@ def test_missing_times_between_follow_the_series_calendar_and_refuse_an_off_grid
     friday, next_tuesday = pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-09")
     assert list(missing_times_between(friday, next_tuesday, "B")) == [pd.Timestamp("2024-01-08")]
     assert missing_times_between(friday, next_tuesday, "C", holidays=["2024-01-08"]).empty
-    with pytest.raises(DataError, match=r"series a: 2024-01-01 00:07:00 is off the '5min' grid .*the last at 2024-01-01 00:00:00"):
-        missing_times_between(pd.Timestamp("2024-01-01 00:00"), pd.Timestamp("2024-01-01 00:07"), "5min", source="series a")
+    with pytest.raises(
+        DataError, match=r"series a: 2024-01-01 00:07:00 is off the '5min' grid .*the last at 2024-01-01 00:00:00"
+    ):
+        missing_times_between(
+            pd.Timestamp("2024-01-01 00:00"), pd.Timestamp("2024-01-01 00:07"), "5min", source="series a"
+        )

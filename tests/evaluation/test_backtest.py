@@ -62,10 +62,16 @@ def test_every_baseline_is_scored_on_the_validation_windows(windowed):
     day_ago = inputs["past"][:, -24:-12, :2]  # horizon 12 <= period 24: step h repeats x[lookback - 24 + h - 1]
     assert validation["baselines"]["naive"]["mse"] == pytest.approx(np.mean((last - targets) ** 2), rel=1e-5)
     assert validation["baselines"]["naive"]["mae"] == pytest.approx(np.mean(np.abs(last - targets)), rel=1e-5)
-    assert validation["baselines"]["seasonal_naive"]["mse"] == pytest.approx(np.mean((day_ago - targets) ** 2), rel=1e-5)
+    assert validation["baselines"]["seasonal_naive"]["mse"] == pytest.approx(
+        np.mean((day_ago - targets) ** 2), rel=1e-5
+    )
     # the model is the linear baseline refitted, so the two score alike on validation as on test
-    assert validation["baselines"]["linear"] == pytest.approx({"mse": validation["mse"], "mae": validation["mae"]}, rel=1e-4)
-    assert validation["baselines"]["naive"]["mse"] != pytest.approx(metrics["baselines"]["naive"]["scaled"]["overall"]["mse"])
+    assert validation["baselines"]["linear"] == pytest.approx(
+        {"mse": validation["mse"], "mae": validation["mae"]}, rel=1e-4
+    )
+    assert validation["baselines"]["naive"]["mse"] != pytest.approx(
+        metrics["baselines"]["naive"]["scaled"]["overall"]["mse"]
+    )
 
 
 def _scores(model: float, **baselines: float) -> dict:
@@ -73,13 +79,20 @@ def _scores(model: float, **baselines: float) -> dict:
     return {
         "mse": model,
         "baselines": {name: {"scaled": {"overall": {"mse": mse}}} for name, mse in baselines.items()},
-        "validation": {"mse": model, "windows": 10, "baselines": {name: {"mse": mse} for name, mse in baselines.items()}},
+        "validation": {
+            "mse": model,
+            "windows": 10,
+            "baselines": {name: {"mse": mse} for name, mse in baselines.items()},
+        },
     }
 
 
 @pytest.mark.parametrize("split", ["test", "validation"])
 def test_losing_baselines_names_those_that_beat_the_model_best_first(split):
-    assert losing_baselines(_scores(0.5, naive=0.9, seasonal_naive=0.4, linear=0.3), split) == ["linear", "seasonal_naive"]
+    assert losing_baselines(_scores(0.5, naive=0.9, seasonal_naive=0.4, linear=0.3), split) == [
+        "linear",
+        "seasonal_naive",
+    ]
     assert losing_baselines(_scores(0.5, naive=0.9, linear=0.5), split) == []  # a tie is no loss
 
 
@@ -124,7 +137,9 @@ def test_quantile_models_get_conformalised_quantile_intervals(windowed):
     quantiles = [0.1, 0.5, 0.9]
     result = run_backtest(
         lambda dataset: np.stack([point(dataset) - 0.2, point(dataset), point(dataset) + 0.2], axis=-1),
-        windowed, quantiles, EvaluationConfig(),
+        windowed,
+        quantiles,
+        EvaluationConfig(),
     )
     assert result.metrics["intervals"]["method"] == "conformalised quantiles"
     assert {"q0.1", "q0.5", "q0.9"} <= set(result.predictions.columns)

@@ -91,18 +91,14 @@ def test_linear_refuses_negative_alpha():
         LinearWindowForecaster(alpha=-1).fit(np.zeros((3, 4, 1)), np.zeros((3, 2, 1)))
 
 
-@pytest.mark.parametrize(
-    "model", [NaiveForecaster(), SeasonalNaiveForecaster(period=2), LinearWindowForecaster()]
-)
+@pytest.mark.parametrize("model", [NaiveForecaster(), SeasonalNaiveForecaster(period=2), LinearWindowForecaster()])
 def test_predict_before_fit_raises_not_fitted(model):
     name = type(model).__name__
     with pytest.raises(NotFittedError, match=f"{name} is not fitted yet; call fit"):
         model.predict(np.zeros((1, 4, 1)))
 
 
-@pytest.mark.parametrize(
-    "model", [NaiveForecaster(), SeasonalNaiveForecaster(period=2), LinearWindowForecaster()]
-)
+@pytest.mark.parametrize("model", [NaiveForecaster(), SeasonalNaiveForecaster(period=2), LinearWindowForecaster()])
 def test_estimator_api_and_lookback_check(model):
     assert clone(model).get_params() == model.get_params()
     fitted = model.fit(np.ones((5, 4, 2)), np.ones((5, 3, 2)))
@@ -116,8 +112,23 @@ def test_estimator_api_and_lookback_check(model):
 
 @pytest.mark.parametrize(
     ("frequency", "period"),
-    [("h", 24), ("15min", 96), ("5min", 288), ("10min", 144), ("30min", 48),
-     ("min", 1440), ("D", 7), ("24h", 7), ("B", 5), ("W", 52), ("W-MON", 52), ("ME", 12), ("MS", 12), ("QS", 4), ("2h", 12)],
+    [
+        ("h", 24),
+        ("15min", 96),
+        ("5min", 288),
+        ("10min", 144),
+        ("30min", 48),
+        ("min", 1440),
+        ("D", 7),
+        ("24h", 7),
+        ("B", 5),
+        ("W", 52),
+        ("W-MON", 52),
+        ("ME", 12),
+        ("MS", 12),
+        ("QS", 4),
+        ("2h", 12),
+    ],
 )
 def test_infer_seasonal_period_from_frequency(frequency, period):
     assert infer_seasonal_period(frequency) == period

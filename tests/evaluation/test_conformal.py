@@ -71,9 +71,7 @@ def test_cqr_corrects_too_narrow_and_too_wide_quantile_intervals():
         assert coverage(y_test, lower, upper) == pytest.approx(0.8, abs=0.015)
 
 
-@pytest.mark.parametrize(
-    ("model", "n_inputs"), [(ConformalCalibrator(), 1), (ConformalQuantileCalibrator(), 2)]
-)
+@pytest.mark.parametrize(("model", "n_inputs"), [(ConformalCalibrator(), 1), (ConformalQuantileCalibrator(), 2)])
 def test_predict_before_fit_raises_not_fitted(model, n_inputs):
     inputs = [np.zeros((1, 2, 1))] * n_inputs
     with pytest.raises(NotFittedError, match=f"{type(model).__name__} is not fitted yet"):

@@ -19,7 +19,11 @@ def write_series(path, n=900, freq="h", level=20.0, start="2024-01-01"):
     rng = np.random.default_rng(1)
     daily = np.sin(2 * np.pi * np.arange(n) / 24)
     frame = pd.DataFrame(
-        {"date": index, "load": level + 5 * daily + rng.normal(0, 0.5, n), "temp": 10 + 3 * daily + rng.normal(0, 0.3, n)}
+        {
+            "date": index,
+            "load": level + 5 * daily + rng.normal(0, 0.5, n),
+            "temp": 10 + 3 * daily + rng.normal(0, 0.3, n),
+        }
     )
     frame.to_csv(path, index=False)
     return path
@@ -44,7 +48,15 @@ report: {{output_dir: {tmp_path / "reports"}}}
 
 def test_train_then_forecast_new_data(tmp_path, config):
     run = train_job(config, "tiny.yaml")
-    for name in ("model/model.keras", "scaler.json", "schema.json", "intervals.json", "config.yaml", "metrics.json", "index.html"):
+    for name in (
+        "model/model.keras",
+        "scaler.json",
+        "schema.json",
+        "intervals.json",
+        "config.yaml",
+        "metrics.json",
+        "index.html",
+    ):
         assert (run / name).exists(), name
     new_data = write_series(tmp_path / "new.csv", n=100, start="2024-03-01")
     out = forecast_job(run, new_data)
@@ -104,8 +116,16 @@ def test_main_job_writes_every_artefact(config):
         assert (run / "anomaly" / name).exists(), name
     assert len(pd.read_parquet(run / "anomaly" / "scores.parquet")) == 900
     figures = {path.stem for path in (run / "figures").glob("*.png")}
-    assert {"series_overview", "training_history", "error_by_step", "actual_vs_predicted", "forecast_examples",
-            "residuals", "forecast", "gates"} <= figures
+    assert {
+        "series_overview",
+        "training_history",
+        "error_by_step",
+        "actual_vs_predicted",
+        "forecast_examples",
+        "residuals",
+        "forecast",
+        "gates",
+    } <= figures
     assert any(stem.startswith("detection") for stem in figures)
     page = (run / "index.html").read_text()
     assert "Accuracy against the baselines" in page and "Forecast" in page and "seasonal naive" in page
@@ -121,7 +141,9 @@ def test_a_saved_run_reloads_and_forecasts_identically(config):
 
 
 def test_forecast_names_training_columns_missing_from_new_data(tmp_path, config):
-    auto = config.model_copy(update={"data": config.data.model_copy(update={"target_columns": [], "past_covariates": []})})
+    auto = config.model_copy(
+        update={"data": config.data.model_copy(update={"target_columns": [], "past_covariates": []})}
+    )
     run = train_job(auto, "tiny.yaml")
     pd.read_csv(tmp_path / "series.csv").drop(columns="temp").to_csv(tmp_path / "no_temp.csv", index=False)
     with pytest.raises(DataError, match=r"the run was trained on columns \['temp'\] that this data lacks"):

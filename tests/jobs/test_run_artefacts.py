@@ -198,7 +198,9 @@ def test_files_carry_the_format_version_and_older_files_without_it_load(tmp_path
     run = shutil.copytree(trained_dir, tmp_path / "run")
     for name in ("scaler.json", "schema.json", "intervals.json", "model/forecaster.json"):
         payload = json.loads((run / name).read_text())
-        assert payload["format_version"] == (ForecasterStateFile.FORMAT if name.startswith("model/") else FORMAT_VERSION)
+        assert payload["format_version"] == (
+            ForecasterStateFile.FORMAT if name.startswith("model/") else FORMAT_VERSION
+        )
         del payload["format_version"]
         (run / name).write_text(json.dumps(payload))
     assert load_trained_run(run).schema["lookback"] == 24

@@ -60,7 +60,9 @@ def training(**options):
 def interrupted_then_resumed(monkeypatch, backup, config, stop_network, stop_epoch, seed=0):
     """Fit a forecaster until ``stop_network`` ends epoch ``stop_epoch`` (0-based), stop it as a kill would, then fit again."""
     return killed_then_run_again(
-        monkeypatch, lambda: Forecaster(**MODEL, **config, seed=seed).fit(*datasets(), backup_dir=backup), stop_network,
+        monkeypatch,
+        lambda: Forecaster(**MODEL, **config, seed=seed).fit(*datasets(), backup_dir=backup),
+        stop_network,
         stop_epoch,
     )
 
@@ -150,19 +152,23 @@ def sine_rows(n_rows=240, seed=0):
     return np.sin(2 * np.pi * steps / 24 + np.array([0.0, 0.7])) + noise
 
 
-AUTOENCODER = dict(lookback=12, units=4, batch_size=16, learning_rate=0.03, patience=1, max_train_windows=None,
-                   verbose=0, seed=0)
+AUTOENCODER = dict(
+    lookback=12, units=4, batch_size=16, learning_rate=0.03, patience=1, max_train_windows=None, verbose=0, seed=0
+)
 
 
 @pytest.mark.parametrize(("ensemble", "stop_network", "stop_epoch"), [(1, "autoencoder", 1), (2, "member_1", 0)])
-def test_the_autoencoder_detector_resumes_exactly_after_a_killed_fit(monkeypatch, tmp_path, ensemble, stop_network,
-                                                                      stop_epoch):
+def test_the_autoencoder_detector_resumes_exactly_after_a_killed_fit(
+    monkeypatch, tmp_path, ensemble, stop_network, stop_epoch
+):
     values, normal = sine_rows(), np.arange(240) < 180
     settings = {**AUTOENCODER, "epochs": 3, "ensemble": ensemble}
     fresh = AutoencoderDetector(**settings).fit(values, normal)
     backup = tmp_path / "backup"
     resumed = killed_then_run_again(
-        monkeypatch, lambda: AutoencoderDetector(**settings).fit(values, normal, backup_dir=backup), stop_network,
+        monkeypatch,
+        lambda: AutoencoderDetector(**settings).fit(values, normal, backup_dir=backup),
+        stop_network,
         stop_epoch,
     )
     assert_same(resumed, fresh)
@@ -173,5 +179,7 @@ def test_the_autoencoder_detector_resumes_exactly_after_a_killed_fit(monkeypatch
 
 @pytest.mark.parametrize("clipnorm", [0.25, None])
 def test_the_autoencoder_detector_trains_with_the_configured_clipnorm(clipnorm):
-    detector = AutoencoderDetector(**{**AUTOENCODER, "epochs": 1, "clipnorm": clipnorm}).fit(sine_rows(), np.ones(240, bool))
+    detector = AutoencoderDetector(**{**AUTOENCODER, "epochs": 1, "clipnorm": clipnorm}).fit(
+        sine_rows(), np.ones(240, bool)
+    )
     assert detector.model_.optimizer.clipnorm == clipnorm

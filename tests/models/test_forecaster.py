@@ -7,12 +7,11 @@ import json
 import keras
 import numpy as np
 import pytest
+from model_data import ArrayDataset, make_sine_windows
 from sklearn.base import clone
 
 from forecaster.errors import DataError, NotFittedError, RunError
 from forecaster.models import Forecaster, WindowSubset
-
-from model_data import ArrayDataset, make_sine_windows
 
 SMALL = dict(units=8, kind="gru", segment_length=3)
 
@@ -34,7 +33,9 @@ def test_training_reduces_loss_on_a_sine(sine_data):
     train, val = sine_data
     cfg = dict(units=16, kind="gru", segment_length=6, quantiles=[], channel_independent=True)
     training = _training(epochs=10, learning_rate=1e-2, schedule="cosine")
-    forecaster = Forecaster(**cfg, **training, seed=0).fit(ArrayDataset(train.inputs, train.targets, batch_size=16), val)
+    forecaster = Forecaster(**cfg, **training, seed=0).fit(
+        ArrayDataset(train.inputs, train.targets, batch_size=16), val
+    )
     history = forecaster.history_
     assert len(history["loss"]) == 10 and len(history["val_loss"]) == 10
     assert history["val_loss"][-1] < 0.2 * history["val_loss"][0]
@@ -190,7 +191,9 @@ def test_ensemble_averages_independent_members_and_round_trips(sine_data, tmp_pa
     expected = (singles[0].predict(inputs) + singles[1].predict(inputs)) / 2
     np.testing.assert_allclose(ensemble.predict(inputs), expected, rtol=1e-5, atol=1e-6)
     assert ensemble.history_["member"] == [0, 0, 1, 1]
-    assert ensemble.history_["loss"] == pytest.approx(singles[0].history_["loss"] + singles[1].history_["loss"], rel=1e-5)
+    assert ensemble.history_["loss"] == pytest.approx(
+        singles[0].history_["loss"] + singles[1].history_["loss"], rel=1e-5
+    )
     loaded = Forecaster.load(ensemble.save(tmp_path / "ensemble"))
     np.testing.assert_array_equal(loaded.predict(inputs), ensemble.predict(inputs))
 

@@ -26,5 +26,8 @@ def page_links(page: Path) -> list[str]:
 
 def broken_links(page: Path) -> list[str]:
     """Return the links of ``page`` that are absolute or do not name a file relative to the page."""
-    return [link for link in page_links(page)
-            if link.startswith(("/", "file:", "http:", "https:")) or not (page.parent / link).is_file()]
+    return [
+        link
+        for link in page_links(page)
+        if link.startswith(("/", "file:", "http:", "https:")) or not (page.parent / link).is_file()
+    ]

@@ -46,8 +46,9 @@ class AbsoluteValueDetector(WindowDetector):
         return errors
 
 
-def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h", spikes=((1500, 0, 6.0),), noise=0.1,
-                     tz=None):
+def spiky_collection(
+    n=2000, columns=("a", "b"), series_ids=("series",), freq="h", spikes=((1500, 0, 6.0),), noise=0.1, tz=None
+):
     """Noise of std ``noise`` around 0 in every column; each ``(row, column, size)`` spike planted in every series."""
     rng = np.random.default_rng(0)
     frames = []
@@ -55,15 +56,20 @@ def spiky_collection(n=2000, columns=("a", "b"), series_ids=("series",), freq="h
         values = rng.normal(0.0, noise, size=(n, len(columns)))
         for row, column, size in spikes:
             values[row, column] += size
-        frames.append(pd.DataFrame(values, columns=list(columns), index=pd.date_range("2024-01-01", periods=n, freq=freq, tz=tz)))
+        frames.append(
+            pd.DataFrame(values, columns=list(columns), index=pd.date_range("2024-01-01", periods=n, freq=freq, tz=tz))
+        )
     frame = pd.concat(frames)
     frame.index.name = "date"
     return SeriesCollection(frame, tuple(series_ids), np.arange(len(series_ids) + 1) * n, freq)
 
 
 def detection(collection):
-    config = ForecasterConfig(anomaly=AnomalyConfig(lookback=8, normal_fraction=0.3,
-                                                    threshold=ThresholdConfig(method="quantile", quantile=0.999)))
+    config = ForecasterConfig(
+        anomaly=AnomalyConfig(
+            lookback=8, normal_fraction=0.3, threshold=ThresholdConfig(method="quantile", quantile=0.999)
+        )
+    )
     detector = AbsoluteValueDetector(lookback=config.anomaly.lookback)
     detector.reference_errors_ = np.abs(np.random.default_rng(1).normal(0.0, 0.1, size=(2000, len(collection.columns))))
     detector.reference_offsets_ = np.array([0, 2000])
@@ -83,12 +89,15 @@ def no_open_figures():
     assert plt.get_fignums() == []
 
 
-@pytest.mark.parametrize("draw", [
-    lambda result: plot_detection_overview(result, 0, max_points=500, data_name="spiky.csv"),
-    lambda result: plot_top_events(result, data_name="spiky.csv"),
-    plot_error_distribution,
-    plot_feature_contributions,
-])
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda result: plot_detection_overview(result, 0, max_points=500, data_name="spiky.csv"),
+        lambda result: plot_top_events(result, data_name="spiky.csv"),
+        plot_error_distribution,
+        plot_feature_contributions,
+    ],
+)
 def test_every_figure_draws_and_writes_a_png(result, draw, tmp_path):
     figure = draw(result)
     assert figure._suptitle is not None and figure._suptitle.get_text()
@@ -123,7 +132,9 @@ def test_a_one_point_event_on_a_two_year_axis_is_at_least_two_pixels_wide():
 
 def test_the_overview_marks_every_event_and_draws_every_spike_of_a_long_series():
     n = 200_000
-    long = detection(spiky_collection(n=n, columns=("value",), freq="5min", spikes=((150_000, 0, 9.0), (60_000, 0, -7.0))))
+    long = detection(
+        spiky_collection(n=n, columns=("value",), freq="5min", spikes=((150_000, 0, 9.0), (60_000, 0, -7.0)))
+    )
     figure = plot_detection_overview(long, 0, max_points=400)
     value_axis, error_axis = figure.axes[0], figure.axes[1]
     drawn = value_axis.lines[0].get_ydata()
@@ -155,7 +166,9 @@ def test_events_are_ranked_by_severity_and_tabled_for_people(result):
     assert "series" not in first
     assert first["severity (× threshold)"] == round(first["severity (× threshold)"], 2)
     assert set(first) >= {"peak error (std)", "top features"} and "threshold (std)" not in first  # one threshold
-    varying = dataclasses.replace(result, scores=result.scores.assign(threshold=np.linspace(0.2, 0.3, len(result.scores))))
+    varying = dataclasses.replace(
+        result, scores=result.scores.assign(threshold=np.linspace(0.2, 0.3, len(result.scores)))
+    )
     assert "threshold (std)" in event_rows(varying)[0]
     assert "top features" not in event_rows(detection(spiky_collection(columns=("value",))))[0]
 
@@ -168,16 +181,23 @@ def test_the_section_tells_the_story_and_links_its_figures(result, tmp_path):
     summary, events, errors = sections
     assert [s.heading for s in sections] == ["Anomaly detection", "Anomaly events", "Anomaly errors"]
     metrics = result.metrics
-    for fact in (f"{metrics['n_scored']:,} of {metrics['n_points']:,} points", f"{metrics['n_flagged']:,} points",
-                 "0.999 quantile", "Look first at event 1"):
+    for fact in (
+        f"{metrics['n_scored']:,} of {metrics['n_points']:,} points",
+        f"{metrics['n_flagged']:,} points",
+        "0.999 quantile",
+        "Look first at event 1",
+    ):
         assert fact in summary.text
     assert len(events.figures) == 2 and len(events.table) == len(result.events)
     assert len(summary.figures) == 1 and len(errors.figures) == 1
 
 
 def test_many_zoned_series_are_drawn_in_their_own_clock_and_tabled_by_series(tmp_path):
-    many = detection(spiky_collection(n=600, series_ids=("pump-1", "pump-2"), spikes=((300, 0, 6.0), (450, 1, 3.0)),
-                                      tz="Europe/Berlin"))
+    many = detection(
+        spiky_collection(
+            n=600, series_ids=("pump-1", "pump-2"), spikes=((300, 0, 6.0), (450, 1, 3.0)), tz="Europe/Berlin"
+        )
+    )
     rows = event_rows(many)
     assert {row["series"] for row in rows} == {"pump-1", "pump-2"}
     peak = many.events.sort_values("severity").iloc[-1]["peak_time"]
@@ -212,14 +232,21 @@ def test_read_this_first_warns_when_normal_rows_are_flagged_far_above_the_target
     assert detection_warnings(calm) == []
     noisy = dataclasses.replace(result, metrics={**result.metrics, "flag_rate_normal_rows": 0.05})
     (warning,) = detection_warnings(noisy)  # quantile 0.999 aims at 0.1% of normal points
-    assert warning.startswith("The declared-normal rows were flagged far more often than the threshold aimed at: 50 times")
+    assert warning.startswith(
+        "The declared-normal rows were flagged far more often than the threshold aimed at: 50 times"
+    )
 
 
 def test_read_this_first_names_series_flagged_at_the_pooled_level(result):
     per_series = copy.copy(result.detector)
     per_series.reference_series_ = ["series"]
-    pooled = dataclasses.replace(result, detector=per_series,
-                                 metrics={**result.metrics, "flag_rate_normal_rows": 0.0, "threshold_pooled_series": ["series"]})
+    pooled = dataclasses.replace(
+        result,
+        detector=per_series,
+        metrics={**result.metrics, "flag_rate_normal_rows": 0.0, "threshold_pooled_series": ["series"]},
+    )
     (warning,) = detection_warnings(pooled)
     assert warning.startswith("1 series had too few held-out normal errors") and warning.endswith(": series.")
-    assert detection_warnings(dataclasses.replace(pooled, detector=result.detector)) == []  # one level for all by design
+    assert (
+        detection_warnings(dataclasses.replace(pooled, detector=result.detector)) == []
+    )  # one level for all by design

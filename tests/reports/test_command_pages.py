@@ -22,8 +22,16 @@ from page_links import broken_links, page_links
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_FORECASTER = [
-    "--set", "data.max_rows=2000", "--set", "training.epochs=1", "--set", "training.ensemble=1",
-    "--set", "anomaly.training.epochs=1", "--set", "anomaly.training.max_train_windows=256",
+    "--set",
+    "data.max_rows=2000",
+    "--set",
+    "training.epochs=1",
+    "--set",
+    "training.ensemble=1",
+    "--set",
+    "anomaly.training.epochs=1",
+    "--set",
+    "anomaly.training.max_train_windows=256",
 ]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -38,8 +46,9 @@ def forecaster(*args, cwd: Path) -> str:
     the user's terminal either.
     """
     env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"} | {"PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "forecaster.cli.main", *map(str, args)], cwd=cwd, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "forecaster.cli.main", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert not re.findall(r"^[EWIF]\d{4} ", result.stderr, flags=re.MULTILINE), result.stderr
     return result.stdout
@@ -61,8 +70,16 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     commands = {
         "run": ["run", "configs/etth1_demo.yaml", *SMALL_FORECASTER],
         "train": ["train", "configs/etth1_demo.yaml", *SMALL_FORECASTER, "--set", "name=demo_train"],
-        "detect": ["detect", "configs/detect_machine_temperature.yaml", "--set", "anomaly.training.epochs=1",
-                   "--set", "data.max_rows=3000", "--set", "anomaly.seasonal_periods=[]"],
+        "detect": [
+            "detect",
+            "configs/detect_machine_temperature.yaml",
+            "--set",
+            "anomaly.training.epochs=1",
+            "--set",
+            "data.max_rows=3000",
+            "--set",
+            "anomaly.seasonal_periods=[]",
+        ],
         "check-cell": ["check-cell", "--set", "cell_check.n_random_cases=1", "--set", "cell_check.time_steps=8"],
         "inspect": ["inspect", "data/ett/ETTh1.csv"],
     }
@@ -101,8 +118,15 @@ def test_every_command_writes_a_page_whose_links_resolve(pages, command):
 
 def test_main_job_page_shows_forecasting_and_anomaly_figures(pages):
     links = page_links(pages["run"] / "index.html")
-    for stem in ("series_overview", "training_history", "error_by_step", "actual_vs_predicted", "forecast_examples",
-                 "residuals", "forecast"):
+    for stem in (
+        "series_overview",
+        "training_history",
+        "error_by_step",
+        "actual_vs_predicted",
+        "forecast_examples",
+        "residuals",
+        "forecast",
+    ):
         assert f"figures/{stem}.png" in links
     assert any("detection" in link or "anomaly" in link for link in links)
 
@@ -128,14 +152,24 @@ def test_compare_puts_both_runs_side_by_side(pages):
     assert rows[0]["test MSE"] > 0 and rows[1]["test MSE"] is None and rows[1]["validation MSE"] > 0
 
 
-@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                    reason="Chromium and chromedriver are not installed (.ci/run installs chromium and chromium-driver)")
+@pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="Chromium and chromedriver are not installed (.ci/run installs chromium and chromium-driver)",
+)
 def test_a_real_browser_loads_every_image_of_the_main_jobs_page(pages):
     webdriver = pytest.importorskip("selenium.webdriver")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))

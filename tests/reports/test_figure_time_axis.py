@@ -83,14 +83,25 @@ def test_main_job_on_step_numbers_forecasts_the_next_steps_and_draws_its_page(tm
         for name, phase in (("a", 0.0), ("b", 1.0))
     )
     frame.to_csv(tmp_path / "steps.csv", index=False)
-    (tmp_path / "steps.yaml").write_text(json.dumps({
-        "name": "steps", "seed": 1,
-        "data": {"path": str(tmp_path / "steps.csv"), "time_column": "t", "id_column": "group", "time_unit": "step"},
-        "windows": {"lookback": 24, "horizon": 6, "calendar_features": []},
-        "model": {"units": 4}, "training": {"epochs": 1, "verbose": 0},
-        "anomaly": {"units": 4, "lookback": 12, "training": {"epochs": 1}},
-        "report": {"output_dir": str(tmp_path / "reports")},
-    }))
+    (tmp_path / "steps.yaml").write_text(
+        json.dumps(
+            {
+                "name": "steps",
+                "seed": 1,
+                "data": {
+                    "path": str(tmp_path / "steps.csv"),
+                    "time_column": "t",
+                    "id_column": "group",
+                    "time_unit": "step",
+                },
+                "windows": {"lookback": 24, "horizon": 6, "calendar_features": []},
+                "model": {"units": 4},
+                "training": {"epochs": 1, "verbose": 0},
+                "anomaly": {"units": 4, "lookback": 12, "training": {"epochs": 1}},
+                "report": {"output_dir": str(tmp_path / "reports")},
+            }
+        )
+    )
     run = run_main_job(load_config(tmp_path / "steps.yaml"), "steps.yaml")
     forecasts = pd.read_csv(run / "forecasts.csv")
     assert sorted(forecasts["target_time"].unique()) == [150, 151, 152, 153, 154, 155]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import resource
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,8 +34,19 @@ def _predictions(n_origins=6, horizon=4):
     target = origin + pd.to_timedelta(steps, unit="h")
     actual = np.sin(np.arange(len(steps)) / 3.0)
     forecast = actual + 0.1 * np.cos(np.arange(len(steps)))
-    return pd.DataFrame({"series_id": "s", "origin": origin, "target_time": target, "step": steps, "column": "y",
-                         "forecast": forecast, "lower": forecast - 0.5, "upper": forecast + 0.5, "actual": actual})
+    return pd.DataFrame(
+        {
+            "series_id": "s",
+            "origin": origin,
+            "target_time": target,
+            "step": steps,
+            "column": "y",
+            "forecast": forecast,
+            "lower": forecast - 0.5,
+            "upper": forecast + 0.5,
+            "actual": actual,
+        }
+    )
 
 
 def _history():
@@ -51,7 +62,9 @@ def _metrics(horizon=4):
 
 FIGURES = {
     "forecast_examples": lambda: plot_forecast_examples(_predictions(), _history(), "y", lookback=24),
-    "future_forecast": lambda: plot_forecast_examples(_predictions(1).assign(actual=np.nan), _history(), "y", n_examples=1),
+    "future_forecast": lambda: plot_forecast_examples(
+        _predictions(1).assign(actual=np.nan), _history(), "y", n_examples=1
+    ),
     "actual_vs_predicted": lambda: plot_actual_vs_predicted(_predictions(), "y"),
     "error_by_step": lambda: plot_error_by_step(_metrics()),
     "training_history": lambda: plot_training_history({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.6, 0.7]}),

@@ -40,8 +40,13 @@ def network(windowed, **model):
     inputs = last_test_window(windowed)
     keras.utils.set_random_seed(0)
     return build_model(
-        n_past=inputs["past"].shape[2], n_targets=1, lookback=LOOKBACK, horizon=HORIZON,
-        n_future=inputs["future"].shape[2], units=5, **model,
+        n_past=inputs["past"].shape[2],
+        n_targets=1,
+        lookback=LOOKBACK,
+        horizon=HORIZON,
+        n_future=inputs["future"].shape[2],
+        units=5,
+        **model,
     )
 
 
@@ -91,7 +96,9 @@ def test_an_ensemble_traces_its_first_member(windowed):
     first.name, second.name = "member_0", "member_1"
     inputs = last_test_window(windowed)
     joint = average_networks([first, second])
-    np.testing.assert_allclose(trace_gates(joint, inputs).values["c"], trace_gates(first, inputs).values["c"], atol=1e-6)
+    np.testing.assert_allclose(
+        trace_gates(joint, inputs).values["c"], trace_gates(first, inputs).values["c"], atol=1e-6
+    )
 
 
 def fitted_forecaster(net):
@@ -106,7 +113,11 @@ def test_gate_section_draws_the_gates_of_the_last_test_window(windowed, model, t
         section = gate_section(run, fitted_forecaster(network(windowed, quantiles=[], **model)), windowed)
         figure = section.figures[0]
         assert figure.read_bytes()[:4] == b"\x89PNG" and figure.stat().st_size > 10_000
-    assert "segment" in section.text if model.get("encoder") == "segment" else "Each column is one input row" in section.text
+    assert (
+        "segment" in section.text
+        if model.get("encoder") == "segment"
+        else "Each column is one input row" in section.text
+    )
 
 
 def test_gate_section_is_none_for_a_network_without_recurrent_cells(windowed, tmp_path, caplog):

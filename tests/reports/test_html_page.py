@@ -33,9 +33,11 @@ def _write_run(output_dir, title="Demo") -> Path:
         styled(figure.subplots()).plot([0, 1], [1, 0])
         png = save_figure(figure, run.figure_path("line"), svg=True)
         write_index_html(
-            run, title,
+            run,
+            title,
             [HtmlSection("Figures", text="one\n\ntwo", table=[{"name": "a", "value": 0.123456}], figures=[png])],
-            summary=["fine"], warnings=["careful"],
+            summary=["fine"],
+            warnings=["careful"],
         )
     return run.final_path
 
@@ -98,7 +100,10 @@ def test_report_refuses_folders_without_page_data_or_with_missing_figures(tmp_pa
         (lambda page: page.update(version=2), "version"),
         (lambda page: page["sections"][0]["figures"][0].update(src="../../etc/passwd"), "outside the run folder"),
         (lambda page: page["sections"][0]["figures"][0].update(src="/etc/passwd"), "outside the run folder"),
-        (lambda page: page["sections"][0].update(table={"columns": ["a"], "rows": [[{"text": 1}]]}), "sections.0.table"),
+        (
+            lambda page: page["sections"][0].update(table={"columns": ["a"], "rows": [[{"text": 1}]]}),
+            "sections.0.table",
+        ),
     ],
 )
 def test_report_refuses_hand_edited_page_data_in_one_line(tmp_path, edit, message):
@@ -123,11 +128,21 @@ def test_figures_outside_the_run_folder_are_refused(tmp_path):
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (None, MISSING), (math.nan, MISSING), (np.float32("nan"), MISSING), (True, "yes"), (17420, "17,420"),
-        (np.int64(12), "12"), (0.0466612, "0.04666"), (12345.6, "12,346"), (1.5e-5, "1.500e-05"),
-        (math.inf, "∞"), (pd.Timestamp("2018-06-26"), "2018-06-26"), (pd.Timestamp("2018-06-26 19:00"), "2018-06-26 19:00:00"),
+        (None, MISSING),
+        (math.nan, MISSING),
+        (np.float32("nan"), MISSING),
+        (True, "yes"),
+        (17420, "17,420"),
+        (np.int64(12), "12"),
+        (0.0466612, "0.04666"),
+        (12345.6, "12,346"),
+        (1.5e-5, "1.500e-05"),
+        (math.inf, "∞"),
+        (pd.Timestamp("2018-06-26"), "2018-06-26"),
+        (pd.Timestamp("2018-06-26 19:00"), "2018-06-26 19:00:00"),
         (np.datetime64("2018-06-26T19:00:00.000000000"), "2018-06-26 19:00:00"),
-        (["MUFL", "HULL"], "MUFL, HULL"), ("pass", "pass"),
+        (["MUFL", "HULL"], "MUFL, HULL"),
+        ("pass", "pass"),
     ],
 )
 def test_format_cell_formats_numbers_and_times_for_people(value, text):

@@ -16,10 +16,20 @@ CONFIG = {
     "name": "tiny",
     "seed": 3,
     "data": {"path": "long.csv", "id_column": "id"},
-    "anomaly": {"units": 4, "lookback": 8, "training": {"epochs": 1, "batch_size": 128}, "normal_fraction": 0.5, "ewma_span": 3,
-                "likelihood_history": 60, "likelihood_window": 4, "seasonal_periods": ["4h"], "seasonal_cycles": 2,
-                "alarm_quiet_rows": 6, "threshold": {"method": "quantile", "quantile": 0.97},
-                "events": {"min_points": 2, "within": "20min", "cooldown": "30min", "close_after": "15min"}},
+    "anomaly": {
+        "units": 4,
+        "lookback": 8,
+        "training": {"epochs": 1, "batch_size": 128},
+        "normal_fraction": 0.5,
+        "ewma_span": 3,
+        "likelihood_history": 60,
+        "likelihood_window": 4,
+        "seasonal_periods": ["4h"],
+        "seasonal_cycles": 2,
+        "alarm_quiet_rows": 6,
+        "threshold": {"method": "quantile", "quantile": 0.97},
+        "events": {"min_points": 2, "within": "20min", "cooldown": "30min", "close_after": "15min"},
+    },
     "scan": {"group_size": 2, "lock_timeout": 2},
 }
 
@@ -55,7 +65,12 @@ def read_store(url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The store's scores and events, in a canonical order without scan ids, for comparisons."""
     store = ScanStore(url, create=False)
     scores = store.read_table("scores").drop(columns="scan_id").sort_values(["series", "time"]).reset_index(drop=True)
-    events = store.list_events().drop(columns=["id", "first_scan", "last_scan"]).sort_values(["series", "start"]).reset_index(drop=True)
+    events = (
+        store.list_events()
+        .drop(columns=["id", "first_scan", "last_scan"])
+        .sort_values(["series", "start"])
+        .reset_index(drop=True)
+    )
     store.close()
     return scores, events
 

@@ -21,10 +21,27 @@ pytestmark = pytest.mark.slow
 
 
 def start_scan(folder, run, url, *extra):
-    command = [sys.executable, "-m", "forecaster.cli.main", "scan", "config.yaml", "--run", str(run), "--store", url,
-               "--set", "scan.group_size=1", *extra]
-    return subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    command = [
+        sys.executable,
+        "-m",
+        "forecaster.cli.main",
+        "scan",
+        "config.yaml",
+        "--run",
+        str(run),
+        "--store",
+        url,
+        "--set",
+        "scan.group_size=1",
+        *extra,
+    ]
+    return subprocess.Popen(
+        command,
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
 
 
 def reference_store(folder, run, tmp_path, monkeypatch):
@@ -54,7 +71,9 @@ def wait_until(process, url, started, n_watermarks, timeout=300):
         engine.dispose()
 
 
-def test_a_scan_killed_at_several_points_and_run_again_ends_as_an_uninterrupted_one(project, tmp_path, store_url, monkeypatch):
+def test_a_scan_killed_at_several_points_and_run_again_ends_as_an_uninterrupted_one(
+    project, tmp_path, store_url, monkeypatch
+):
     folder, run = project
     reference = reference_store(folder, run, tmp_path, monkeypatch)
     ScanStore(store_url).close()

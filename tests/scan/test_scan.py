@@ -49,7 +49,9 @@ def test_a_scan_of_all_the_data_scores_every_point_as_detect_does(at_project, tm
     scores, _ = read_store(url)
     detected = pd.read_parquet(run / "scores.parquet").sort_values(["series", "time"]).reset_index(drop=True)
     for column in ("error", "threshold", "likelihood", "log_likelihood", "alarm"):
-        np.testing.assert_allclose(scores[column].to_numpy(float), detected[column].to_numpy(float), rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(
+            scores[column].to_numpy(float), detected[column].to_numpy(float), rtol=1e-12, equal_nan=True
+        )
     assert (scores["flag"].astype(bool) == detected["flag"]).all() and (scores["source"] == detected["source"]).all()
 
 
@@ -76,7 +78,13 @@ def test_a_second_identical_scan_adds_nothing(at_project, store_url):
     before = read_store(store_url)
     second = scan(run, store_url, folder / "long.csv")
     assert first.rows_scored > 0 and first.new_events > 0
-    assert (second.n_series, second.rows_scored, second.new_events, second.updated_events, second.late_rows) == (0, 0, 0, 0, 0)
+    assert (second.n_series, second.rows_scored, second.new_events, second.updated_events, second.late_rows) == (
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     assert second.up_to_date == 3
     after = read_store(store_url)
     pd.testing.assert_frame_equal(before[0], after[0])
@@ -129,17 +137,22 @@ def test_late_rows_are_counted_not_rescored_and_rescore_from_replaces_them(at_pr
     rescored, fresh_scores = read_store(url)[0], read_store(fresh)[0]
     late = rescored["time"] >= pd.Timestamp(rescore_from)
     assert summary.rows_scored == late.sum()
-    pd.testing.assert_frame_equal(rescored[late].reset_index(drop=True),
-                                  fresh_scores[fresh_scores["time"] >= pd.Timestamp(rescore_from)].reset_index(drop=True),
-                                  rtol=1e-7, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        rescored[late].reset_index(drop=True),
+        fresh_scores[fresh_scores["time"] >= pd.Timestamp(rescore_from)].reset_index(drop=True),
+        rtol=1e-7,
+        atol=1e-9,
+    )
     assert (rescored.loc[~late, "time"] >= pd.Timestamp("2024-01-01 08:20")).all(), "scores before the range are kept"
     assert_events_match_after(url, fresh, pd.Timestamp(rescore_from))
 
 
 def assert_events_match_after(left, right, start):
     events_left, events_right = read_store(left)[1], read_store(right)[1]
-    pd.testing.assert_frame_equal(events_left[events_left["end"] >= start].reset_index(drop=True),
-                                  events_right[events_right["end"] >= start].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        events_left[events_left["end"] >= start].reset_index(drop=True),
+        events_right[events_right["end"] >= start].reset_index(drop=True),
+    )
 
 
 def test_rows_of_an_sql_query_scan_like_the_same_rows_from_a_file(at_project, tmp_path):
@@ -151,7 +164,9 @@ def test_rows_of_an_sql_query_scan_like_the_same_rows_from_a_file(at_project, tm
     from_file, from_query = f"sqlite:///{tmp_path / 'file.db'}", f"sqlite:///{tmp_path / 'query.db'}"
     scan(run, from_file, folder / "long.csv")
     config = load_config("config.yaml", [f"data.url={source}"])
-    summary, _ = scan_job(config, "config.yaml", run, store_url=from_query, data_query="SELECT date, id, value FROM metrics")
+    summary, _ = scan_job(
+        config, "config.yaml", run, store_url=from_query, data_query="SELECT date, id, value FROM metrics"
+    )
     assert summary.n_series == 3
     assert_same_store(from_query, from_file)
     with pytest.raises(DataError, match="no such table"):
@@ -189,7 +204,9 @@ def test_an_unseen_series_is_skipped_unless_its_scaling_may_be_fitted(at_project
     assert refused.n_series == 1 and "unseen_series: fit" in refused.skipped["zz"]
     fitting = f"sqlite:///{tmp_path / 'fitting.db'}"
     half = len(data) // 4
-    first = scan(run, fitting, write(rows_between(data, 0, 2 * half), tmp_path / "first.csv"), "anomaly.unseen_series=fit")
+    first = scan(
+        run, fitting, write(rows_between(data, 0, 2 * half), tmp_path / "first.csv"), "anomaly.unseen_series=fit"
+    )
     assert first.scaling_fitted == ["zz"]
     second = scan(run, fitting, path, "anomaly.unseen_series=fit")
     assert second.scaling_fitted == [] and second.rows_scored == 2 * (len(data) // 2 - 2 * half)
@@ -265,7 +282,9 @@ def test_a_scan_with_nothing_new_writes_no_run_folder_unless_asked(at_project, t
     assert main(command) == 0 and len(folders()) == 1
     assert main(command) == 0 and len(folders()) == 1, "nothing scored, no event changed: no run folder"
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith("scan 2: 0 series scanned (3 up to date), 0 rows scored") and line.endswith("; no run folder")
+    assert line.startswith("scan 2: 0 series scanned (3 up to date), 0 rows scored") and line.endswith(
+        "; no run folder"
+    )
     assert main([*command, "--report", "always"]) == 0 and len(folders()) == 2
     assert json.loads((folders()[-1] / "summary.json").read_text())["rows_scored"] == 0
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"

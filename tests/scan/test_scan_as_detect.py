@@ -36,16 +36,22 @@ def detect_all(run, *overrides):
 
 
 def event_spans(events: pd.DataFrame, peak: str) -> list[tuple]:
-    return sorted((str(row["series"]), pd.Timestamp(row["start"]), pd.Timestamp(row["end"]), pd.Timestamp(row[peak]))
-                  for _, row in events.iterrows())
+    return sorted(
+        (str(row["series"]), pd.Timestamp(row["start"]), pd.Timestamp(row["end"]), pd.Timestamp(row[peak]))
+        for _, row in events.iterrows()
+    )
 
 
-@pytest.mark.parametrize("overrides", [
-    ("anomaly.alarm_signals=[detector]",),
-    ("anomaly.alarm_signals=[change]",),
-    ("anomaly.alarm_signals=[detector, change]",),
-    ("anomaly.likelihood_robust=true",),
-], ids=["detector", "change", "detector+change", "robust"])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("anomaly.alarm_signals=[detector]",),
+        ("anomaly.alarm_signals=[change]",),
+        ("anomaly.alarm_signals=[detector, change]",),
+        ("anomaly.likelihood_robust=true",),
+    ],
+    ids=["detector", "change", "detector+change", "robust"],
+)
 def test_a_scan_scores_and_groups_events_as_detect_does_whole_and_in_chunks(at_project, tmp_path, overrides):
     folder, run = at_project
     detected = detect_all(run, *overrides)
@@ -55,7 +61,9 @@ def test_a_scan_scores_and_groups_events_as_detect_does_whole_and_in_chunks(at_p
     scores, events = read_store(whole)
     assert len(scores) == len(expected) == 3 * len(long_data()) // 3
     for column in ("error", "threshold", "likelihood", "log_likelihood", "alarm"):
-        np.testing.assert_allclose(scores[column].to_numpy(float), expected[column].to_numpy(float), atol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(
+            scores[column].to_numpy(float), expected[column].to_numpy(float), atol=1e-6, equal_nan=True
+        )
     assert (scores["flag"].astype(bool) == expected["flag"]).all() and (scores["source"] == expected["source"]).all()
     assert set(scores["source"]) <= {*load_config("config.yaml", list(overrides)).anomaly.alarm_signals, "seasonal_4h"}
     assert len(detected.events) >= 3, "the planted bursts make events"

@@ -27,8 +27,11 @@ def gapped(project, monkeypatch, tmp_path):
     monkeypatch.chdir(folder)
     data = long_data()
     position = data.groupby("id").cumcount()
-    parts = {"all": data[(position < GAP[0]) | (position >= GAP[1])], "before": data[position < GAP[0]],
-             "after": data[position >= GAP[1]]}
+    parts = {
+        "all": data[(position < GAP[0]) | (position >= GAP[1])],
+        "before": data[position < GAP[0]],
+        "after": data[position >= GAP[1]],
+    }
     paths = {}
     for name, part in parts.items():
         paths[name] = tmp_path / f"{name}.csv"
@@ -63,12 +66,20 @@ def test_a_scan_of_a_gapped_file_scores_the_gap_as_detect_does(gapped, tmp_path)
     config = load_config("config.yaml", [])
     detector, _ = load_detection_run(run, config)
     collection, _ = validate_series(pd.read_csv(paths["all"]), config.data, source="all.csv")
-    detected = detect(config, collection, detector=detector).scores.sort_values(["series", "time"]).reset_index(drop=True)
+    detected = (
+        detect(config, collection, detector=detector).scores.sort_values(["series", "time"]).reset_index(drop=True)
+    )
     scores, _ = read_store(url)
     assert len(scores) == len(detected) and detected["filled"].sum() == len(SERIES) * (GAP[1] - GAP[0])
     for column in ("error", "likelihood", "log_likelihood", "alarm"):
-        np.testing.assert_allclose(scores[column].to_numpy(float), detected[column].to_numpy(float), rtol=1e-9,
-                                   atol=1e-12, equal_nan=True, err_msg=column)
+        np.testing.assert_allclose(
+            scores[column].to_numpy(float),
+            detected[column].to_numpy(float),
+            rtol=1e-9,
+            atol=1e-12,
+            equal_nan=True,
+            err_msg=column,
+        )
     assert not scores.loc[detected["filled"].to_numpy(), "flag"].astype(bool).any(), "a filled gap raises no flags"
 
 

@@ -12,13 +12,32 @@ from forecaster.store.store import SCORE_COLUMNS
 
 def points(n, start="2024-01-01"):
     times = pd.date_range(start, periods=n, freq="5min")
-    return pd.DataFrame({"time": times, "error": [float("nan")] + [0.5] * (n - 1), "threshold": 1.0, "likelihood": 0.5,
-                         "log_likelihood": 0.0, "source": "detector", "flag": [False] * (n - 1) + [True], "alarm": 0.0})
+    return pd.DataFrame(
+        {
+            "time": times,
+            "error": [float("nan")] + [0.5] * (n - 1),
+            "threshold": 1.0,
+            "likelihood": 0.5,
+            "log_likelihood": 0.0,
+            "source": "detector",
+            "flag": [False] * (n - 1) + [True],
+            "alarm": 0.0,
+        }
+    )
 
 
 def event_row(series, start, end, severity=2.0, state="open"):
-    return {"series": series, "start": start, "end": end, "peak": end, "peak_score": 2.0, "severity": severity,
-            "n_points": 2, "features": "value", "state": state}
+    return {
+        "series": series,
+        "start": start,
+        "end": end,
+        "peak": end,
+        "peak_score": 2.0,
+        "severity": severity,
+        "n_points": 2,
+        "features": "value",
+        "state": state,
+    }
 
 
 def test_a_new_store_gets_every_table_and_the_current_version(store_url):
@@ -34,14 +53,23 @@ def test_scores_go_in_with_one_bulk_statement_and_one_transaction_per_series(sto
     store = ScanStore(store_url)
     scan_id = store.begin_scan("hash", "run", "data.csv")
     statements, bulk_writes = [], []
-    event.listen(store.engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, params, context, executemany: statements.append(statement))
-    monkeypatch.setattr(store_module, "_insert_scores", lambda *args, _insert=store_module._insert_scores: (bulk_writes.append(1), _insert(*args)))
+    event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, params, context, executemany: statements.append(statement),
+    )
+    monkeypatch.setattr(
+        store_module,
+        "_insert_scores",
+        lambda *args, _insert=store_module._insert_scores: (bulk_writes.append(1), _insert(*args)),
+    )
     new_events = [event_row("a", f"2024-01-01 0{hour}:00", f"2024-01-01 0{hour}:05") for hour in (3, 1, 2)]
     store.write_series(scan_id, "a", points(1000), new_events, [], pd.Timestamp("2024-01-04 11:15"), b"context")
     assert bulk_writes == [1], "one bulk write per series"
     assert not [statement for statement in statements if "INSERT INTO scores" in statement], "no per-row inserts"
-    assert len([statement for statement in statements if "INSERT INTO events" in statement]) == 1, "events in one statement"
+    assert len([statement for statement in statements if "INSERT INTO events" in statement]) == 1, (
+        "events in one statement"
+    )
     assert store.list_events()["start"].dt.hour.tolist() == [1, 2, 3]
     scores = store.read_table("scores")
     assert len(scores) == 1000 and scores["error"].isna().sum() == 1 and scores["flag"].sum() == 1
@@ -52,13 +80,30 @@ def test_scores_go_in_with_one_bulk_statement_and_one_transaction_per_series(sto
 def test_updated_events_are_found_by_series_and_start_and_filters_apply(store_url):
     store = ScanStore(store_url)
     first = store.begin_scan("hash", "run", "data.csv")
-    store.write_series(first, "a", points(3), [event_row("a", "2024-01-01 00:05", "2024-01-01 00:10")], [], pd.Timestamp("2024-01-01 00:10"), b"x")
-    store.write_series(first, "b", points(3), [event_row("b", "2024-01-01 00:00", "2024-01-01 00:10", 5.0, "closed")], [],
-                       pd.Timestamp("2024-01-01 00:10"), b"x")
+    store.write_series(
+        first,
+        "a",
+        points(3),
+        [event_row("a", "2024-01-01 00:05", "2024-01-01 00:10")],
+        [],
+        pd.Timestamp("2024-01-01 00:10"),
+        b"x",
+    )
+    store.write_series(
+        first,
+        "b",
+        points(3),
+        [event_row("b", "2024-01-01 00:00", "2024-01-01 00:10", 5.0, "closed")],
+        [],
+        pd.Timestamp("2024-01-01 00:10"),
+        b"x",
+    )
     store.finish_scan(first, "finished", {"n_series": 2})
     second = store.begin_scan("hash", "run", "data.csv")
     extended = event_row("a", "2024-01-01 00:05", "2024-01-01 00:20", 3.0, "open")
-    store.write_series(second, "a", points(2, "2024-01-01 00:15"), [], [extended], pd.Timestamp("2024-01-01 00:20"), b"y")
+    store.write_series(
+        second, "a", points(2, "2024-01-01 00:15"), [], [extended], pd.Timestamp("2024-01-01 00:20"), b"y"
+    )
     store.finish_scan(second, "finished", {"n_series": 1, "updated_events": 1})
     every = store.list_events()
     assert len(every) == 2 and every.loc[every["series"] == "a", "end"].iloc[0] == pd.Timestamp("2024-01-01 00:20")
@@ -74,11 +119,30 @@ def test_updated_events_are_found_by_series_and_start_and_filters_apply(store_ur
 def test_rescoring_replaces_scores_and_events_from_a_time_and_old_scores_can_be_pruned(store_url):
     store = ScanStore(store_url)
     scan_id = store.begin_scan("hash", "run", "data.csv")
-    store.write_series(scan_id, "a", points(12), [event_row("a", "2024-01-01 00:40", "2024-01-01 00:50")], [], pd.Timestamp("2024-01-01 00:55"), b"x")
-    store.write_series(scan_id, "a", points(4, "2024-01-01 00:30"), [], [], pd.Timestamp("2024-01-01 00:45"), b"y",
-                       replace_from=pd.Timestamp("2024-01-01 00:30"), keep_before=pd.Timestamp("2024-01-01 00:10"))
+    store.write_series(
+        scan_id,
+        "a",
+        points(12),
+        [event_row("a", "2024-01-01 00:40", "2024-01-01 00:50")],
+        [],
+        pd.Timestamp("2024-01-01 00:55"),
+        b"x",
+    )
+    store.write_series(
+        scan_id,
+        "a",
+        points(4, "2024-01-01 00:30"),
+        [],
+        [],
+        pd.Timestamp("2024-01-01 00:45"),
+        b"y",
+        replace_from=pd.Timestamp("2024-01-01 00:30"),
+        keep_before=pd.Timestamp("2024-01-01 00:10"),
+    )
     scores = store.read_table("scores")
-    assert scores["time"].min() == pd.Timestamp("2024-01-01 00:10") and scores["time"].max() == pd.Timestamp("2024-01-01 00:45")
+    assert scores["time"].min() == pd.Timestamp("2024-01-01 00:10") and scores["time"].max() == pd.Timestamp(
+        "2024-01-01 00:45"
+    )
     assert store.list_events().empty
     assert store.read_watermarks(["a"])["a"] == (pd.Timestamp("2024-01-01 00:45"), b"y")
     store.close()

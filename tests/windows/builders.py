@@ -15,4 +15,3 @@ def build_collection(lengths, n_columns=2, seed=0, start="2024-01-01", frequency
     values[:, 0] = np.arange(offsets[-1])
     frame = pd.DataFrame(values, index=index, columns=[f"c{j}" for j in range(n_columns)])
     return SeriesCollection(frame, tuple(f"s{k}" for k in range(len(lengths))), offsets, frequency)
-

@@ -131,5 +131,6 @@ def test_scaler_rebuilt_from_statistics_transforms_and_inverts_identically():
     np.testing.assert_array_equal(rebuilt.transform(collection), fitted.transform(collection))
     y = rng.normal(size=(3, 2, 1))
     np.testing.assert_array_equal(
-        rebuilt.inverse_transform_targets(y, np.array([0, 1, 1])), fitted.inverse_transform_targets(y, np.array([0, 1, 1]))
+        rebuilt.inverse_transform_targets(y, np.array([0, 1, 1])),
+        fitted.inverse_transform_targets(y, np.array([0, 1, 1])),
     )
