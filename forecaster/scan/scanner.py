@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,31 +146,46 @@ def scan_series(
         The :class:`ScanSummary`.
     """
     summary = ScanSummary(scan_id)
-    for start in range(0, len(data), group_size):
-        group = data[start : start + group_size]
-        marks = {} if rescore_from is not None else store.read_watermarks([rows.series for rows in group])
-        inputs, n_filled = [], {}
-        for rows in group:
-            try:
-                item = _new_rows(
-                    store, rows, marks.get(rows.series), rescore_from, keep_scores, summary, frequency, fill, holidays
-                )
-            except DataError as exc:
-                summary.skipped[rows.series] = str(exc)
-                continue
-            if item is None:
-                summary.up_to_date += 1
-            else:
-                inputs.append(item[0])
-                n_filled[rows.series] = item[1]
-        for result in scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []:
-            if result.skipped is not None:
-                summary.skipped[result.series] = result.skipped
-                continue
-            _write(store, scan_id, result, rescore_from, keep_scores, summary, max_plotted)
-            summary.rows_filled += n_filled[result.series]
-        if progress is not None:
-            progress(len(group))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-store") as writer:
+        committing = None  # the previous group's transactions, committed while this group is scored
+        for start in range(0, len(data), group_size):
+            group = data[start : start + group_size]
+            marks = {} if rescore_from is not None else store.read_watermarks([rows.series for rows in group])
+            inputs, n_filled = [], {}
+            for rows in group:
+                try:
+                    item = _new_rows(
+                        store,
+                        rows,
+                        marks.get(rows.series),
+                        rescore_from,
+                        keep_scores,
+                        summary,
+                        frequency,
+                        fill,
+                        holidays,
+                    )
+                except DataError as exc:
+                    summary.skipped[rows.series] = str(exc)
+                    continue
+                if item is None:
+                    summary.up_to_date += 1
+                else:
+                    inputs.append(item[0])
+                    n_filled[rows.series] = item[1]
+            results = scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []
+            scored = [result for result in results if result.skipped is None]
+            summary.skipped.update({result.series: result.skipped for result in results if result.skipped is not None})
+            if committing is not None:
+                committing.result()  # one group in flight at most; a failed commit stops the scan here
+            committing = writer.submit(_commit_group, store, scan_id, scored, rescore_from, keep_scores)
+            for result in scored:
+                _count(summary, result, max_plotted)
+                summary.rows_filled += n_filled[result.series]
+            if progress is not None:
+                progress(len(group))
+        if committing is not None:
+            committing.result()
     logger.debug(
         "scan %d: %d series, %d rows scored, %d new and %d updated events",
         scan_id,
@@ -260,30 +276,40 @@ def _count_late(
     return unscored + changed
 
 
-def _write(
+def _commit_group(
     store: ScanStore,
     scan_id: int,
-    result,
+    results: list,
     rescore_from: pd.Timestamp | None,
     keep_scores: pd.Timedelta | None,
-    summary: ScanSummary,
-    max_plotted: int,
 ) -> None:
-    """Commit one series' scan and add it to the summary."""
+    """Commit each series' scan of a group in its own transaction, in order (run on the writer thread).
+
+    A scan killed part-way leaves every series either committed (scores, events,
+    watermark and context together) or untouched, so the next scan redoes
+    exactly the series that were not committed.
+    """
+    for result in results:
+        new_events = [event for event in result.events if event.get("new")]
+        updated_events = [event for event in result.events if not event.get("new")]
+        last_time = pd.Timestamp(int(result.context.times[-1]))
+        store.write_series(
+            scan_id,
+            result.series,
+            result.points,
+            new_events,
+            updated_events,
+            last_time,
+            result.context.to_bytes(),
+            replace_from=rescore_from,
+            keep_before=None if keep_scores is None else last_time - keep_scores,
+        )
+
+
+def _count(summary: ScanSummary, result, max_plotted: int) -> None:
+    """Add one scored series to the summary."""
     new_events = [event for event in result.events if event.get("new")]
     updated_events = [event for event in result.events if not event.get("new")]
-    last_time = pd.Timestamp(int(result.context.times[-1]))
-    store.write_series(
-        scan_id,
-        result.series,
-        result.points,
-        new_events,
-        updated_events,
-        last_time,
-        result.context.to_bytes(),
-        replace_from=rescore_from,
-        keep_before=None if keep_scores is None else last_time - keep_scores,
-    )
     summary.n_series += 1
     summary.rows_scored += len(result.points)
     summary.new_events += len(new_events)
