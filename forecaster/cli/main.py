@@ -15,7 +15,9 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 
+from forecaster import __version__
 from forecaster.errors import ForecasterError
 
 COMMAND_MODULES = (
@@ -101,8 +103,18 @@ def import_backend_quietly() -> None:
         os.close(saved)
 
 
+INTERNAL_ERROR = 70
+"""Exit code of a bug (EX_SOFTWARE): never 1, which ``--exit-code`` and ``check-cell`` give a meaning."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (0 success, 1 a check failed, 2 an error, 75 a scan store busy)."""
+    """Run the CLI and return its exit code.
+
+    0 success; 1 a check failed (``check-cell``) or, with ``scan --exit-code``,
+    events opened or extended; 2 a one-line error the user can fix; 70 a bug
+    (the traceback is printed: please report it); 75 a scan store busy; 130
+    interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "needs_backend", True) and not args.debug:
@@ -121,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        if args.debug:
+            raise
+        traceback.print_exc()
+        print(f"error: an internal error in forecaster {__version__} (above); please report it", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ write and load them through these functions.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from forecaster.anomaly.detectors import WindowDetector, load_detector
@@ -89,9 +90,16 @@ def load_detection_run(run_dir: str | Path, config: ForecasterConfig) -> tuple[W
             ``schema.json`` or detector files that do not fit their schema or ``config``.
     """
     folder = Path(run_dir)
+    if not folder.is_dir():
+        link = f" (a link to {os.readlink(folder)}, which does not exist)" if folder.is_symlink() else ""
+        raise RunError(f"{folder}: no such run folder{link}; pass a run folder written by forecaster detect")
     if not (folder / SCHEMA_FILE).is_file() or not (folder / DETECTOR_DIR).is_dir():
-        raise RunError(
-            f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/; pass a run folder written by forecaster detect"
+        nested = folder / "anomaly"  # forecaster run keeps its detector there
+        hint = (
+            f"; this is a forecaster run folder, whose detector is in {nested}: pass that"
+            if (nested / SCHEMA_FILE).is_file()
+            else "; pass a run folder written by forecaster detect"
         )
+        raise RunError(f"{folder}: missing {SCHEMA_FILE} or {DETECTOR_DIR}/{hint}")
     schema = read_artefact(folder / SCHEMA_FILE, DetectionSchemaFile).model_dump(exclude={"format_version"})
     return load_detector(folder / DETECTOR_DIR, **detector_kwargs(config.anomaly, config.seed)), schema

@@ -193,3 +193,17 @@ def test_usage_errors_are_one_line_too(argv, line, capsys):
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith(line)
+
+
+def test_a_bug_exits_70_with_its_traceback_never_1(monkeypatch, capsys):
+    """1 means 'events found' to a scheduler running scan --exit-code; a crash must not read as that."""
+    from forecaster.cli import inspect as inspect_command
+    from forecaster.cli.main import INTERNAL_ERROR, main
+
+    def broken(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(inspect_command, "run_inspect", broken)
+    assert main(["inspect", "data.csv"]) == INTERNAL_ERROR == 70
+    stderr = capsys.readouterr().err
+    assert "RuntimeError: a bug" in stderr and "internal error in forecaster" in stderr
