@@ -93,7 +93,9 @@ def scan_job(
             f"{source}: anomaly.threshold.method 'dynamic' chooses its level from the scored errors themselves; "
             "scans need a fixed level: use quantile, std or pot"
         )
-    data_cfg = config.require_data(source)
+    if config.data is None:  # data.path is optional: --data or --data-query may name the rows instead
+        raise ConfigError(f"{source}: missing section 'data'; add data (time_column, id_column, path or url)")
+    data_cfg = config.data
     detector, schema = load_detection_run(run_dir, config)
     data_cfg = data_cfg.model_copy(
         update={

@@ -163,7 +163,7 @@ def test_rows_of_an_sql_query_scan_like_the_same_rows_from_a_file(at_project, tm
     engine.dispose()
     from_file, from_query = f"sqlite:///{tmp_path / 'file.db'}", f"sqlite:///{tmp_path / 'query.db'}"
     scan(run, from_file, folder / "long.csv")
-    config = load_config("config.yaml", [f"data.url={source}"])
+    config = load_config("config.yaml", [f"data.url={source}", "data.path=null"])  # a query needs no data file
     summary, _ = scan_job(
         config, "config.yaml", run, store_url=from_query, data_query="SELECT date, id, value FROM metrics"
     )
