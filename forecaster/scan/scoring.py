@@ -110,6 +110,11 @@ def scan_group(
     return [results[item.series] for item in inputs]
 
 
+MIN_UNSEEN_WINDOWS = 4
+"""Windows' worth of declared-normal rows a series unseen in training needs before its scaling is fitted
+(``anomaly.unseen_series: fit``): fitted from fewer rows, its mean and scale would be noise, kept for good."""
+
+
 def _prepare_scaling(
     detector: WindowDetector, config: AnomalyConfig, inputs: list[SeriesInput], contexts: dict[str, SeriesContext]
 ) -> tuple[set[str], dict[str, str]]:
@@ -138,11 +143,31 @@ def _prepare_scaling(
         index=pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in missing])),
     )
     normal = normal_rows(SeriesCollection(frame, tuple(item.series for item in missing), offsets, "s"), config)
-    fitted = detector.fit_unseen_series(frame.to_numpy(), normal, offsets, [item.series for item in missing])
+    usable = normal & np.isfinite(frame.to_numpy()).all(axis=1)
+    counts = np.add.reduceat(usable.astype(np.int64), offsets[:-1]) if len(usable) else np.zeros(len(missing), int)
+    needed = MIN_UNSEEN_WINDOWS * detector.window_length
+    too_few = {
+        item.series: f"only {count} declared-normal rows to fit its scaling from, at least {needed} needed "
+        f"({MIN_UNSEEN_WINDOWS} windows); it is scaled and scored once a scan sees that many"
+        for item, count in zip(missing, counts)
+        if count < needed
+    }
+    kept = [k for k, item in enumerate(missing) if item.series not in too_few]
+    rows = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in kept]) if kept else np.zeros(0, np.int64)
+    fitted = (
+        detector.fit_unseen_series(
+            frame.to_numpy()[rows],
+            normal[rows],
+            np.cumsum([0] + [offsets[k + 1] - offsets[k] for k in kept]),
+            [missing[k].series for k in kept],
+        )
+        if kept
+        else []
+    )
     position = {series: row for row, series in enumerate(detector.series_ids_)}
     for series in fitted:
         contexts[series].scaling = (detector.mean_[position[series]], detector.scale_[position[series]])
-    return set(fitted), {}
+    return set(fitted), too_few
 
 
 def _score(

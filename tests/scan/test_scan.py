@@ -202,6 +202,10 @@ def test_an_unseen_series_is_skipped_unless_its_scaling_may_be_fitted(at_project
     url = f"sqlite:///{tmp_path / 'scans.db'}"
     refused = scan(run, url, path)
     assert refused.n_series == 1 and "unseen_series: fit" in refused.skipped["zz"]
+    few_rows = write(data.groupby("id").head(10), tmp_path / "few.csv")
+    few = scan(run, f"sqlite:///{tmp_path / 'few.db'}", few_rows, "anomaly.unseen_series=fit")
+    assert few.scaling_fitted == [] and "only 5 declared-normal rows" in few.skipped["zz"]  # 4 windows of 8: 32
+    assert "at least 32 needed" in few.skipped["zz"] and few.n_series == 1
     fitting = f"sqlite:///{tmp_path / 'fitting.db'}"
     half = len(data) // 4
     first = scan(
