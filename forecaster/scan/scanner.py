@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,46 +145,33 @@ def scan_series(
         The :class:`ScanSummary`.
     """
     summary = ScanSummary(scan_id)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-store") as writer:
-        committing = None  # the previous group's transactions, committed while this group is scored
-        for start in range(0, len(data), group_size):
-            group = data[start : start + group_size]
-            marks = {} if rescore_from is not None else store.read_watermarks([rows.series for rows in group])
-            inputs, n_filled = [], {}
-            for rows in group:
-                try:
-                    item = _new_rows(
-                        store,
-                        rows,
-                        marks.get(rows.series),
-                        rescore_from,
-                        keep_scores,
-                        summary,
-                        frequency,
-                        fill,
-                        holidays,
-                    )
-                except DataError as exc:
-                    summary.skipped[rows.series] = str(exc)
-                    continue
-                if item is None:
-                    summary.up_to_date += 1
-                else:
-                    inputs.append(item[0])
-                    n_filled[rows.series] = item[1]
-            results = scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []
-            scored = [result for result in results if result.skipped is None]
-            summary.skipped.update({result.series: result.skipped for result in results if result.skipped is not None})
-            if committing is not None:
-                committing.result()  # one group in flight at most; a failed commit stops the scan here
-            committing = writer.submit(_commit_group, store, scan_id, scored, rescore_from, keep_scores)
-            for result in scored:
-                _count(summary, result, max_plotted)
-                summary.rows_filled += n_filled[result.series]
-            if progress is not None:
-                progress(len(group))
-        if committing is not None:
-            committing.result()
+    for start in range(0, len(data), group_size):
+        group = data[start : start + group_size]
+        marks = {} if rescore_from is not None else store.read_watermarks([rows.series for rows in group])
+        inputs, n_filled = [], {}
+        for rows in group:
+            try:
+                item = _new_rows(
+                    store, rows, marks.get(rows.series), rescore_from, keep_scores, summary, frequency, fill, holidays
+                )
+            except DataError as exc:
+                summary.skipped[rows.series] = str(exc)
+                continue
+            if item is None:
+                summary.up_to_date += 1
+            else:
+                inputs.append(item[0])
+                n_filled[rows.series] = item[1]
+        results = scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []
+        scored = [result for result in results if result.skipped is None]
+        summary.skipped.update({result.series: result.skipped for result in results if result.skipped is not None})
+        dropped = {} if rescore_from is None else {r.series: _match_rescored(store, r, rescore_from) for r in scored}
+        _commit_group(store, scan_id, scored, rescore_from, keep_scores, dropped)
+        for result in scored:
+            _count(summary, result, max_plotted)
+            summary.rows_filled += n_filled[result.series]
+        if progress is not None:
+            progress(len(group))
     logger.debug(
         "scan %d: %d series, %d rows scored, %d new and %d updated events",
         scan_id,
@@ -282,8 +268,9 @@ def _commit_group(
     results: list,
     rescore_from: pd.Timestamp | None,
     keep_scores: pd.Timedelta | None,
+    dropped: dict[str, list[pd.Timestamp]],
 ) -> None:
-    """Commit each series' scan of a group in its own transaction, in order (run on the writer thread).
+    """Commit each series' scan of a group in its own transaction, in order.
 
     A scan killed part-way leaves every series either committed (scores, events,
     watermark and context together) or untouched, so the next scan redoes
@@ -303,7 +290,49 @@ def _commit_group(
             result.context.to_bytes(),
             replace_from=rescore_from,
             keep_before=None if keep_scores is None else last_time - keep_scores,
+            drop_events=tuple(dropped.get(result.series, ())),
         )
+
+
+EVENT_FIELDS = ("end", "peak", "peak_score", "severity", "n_points", "state")
+"""What makes a re-scored event differ from the stored one with its start."""
+
+
+def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> list[pd.Timestamp]:
+    """Match a re-scored series' events with the stored ones by start; return the starts to delete.
+
+    A re-score finds every event of the rows it was given afresh, all marked new.
+    Those ending before ``rescore_from`` are left alone unless the store holds them
+    open or ending later; of the rest, one the store holds unchanged is dropped (nothing to
+    write or alert on again), one it holds changed becomes an update, and a stored
+    event ending at or after ``rescore_from`` that the re-score no longer finds is
+    deleted. ``result.events`` is rewritten in place.
+    """
+    stored = store.list_events(series=result.series)
+    stored = {pd.Timestamp(row.start): row for row in stored.itertuples(index=False)}
+    kept, found = [], set()
+    for event in result.events:
+        start, end = pd.Timestamp(event["start"]), pd.Timestamp(event["end"])
+        before = stored.get(start)
+        settled = before is None or (before.state != "open" and pd.Timestamp(before.end) < rescore_from)
+        if end < rescore_from and settled:
+            continue
+        found.add(start)
+        if before is None:
+            kept.append(event)
+        elif any(_differs(event[name], getattr(before, name)) for name in EVENT_FIELDS):
+            kept.append({**event, "new": False})
+    result.events[:] = kept
+    return [start for start, row in stored.items() if pd.Timestamp(row.end) >= rescore_from and start not in found]
+
+
+def _differs(value, stored) -> bool:
+    """Whether an event's field differs from its stored value (times compared as times, scores to 1e-9)."""
+    if isinstance(stored, (float, np.floating)):
+        return not np.isclose(float(value), float(stored), rtol=1e-9, atol=0.0)
+    if isinstance(stored, (pd.Timestamp, np.datetime64)) or hasattr(stored, "isoformat"):
+        return pd.Timestamp(value) != pd.Timestamp(stored)
+    return value != stored
 
 
 def _count(summary: ScanSummary, result, max_plotted: int) -> None:

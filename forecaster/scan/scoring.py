@@ -37,7 +37,8 @@ class SeriesInput:
         values: float64 ``(n_rows, n_features)``.
         context: what the last scan left, or ``None`` for a series scanned from scratch.
         write_from: only rows at or after this time are returned (``--rescore-from``
-            scores earlier rows to rebuild the context but keeps their stored scores). Default ``None``.
+            scores earlier rows to rebuild the context but keeps their stored scores); every
+            event found is returned, all marked new. Default ``None``.
     """
 
     series: str
@@ -220,8 +221,7 @@ def _score(
         next_context = SeriesContext(
             **vars(scored.states[k]), pending=state.pending, event=state.event, scaling=context.scaling
         )
-        if item.write_from is not None:
+        if item.write_from is not None:  # every event found is kept: the scanner matches them with the stored ones
             points = points[points["time"] >= item.write_from].reset_index(drop=True)
-            events = [event for event in events if pd.Timestamp(event["end"]) >= item.write_from]
         results.append(SeriesResult(item.series, points, events, next_context))
     return results

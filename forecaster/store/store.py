@@ -249,6 +249,7 @@ class ScanStore:
         context: bytes,
         replace_from: pd.Timestamp | None = None,
         keep_before: pd.Timestamp | None = None,
+        drop_events: tuple[pd.Timestamp, ...] = (),
     ) -> None:
         """Write one series' scan in one transaction: scores, events, watermark and context.
 
@@ -260,15 +261,19 @@ class ScanStore:
             updated_events: events to update (found by series and start), the same dicts.
             last_time: the new watermark.
             context: the new context bytes.
-            replace_from: first delete the series' scores at or after this time and its
-                events that end at or after it (``--rescore-from``). Default ``None``.
+            replace_from: first delete the series' scores at or after this time (``--rescore-from``).
+                Default ``None``.
             keep_before: delete the series' scores before this time (``store.keep_scores``). Default ``None``.
+            drop_events: starts of the series' stored events to delete first (events a
+                re-score no longer finds). Default none.
         """
         with self.engine.begin() as connection:
             if replace_from is not None:
                 start = replace_from.to_pydatetime()
                 connection.execute(delete(scores).where(scores.c.series == series, scores.c.time >= start))
-                connection.execute(delete(events).where(events.c.series == series, events.c.end >= start))
+            if drop_events:
+                starts = [pd.Timestamp(start).to_pydatetime() for start in drop_events]
+                connection.execute(delete(events).where(events.c.series == series, events.c.start.in_(starts)))
             if keep_before is not None:
                 connection.execute(
                     delete(scores).where(scores.c.series == series, scores.c.time < keep_before.to_pydatetime())

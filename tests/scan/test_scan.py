@@ -147,6 +147,21 @@ def test_late_rows_are_counted_not_rescored_and_rescore_from_replaces_them(at_pr
     assert_events_match_after(url, fresh, pd.Timestamp(rescore_from))
 
 
+def test_rescoring_unchanged_data_from_inside_an_event_alerts_on_nothing(at_project, tmp_path):
+    """The same rows re-scored from a time inside a stored event: no new or updated event, no duplicate."""
+    folder, run = at_project
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    scan(run, url, folder / "long.csv")
+    before = ScanStore(url, create=False).list_events()
+    spanning = before[before["end"] > before["start"]].iloc[0]
+    inside = (spanning["start"] + (spanning["end"] - spanning["start"]) / 2).floor("5min")
+    assert spanning["start"] < inside <= spanning["end"]
+    summary = scan(run, url, folder / "long.csv", rescore_from=str(inside))
+    assert summary.rows_scored > 0 and (summary.new_events, summary.updated_events) == (0, 0)
+    after = ScanStore(url, create=False).list_events()
+    pd.testing.assert_frame_equal(after, before)  # same ids, first and last scans: nothing to alert on again
+
+
 def assert_events_match_after(left, right, start):
     events_left, events_right = read_store(left)[1], read_store(right)[1]
     pd.testing.assert_frame_equal(

@@ -138,6 +138,7 @@ def test_rescoring_replaces_scores_and_events_from_a_time_and_old_scores_can_be_
         b"y",
         replace_from=pd.Timestamp("2024-01-01 00:30"),
         keep_before=pd.Timestamp("2024-01-01 00:10"),
+        drop_events=(pd.Timestamp("2024-01-01 00:40"),),  # the re-score no longer finds it
     )
     scores = store.read_table("scores")
     assert scores["time"].min() == pd.Timestamp("2024-01-01 00:10") and scores["time"].max() == pd.Timestamp(
