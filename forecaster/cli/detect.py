@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from forecaster.cli.main import add_config_arguments
+from forecaster.cli.main import add_config_arguments, print_page_notes
 from forecaster.config import AnomalyConfig, load_config, refuse_overrides
 
 
@@ -41,5 +41,7 @@ def run_detect(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.detection import detect_job
 
-    print(f"detection run: {detect_job(config, args.config, args.run_dir, args.data_path)}")
+    run_path = detect_job(config, args.config, args.run_dir, args.data_path)
+    print_page_notes(run_path)
+    print(f"detection run: {run_path}")
     return 0

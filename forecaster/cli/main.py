@@ -12,10 +12,12 @@ stderr with exit code 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from forecaster import __version__
 from forecaster.errors import ForecasterError
@@ -78,6 +80,14 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_required: bool 
         default=[],
         help="override a config value, e.g. --set windows.lookback=48 (repeatable)",
     )
+
+
+def print_page_notes(run_path: Path) -> None:
+    """Print what a run's page says to read first (its warnings), one ``note:`` line each."""
+    from forecaster.reports.html import PAGE_DATA_FILE
+
+    for warning in json.loads((run_path / PAGE_DATA_FILE).read_text())["warnings"]:
+        print(f"note: {warning}")
 
 
 def import_backend_quietly() -> None:

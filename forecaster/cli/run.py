@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from forecaster.cli.main import add_config_arguments
+from forecaster.cli.main import add_config_arguments, print_page_notes
 from forecaster.config import load_config
 
 
@@ -26,10 +25,8 @@ def run_main_command(args: argparse.Namespace) -> int:
     """Run the main job, print what its page says to read first and the run folder; return 0."""
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.commands import run_main_job
-    from forecaster.reports.html import PAGE_DATA_FILE
 
     run_path = run_main_job(config, args.config)
-    for warning in json.loads((run_path / PAGE_DATA_FILE).read_text())["warnings"]:
-        print(f"note: {warning}")
+    print_page_notes(run_path)
     print(f"run folder: {run_path}")
     return 0

@@ -207,3 +207,15 @@ def test_a_bug_exits_70_with_its_traceback_never_1(monkeypatch, capsys):
     assert main(["inspect", "data.csv"]) == INTERNAL_ERROR == 70
     stderr = capsys.readouterr().err
     assert "RuntimeError: a bug" in stderr and "internal error in forecaster" in stderr
+
+
+def test_the_page_s_read_this_first_warnings_are_printed_as_notes(tmp_path, capsys):
+    """run and detect print what their page says to read first, so a terminal user sees it too."""
+    from forecaster.cli.main import print_page_notes
+    from forecaster.reports.html import write_index_html
+    from forecaster.runs import RunFolder
+
+    with RunFolder(tmp_path, "detect") as run:
+        write_index_html(run, "a detection", [], ["23 events."], ["Normal rows were flagged 8 times the target."])
+    print_page_notes(run.final_path)
+    assert capsys.readouterr().out == "note: Normal rows were flagged 8 times the target.\n"
