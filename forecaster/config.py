@@ -811,7 +811,13 @@ def load_config(
         _apply_override(alone, override, source)
         _check_keys(alone, ForecasterConfig, "--set", prefix="")  # a misspelled override is not the file's fault
         _apply_override(raw, override, source)
-    return config_from_dict(raw, source)
+    try:
+        return ForecasterConfig.model_validate(raw)
+    except ValidationError as exc:  # a bad value that came from --set is blamed on it, not on the file
+        where = _error_location(exc)
+        keys = [override.partition("=")[0].strip() for override in overrides]
+        from_override = any(where == key or where.startswith(f"{key}.") for key in keys)
+        raise ConfigError(_describe_validation_error(exc, "--set" if from_override else source)) from None
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> ForecasterConfig:
@@ -1046,9 +1052,14 @@ def _section_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _error_location(exc: ValidationError) -> str:
+    """The dotted key of a validation error's first problem (list positions left out)."""
+    return ".".join(str(part) for part in exc.errors()[0]["loc"] if not isinstance(part, int))
+
+
 def _describe_validation_error(exc: ValidationError, source: str) -> str:
     error = exc.errors()[0]
-    location = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
+    location = _error_location(exc)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         return f"{source}: missing key '{location}'; add it to the file or pass --set {location}=VALUE"

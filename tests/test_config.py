@@ -183,3 +183,12 @@ def test_a_config_saved_by_an_older_run_loads_with_its_keys_moved(tmp_path):
         config.anomaly.events.model_fields["cooldown"].default,
     )
     assert config.scan.lock_timeout == 30.0
+
+
+def test_a_bad_value_from_set_is_blamed_on_set_not_on_the_file(tmp_path):
+    path = write(tmp_path, "training:\n  epochs: 3\n")
+    with pytest.raises(ConfigError, match=r"^--set: 'training.epochs': Input should be a valid integer"):
+        load_config(path, ["training.epochs=abc"])
+    path.write_text("training:\n  epochs: abc\n")
+    with pytest.raises(ConfigError, match=r"c.yaml: .training.epochs.: Input should be a valid integer"):
+        load_config(path, ["windows.lookback=48"])
