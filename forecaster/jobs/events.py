@@ -5,6 +5,8 @@ Kept apart from :mod:`forecaster.jobs.scan` so listing events never imports Kera
 
 from __future__ import annotations
 
+import difflib
+
 import pandas as pd
 
 from forecaster.config import ForecasterConfig
@@ -36,7 +38,8 @@ def list_events(
         One row per event (see :meth:`~forecaster.store.ScanStore.list_events`).
 
     Raises:
-        DataError: for a ``since`` that is not a timestamp.
+        DataError: for a ``since`` that is not a timestamp, or a ``series`` no scan has
+            scored (naming the nearest stored series, so a typo does not read as "no events").
         StoreError: when the store does not exist or cannot be read.
     """
     try:
@@ -45,9 +48,21 @@ def list_events(
         raise DataError(f"--since {since!r}: not a timestamp; write e.g. 2024-05-01 or '2024-05-01 12:00'") from None
     store = ScanStore(store_url or config.store.url, create=False)
     try:
+        if series is not None and not store.read_watermarks([series]):
+            raise DataError(f"--series {series!r}: {_no_such_series(series, store)}")
         scan_id = store.last_scan_id() if since_scan else None
         if since_scan and scan_id is None:
             return store.list_events(scan_id=-1)
         return store.list_events(series=series, since=start, state=state, min_severity=min_severity, scan_id=scan_id)
     finally:
         store.close()
+
+
+def _no_such_series(series: str, store: ScanStore) -> str:
+    """Why a series is unknown to the store, with the nearest stored name or a few of them."""
+    known = sorted(store.read_table("watermarks")["series"].astype(str))
+    near = difflib.get_close_matches(series, known, n=1, cutoff=0.5)
+    if near:
+        return f"no scan has scored this series; did you mean {near[0]!r}?"
+    shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+    return f"no scan has scored this series; the store holds {shown or 'no series yet'}"

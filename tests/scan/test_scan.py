@@ -263,6 +263,8 @@ def test_the_cli_exit_codes_summary_line_and_events_formats(at_project, tmp_path
     assert capsys.readouterr().out.strip() == "no events"
     assert main(["events", "--store", store_url, "--since", "not a time"]) == 2
     assert "--since" in capsys.readouterr().err
+    assert main(["events", "--store", store_url, "--series", "bb"]) == 2  # a typo is not "no events"
+    assert capsys.readouterr().err.strip() == "error: --series 'bb': no scan has scored this series; did you mean 'b'?"
     store = ScanStore(store_url)
     with store.lock(timeout=0):
         assert main([*command, "--set", "scan.lock_timeout=0.3"]) == 75
