@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import create_engine, text
@@ -36,7 +37,7 @@ def read_query(
 
     Raises:
         DataError: for a URL SQLAlchemy cannot use (or whose driver is not
-            installed), a query the database refuses (its message, first line,
+            installed), an SQLite file that does not exist, a query the database refuses (its message, first line,
             shortened), a result without rows, or one without a required column
             (naming those missing and listing those returned). The URL in
             messages hides its password.
@@ -49,6 +50,10 @@ def read_query(
             "sqlite:///metrics.db or postgresql+psycopg://user@host/db"
         ) from None
     shown = engine.url.render_as_string()
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:") and not Path(database).is_file():
+        engine.dispose()  # connecting would create an empty database file at a mistyped path
+        raise DataError(f"data.url {shown}: no such SQLite file ({Path(database).resolve()}); check the path")
     try:
         with engine.connect() as connection:
             raw = pd.read_sql_query(text(query), connection)

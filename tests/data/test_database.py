@@ -62,3 +62,10 @@ def test_a_bad_url_is_one_line_naming_data_url_and_hiding_the_password(tmp_path)
     with pytest.raises(DataError) as caught:
         read_query("postgresql+psycopg://user:secret@127.0.0.1:1/db", "SELECT 1", "ts")
     assert "secret" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_mistyped_sqlite_path_is_named_and_no_empty_file_is_left(tmp_path):
+    missing = tmp_path / "metrcs.db"
+    with pytest.raises(DataError, match=r"data.url sqlite:///.*metrcs.db: no such SQLite file .*; check the path"):
+        read_query(f"sqlite:///{missing}", "SELECT 1", "date")
+    assert not missing.exists()
