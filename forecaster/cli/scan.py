@@ -24,14 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--run", dest="run_dir", type=Path, required=True, help="detection run folder (forecaster detect)"
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()  # one source of rows: --data would silently win
+    source.add_argument(
         "--data",
         dest="data_path",
         type=Path,
         default=None,
         help="file (one series, or long format with data.id_column) or folder of files, instead of data.path",
     )
-    parser.add_argument(
+    source.add_argument(
         "--data-query",
         default=None,
         metavar="SQL",

@@ -219,3 +219,12 @@ def test_the_page_s_read_this_first_warnings_are_printed_as_notes(tmp_path, caps
         write_index_html(run, "a detection", [], ["23 events."], ["Normal rows were flagged 8 times the target."])
     print_page_notes(run.final_path)
     assert capsys.readouterr().out == "note: Normal rows were flagged 8 times the target.\n"
+
+
+def test_scan_takes_one_source_of_rows(capsys):
+    from forecaster.cli.main import main
+
+    with pytest.raises(SystemExit) as raised:
+        main(["scan", "c.yaml", "--run", "r", "--data", "x.csv", "--data-query", "SELECT 1"])
+    assert raised.value.code == 2
+    assert "argument --data-query: not allowed with argument --data" in capsys.readouterr().err
