@@ -144,7 +144,9 @@ def validate_series(
     return collection, report
 
 
-def missing_times_between(last, first, frequency: str, holidays=(), source: str = "data") -> pd.Index:
+def missing_times_between(
+    last, first, frequency: str, holidays=(), source: str = "data", timezone: str | None = None
+) -> pd.Index:
     """The grid times strictly between two rows of one series: the rows missing when ``first`` follows ``last``.
 
     Rows arriving in parts (scheduled scans) continue the grid of the rows
@@ -157,6 +159,10 @@ def missing_times_between(last, first, frequency: str, holidays=(), source: str 
         frequency: the series' step, normalised (:attr:`SeriesCollection.frequency`).
         holidays: dates a business-day step skips. Default none.
         source: where ``first`` came from, for the message. Default ``"data"``.
+        timezone: the zone whose clock the series keeps, when ``last`` and ``first``
+            are naive UTC times of zoned data: the grid steps by that clock (a
+            daily series stays at local midnight across a daylight-saving change)
+            and the missing times come back as naive UTC. Default ``None``.
 
     Returns:
         The missing times, in order; empty when ``first`` is the step after ``last``.
@@ -164,13 +170,15 @@ def missing_times_between(last, first, frequency: str, holidays=(), source: str 
     Raises:
         DataError: when ``first`` is not on the grid that ``last`` is on.
     """
+    if timezone is not None:
+        last, first = (pd.Timestamp(time).tz_localize("UTC").tz_convert(timezone) for time in (last, first))
     grid = calendar_grid(last, first, frequency, holidays)
     if grid[-1] != first:
         raise DataError(
             f"{source}: {first} is off the '{frequency}' grid of the rows before it (the last at {last}); "
             "set data.frequency to the real step or resample the data"
         )
-    return grid[1:-1]
+    return grid[1:-1] if timezone is None else grid[1:-1].tz_convert("UTC").tz_localize(None)
 
 
 def nearest_column_hint(name: str, columns: list[str]) -> str:

@@ -276,9 +276,16 @@ def _check_columns(collection, columns: list[str], source: str) -> None:
 def _series_rows(collection, names) -> list[SeriesRows]:
     """Every series of a validated collection, named by ``names`` (one per series), as the scanner takes them."""
     times, values = utc_naive(collection.frame.index), collection.observed_values()
+    zone = getattr(collection.frame.index, "tz", None)
     bounds = zip(collection.offsets[:-1], collection.offsets[1:])
     return [
-        SeriesRows(str(name), times[start:stop], values[start:stop], collection.filled[start:stop])
+        SeriesRows(
+            str(name),
+            times[start:stop],
+            values[start:stop],
+            collection.filled[start:stop],
+            None if zone is None else str(zone),
+        )
         for name, (start, stop) in zip(names, bounds)
     ]
 

@@ -32,12 +32,14 @@ class SeriesRows:
         values: float64 ``(n_rows, n_features)``, NaN in filled rows
             (:meth:`~forecaster.data.SeriesCollection.observed_values`).
         filled: bool ``(n_rows,)``, rows the data layer filled (inserted, or with missing values).
+        timezone: the zone whose clock the data keeps (its steps follow local time), or ``None``. Default ``None``.
     """
 
     series: str
     times: pd.DatetimeIndex
     values: np.ndarray
     filled: np.ndarray
+    timezone: str | None = None
 
 
 @dataclass
@@ -215,7 +217,9 @@ def _new_rows(
     if not new.any():
         return None
     times, values = rows.times[new], rows.values[new]
-    gap = missing_times_between(last_time, times[0], frequency, holidays, source=f"series {rows.series}")
+    gap = missing_times_between(
+        last_time, times[0], frequency, holidays, source=f"series {rows.series}", timezone=rows.timezone
+    )
     if len(gap) and fill == "refuse":
         raise DataError(
             f"series {rows.series}: {len(gap)} rows missing from {gap[0]} to {gap[-1]}, between the last scanned row "

@@ -210,3 +210,12 @@ def test_missing_times_between_follow_the_series_calendar_and_refuse_an_off_grid
         missing_times_between(
             pd.Timestamp("2024-01-01 00:00"), pd.Timestamp("2024-01-01 00:07"), "5min", source="series a"
         )
+
+
+def test_missing_times_of_a_zoned_daily_series_follow_local_midnight_across_a_clock_change():
+    local = pd.date_range("2024-03-28", periods=6, freq="D", tz="Europe/Berlin")  # summer time from 31 March
+    as_stored = local.tz_convert("UTC").tz_localize(None)  # how scans keep times
+    with pytest.raises(DataError, match="off the 'D' grid"):
+        missing_times_between(as_stored[1], as_stored[5], "D")  # UTC midnight moved by an hour
+    gap = missing_times_between(as_stored[1], as_stored[5], "D", timezone="Europe/Berlin")
+    assert gap.equals(as_stored[2:5])
