@@ -46,7 +46,7 @@ def read_query(
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise DataError(
-            f"data.url: not a database URL SQLAlchemy can use ({_first_line(exc)}); write e.g. "
+            f"data.url: not a database URL SQLAlchemy can use ({first_line(exc)}); write e.g. "
             "sqlite:///metrics.db or postgresql+psycopg://user@host/db"
         ) from None
     shown = engine.url.render_as_string()
@@ -59,7 +59,7 @@ def read_query(
             raw = pd.read_sql_query(text(query), connection)
     except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
         cause = exc if isinstance(exc, SQLAlchemyError) else exc.__cause__ or exc
-        raise DataError(f"query on {shown}: {_first_line(getattr(cause, 'orig', None) or cause)}") from None
+        raise DataError(f"query on {shown}: {first_line(cause)}") from None
     finally:
         engine.dispose()
     required = {
@@ -78,8 +78,16 @@ def read_query(
     return raw
 
 
-def _first_line(exc: BaseException) -> str:
-    """The first line of an exception's message, cut to :data:`MESSAGE_CHARS` characters."""
-    lines = str(exc).strip().splitlines()
+def first_line(exc: BaseException, max_chars: int | None = MESSAGE_CHARS) -> str:
+    """The first line of an exception's message (a database driver's own, under SQLAlchemy's wrapper).
+
+    Args:
+        exc: the exception; SQLAlchemy's ``DBAPIError`` is read through its ``orig``.
+        max_chars: cut the line to this many characters; ``None`` keeps it whole. Default :data:`MESSAGE_CHARS`.
+
+    Returns:
+        The line, or the exception's type name when it has no message.
+    """
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     line = lines[0] if lines else type(exc).__name__
-    return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 3] + "..."
+    return line if max_chars is None or len(line) <= max_chars else line[: max_chars - 3] + "..."

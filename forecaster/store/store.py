@@ -32,6 +32,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from forecaster.data.database import first_line
 from forecaster.errors import StoreBusyError, StoreError
 from forecaster.store import schema
 from forecaster.store.schema import events, scan_runs, scores, watermarks
@@ -87,7 +88,7 @@ class ScanStore:
                         )
                     schema.upgrade(connection, version, schema.SCHEMA_VERSION)
         except OperationalError as exc:
-            raise StoreError(f"{url}: cannot open the store ({_first_line(exc)})") from None
+            raise StoreError(f"{url}: cannot open the store ({first_line(exc, max_chars=None)})") from None
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -399,7 +400,7 @@ def _engine(url: str, create: bool) -> Engine:
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise StoreError(
-            f"{url}: not a database URL SQLAlchemy can use ({_first_line(exc)}); write e.g. sqlite:///reports/scans.db "
+            f"{url}: not a database URL SQLAlchemy can use ({first_line(exc, max_chars=None)}); write e.g. sqlite:///reports/scans.db "
             "or postgresql+psycopg://user@host/db"
         ) from None
     if engine.dialect.name == "sqlite":
@@ -531,8 +532,3 @@ def _chunks(items: list, size: int = 500) -> Iterator[list]:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def _first_line(exc: BaseException) -> str:
-    message = str(getattr(exc, "orig", None) or exc).strip()
-    return message.splitlines()[0] if message else type(exc).__name__
