@@ -254,10 +254,11 @@ def detection_warnings(result: DetectionResult) -> list[str]:
         flagged at the pooled level for lack of reference errors of their own.
     """
     warnings = []
-    if _target_text(result.config.threshold, result.metrics):
+    target = _target_text(result.config.threshold, result.metrics)
+    if target:
         warnings.append(
             "The declared-normal rows were flagged far more often than the threshold aimed at:"
-            + _target_text(result.config.threshold, result.metrics).removeprefix(" That is")
+            + target.removeprefix(" That is")
         )
     pooled = result.metrics.get("threshold_pooled_series") or []
     if pooled and result.detector.reference_series_ is not None:  # else all series share one level by design
