@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from forecaster.cli.main import add_config_arguments
 from forecaster.config import load_config
@@ -52,7 +53,9 @@ def run_events(args: argparse.Namespace) -> int:
     frame = list_events(config, args.store_url, args.series, args.since, args.state, args.min_severity, args.since_scan)
     frame = frame[COLUMNS]
     if args.format == "json":
-        print(frame.to_json(orient="records", date_format="iso", indent=2))
+        # pandas writes NaN as null and times as ISO strings; json lays the array out (pandas' indent
+        # prints "[", a blank line and "]" for no events, and no space after a key's colon)
+        print(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=2))
     elif args.format == "csv":
         print(frame.to_csv(index=False), end="")
     elif frame.empty:
