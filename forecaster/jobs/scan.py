@@ -346,7 +346,7 @@ def _write_run_folder(
         write_index_html(
             run,
             f"{config.name}: anomaly scan {summary.scan_id}",
-            [scan_section(run, summary.to_dict(), summary.events, plotted)],
+            [scan_section(run, summary.to_dict(), summary.events, plotted, PLOT_MARGIN_ROWS)],
             lines,
             warnings,
             subtitle=f"forecaster scan into {shown_url}",

@@ -101,12 +101,15 @@ class HtmlSection:
         figures: figure files (PNG) inside the run folder, absolute or
             relative to the working directory, shown in order; an SVG with
             the same stem beside a PNG is linked under it.
+        captions: plain text shown under each figure, one per figure in
+            order, or none (the default).
     """
 
     heading: str
     text: str = ""
     table: list[dict[str, Any]] | None = None
     figures: list[Path] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
 
 
 def write_index_html(
@@ -132,7 +135,8 @@ def write_index_html(
         The path of ``index.html``.
 
     Raises:
-        ValueError: when a figure lies outside the run folder or does not exist.
+        ValueError: when a figure lies outside the run folder or does not exist, or a
+            section's captions do not match its figures one to one.
     """
     assert run.path is not None
     page = PageData(
@@ -292,8 +296,12 @@ def _format_float(value: float) -> str:
 
 
 def _section_data(section: HtmlSection, run_path: Path, index: int) -> SectionData:
+    if section.captions and len(section.captions) != len(section.figures):
+        raise ValueError(
+            f"section '{section.heading}' has {len(section.captions)} captions for {len(section.figures)} figures"
+        )
     figures = []
-    for figure in section.figures:
+    for figure, caption in zip(section.figures, section.captions or [""] * len(section.figures)):
         if not Path(figure).is_file():
             raise ValueError(f"figure {figure} of section '{section.heading}' was not written")
         src = relative_link(figure, run_path)
@@ -302,6 +310,7 @@ def _section_data(section: HtmlSection, run_path: Path, index: int) -> SectionDa
             FigureData(
                 src=src,
                 alt=_alt_text(Path(figure).stem),
+                caption=caption,
                 width=_display_width(Path(figure)),
                 svg=relative_link(svg, run_path) if svg.is_file() and svg != Path(figure) else "",
             )

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecaster.reports.html import HtmlSection
+from forecaster.reports.html import HtmlSection, count_noun
 from forecaster.reports.style import (
     ACTUAL_COLOUR,
     ALERT_COLOUR,
@@ -68,24 +68,40 @@ def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, 
 
 
 def scan_section(
-    run: RunFolder, summary: dict, events: list[dict], plotted: dict[str, tuple[pd.DataFrame, pd.DataFrame]]
+    run: RunFolder,
+    summary: dict,
+    events: list[dict],
+    plotted: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    margin_rows: int,
 ) -> HtmlSection:
     """The page section of a scan: what it did, its new and updated events, one figure per plotted series.
+
+    Each figure's caption says how many scored rows it draws before the
+    series' first event and after its last.
 
     Args:
         run: the open run folder (figures go to its ``figures/``).
         summary: the scan's counts (:meth:`~forecaster.scan.ScanSummary.to_dict`).
         events: the new and updated events (with ``kind``).
-        plotted: ``{series: (values, points)}`` for the series to draw.
+        plotted: ``{series: (values, points)}`` for the series to draw, each cut to
+            at most ``margin_rows`` scored rows before its first event and after its last.
+        margin_rows: that most, for the captions.
 
     Returns:
         The :class:`HtmlSection`.
     """
-    figures = []
+    figures, captions = [], []
     for k, (series, (values, points)) in enumerate(plotted.items()):
         mine = [event for event in events if event["series"] == series]
         figures.append(
             save_figure(plot_series_events(series, values, points, mine), run.figure_path(f"scan_events_{k}"))
+        )
+        times = pd.DatetimeIndex(points["time"])
+        before = int((times < min(pd.Timestamp(event["start"]) for event in mine)).sum())
+        after = int((times > max(pd.Timestamp(event["end"]) for event in mine)).sum())
+        captions.append(
+            f"{series}: {count_noun(before, 'scored row')} before its first event and {after:,} after its last are "
+            f"drawn, at most {margin_rows:,} either side (fewer where this scan scored fewer)."
         )
     skipped = summary["skipped"]
     text = (
@@ -117,7 +133,7 @@ def scan_section(
         }
         for event in ranked[:MAX_EVENT_ROWS]
     ]
-    return HtmlSection("Scan", text=text, table=rows or None, figures=figures)
+    return HtmlSection("Scan", text=text, table=rows or None, figures=figures, captions=captions)
 
 
 def scan_summary(summary: dict) -> tuple[list[str], list[str]]:

@@ -1,0 +1,78 @@
+"""The scan page: each event figure's caption says how many rows it draws around the series' events."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.reports.html import HtmlSection, write_index_html
+from forecaster.reports.scan import scan_section
+from forecaster.reports.style import new_figure, save_figure, styled
+from forecaster.runs import RunFolder
+
+TIMES = pd.date_range("2024-01-01", periods=500, freq="5min")
+SUMMARY = {
+    "scan_id": 7,
+    "n_series": 2,
+    "up_to_date": 0,
+    "rows_scored": 1000,
+    "new_events": 2,
+    "updated_events": 1,
+    "late_rows": 0,
+    "rows_filled": 0,
+    "skipped": {},
+    "scaling_fitted": [],
+    "threshold_pooled": [],
+}
+
+
+def event(series, first, last, kind="new"):
+    return {
+        "series": series,
+        "kind": kind,
+        "state": "closed",
+        "start": TIMES[first],
+        "end": TIMES[last],
+        "peak": TIMES[first],
+        "peak_score": 3.0,
+        "severity": 1.5,
+        "n_points": last - first + 1,
+        "features": "value",
+    }
+
+
+def window(first, last):
+    """The values and scored points of rows ``first <= i < last``, as the scan job cuts them for a figure."""
+    times = TIMES[first:last]
+    values = pd.DataFrame({"value": np.sin(np.arange(first, last) / 10)}, index=times)
+    points = pd.DataFrame({"time": times, "error": 0.5, "threshold": 1.0, "flag": False})
+    return values, points
+
+
+def test_each_event_figure_says_how_many_rows_it_draws_around_the_events(tmp_path):
+    events = [event("a", 250, 255), event("a", 300, 310, "updated"), event("b", 1, 4)]
+    plotted = {"a": window(50, 500), "b": window(0, 205)}  # a: 200 rows before, 189 after; b: 1 before, 200 after
+    with RunFolder(tmp_path, "scan") as run:
+        write_index_html(run, "scan", [scan_section(run, SUMMARY, events, plotted, margin_rows=200)])
+    figures = json.loads((run.final_path / "page.json").read_text())["sections"][0]["figures"]
+    captions = [figure["caption"] for figure in figures]
+    assert captions == [
+        "a: 200 scored rows before its first event and 189 after its last are drawn, at most 200 either side "
+        "(fewer where this scan scored fewer).",
+        "b: 1 scored row before its first event and 200 after its last are drawn, at most 200 either side "
+        "(fewer where this scan scored fewer).",
+    ]
+    page = (run.final_path / "index.html").read_text()
+    assert f"<figcaption>{captions[0]}</figcaption>" in page and f"<figcaption>{captions[1]}</figcaption>" in page
+
+
+def test_captions_must_match_the_figures_one_to_one(tmp_path):
+    with RunFolder(tmp_path, "demo") as run:
+        figure = new_figure(2, 3)
+        styled(figure.subplots()).plot([0, 1], [1, 0])
+        png = save_figure(figure, run.figure_path("line"))
+        with pytest.raises(ValueError, match="section 'Figures' has 2 captions for 1 figures"):
+            write_index_html(run, "demo", [HtmlSection("Figures", figures=[png], captions=["one", "two"])])
