@@ -60,7 +60,8 @@ def scan_job(
     Args:
         config: the validated config (``data``, ``anomaly``, ``scan``, ``store``, ``report``).
         source: config file name, for messages.
-        run_dir: the detection run whose detector scores.
+        run_dir: the detection run whose detector scores; ``scan_runs.detector_run`` records
+            it resolved (absolute, links followed).
         data_path: a file or a folder of files to scan instead of ``data.path``. Default ``None``.
         store_url: a store URL instead of ``store.url``. Default ``None``.
         rescore_from: re-score from this timestamp on, replacing scores and events. Default ``None``.
@@ -125,17 +126,17 @@ def scan_job(
     # A detector scaled per series has a threshold per series; one scaled for all series has one level for all.
     pooled = [] if detector.reference_series_ is None else thresholds.pooled_series([item.series for item in series])
     rules = event_rules(cfg, normalise_frequency(data_cfg.frequency))
+    # The folder a link such as reports/latest points at now, absolute: the link may move to a newer run later.
+    detector_folder = str(Path(run_dir).resolve())
     scoring_hash = hashlib.sha256(
-        json.dumps(
-            {"anomaly": cfg.model_dump(mode="json"), "detector": str(Path(run_dir).resolve())}, sort_keys=True
-        ).encode()
+        json.dumps({"anomaly": cfg.model_dump(mode="json"), "detector": detector_folder}, sort_keys=True).encode()
     ).hexdigest()[:16]
     start = None if rescore_from is None else utc_naive(pd.Timestamp(rescore_from))
     store = ScanStore(store_url or config.store.url)
     try:
         with store.lock(config.scan.lock_timeout):
             _check_same_scoring(store, scoring_hash, start, source)
-            scan_id = store.begin_scan(scoring_hash, str(run_dir), data_query or where)
+            scan_id = store.begin_scan(scoring_hash, detector_folder, data_query or where)
             try:
                 with _progress_bar(len(series), progress) as advance:
                     summary = scan_series(

@@ -132,7 +132,7 @@ class ScanStore:
 
         Args:
             config_hash: hash of the scoring settings.
-            detector_run: the detection run folder.
+            detector_run: the detection run folder (the scan job passes it resolved: absolute, links followed).
             data_source: file, folder or query the scan reads.
 
         Returns:
