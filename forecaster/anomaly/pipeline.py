@@ -135,8 +135,9 @@ class ScoringState:
     once gives it (the likelihood's rolling statistics to within float rounding).
 
     Attributes:
-        times: int64 ``(n_raw,)`` the last raw rows' times: wall-clock nanoseconds
-            (see :func:`score_points`), or step numbers.
+        times: int64 ``(n_raw,)`` the last raw rows' times: nanoseconds since the epoch
+            (UTC for zoned timestamps: unique and increasing across clock changes; the
+            seasonal signals read them on the local clock), or step numbers.
         values: float64 ``(n_raw, n_features)`` their values.
         signals: ``{signal: float64 (n_tail,)}`` the last smoothed error signals, all of one length.
         ewma: ``{signal: float}`` the last finite smoothed value of each signal (NaN when none).
@@ -189,11 +190,18 @@ class PointScores:
         return self.signals["detector"]
 
 
-def _clock(times: pd.Index | np.ndarray) -> np.ndarray:
-    """Return times as int64: wall-clock nanoseconds of timestamps (zoned ones in their zone), else the numbers themselves."""
+def _instants(times: pd.Index | np.ndarray) -> np.ndarray:
+    """Return times as int64: nanoseconds since the epoch of timestamps (UTC for zoned ones), else the numbers themselves."""
     if isinstance(times, pd.DatetimeIndex):
-        return times.as_unit("ns").tz_localize(None).asi8
+        return times.as_unit("ns").asi8
     return np.asarray(times).astype(np.int64)
+
+
+def _wall_clock(instants: np.ndarray, zone) -> np.ndarray:
+    """Return instants (from :func:`_instants`) as int64 wall-clock nanoseconds in ``zone``; ``None`` keeps them."""
+    if zone is None:
+        return instants
+    return pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(zone).tz_localize(None).as_unit("ns").asi8
 
 
 def score_points(
@@ -219,7 +227,8 @@ def score_points(
         config: the ``anomaly`` section: ``mode``, ``ewma_span``, ``alarm_signals``,
             ``seasonal_periods``, ``seasonal_cycles``, likelihood and alarm settings.
         values: float64 ``(n_rows, n_features)`` the rows to score, series after series; NaN where missing.
-        times: ``(n_rows,)`` their timestamps (or step numbers).
+        times: ``(n_rows,)`` their timestamps (or step numbers); the seasonal signals
+            compare zoned ones by their local clock, continued states included.
         offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
         series_ids: one id per series (a detector scaled per series needs them). Default ``None``.
         states: each series' :class:`ScoringState`, to continue from (a series
@@ -246,7 +255,7 @@ def score_points(
         feature_errors, signals, ranking["likelihood"], ranking["log_likelihood"], ranking["source"], ranking["alarm"]
     )
     if states is not None:
-        scores.states = _next_states(states, scores, values, _clock(times), bounds, detector.window_length - 1, config)
+        scores.states = _next_states(states, scores, values, times, bounds, detector.window_length - 1, config)
     return scores
 
 
@@ -263,7 +272,7 @@ def error_signals(
     Args:
         error: float ``(n_rows,)`` the detector's combined point errors.
         values: float ``(n_rows, n_features)`` the scored values.
-        times: ``(n_rows,)`` their timestamps.
+        times: ``(n_rows,)`` their timestamps; the seasonal errors read zoned ones on their local clock.
         config: the ``anomaly`` section (``seasonal_periods``, ``seasonal_cycles``, ``ewma_span``, ``alarm_signals``).
         offsets: int ``(n_series + 1,)`` row boundaries; ``None`` for one series. Default ``None``.
         states: each series' state (its raw rows and last smoothed values) to
@@ -286,7 +295,10 @@ def error_signals(
         stamps = (
             times
             if states is None
-            else pd.DatetimeIndex(_after(_carried(states, lambda state: state.times), _clock(times), bounds).values)
+            else _wall_clock(
+                _after(_carried(states, lambda state: state.times), _instants(times), bounds).values,
+                getattr(times, "tz", None),
+            )
         )
         for period in config.seasonal_periods:
             seasonal = seasonal_errors(raw.values, stamps, period, config.seasonal_cycles, raw.offsets)[raw.new]
@@ -380,14 +392,22 @@ def _next_states(
     states: list[ScoringState],
     scores: PointScores,
     values: np.ndarray,
-    stamps: np.ndarray,
+    times: pd.Index | np.ndarray,
     offsets: np.ndarray,
     n_window: int,
     config: AnomalyConfig,
 ) -> list[ScoringState]:
-    """The state each series leaves: raw rows for the window and seasonal reach, signal and log-likelihood tails."""
+    """The state each series leaves: raw rows for the window and seasonal reach, signal and log-likelihood tails.
+
+    The seasonal reach is measured on the clock the seasonal errors read
+    (:func:`~forecaster.anomaly.seasonal.seasonal_errors`: the running maximum
+    of the local wall clock, which goes back an hour when daylight saving ends),
+    and kept from the first row at that clock time, so the rows kept have the
+    running maximum of all the series' rows.
+    """
     raw = _after([state.values for state in states], values, offsets)
-    times = _after([state.times for state in states], stamps, offsets)
+    instants = _after([state.times for state in states], _instants(times), offsets)
+    walls = _wall_clock(instants.values, getattr(times, "tz", None))
     tails = {
         name: _after([state.signals.get(name, np.empty(0)) for state in states], signal, offsets)
         for name, signal in scores.signals.items()
@@ -403,11 +423,14 @@ def _next_states(
     tail_rows = config.likelihood_history + config.likelihood_window
     following = []
     for k, state in enumerate(states):
-        series_times = times.part(k)
+        series_times = instants.part(k)
         keep = max(n_window, 1)
         if reach and len(series_times):
-            first_needed = np.searchsorted(series_times, series_times[-1] - reach, side="right") - 1
-            keep = max(keep, len(series_times) - max(first_needed, 0))
+            wall = walls[instants.offsets[k] : instants.offsets[k + 1]]
+            clock = np.maximum.accumulate(wall)
+            needed = max(np.searchsorted(clock, clock[-1] - reach, side="right") - 1, 0)
+            # From the first row of the needed one's clock time on: that row's wall clock is the running maximum.
+            keep = max(keep, len(series_times) - np.searchsorted(clock, clock[needed], side="left"))
         following.append(
             ScoringState(
                 times=series_times[-keep:],

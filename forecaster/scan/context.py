@@ -27,7 +27,9 @@ class SeriesContext(ScoringState):
 
     Attributes:
         times, values, signals, ewma, log_likelihood: the
-            :class:`~forecaster.anomaly.pipeline.ScoringState` (``times`` in naive UTC nanoseconds).
+            :class:`~forecaster.anomaly.pipeline.ScoringState` (``times`` in naive UTC nanoseconds,
+            the last one the series' watermark; the zone whose clock the seasonal signals read
+            comes with the next scan's rows, :attr:`~forecaster.scan.scoring.SeriesInput.timezone`).
         pending: flagged points not yet in an event, oldest first
             (:class:`~forecaster.anomaly.events.EventState`).
         event: the series' last event (with its store ``id`` and ``state``), or ``None``.

@@ -203,11 +203,13 @@ def _new_rows(
     """
     if rescore_from is not None:
         written = rows.times >= rescore_from
-        return SeriesInput(rows.series, rows.times, rows.values, None, write_from=rescore_from), int(
+        return SeriesInput(rows.series, rows.times, rows.values, write_from=rescore_from, timezone=rows.timezone), int(
             rows.filled[written].sum()
         )
     if mark is None:
-        return (SeriesInput(rows.series, rows.times, rows.values), int(rows.filled.sum())) if len(rows.times) else None
+        if not len(rows.times):
+            return None
+        return SeriesInput(rows.series, rows.times, rows.values, timezone=rows.timezone), int(rows.filled.sum())
     last_time, blob = mark
     context = SeriesContext.from_bytes(blob, rows.series)
     new = rows.times > last_time
@@ -227,7 +229,9 @@ def _new_rows(
         )
     times = gap.as_unit("ns").append(times.as_unit("ns"))
     values = np.concatenate([np.full((len(gap), values.shape[1]), np.nan), values])
-    return SeriesInput(rows.series, times, values, context), len(gap) + int(rows.filled[new].sum())
+    return SeriesInput(rows.series, times, values, context, timezone=rows.timezone), len(gap) + int(
+        rows.filled[new].sum()
+    )
 
 
 def _count_late(

@@ -25,6 +25,7 @@ from forecaster.anomaly.thresholds import SeriesThresholds, flag_errors
 from forecaster.config import AnomalyConfig
 from forecaster.data.series import SeriesCollection
 from forecaster.scan.context import SeriesContext
+from forecaster.store import utc_naive
 
 
 @dataclass
@@ -33,12 +34,15 @@ class SeriesInput:
 
     Attributes:
         series: the series id.
-        times: ``(n_rows,)`` naive timestamps, increasing, after the watermark.
+        times: ``(n_rows,)`` naive timestamps (UTC when the data has a zone), increasing, after the watermark.
         values: float64 ``(n_rows, n_features)``.
         context: what the last scan left, or ``None`` for a series scanned from scratch.
         write_from: only rows at or after this time are returned (``--rescore-from``
             scores earlier rows to rebuild the context but keeps their stored scores); every
             event found is returned, all marked new. Default ``None``.
+        timezone: the zone whose clock the series keeps (``data.timezone``), or ``None``: the
+            seasonal signals and ``anomaly.normal`` dates read its local clock, as
+            :func:`~forecaster.anomaly.detect` reads the zoned data. Default ``None``.
     """
 
     series: str
@@ -46,6 +50,7 @@ class SeriesInput:
     values: np.ndarray
     context: SeriesContext | None = None
     write_from: pd.Timestamp | None = None
+    timezone: str | None = None
 
 
 @dataclass
@@ -97,6 +102,9 @@ def scan_group(
 
     Returns:
         One :class:`SeriesResult` per input, in order (skipped ones with their reason).
+
+    Raises:
+        ValueError: when the inputs keep the clocks of different zones (a group is scored on one clock).
     """
     contexts = {item.series: item.context or SeriesContext.empty(len(feature_names)) for item in inputs}
     fitted, skipped = _prepare_scaling(detector, config, inputs, contexts)
@@ -139,10 +147,7 @@ def _prepare_scaling(
         reason = "the detector has no scaling for this series (set anomaly.unseen_series: fit)"
         return set(), {item.series: reason for item in missing}
     offsets = np.cumsum([0] + [len(item.values) for item in missing])
-    frame = pd.DataFrame(
-        np.concatenate([item.values for item in missing]),
-        index=pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in missing])),
-    )
+    frame = pd.DataFrame(np.concatenate([item.values for item in missing]), index=_local_times(missing))
     normal = normal_rows(SeriesCollection(frame, tuple(item.series for item in missing), offsets, "s"), config)
     usable = normal & np.isfinite(frame.to_numpy()).all(axis=1)
     counts = np.add.reduceat(usable.astype(np.int64), offsets[:-1]) if len(usable) else np.zeros(len(missing), int)
@@ -184,8 +189,9 @@ def _score(
     series_ids = [item.series for item in inputs]
     offsets = np.cumsum([0] + [len(item.values) for item in inputs])
     values = np.concatenate([item.values for item in inputs])
-    times = pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in inputs]))
-    scored = score_points(detector, config, values, times, offsets, series_ids, states=contexts)
+    local = _local_times(inputs)
+    scored = score_points(detector, config, values, local, offsets, series_ids, states=contexts)
+    times = utc_naive(local)
     flags, levels = flag_errors(scored.error, config.threshold, thresholds, offsets, series_ids)
     touched, event_states = advance_events(
         flags,
@@ -225,3 +231,17 @@ def _score(
             points = points[points["time"] >= item.write_from].reset_index(drop=True)
         results.append(SeriesResult(item.series, points, events, next_context))
     return results
+
+
+def _local_times(inputs: list[SeriesInput]) -> pd.DatetimeIndex:
+    """The inputs' times, series after series, in their zone (as ``detect`` has them), or naive for naive data.
+
+    Raises:
+        ValueError: when the inputs keep the clocks of different zones.
+    """
+    zones = {item.timezone for item in inputs}
+    if len(zones) > 1:
+        raise ValueError(f"scan_group: the series of a group keep one clock, got the zones {sorted(map(str, zones))}")
+    times = pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in inputs]))
+    zone = zones.pop()
+    return times if zone is None else times.tz_localize("UTC").tz_convert(zone)
