@@ -168,7 +168,9 @@ class WindowDetector(BaseEstimator):
         Training runs through :func:`~forecaster.models.training.fit_ensemble`:
         with ``backup_dir``, a fit killed half-way and called again with the
         same arguments and data resumes at its last finished epoch and ends as
-        an uninterrupted fit would.
+        an uninterrupted fit would; a backup made for another network, other
+        training arguments or other data is discarded with one warning and
+        training starts afresh.
 
         Args:
             values: float ``(n_rows, n_features)`` series stacked in time order; NaN where missing.
@@ -177,7 +179,8 @@ class WindowDetector(BaseEstimator):
             series_ids: one id per series: scale each series by its own normal
                 rows; ``None`` scales all series by their normal rows together. Default ``None``.
             backup_dir: folder of the resumable training backup (kept when
-                training ends; the caller removes it); ``None`` disables it. Default ``None``.
+                training ends; the caller removes it), reused only by the same
+                network, training arguments and data; ``None`` disables it. Default ``None``.
 
         Returns:
             ``self``, fitted.

@@ -187,8 +187,11 @@ class Forecaster(BaseEstimator):
         that turns NaN or infinite stops training with a
         :class:`~forecaster.errors.TrainingError`. With ``backup_dir``, an exact
         checkpoint is written after every epoch and a killed fit called again
-        with the same ``backup_dir`` resumes where it stopped, ending as an
-        uninterrupted fit would. With ``ensemble = k > 1``, ``k`` networks are
+        with the same arguments, data and ``backup_dir`` resumes where it
+        stopped, ending as an uninterrupted fit would; a backup made for another
+        network, other training arguments or other data is discarded with one
+        warning and training starts afresh (see
+        :func:`~forecaster.models.training.fit_ensemble`). With ``ensemble = k > 1``, ``k`` networks are
         trained with seeds ``seed, ..., seed + k - 1`` and joined into one model
         that averages their forecasts (a deep ensemble).
 
@@ -196,7 +199,9 @@ class Forecaster(BaseEstimator):
             train_data: training batches (a :class:`keras.utils.PyDataset`, e.g.
                 :class:`~forecaster.windows.dataset.WindowDataset` with shuffling).
             val_data: validation batches, or ``None``. Default ``None``.
-            backup_dir: folder of the resumable backup; ``None`` disables it. Default ``None``.
+            backup_dir: folder of the resumable backup (kept when training ends;
+                the caller removes it), reused only by the same network, training
+                arguments and data; ``None`` disables it. Default ``None``.
             checkpoint_path: ``.keras`` file that keeps the best network seen (of the
                 member in training, for an ensemble); ``None`` disables it. Default ``None``.
 

@@ -109,14 +109,14 @@ def test_resumed_ensemble_equals_an_uninterrupted_one(monkeypatch, tmp_path):
     assert resumed.resumes_ == [{"network": "member_1", "completed_epochs": 1}]
 
 
-def test_a_checkpoint_of_other_training_is_ignored_with_one_warning(tmp_path, caplog):
+def test_a_backup_of_other_training_is_discarded_with_one_warning(tmp_path, caplog):
     backup = tmp_path / "backup"
     Forecaster(**MODEL, **training(epochs=1), seed=0).fit(*datasets(), backup_dir=backup)
     with caplog.at_level(logging.WARNING):
         other = Forecaster(**MODEL, **training(epochs=1), seed=1).fit(*datasets(), backup_dir=backup)
-    assert [record.getMessage().split(": ", 1)[1] for record in caplog.records] == [
-        "ignoring the training checkpoint (written by other training: another config, seed, network or data shape); "
-        "training starts afresh"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{backup}: discarding the training backup, made for other training (differs: training.seed); training "
+        "starts afresh (give each network and data set its own backup_dir to keep both)"
     ]
     assert_same(other, Forecaster(**MODEL, **training(epochs=1), seed=1).fit(*datasets()))
     assert other.resumes_ == []
