@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.covariance import LedoitWolf
 from sklearn.linear_model import LogisticRegression
 
 from forecaster.anomaly.detectors import ResidualDetector, make_detector
@@ -63,6 +64,7 @@ from forecaster.anomaly.likelihood import anomaly_likelihood, suppress_repeats
 from forecaster.anomaly.pipeline import combine_errors
 from forecaster.config import AnomalyConfig, detector_kwargs, load_config
 from forecaster.models import Forecaster
+from forecaster.windows.dataset import WindowDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from injected import ROOT, SHARED, kind_metrics, n_fitting, normal_series, write_injected  # noqa: E402
@@ -73,15 +75,26 @@ from nab import (  # noqa: E402
     config_setting,
     evaluate_family,
     file_signals,
+    grid_scores,
     load_scorer,
     log_likelihood,
     network_errors,
+    per_category,
     probation_rows,
     strict_json,
     window_labels,
 )
 
-NETWORK_SIGNALS = ("autoencoder", "residual", "residual_robust", "quantile")
+NETWORK_SIGNALS = ("autoencoder", "residual", "residual_robust", "quantile", "multistep")
+# Scoring variants: a transform of a signal beside it (no new network), each with the seasonal signals.
+SCORING_VARIANTS = {
+    "change + change squared": ["change", "change_squared"],
+    "change + its dispersion": ["change", "change_dispersion"],
+    "residual + its dispersion": ["residual", "residual_dispersion"],
+}
+# Everything the per-kind table and the config-setting rows compare, each beside the seasonal signals.
+SIGNAL_SETS = {"change": ["change"], **{name: [name] for name in NETWORK_SIGNALS}, **SCORING_VARIANTS}
+DISPERSION_CAP = 50.0  # nats: a flat line's sum of squares of exactly 0 has an infinite surprise
 QUANTILES = (0.1, 0.5, 0.9)
 INTERVAL_TO_SIGMA = 2 * stats.norm.ppf(0.9)  # width of the normal's 10-90% interval in standard deviations
 MAD_TO_SIGMA = 1.4826
@@ -124,6 +137,91 @@ class QuantileResidualDetector(ResidualDetector):
         return -stats.norm.logsf(np.abs(actual - bands[..., 1]) / sigma)
 
 
+class MultiStepDetector(ResidualDetector):
+    """A ``horizon``-step forecaster; a point's error is the squared Mahalanobis distance of its 1..horizon-step errors.
+
+    Malhotra et al., "Long Short Term Memory Networks for Anomaly Detection
+    in Time Series" (ESANN 2015): each point is forecast from the windows
+    ending 1, 2, ..., ``horizon`` rows before it, its ``horizon`` errors are
+    modelled as a multivariate Gaussian fitted on the held-out normal rows
+    (Ledoit-Wolf shrinkage of the covariance, since those hold about a hundred
+    error vectors), and the anomaly score is the negative log density, here
+    the squared Mahalanobis distance it is affine in. Causal: every forecast
+    reads only rows before the point.
+    """
+
+    name = "multistep"
+
+    def __init__(self, *, horizon: int = 24, **params):
+        super().__init__(**params)
+        self.horizon = horizon
+
+    @property
+    def window_length(self) -> int:
+        """The earliest forecast's ``lookback`` input rows, then ``horizon`` rows up to the point."""
+        return self.lookback + self.horizon
+
+    def _dataset(self, scaled, starts, shuffle=False, batch_size=None):
+        return WindowDataset(
+            scaled,
+            starts,
+            self.lookback,
+            self.horizon,
+            n_targets=scaled.shape[1],
+            batch_size=batch_size or self.batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+        )
+
+    def _fit_network(self, scaled, train, val, backup_dir):
+        history = super()._fit_network(scaled, train, val, backup_dir)
+        reference = self._lead_errors(scaled, val if val.size >= 2 * self.horizon else np.concatenate([train, val]))
+        self.error_mean_ = reference.mean(axis=0).T  # (features, horizon)
+        self.error_precision_ = np.stack(
+            [LedoitWolf().fit(reference[:, :, feature]).precision_ for feature in range(reference.shape[2])]
+        )  # (features, horizon, horizon)
+        return history
+
+    def _lead_errors(self, scaled, starts):
+        """``(n, horizon, features)``: the last row of each window minus its forecasts made 1..horizon rows before."""
+        horizon = self.horizon
+        inputs = (
+            starts[:, None] + (horizon - 1 - np.arange(horizon))[None, :]
+        )  # lead k + 1 reads the window at this row
+        unique, position = np.unique(inputs, return_inverse=True)
+        # The last windows' later target rows lie past the data: padded, never read as targets.
+        padded = np.concatenate([scaled, np.full((horizon, scaled.shape[1]), np.nan, dtype=scaled.dtype)])
+        forecast = self.forecaster_.predict(self._dataset(padded, unique, batch_size=1024))  # (n_unique, horizon, f)
+        leads = forecast[position.reshape(inputs.shape), np.arange(horizon)[None, :]]
+        return np.nan_to_num(scaled[starts + self.lookback + horizon - 1])[:, None, :] - leads
+
+    def _window_errors(self, scaled, starts):
+        centred = self._lead_errors(scaled, starts).transpose(0, 2, 1) - self.error_mean_  # (n, features, horizon)
+        distance = np.einsum("nfh,fhk,nfk->nf", centred, self.error_precision_, centred)
+        return np.maximum(distance, 0.0)[:, None, :]
+
+
+def dispersion(errors: np.ndarray, window: int, history: int) -> np.ndarray:
+    """Two-sided surprise of the last ``window`` squared errors against the mean square of the ``history`` before them.
+
+    ``x = sum(e^2 over the window) / mean(e^2 over the previous history rows)``
+    is compared with a chi-square of ``window`` degrees of freedom in both
+    tails: a collapse of the error (a flat line) is as surprising as a burst.
+    ``-ln(2 min(F(x), 1 - F(x)))`` in nats, capped at 50; NaN until 100
+    history rows exist or where their mean square is 0. Causal, ``(n,)`` -> ``(n,)``.
+    """
+    square = pd.Series(np.asarray(errors, dtype=np.float64) ** 2)
+    total = square.rolling(window, min_periods=max(window // 2, 1)).sum()
+    count = square.notna().astype(float).rolling(window, min_periods=1).sum().to_numpy()
+    reference = square.shift(window).rolling(history, min_periods=100).mean().to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = total.to_numpy() / reference
+        tail = np.minimum(stats.chi2.logcdf(ratio, count), stats.chi2.logsf(ratio, count))
+    surprise = np.clip(-(tail + np.log(2.0)), 0.0, DISPERSION_CAP)
+    surprise[~np.isfinite(ratio) | ~(reference > 0)] = np.nan
+    return surprise
+
+
 def robust_standardised(errors: np.ndarray, history: int) -> np.ndarray:
     """``(e - median) / (1.4826 MAD)`` of the previous ``history`` errors, causal, negative values 0 (``(n,)`` -> ``(n,)``)."""
     past = pd.Series(errors).shift(1)
@@ -133,7 +231,7 @@ def robust_standardised(errors: np.ndarray, history: int) -> np.ndarray:
 
 
 def fit_errors(
-    kind: str, anomaly: AnomalyConfig, seed: int, values: np.ndarray, series: list[np.ndarray]
+    kind: str, anomaly: AnomalyConfig, seed: int, values: np.ndarray, series: list[np.ndarray], horizon: int
 ) -> list[np.ndarray]:
     """Fit one network of ``kind`` on ``values``' probationary rows; return its causal errors of each of ``series``."""
     first = probation_rows(values.size)
@@ -141,6 +239,9 @@ def fit_errors(
     if kind == "quantile":
         params.pop("detector")
         detector = QuantileResidualDetector(**params)
+    elif kind == "multistep":
+        params.pop("detector")
+        detector = MultiStepDetector(horizon=horizon, **params)
     else:
         detector = make_detector(**{**params, "detector": kind})
     detector.fit(values[:first, None], np.ones(first, dtype=bool))
@@ -157,6 +258,18 @@ def cached(cache: Path, key: dict, compute, *args) -> list[np.ndarray]:
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(path, **{f"a{k}": array for k, array in enumerate(arrays)})
     return arrays
+
+
+def network_key(name: str, network: dict, horizon: int) -> dict:
+    """The part of a cache key that names a network signal and every setting its errors depend on."""
+    return {"signal": name, "network": network, **({"horizon": horizon} if name == "multistep" else {})}
+
+
+def add_scoring_variants(signals: dict[str, np.ndarray], args) -> None:
+    """Add the scoring variants' signals to one file's: the squared change and the change's and residual's dispersion."""
+    signals["change_squared"] = signals["change"] ** 2
+    signals["change_dispersion"] = dispersion(signals["change"], args.dispersion_window, args.robust_history)
+    signals["residual_dispersion"] = dispersion(signals["residual"], args.dispersion_window, args.robust_history)
 
 
 def injected_corpus(args, config) -> tuple[dict, dict]:
@@ -182,17 +295,18 @@ def injected_corpus(args, config) -> tuple[dict, dict]:
                     parts,
                     cached(
                         args.cache,
-                        {"seed": args.seed, "base": base, "signal": name, "network": network},
+                        {"seed": args.seed, "base": base, **network_key(name, network, args.horizon)},
                         fit_errors,
                         name,
                         anomaly,
                         config.seed,
                         values,
                         injected,
+                        args.horizon,
                     ),
                 )
             )
-            for name in ("autoencoder", "residual", "quantile")
+            for name in ("autoencoder", "residual", "quantile", "multistep")
         }
         for kind, (series, _, anomalies) in parts.items():
             relative = f"{kind}/{base}.csv"
@@ -204,6 +318,8 @@ def injected_corpus(args, config) -> tuple[dict, dict]:
             signals["residual"] = errors["residual"][kind]
             signals["residual_robust"] = robust_standardised(errors["residual"][kind], args.robust_history)
             signals["quantile"] = errors["quantile"][kind]
+            signals["multistep"] = errors["multistep"][kind]
+            add_scoring_variants(signals, args)
             files[relative] = {"signals": signals, "labels": labels, "kind": kind}
         logger.info("%-24s %5d rows %6.1f s", base, values.size, time.perf_counter() - started)
     return files, windows
@@ -236,9 +352,9 @@ def per_kind(scorer, corpus, files: dict, scores: dict, level: float) -> dict:
     return result
 
 
-def signal_scores(files: dict, setting: dict, first: str) -> dict:
-    """Each file's log likelihood and alarms with ``first`` in place of the change beside the seasonal signals."""
-    setting = {**setting, "signals": [first, *SEASONAL]}
+def signal_scores(files: dict, setting: dict, names: list[str]) -> dict:
+    """Each file's log likelihood and alarms with ``names`` in place of the change beside the seasonal signals."""
+    setting = {**setting, "signals": [*names, *SEASONAL]}
     scores = {}
     for relative, file in files.items():
         score = log_likelihood(file["signals"], setting)
@@ -317,16 +433,19 @@ def nab_cross_validation(args, config, scorer) -> dict:
         file["autoencoder"] = file.pop("network")
         file["residual"] = residual
         file["residual_robust"] = robust_standardised(residual, args.robust_history)
-        file["quantile"] = cached(
-            args.cache,
-            {"nab": relative, "rows": values.size, "signal": "quantile", "network": network},
-            fit_errors,
-            "quantile",
-            anomaly,
-            config.seed,
-            values,
-            [values],
-        )[0]
+        for name in ("quantile", "multistep"):
+            file[name] = cached(
+                args.cache,
+                {"nab": relative, "rows": values.size, **network_key(name, network, args.horizon)},
+                fit_errors,
+                name,
+                anomaly,
+                config.seed,
+                values,
+                [values],
+                args.horizon,
+            )[0]
+        add_scoring_variants(file, args)
         signals[relative] = file
     categories = {relative: relative.split("/")[0] for relative in relatives}
     corpora = {}
@@ -337,7 +456,15 @@ def nab_cross_validation(args, config, scorer) -> dict:
     families = {
         "change": [["change"], ["change", *SEASONAL]],
         **{name: [[name], [name, *SEASONAL], [name, "change", *SEASONAL]] for name in NETWORK_SIGNALS},
+        **{label: [names, [*names, *SEASONAL]] for label, names in SCORING_VARIANTS.items()},
     }
+    setting = config_setting(anomaly)
+    at_config = {}
+    for label, names in SIGNAL_SETS.items():
+        chosen = {**setting, "signals": [*names, *SEASONAL]}
+        at_config[label] = per_category(
+            scorer, corpus, categories, grid_scores(signals, [chosen])[0], chosen["alarm_level"]
+        )
     options = {**LIKELIHOOD_GRID, "likelihood_robust": [False]}
     results = {}
     for family, sets in families.items():
@@ -355,7 +482,7 @@ def nab_cross_validation(args, config, scorer) -> dict:
             "pooled": result["pooled"]["standard"]["normalized"],
             "event_f1": result["metrics"]["overall"]["event"]["f1"],
         }
-    return results
+    return {"cross_validated": results, "at_config_setting": at_config}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,6 +507,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--nab", action="store_true", help="also cross-validate every signal family on NAB")
     parser.add_argument("--files", default="", help="with --nab, comma-separated substrings: only matching files")
+    parser.add_argument("--horizon", type=int, default=24, help="the multistep detector's forecast steps")
+    parser.add_argument(
+        "--dispersion-window", type=int, default=24, help="rows whose squared errors the dispersion signals sum"
+    )
     parser.add_argument("--tolerance", type=int, default=24, help="rows after an anomaly still inside its label window")
     parser.add_argument(
         "--robust-history", type=int, default=2000, help="errors behind residual_robust's median and MAD"
@@ -406,8 +537,8 @@ def main(argv: list[str] | None = None) -> int:
         "setting": setting,
         "robust_history": args.robust_history,
         "injected": {
-            first: per_kind(scorer, corpus, files, signal_scores(files, setting, first), setting["alarm_level"])
-            for first in ("change", *NETWORK_SIGNALS)
+            label: per_kind(scorer, corpus, files, signal_scores(files, setting, names), setting["alarm_level"])
+            for label, names in SIGNAL_SETS.items()
         },
         "learned": learned_combinations(scorer, corpus, files, setting),
     }
@@ -421,24 +552,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_report(report: dict) -> None:
-    """Print the per-kind tables (NAB score, event F1, PR-AUC per signal), the learned combinations and the NAB folds."""
-    signals = list(report["injected"])
-    print(
-        f"\nInjected anomalies, seed {report['seed']}: NAB standard / event F1 / PR-AUC; run time {report['run_time_s']:.0f} s\n"
-    )
-    print(f"{'kind':18s} " + " ".join(f"{name:>20s}" for name in signals))
-    for kind in [*ANOMALY_KINDS, "all"]:
-        cells = []
-        for name in signals:
-            value = report["injected"][name].get(kind)
-            cells.append(
-                f"{value:20.1f}"
-                if kind == "all"
-                else f"{value['nab_standard']:8.1f} {value['event_f1']:5.2f} {value['pr_auc']:5.2f}"
-                if value
-                else f"{'':20s}"
-            )
-        print(f"{kind:18s} " + " ".join(cells))
+    """Print the per-kind tables (NAB score, event F1, PR-AUC per signal set), the learned combinations and NAB."""
+    print(f"\nInjected anomalies, seed {report['seed']}; run time {report['run_time_s']:.0f} s")
+    for metric, label in (("nab_standard", "NAB standard"), ("event_f1", "event F1"), ("pr_auc", "PR-AUC")):
+        print(
+            f"\n{label:28s} "
+            + " ".join(f"{kind[:9]:>9s}" for kind in ANOMALY_KINDS)
+            + ("      all" if metric == "nab_standard" else "")
+        )
+        digits = 1 if metric == "nab_standard" else 2
+        for name, kinds in report["injected"].items():
+            cells = [f"{kinds[kind][metric]:9.{digits}f}" if kind in kinds else f"{'':9s}" for kind in ANOMALY_KINDS]
+            if metric == "nab_standard":
+                cells.append(f"{kinds['all']:9.1f}")
+            print(f"{name:28s} " + " ".join(cells))
     print("\nlearned combination (logistic regression), NAB standard on the left-out kind:")
     for label, kinds in report["learned"].items():
         print(
@@ -446,12 +573,19 @@ def print_report(report: dict) -> None:
             + " ".join(f"{kind}={value['nab_standard']:.1f}" for kind, value in kinds.items())
             + f"  mean {np.mean([value['nab_standard'] for value in kinds.values()]):.1f}"
         )
-    for family, result in report.get("nab", {}).items():
+    nab = report.get("nab")
+    if not nab:
+        return
+    print("\nNAB, cross-validated (leave one category out):")
+    for family, result in nab["cross_validated"].items():
         print(
-            f"NAB {family:16s} "
+            f"  {family:28s} "
             + " ".join(f"{c}={v:.1f}" for c, v in result["per_category"].items())
             + f"  mean {result['mean']:.1f} worst {result['worst']:.1f} pooled {result['pooled']:.1f} F1 {result['event_f1']:.2f}"
         )
+    print("\nNAB at the config's scoring setting (normalised standard score, false alarm rows):")
+    for name, groups in nab["at_config_setting"].items():
+        print(f"  {name:28s} " + " ".join(f"{g}={v['normalized']:.1f}/{v['fp']}" for g, v in groups.items()))
 
 
 if __name__ == "__main__":
