@@ -102,21 +102,34 @@ def scan_group(
 
     Returns:
         One :class:`SeriesResult` per input, in order (skipped ones with their reason).
-
-    Raises:
-        ValueError: when the inputs keep the clocks of different zones (a group is scored on one clock).
     """
     contexts = {item.series: item.context or SeriesContext.empty(len(feature_names)) for item in inputs}
-    fitted, skipped = _prepare_scaling(detector, config, inputs, contexts)
-    scored = [item for item in inputs if item.series not in skipped]
-    results = {series: SeriesResult(series, pd.DataFrame(), skipped=reason) for series, reason in skipped.items()}
-    if scored:
-        for result in _score(
-            detector, config, thresholds, rules, feature_names, scored, [contexts[item.series] for item in scored]
-        ):
-            result.scaling_fitted = result.series in fitted
-            results[result.series] = result
+    results = {}
+    for same_clock in _by_zone(inputs):
+        fitted, skipped = _prepare_scaling(detector, config, same_clock, contexts)
+        results.update(
+            {series: SeriesResult(series, pd.DataFrame(), skipped=reason) for series, reason in skipped.items()}
+        )
+        scored = [item for item in same_clock if item.series not in skipped]
+        if scored:
+            for result in _score(
+                detector, config, thresholds, rules, feature_names, scored, [contexts[item.series] for item in scored]
+            ):
+                result.scaling_fitted = result.series in fitted
+                results[result.series] = result
     return [results[item.series] for item in inputs]
+
+
+def _by_zone(inputs: list[SeriesInput]) -> list[list[SeriesInput]]:
+    """The inputs in one list per zone (in order of first appearance): each list is scored on its own clock.
+
+    Files of one folder may carry different UTC offsets when ``data.timezone``
+    is unset, so a group can hold several zones; a pass per zone, not per series.
+    """
+    zones: dict = {}
+    for item in inputs:
+        zones.setdefault(item.timezone, []).append(item)
+    return list(zones.values())
 
 
 MIN_UNSEEN_WINDOWS = 4
@@ -234,14 +247,7 @@ def _score(
 
 
 def _local_times(inputs: list[SeriesInput]) -> pd.DatetimeIndex:
-    """The inputs' times, series after series, in their zone (as ``detect`` has them), or naive for naive data.
-
-    Raises:
-        ValueError: when the inputs keep the clocks of different zones.
-    """
-    zones = {item.timezone for item in inputs}
-    if len(zones) > 1:
-        raise ValueError(f"scan_group: the series of a group keep one clock, got the zones {sorted(map(str, zones))}")
+    """The times of inputs of one zone, series after series, in that zone (as ``detect`` has them), or naive."""
     times = pd.DatetimeIndex(np.concatenate([item.times.as_unit("ns").asi8 for item in inputs]))
-    zone = zones.pop()
+    zone = inputs[0].timezone
     return times if zone is None else times.tz_localize("UTC").tz_convert(zone)

@@ -107,16 +107,26 @@ def test_a_zoned_scan_whole_and_in_chunks_across_clock_changes_scores_as_detect(
     assert_same_store(chunked, whole)
 
 
-def test_a_group_of_series_on_the_clocks_of_two_zones_is_refused(zoned_project, monkeypatch):
+def test_a_group_of_series_on_the_clocks_of_two_zones_scores_each_as_alone(zoned_project, monkeypatch):
+    """Files of one folder may carry different UTC offsets: each series keeps its own clock in a shared group."""
     folder, run = zoned_project
     monkeypatch.chdir(folder)
     config = load_config("config.yaml", [])
     detector = load_detection_run(run, config)[0]
-    times = pd.date_range("2024-03-25", periods=20, freq="30min")
+    data = zoned_data()
     inputs = [
-        SeriesInput(name, times, np.zeros((len(times), 1)), timezone=zone)
-        for name, zone in (("spring", ZONE), ("autumn", "UTC"))
+        SeriesInput(name, pd.DatetimeIndex(part["utc"]), part[["value"]].to_numpy(), timezone=zone)
+        for (name, part), zone in zip(data.groupby("id", sort=False), (ZONE, "UTC+02:00"))
     ]
     thresholds, rules = reference_thresholds(detector, config.anomaly)[1], event_rules(config.anomaly, "30min")
-    with pytest.raises(ValueError, match=r"one clock, got the zones \['Europe/Paris', 'UTC'\]"):
-        scan_group(detector, config.anomaly, thresholds, rules, ["value"], inputs)
+    together = scan_group(detector, config.anomaly, thresholds, rules, ["value"], inputs)
+    assert [result.series for result in together] == ["spring", "autumn"]
+    for item, result in zip(inputs, together):
+        alone = scan_group(detector, config.anomaly, thresholds, rules, ["value"], [item])[0]
+        assert result.skipped is None and len(result.points) == len(item.times)
+        pd.testing.assert_frame_equal(result.points, alone.points)
+    # On another clock than the data's own, the daily profile is read two hours off for the October series.
+    autumn_in_paris = scan_group(
+        detector, config.anomaly, thresholds, rules, ["value"], [SeriesInput(**{**vars(inputs[1]), "timezone": ZONE})]
+    )[0]
+    assert not np.allclose(autumn_in_paris.points["likelihood"], together[1].points["likelihood"], equal_nan=True)
