@@ -153,7 +153,7 @@ def fit_ensemble(
 
     Raises:
         ValueError: naming the argument, for an unknown ``schedule`` or a count below 1.
-        DataError: for an empty ``train_data``.
+        DataError: for an empty ``train_data`` or ``val_data``.
         TrainingError: when the loss diverges, or the backup (checkpoint, fingerprint) cannot be written.
     """
     if schedule not in SCHEDULES:
@@ -163,6 +163,8 @@ def fit_ensemble(
             raise ValueError(f"fit_ensemble: {argument} must be >= 1, got {value}")
     if len(train_data) == 0:
         raise DataError("training data: no windows; lengthen the training split or shorten the windows")
+    if val_data is not None and len(val_data) == 0:
+        raise DataError("validation data: no windows; pass None or lengthen the validation split")
     training = {
         "loss": loss if isinstance(loss, str) else type(loss).__name__,
         "epochs": epochs,
@@ -205,9 +207,8 @@ def fit_ensemble(
             model = first if member == 0 else _build_member(build, seed + member, member_name)
             member_backup = None if backup is None else backup / member_name
             model, logs, resumes = fit_one(model, seed + member, member_name, member_backup)
-            if (
-                finished is not None
-            ):  # the record first, the model renamed into place last: a kill leaves no half member
+            # The record first, the model renamed into place last: a kill leaves no half member.
+            if finished is not None:
                 record = {"history": logs, "resumes": resumes, "data_state": random_state(train_data)}
                 write_atomic(finished.with_suffix(".json"), json.dumps(record).encode())
                 partial = finished.with_name(f"{member_name}.partial.keras")

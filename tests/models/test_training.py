@@ -128,3 +128,13 @@ def test_the_data_fingerprint_tells_apart_windows_that_swapped_values_at_one_ste
     swapped["past"][[0, 1], 5, 0] = inputs["past"][[1, 0], 5, 0]  # same values at each step, other windows
     original = data_fingerprint(ArrayDataset(inputs, targets, batch_size=2))
     assert data_fingerprint(ArrayDataset(swapped, targets, batch_size=2))["digest"] != original["digest"]
+
+
+@pytest.mark.parametrize("backup", [False, True], ids=["no-backup", "backup"])
+def test_empty_validation_data_is_refused_with_or_without_a_backup(tmp_path, backup):
+    from forecaster.errors import DataError
+
+    train = ArrayDataset(*make_sine_windows(48, 12, 3, seed=0), batch_size=16)
+    empty = ArrayDataset(*make_sine_windows(0, 12, 3, seed=9), batch_size=16)
+    with pytest.raises(DataError, match=r"^validation data: no windows; pass None or lengthen the validation split$"):
+        Forecaster(**TINY, seed=0).fit(train, empty, backup_dir=tmp_path / "backup" if backup else None)
