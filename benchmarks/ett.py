@@ -9,7 +9,7 @@ measured in the same run on the same windows; published figures are printed
 beside them for reference.
 
 Usage:
-    python benchmarks/ett.py [--data ../shared/data/ett/ETTh1.csv] [--settings M S]
+    python benchmarks/ett.py [--data data/ett/ETTh1.csv] [--settings M S]
         [--horizons 96 192 336 720] [--out benchmarks/results/ett.json] [--set KEY=VALUE ...]
 """
 
@@ -35,7 +35,7 @@ PUBLISHED_M_MSE = {
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the benchmark's command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "ett" / "ETTh1.csv")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "ett" / "ETTh1.csv")
     parser.add_argument("--settings", nargs="+", default=["M", "S"], choices=["M", "S"])
     parser.add_argument("--horizons", nargs="+", type=int, default=[96, 192, 336, 720])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ett.json")
