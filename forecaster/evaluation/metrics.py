@@ -322,6 +322,12 @@ def evaluate_forecasts(
         mase_scale: optional ``(n_targets,)`` MASE scale.
         weight: as in :func:`mae`; 0 excludes a point from every metric.
 
+    ``mape`` is NaN when an actual (of nonzero weight) is zero or negative:
+    percentage errors need data with a meaningful zero that stay positive, and
+    actuals near or across zero make them arbitrarily large (Hyndman &
+    Athanasopoulos, "Forecasting: Principles and Practice", 3rd ed., section
+    5.8); ``smape`` and ``mase`` are the scale-free errors for such data.
+
     Returns:
         ``{"overall": {metric: float}, "per_step": {metric: [float] * horizon}}``
         of plain Python floats (NaN where a metric has no valid point).
@@ -332,6 +338,9 @@ def evaluate_forecasts(
     """
     point_metrics = {"mae": mae, "mse": mse, "rmse": rmse, "mape": mape, "smape": smape}
     metrics = {name: partial(metric, y_true, y_pred, weight=weight) for name, metric in point_metrics.items()}
+    actual, _, full = _point_errors(y_true, y_pred, weight)
+    if (actual[(full > 0) & np.isfinite(actual)] <= 0).any():
+        metrics["mape"] = lambda by: np.float64(np.nan) if by is None else np.full(actual.shape[1], np.nan)
     if mase_scale is not None:
         metrics["mase"] = partial(mase, y_true, y_pred, mase_scale, weight=weight)
     if quantile_pred is not None:

@@ -176,3 +176,18 @@ def test_unit_weights_equal_no_weights_and_step_means_average_to_overall(y_true,
     assert mae(y_true, y_pred, np.ones(y_true.shape[:2])) == pytest.approx(overall)
     assert np.mean(mae(y_true, y_pred, by="step")) == pytest.approx(overall)
     assert np.mean(mae(y_true, y_pred, by="target")) == pytest.approx(overall)
+
+
+def test_evaluate_forecasts_reports_no_mape_for_actuals_at_or_below_zero():
+    y_pred = np.full((2, 3, 1), 1.0)
+    positive = evaluate_forecasts(np.full((2, 3, 1), 2.0), y_pred)
+    assert positive["overall"]["mape"] == pytest.approx(50.0) and positive["per_step"]["mape"] == [50.0] * 3
+    crossing = np.full((2, 3, 1), 2.0)
+    crossing[1, 2, 0] = -0.001  # one actual just below zero: its percentage error would be 100,100%
+    result = evaluate_forecasts(crossing, y_pred)
+    assert np.isnan(result["overall"]["mape"]) and np.isnan(result["per_step"]["mape"]).all()
+    assert result["overall"]["smape"] == pytest.approx(200 * (5 / 3 + 1.001 / 1.001) / 6)
+    # A point of weight 0 does not count.
+    weight = np.ones((2, 3))
+    weight[1, 2] = 0.0
+    assert evaluate_forecasts(crossing, y_pred, weight=weight)["overall"]["mape"] == pytest.approx(50.0)
