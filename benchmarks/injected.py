@@ -68,6 +68,7 @@ from nab import (  # noqa: E402
     load_scorer,
     log_likelihood,
     probation_rows,
+    require_nab_files,
     strict_json,
 )
 
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tolerance", type=int, default=24, help="rows after an anomaly still inside its label window")
     args = parser.parse_args(argv)
+    require_nab_files([("--scorer", args.scorer), *(("--nab", args.nab / part) for part, _ in NAB_PARTS.values())])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     kinds = args.kinds.split(",")

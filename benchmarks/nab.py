@@ -121,6 +121,30 @@ def probation_rows(n_rows: int) -> int:
     return min(int(np.floor(0.15 * n_rows)), MAX_PROBATION)
 
 
+def require_nab_files(paths: list[tuple[str, Path]]) -> None:
+    """Stop the benchmark with one line if a NAB file or folder it reads is missing.
+
+    The defaults point into ``../shared`` (NAB's data, labels and scorer),
+    which a checkout of the repository alone does not have.
+
+    Args:
+        paths: ``(flag, path)`` pairs: each path the benchmark reads and the
+            command-line flag that sets it.
+
+    Raises:
+        SystemExit: status 2, after printing the first missing path and its
+            flag to stderr.
+    """
+    for flag, path in paths:
+        if not path.exists():
+            print(
+                f"error: {path}: not found; pass {flag} PATH (this benchmark needs NAB's data and its scorer, "
+                "by default under ../shared)",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
+
+
 def load_scorer(path: Path) -> ModuleType:
     """Import NAB's scorer (``nab_score.py``) from ``path`` as a module."""
     spec = importlib.util.spec_from_file_location("nab_score", path)
@@ -510,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         "--files", default="", help="comma-separated substrings: run only matching files (quick checks)"
     )
     args = parser.parse_args(argv)
+    require_nab_files([("--scorer", args.scorer), ("--data", args.data), ("--labels", args.labels)])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

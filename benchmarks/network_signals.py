@@ -67,7 +67,7 @@ from forecaster.models import Forecaster
 from forecaster.windows.dataset import WindowDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from injected import ROOT, SHARED, kind_metrics, n_fitting, normal_series, write_injected  # noqa: E402
+from injected import NAB_PARTS, ROOT, SHARED, kind_metrics, n_fitting, normal_series, write_injected  # noqa: E402
 from nab import (  # noqa: E402
     LIKELIHOOD_GRID,
     SEASONAL,
@@ -81,6 +81,7 @@ from nab import (  # noqa: E402
     network_errors,
     per_category,
     probation_rows,
+    require_nab_files,
     strict_json,
     window_labels,
 )
@@ -516,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
         "--robust-history", type=int, default=2000, help="errors behind residual_robust's median and MAD"
     )
     args = parser.parse_args(argv)
+    nab_parts = [("--nab-data", args.nab_data / part) for part, _ in NAB_PARTS.values()]
+    cross_validation = [("--nab-data", args.nab_data), ("--nab-labels", args.nab_labels)] if args.nab else []
+    require_nab_files([("--scorer", args.scorer), *nab_parts, *cross_validation])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     config = load_config(args.config)
