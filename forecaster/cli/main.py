@@ -113,6 +113,19 @@ def import_backend_quietly() -> None:
         os.close(saved)
 
 
+def discard_stdout() -> None:
+    """Point stdout at ``os.devnull`` once its reader has gone (``forecaster events | head -1``).
+
+    The command then stops quietly, as Unix tools do: what is still buffered is
+    flushed at exit into nothing instead of raising a second ``BrokenPipeError``
+    ("Exception ignored ..."), as the Python documentation's note on SIGPIPE
+    recommends (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 INTERNAL_ERROR = 70
 """Exit code of a bug (EX_SOFTWARE): never 1, which ``--exit-code`` and ``check-cell`` give a meaning."""
 
@@ -120,10 +133,10 @@ INTERNAL_ERROR = 70
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code.
 
-    0 success; 1 a check failed (``check-cell``) or, with ``scan --exit-code``,
-    events opened or extended; 2 a one-line error the user can fix; 70 a bug
-    (the traceback is printed: please report it); 75 a scan store busy; 130
-    interrupted.
+    0 success, or the reader of stdout stopped early (a pipe into ``head``); 1 a
+    check failed (``check-cell``) or, with ``scan --exit-code``, events opened
+    or extended; 2 a one-line error the user can fix; 70 a bug (the traceback
+    is printed: please report it); 75 a scan store busy; 130 interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -134,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s" if args.debug else "%(message)s",
     )
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader gone before a buffered print reached it shows here, not at exit
+        return code
+    except BrokenPipeError:
+        discard_stdout()
+        return 0
     except ForecasterError as exc:
         if args.debug:
             raise

@@ -228,3 +228,28 @@ def test_scan_takes_one_source_of_rows(capsys):
         main(["scan", "c.yaml", "--run", "r", "--data", "x.csv", "--data-query", "SELECT 1"])
     assert raised.value.code == 2
     assert "argument --data-query: not allowed with argument --data" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path, unbuffered):
+    """``forecaster events | head -1``: once the reader of stdout has gone, stop as Unix tools do, exit 0, say nothing.
+
+    Buffered, the print succeeds and the broken pipe shows only when stdout is flushed.
+    """
+    from forecaster.store import ScanStore
+
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    ScanStore(url).close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": unbuffered}
+    command = subprocess.Popen(
+        [sys.executable, "-m", "forecaster.cli.main", "events", "--store", url],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    command.stdout.close()  # the reader goes before the command, still importing, writes anything
+    stderr = command.stderr.read()
+    assert command.wait() == 0, stderr
+    assert stderr == ""
