@@ -7,6 +7,8 @@ from matplotlib.figure import Figure
 
 from forecaster.reports.style import MUTED_COLOUR, SERIES_COLOURS, new_figure, styled
 
+BASELINE_STYLES = ("--", ":", "-.")  # the baselines share one grey, so each gets its own dash
+
 
 def plot_runs_error_by_step(
     curves: dict[str, list[float]], reference: dict[str, list[float]] | None = None, metric: str = "mae"
@@ -15,7 +17,8 @@ def plot_runs_error_by_step(
 
     Args:
         curves: run name -> per-step error ``(horizon,)`` on the normalised scale; runs may differ in horizon.
-        reference: baseline name -> per-step error of the first run, drawn dashed in grey. Default ``None``.
+        reference: baseline name -> per-step error of the first run, drawn in grey, each with its own dash
+            pattern. Default ``None``.
         metric: the metric's name for the labels. Default ``"mae"``.
 
     Returns:
@@ -27,12 +30,12 @@ def plot_runs_error_by_step(
         axis.plot(
             np.arange(1, len(values) + 1), values, lw=2, color=SERIES_COLOURS[index % len(SERIES_COLOURS)], label=name
         )
-    for name, values in (reference or {}).items():
+    for index, (name, values) in enumerate((reference or {}).items()):
         axis.plot(
             np.arange(1, len(values) + 1),
             values,
             lw=1,
-            ls="--",
+            ls=BASELINE_STYLES[index % len(BASELINE_STYLES)],
             color=MUTED_COLOUR,
             label=f"{name} (first run's baseline)",
         )

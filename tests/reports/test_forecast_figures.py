@@ -175,3 +175,6 @@ def test_compare_figure_draws_one_line_per_run_and_the_reference(tmp_path):
     assert labels == ["a", "b", "linear (first run's baseline)"]
     assert [text.get_text() for text in figure.legends[0].get_texts()] == labels
     assert save_figure(figure, tmp_path / "compare.png").stat().st_size > 5_000
+    baselines = {"naive": [0.3, 0.3], "seasonal_naive": [0.25, 0.3], "linear": [0.2, 0.2]}
+    lines = plot_runs_error_by_step({"a": [0.1, 0.2]}, baselines).axes[0].get_lines()[1:]
+    assert len({line.get_linestyle() for line in lines}) == 3  # one grey, so three dash patterns tell them apart
