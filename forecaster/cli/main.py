@@ -6,7 +6,8 @@ function taking the parsed arguments and returning an exit code. Command
 modules stay light: a handler imports its job from ``forecaster.jobs`` only
 when it runs, after the Keras backend has been imported quietly. Errors a user
 can fix (:class:`~forecaster.errors.ForecasterError`) are printed as one line on
-stderr with exit code 2; ``--debug`` shows the traceback instead.
+stderr with exit code 2; with ``--debug`` the traceback comes first and the exit
+code stays the same.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     check failed (``check-cell``) or, with ``scan --exit-code``, events opened
     or extended; 2 a one-line error the user can fix; 70 a bug (the traceback
     is printed: please report it); 75 a scan store busy; 130 interrupted.
+    ``--debug`` prints the traceback of every error and keeps its exit code.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -155,15 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ForecasterError as exc:
         if args.debug:
-            raise
+            traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception:
-        if args.debug:
-            raise
         traceback.print_exc()
         print(f"error: an internal error in forecaster {__version__} (above); please report it", file=sys.stderr)
         return INTERNAL_ERROR

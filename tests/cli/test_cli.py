@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecaster.errors import DataError, StoreBusyError
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -253,3 +255,27 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path, unbuffered
     stderr = command.stderr.read()
     assert command.wait() == 0, stderr
     assert stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "line"),
+    [
+        (RuntimeError("a bug"), 70, "error: an internal error in forecaster"),
+        (DataError("bad.csv: no rows"), 2, "error: bad.csv: no rows"),
+        (StoreBusyError("scans.db: another scan holds the lock"), 75, "error: scans.db: another scan holds the lock"),
+    ],
+    ids=["bug", "user error", "store busy"],
+)
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(monkeypatch, capsys, error, code, line):
+    """--debug adds the traceback; it must not turn every error into 1, which scan --exit-code reads as events found."""
+    from forecaster.cli import inspect as inspect_command
+    from forecaster.cli.main import main
+
+    def broken(args):
+        raise error
+
+    monkeypatch.setattr(inspect_command, "run_inspect", broken)
+    assert main(["--debug", "inspect", "data.csv"]) == code
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("Traceback") and type(error).__name__ in stderr
+    assert stderr.strip().splitlines()[-1].startswith(line)
