@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time-series forecasting and anomaly detection with Keras recurrent networks.",
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks and debug logging")
+    parser.add_argument("--version", action="version", version=f"forecaster {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"forecaster.cli.{name}").register(subparsers)

@@ -279,3 +279,13 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(monkeypatch, capsys, 
     stderr = capsys.readouterr().err
     assert stderr.startswith("Traceback") and type(error).__name__ in stderr
     assert stderr.strip().splitlines()[-1].startswith(line)
+
+
+def test_version_prints_the_package_version(capsys):
+    from forecaster import __version__
+    from forecaster.cli.main import main
+
+    with pytest.raises(SystemExit) as raised:
+        main(["--version"])
+    assert raised.value.code == 0
+    assert capsys.readouterr().out == f"forecaster {__version__}\n"
