@@ -15,7 +15,7 @@ from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import RepairReport, read_table
 from forecaster.reports.anomaly import detection_section, detection_warnings
 from forecaster.reports.gates import gate_section
-from forecaster.reports.html import HtmlSection, write_index_html
+from forecaster.reports.html import HtmlSection, count_noun, write_index_html
 from forecaster.reports.sections import (
     backtest_sections,
     data_sections,
@@ -92,7 +92,7 @@ def run_main_job(config: ForecasterConfig, source: str) -> Path:
                 "known there. Forecast with `forecaster forecast --run <this folder> --data DATA --future FILE`."
             )
         summary.append(
-            f"Anomaly scan: {detection.metrics['n_events']} event(s) over {detection.metrics['n_scored']:,} "
+            f"Anomaly scan: {count_noun(detection.metrics['n_events'], 'event')} over {detection.metrics['n_scored']:,} "
             "scored points (section Anomaly detection)."
         )
         write_index_html(
@@ -247,7 +247,7 @@ def _write_training(
 def _describe(config: ForecasterConfig, windowed: WindowedData) -> str:
     """One sentence naming the model and the task, for the top of a page."""
     model, spec = config.model, windowed.spec
-    network = f"{model.kind.upper()} network ({model.encoder} encoder, {model.units} units, {model.layers} layer(s)"
+    network = f"{model.kind.upper()} network ({model.encoder} encoder, {model.units} units, {count_noun(model.layers, 'layer')}"
     network += f", an ensemble of {config.training.ensemble})" if config.training.ensemble > 1 else ")"
     return (
         f"{network} forecasting {', '.join(spec.target_columns)} {spec.horizon} steps ahead from the last "

@@ -15,7 +15,7 @@ from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import load_series
 from forecaster.reports.anomaly import detection_section, detection_warnings
-from forecaster.reports.html import write_index_html
+from forecaster.reports.html import count_noun, write_index_html
 from forecaster.runs import RunFolder, TrainingBackup, check_output_dir
 from forecaster.workflow.detection import check_detection_data, load_detection_run, write_detection
 
@@ -89,7 +89,7 @@ def detect_job(
             f"{metrics['n_scored']:,} points of {result.collection.n_series} series in {data_cfg.path} scored by {origin} "
             f"({metrics['detector']}, {metrics['mode']} scoring).",
             f"{metrics['n_flagged']:,} points flagged above the {metrics['threshold_method']} threshold, grouped into "
-            f"{metrics['n_events']} event(s); the events table lists them by severity.",
+            f"{count_noun(metrics['n_events'], 'event')}; the events table lists them by severity.",
         ]
         filled = sum(repairs.to_dict().get("values_filled", {}).values())
         warnings = [f"{filled:,} missing values were filled before scoring."] if filled else []

@@ -55,10 +55,8 @@ def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, 
                 alpha=0.25 if event["kind"] == "new" else 0.12,
                 lw=0,
             )
-    figure.suptitle(
-        f"{series}: {sum(e['kind'] == 'new' for e in events)} new, "
-        f"{sum(e['kind'] == 'updated' for e in events)} updated events"
-    )
+    n_new = sum(event["kind"] == "new" for event in events)
+    figure.suptitle(f"{series}: {count_noun(n_new, 'new event')}, {count_noun(len(events) - n_new, 'updated event')}")
     top.set_ylabel("value (data units)")
     bottom.set_ylabel("score (std of normal rows)")
     for axes in (top, bottom):
@@ -106,8 +104,8 @@ def scan_section(
     skipped = summary["skipped"]
     text = (
         f"Scan {summary['scan_id']} scored {summary['rows_scored']:,} new points of {summary['n_series']} series "
-        f"({summary['up_to_date']} had nothing new): {summary['new_events']} new and {summary['updated_events']} "
-        f"updated events. Late rows counted and not re-scored: {summary['late_rows']}."
+        f"({summary['up_to_date']} had nothing new): {count_noun(summary['new_events'], 'new event')} and "
+        f"{count_noun(summary['updated_events'], 'updated event')}. Late rows counted and not re-scored: {summary['late_rows']}."
     )
     if skipped:
         text += "\n\nSkipped: " + "; ".join(f"{series}: {reason}" for series, reason in skipped.items())
@@ -140,7 +138,7 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
     """The summary and the warnings at the top of a scan's page: counts, and every series skipped with its reason."""
     lines = [
         f"Scan {summary['scan_id']}: {summary['rows_scored']:,} new points of {summary['n_series']} series scored, "
-        f"{summary['new_events']} new and {summary['updated_events']} updated events."
+        f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}."
     ]
     warnings = [f"Series {series} was skipped: {reason}" for series, reason in summary["skipped"].items()]
     if summary["rows_filled"]:

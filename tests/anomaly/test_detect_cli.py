@@ -80,6 +80,10 @@ def test_detect_trains_writes_scores_and_events_then_applies_the_saved_detector(
     assert len(hits) == 1 and hits.iloc[0]["top_features"].startswith("temp")
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["n_points"] == 900 and metrics["n_events"] == len(events)
+    (grouped,) = [line for line in json.loads((run / "page.json").read_text())["summary"] if "grouped into" in line]
+    assert grouped.endswith(
+        f"grouped into {len(events)} event{'' if len(events) == 1 else 's'}; the events table lists them by severity."
+    )
 
     new_data = write_series(tmp_path / "new.csv", seed=5, n=300)
     assert main(["detect", str(config), "--run", str(run), "--data", str(new_data)]) == 0

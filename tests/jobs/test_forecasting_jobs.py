@@ -130,6 +130,13 @@ def test_main_job_writes_every_artefact(config):
     page = (run / "index.html").read_text()
     assert "Accuracy against the baselines" in page and "Forecast" in page and "seasonal naive" in page
     assert "Anomaly detection" in page
+    n_events, n_scored = metrics["anomaly"]["n_events"], metrics["anomaly"]["n_scored"]
+    summary = json.loads((run / "page.json").read_text())["summary"]
+    assert summary[0].startswith("LSTM network (recurrent encoder, 8 units, 1 layer) forecasting load")
+    assert (
+        f"Anomaly scan: {n_events} event{'' if n_events == 1 else 's'} over {n_scored} scored points "
+        "(section Anomaly detection)." in summary
+    )
     assert "Read this first" in page or "Validation: the model beats every baseline" in page
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from forecaster.reports.html import HtmlSection, write_index_html
-from forecaster.reports.scan import scan_section
+from forecaster.reports.scan import plot_series_events, scan_section, scan_summary
 from forecaster.reports.style import new_figure, save_figure, styled
 from forecaster.runs import RunFolder
 
@@ -76,3 +76,11 @@ def test_captions_must_match_the_figures_one_to_one(tmp_path):
         png = save_figure(figure, run.figure_path("line"))
         with pytest.raises(ValueError, match="section 'Figures' has 2 captions for 1 figures"):
             write_index_html(run, "demo", [HtmlSection("Figures", figures=[png], captions=["one", "two"])])
+
+
+def test_event_counts_are_singular_for_one():
+    (line,), _ = scan_summary({**SUMMARY, "new_events": 1, "updated_events": 0})
+    assert line.endswith("1 new event and 0 updated events.")
+    figure = plot_series_events("a", *window(0, 50), [event("a", 10, 12)])
+    assert figure.get_suptitle() == "a: 1 new event, 0 updated events"
+
