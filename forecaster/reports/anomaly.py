@@ -161,11 +161,12 @@ def _summary_text(result: DetectionResult, ranked: pd.DataFrame) -> str:
         f"{count_noun(metrics['n_flagged'], 'point')} ({share:.2%} of those scored) lie above it{_rate_text(metrics)}."
     )
     merge = f"{_event_rule_text(config.events)}: {count_noun(metrics['n_events'], 'event')}."
+    target = _target_text(config.threshold, metrics)
+    overshoot = f" That is {target}" if target else ""
     return "\n\n".join(
         [
             f"{scored} {how}",
-            f"The threshold {level}, set by {_threshold_method(config.threshold)}. {flags}{_target_text(config.threshold, metrics)} "
-            f"{merge}",
+            f"The threshold {level}, set by {_threshold_method(config.threshold)}. {flags}{overshoot} {merge}",
             f"{_alarm_text(metrics['alarms'])} {_look_first(result, ranked)}",
             "The overview marks every event with a light band over its extent and a dark line at its peak (at least a "
             "few pixels wide, so one-point events show; the four most severe are numbered); below it are the error "
@@ -256,10 +257,7 @@ def detection_warnings(result: DetectionResult) -> list[str]:
     warnings = []
     target = _target_text(result.config.threshold, result.metrics)
     if target:
-        warnings.append(
-            "The declared-normal rows were flagged far more often than the threshold aimed at:"
-            + target.removeprefix(" That is")
-        )
+        warnings.append(f"The declared-normal rows were flagged at {target}")
     pooled = result.metrics.get("threshold_pooled_series") or []
     if pooled and result.detector.reference_series_ is not None:  # else all series share one level by design
         shown = ", ".join(pooled[:5]) + (f" and {len(pooled) - 5} more" if len(pooled) > 5 else "")
@@ -271,13 +269,17 @@ def detection_warnings(result: DetectionResult) -> list[str]:
 
 
 def _target_text(threshold, metrics: dict) -> str:
-    """A warning when the declared-normal rows were flagged far more often than the threshold aimed at."""
+    """How far the declared-normal rows' flag rate overshot the threshold's aim, when more than 3 times; else ``""``.
+
+    E.g. ``34 times the rate the threshold aimed at (0.05% of normal points): expect more false alarms ...``,
+    for the summary ("That is ...") and the "Read this first" box ("... flagged at ...").
+    """
     target = {"pot": threshold.risk, "quantile": 1.0 - threshold.quantile}.get(threshold.method)
     observed = metrics["flag_rate_normal_rows"]
     if target is None or observed is None or observed <= 3 * target:
         return ""
     return (
-        f" That is {observed / target:.0f} times the {target:.2%} of normal points the threshold aimed at: "
+        f"{observed / target:.0f} times the rate the threshold aimed at ({target:.2%} of normal points): "
         f"expect more false alarms than planned (the held-out normal errors may be too few or too calm)."
     )
 

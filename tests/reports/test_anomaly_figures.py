@@ -232,9 +232,13 @@ def test_read_this_first_warns_when_normal_rows_are_flagged_far_above_the_target
     assert detection_warnings(calm) == []
     noisy = dataclasses.replace(result, metrics={**result.metrics, "flag_rate_normal_rows": 0.05})
     (warning,) = detection_warnings(noisy)  # quantile 0.999 aims at 0.1% of normal points
-    assert warning.startswith(
-        "The declared-normal rows were flagged far more often than the threshold aimed at: 50 times"
+    assert warning == (
+        "The declared-normal rows were flagged at 50 times the rate the threshold aimed at (0.10% of normal points): "
+        "expect more false alarms than planned (the held-out normal errors may be too few or too calm)."
     )
+    summary = _summary_text(noisy, ranked_events(noisy.events))
+    assert "of the others. That is 50 times the rate the threshold aimed at (0.10% of normal points): " in summary
+    assert summary.count("aimed at") == 1
 
 
 def test_read_this_first_names_series_flagged_at_the_pooled_level(result):
