@@ -281,7 +281,7 @@ class ForecastPipeline(_ConfigPipeline):
                 than ``lookback + horizon``, non-numeric values, ...), as the CLI does.
         """
         from forecaster.workflow.forecasting import train
-        from forecaster.workflow.windows import window_collection
+        from forecaster.workflow.windows import rows_for_training, window_collection
 
         config = self._fit_config(
             time_column=time_column,
@@ -290,7 +290,8 @@ class ForecastPipeline(_ConfigPipeline):
             past_covariates=past_covariates,
             future_covariates=future_covariates,
         )
-        collection, repairs = _validate_frame(df, config, min_rows=config.windows.lookback + config.windows.horizon)
+        min_rows, too_short = rows_for_training(config.windows)
+        collection, repairs = _validate_frame(df, config, min_rows=min_rows, too_short=too_short)
         windowed = window_collection(config, collection)
         self.run_ = train(config, windowed, resumable=False)  # the model lives in memory: no backup on disk
         self.collection_ = collection
@@ -320,7 +321,7 @@ class ForecastPipeline(_ConfigPipeline):
                 far outside the training scale or with series a per-series scaler never saw,
                 or future covariates missing for a step of the horizon.
         """
-        from forecaster.workflow.forecasting import check_new_data, forecast_next
+        from forecaster.workflow.forecasting import check_new_data, forecast_next, rows_for_forecast
 
         self._check_fitted("predict")
         if df is None:
@@ -332,7 +333,8 @@ class ForecastPipeline(_ConfigPipeline):
         config = self.run_.config.model_copy(
             update={"data": self.run_.config.data.model_copy(update={"max_rows": None})}
         )
-        collection, _ = _validate_frame(df, config, min_rows=self.run_.schema["lookback"])
+        min_rows, too_short = rows_for_forecast(self.run_)
+        collection, _ = _validate_frame(df, config, min_rows=min_rows, too_short=too_short)
         check_new_data(self.run_, collection, FRAME_SOURCE)
         return forecast_next(self.run_, collection, FRAME_SOURCE, future)
 
@@ -356,11 +358,12 @@ class ForecastPipeline(_ConfigPipeline):
         """
         from forecaster.workflow.forecasting import backtest
         from forecaster.workflow.trained_run import check_run_fits
-        from forecaster.workflow.windows import window_collection
+        from forecaster.workflow.windows import rows_for_training, window_collection
 
         self._check_fitted("backtest")
         config = self.run_.config
-        collection, _ = _validate_frame(df, config, min_rows=config.windows.lookback + config.windows.horizon)
+        min_rows, too_short = rows_for_training(config.windows)
+        collection, _ = _validate_frame(df, config, min_rows=min_rows, too_short=too_short)
         windowed = window_collection(config, collection)
         check_run_fits(self.run_, windowed, Path(FRAME_SOURCE))
         result = backtest(self.run_, windowed)
@@ -635,7 +638,9 @@ class AnomalyPipeline(_ConfigPipeline):
         return pipeline
 
 
-def _validate_frame(df: pd.DataFrame, config: ForecasterConfig, min_rows: int) -> tuple[SeriesCollection, Any]:
+def _validate_frame(
+    df: pd.DataFrame, config: ForecasterConfig, min_rows: int, too_short: str | None = None
+) -> tuple[SeriesCollection, Any]:
     """Validate and repair an in-memory frame by the config's data policies (a time index becomes the time column).
 
     Raises:
@@ -646,7 +651,7 @@ def _validate_frame(df: pd.DataFrame, config: ForecasterConfig, min_rows: int) -
     data_cfg = config.data
     if data_cfg.time_column not in df.columns and df.index.name == data_cfg.time_column:
         df = df.reset_index()
-    return validate_series(df, data_cfg, source=FRAME_SOURCE, min_rows=min_rows)
+    return validate_series(df, data_cfg, source=FRAME_SOURCE, min_rows=min_rows, too_short=too_short)
 
 
 def _write_folder(target: Path, overwrite: bool, write: Callable[[RunFolder], None]) -> Path:

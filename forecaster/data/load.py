@@ -88,12 +88,17 @@ def describe_dialect(dialect: dict | None) -> str | None:
     return f"separator {dialect['sep']!r} ({how}), decimal {dialect['decimal']!r}{thousands}, {dialect['encoding']}"
 
 
-def load_series(config: DataConfig, min_rows: int = 1) -> tuple[SeriesCollection, RepairReport]:
+def load_series(
+    config: DataConfig, min_rows: int = 1, too_short: str | None = None
+) -> tuple[SeriesCollection, RepairReport]:
     """Read ``config.path`` and validate it into regular series, repairing by policy.
 
     Args:
         config: the ``data`` section.
-        min_rows: rows each series needs (lookback + horizon).
+        min_rows: rows each series needs. Default 1.
+        too_short: what the rows are needed for and what to do, ending the
+            message that refuses a shorter series (see :func:`validate_series`).
+            Default ``None``.
 
     Returns:
         The validated collection and the report of every repair made.
@@ -102,6 +107,6 @@ def load_series(config: DataConfig, min_rows: int = 1) -> tuple[SeriesCollection
         DataError: see :func:`read_table` and :func:`validate_series`.
     """
     raw = read_table(config.path, config.format, **config.csv.model_dump())
-    collection, report = validate_series(raw, config, source=str(config.path), min_rows=min_rows)
+    collection, report = validate_series(raw, config, source=str(config.path), min_rows=min_rows, too_short=too_short)
     report.csv_dialect = describe_dialect(raw.attrs.get("csv_dialect"))
     return collection, report

@@ -72,7 +72,7 @@ class RepairReport:
 
 
 def validate_series(
-    raw: pd.DataFrame, config: DataConfig, source: str, min_rows: int = 1
+    raw: pd.DataFrame, config: DataConfig, source: str, min_rows: int = 1, too_short: str | None = None
 ) -> tuple[SeriesCollection, RepairReport]:
     """Turn a raw frame into regular, sorted, numeric series, repairing by policy.
 
@@ -80,8 +80,11 @@ def validate_series(
         raw: the frame as read from the file.
         config: the ``data`` section (time/id/target columns and policies).
         source: file name used in messages.
-        min_rows: rows each series needs (lookback + horizon); shorter series
-            are refused.
+        min_rows: rows each series needs; shorter series are refused. Default 1.
+        too_short: the end of the message refusing a shorter series: what the
+            rows are needed for and what to do (e.g. ``"a forecast needs the
+            run's lookback of 96 rows; pass at least 96 rows of history"``).
+            Default ``None``: "at least ``min_rows`` rows are needed".
 
     Returns:
         The validated collection and the report of every repair made.
@@ -121,10 +124,8 @@ def validate_series(
             report.rows_truncated += len(piece) - config.max_rows
             piece = piece.iloc[: config.max_rows]
         if len(piece) < min_rows:
-            raise DataError(
-                f"{source}{label}: {len(piece)} rows after regularising, but lookback + horizon needs at "
-                f"least {min_rows}; use a longer series or a smaller windows.lookback/windows.horizon"
-            )
+            reason = too_short or f"at least {min_rows} rows are needed"
+            raise DataError(f"{source}{label}: {len(piece)} rows after regularising, but {reason}")
         pieces.append(piece)
         series_ids.append(series_id)
 

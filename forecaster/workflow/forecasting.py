@@ -132,9 +132,24 @@ def load_new_data(trained: TrainedRun, path: Path) -> tuple[SeriesCollection, Re
             run's, or a series is shorter than the lookback.
     """
     data_cfg = trained.config.data.model_copy(update={"path": path, "max_rows": None})
-    collection, repairs = load_series(data_cfg, min_rows=trained.schema["lookback"])
+    min_rows, too_short = rows_for_forecast(trained)
+    collection, repairs = load_series(data_cfg, min_rows=min_rows, too_short=too_short)
     check_new_data(trained, collection, str(path))
     return collection, repairs
+
+
+def rows_for_forecast(trained: TrainedRun) -> tuple[int, str]:
+    """The rows of history each series needs for a forecast, and the end of the message refusing fewer.
+
+    Args:
+        trained: the trained run.
+
+    Returns:
+        ``(the run's lookback, reason and what to do)``, the ``min_rows`` and
+        ``too_short`` of :func:`~forecaster.data.load_series`.
+    """
+    lookback = trained.schema["lookback"]
+    return lookback, f"a forecast needs the run's lookback of {lookback} rows; pass at least {lookback} rows of history"
 
 
 def check_new_data(trained: TrainedRun, collection: SeriesCollection, source: str) -> None:

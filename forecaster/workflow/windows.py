@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forecaster.config import ForecasterConfig
+from forecaster.config import ForecasterConfig, WindowsConfig
 from forecaster.data import RepairReport, SeriesCollection, load_series
 from forecaster.windows.pipeline import WindowedData, prepare_windows
 from forecaster.windows.spec import WindowSpec
@@ -25,8 +25,26 @@ def load_windows(config: ForecasterConfig, source: str) -> tuple[RepairReport, W
         DataError: for any data problem the policies do not repair.
     """
     data_cfg = config.require_data(source)
-    collection, repairs = load_series(data_cfg, min_rows=config.windows.lookback + config.windows.horizon)
+    min_rows, too_short = rows_for_training(config.windows)
+    collection, repairs = load_series(data_cfg, min_rows=min_rows, too_short=too_short)
     return repairs, window_collection(config, collection)
+
+
+def rows_for_training(windows: WindowsConfig) -> tuple[int, str]:
+    """The rows each series needs for one window, and the end of the message refusing fewer.
+
+    Args:
+        windows: the ``windows`` section.
+
+    Returns:
+        ``(lookback + horizon, reason and what to do)``, the ``min_rows`` and
+        ``too_short`` of :func:`~forecaster.data.load_series`.
+    """
+    n_rows = windows.lookback + windows.horizon
+    return n_rows, (
+        f"windows.lookback + windows.horizon ({windows.lookback} + {windows.horizon}) needs at least {n_rows}; "
+        "use a longer series or a smaller windows.lookback/windows.horizon"
+    )
 
 
 def window_collection(config: ForecasterConfig, collection: SeriesCollection) -> WindowedData:

@@ -124,9 +124,13 @@ def test_mixed_time_zones_are_refused_unless_a_zone_is_configured():
     assert collection.frame["v"].tolist() == [1.0, 2.0, 3.0]
 
 
-def test_series_too_short_says_how_many_rows_are_needed():
-    with pytest.raises(DataError, match=r"f.csv: 5 rows after regularising, but lookback \+ horizon needs at least 30"):
-        validate(hourly(5, v=np.arange(5.0)), min_rows=30)
+def test_series_too_short_says_how_many_rows_are_needed_and_what_for():
+    short = hourly(5, v=np.arange(5.0))
+    with pytest.raises(DataError, match=r"^f.csv: 5 rows after regularising, but at least 30 rows are needed$"):
+        validate(short, min_rows=30)
+    reason = "a forecast needs the run's lookback of 30 rows; pass at least 30 rows of history"
+    with pytest.raises(DataError, match=rf"^f.csv: 5 rows after regularising, but {reason}$"):
+        validate_series(short, DataConfig(path="f.csv"), source="f.csv", min_rows=30, too_short=reason)
 
 
 def test_off_grid_timestamps_are_refused():

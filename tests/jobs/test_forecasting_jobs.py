@@ -77,7 +77,7 @@ def test_forecast_refuses_data_that_does_not_fit_the_run(tmp_path, config):
     pd.read_csv(tmp_path / "series.csv").drop(columns="temp").to_csv(tmp_path / "cols.csv", index=False)
     with pytest.raises(DataError, match=r"no column 'temp'"):
         forecast_job(run, tmp_path / "cols.csv")
-    with pytest.raises(DataError, match="needs at least 48"):
+    with pytest.raises(DataError, match="needs the run's lookback of 48 rows; pass at least 48 rows of history"):
         forecast_job(run, write_series(tmp_path / "short.csv", n=30))
     with pytest.raises(RunError, match="missing config.yaml; this is not a trained run"):
         forecast_job(tmp_path, tmp_path / "series.csv")

@@ -1,0 +1,79 @@
+"""What a trained run says about new data that does not fit it, from the CLI's jobs and the Python API."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster import ForecastPipeline
+from forecaster.config import load_config
+from forecaster.errors import DataError
+from forecaster.jobs.commands import forecast_job, train_job
+
+pytestmark = pytest.mark.slow
+
+
+def series_frame(n):
+    daily = np.sin(2 * np.pi * np.arange(n) / 24)
+    return pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=n, freq="h"), "load": 20 + 5 * daily, "temp": 10 + 3 * daily}
+    )
+
+
+def write_series(path, n):
+    series_frame(n).to_csv(path, index=False)
+    return path
+
+
+def tiny_config(folder, data):
+    path = folder / "tiny.yaml"
+    path.write_text(
+        f"""
+name: tiny
+data: {{path: {data}, target_columns: [load], past_covariates: [temp]}}
+windows: {{lookback: 24, horizon: 6}}
+model: {{units: 4, quantiles: []}}
+training: {{epochs: 1, batch_size: 64, verbose: 0}}
+report: {{output_dir: {folder / "reports"}}}
+"""
+    )
+    return load_config(path)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("trained")
+    return train_job(tiny_config(folder, write_series(folder / "series.csv", 300)), "tiny.yaml")
+
+
+def test_short_new_data_asks_for_the_runs_lookback_of_history(trained, tmp_path):
+    short = write_series(tmp_path / "short.csv", 10)
+    with pytest.raises(DataError) as refused:
+        forecast_job(trained, short)
+    assert str(refused.value) == (
+        f"{short}: 10 rows after regularising, but a forecast needs the run's lookback of 24 rows; "
+        "pass at least 24 rows of history"
+    )
+
+
+def test_short_training_data_names_lookback_plus_horizon(tmp_path):
+    short = write_series(tmp_path / "short.csv", 20)
+    with pytest.raises(DataError) as refused:
+        train_job(tiny_config(tmp_path, short), "tiny.yaml")
+    assert str(refused.value) == (
+        f"{short}: 20 rows after regularising, but windows.lookback + windows.horizon (24 + 6) needs at least 30; "
+        "use a longer series or a smaller windows.lookback/windows.horizon"
+    )
+
+
+def test_the_python_api_says_the_same():
+    pipeline = ForecastPipeline(lookback=24, horizon=6, units=4, epochs=1, quantiles=())
+    with pytest.raises(
+        DataError, match=r"^data frame: 20 rows after regularising, but windows.lookback \+ windows.horizon"
+    ):
+        pipeline.fit(series_frame(20), target_columns=["load"], past_covariates=["temp"])
+    pipeline.fit(series_frame(300), target_columns=["load"], past_covariates=["temp"])
+    with pytest.raises(
+        DataError,
+        match=r"^data frame: 10 rows after regularising, but a forecast needs the run's lookback of 24 rows; pass at least 24 rows of history$",
+    ):
+        pipeline.predict(series_frame(10))
