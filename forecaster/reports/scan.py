@@ -81,8 +81,9 @@ def scan_section(
         run: the open run folder (figures go to its ``figures/``).
         summary: the scan's counts (:meth:`~forecaster.scan.ScanSummary.to_dict`).
         events: the new and updated events (with ``kind``).
-        plotted: ``{series: (values, points)}`` for the series to draw, each cut to
-            at most ``margin_rows`` scored rows before its first event and after its last.
+        plotted: ``{series: (values, points)}`` for the series to draw, in order (those with the most
+            severe events, most severe first), each cut to at most ``margin_rows`` scored rows before
+            its first event and after its last. The text counts the series with events left out.
         margin_rows: that most, for the captions.
 
     Returns:
@@ -111,7 +112,13 @@ def scan_section(
         text += "\n\nSkipped: " + "; ".join(f"{series}: {reason}" for series, reason in skipped.items())
     if summary["scaling_fitted"]:
         text += "\n\nScaling fitted by this scan (anomaly.unseen_series: fit): " + ", ".join(summary["scaling_fitted"])
-    ranked = sorted(events, key=lambda event: -event["severity"] if np.isfinite(event["severity"]) else -np.inf)
+    n_undrawn = len({event["series"] for event in events}) - len(plotted)
+    if n_undrawn > 0:
+        text += (
+            f"\n\nFigures for the {len(plotted)} series with the most severe events; {n_undrawn} more series with "
+            f"events {'is' if n_undrawn == 1 else 'are'} in events.csv."
+        )
+    ranked = sorted(events, key=lambda event: np.inf if np.isnan(event["severity"]) else -event["severity"])
     if len(ranked) > MAX_EVENT_ROWS:
         text += (
             f"\n\nThe table lists the {MAX_EVENT_ROWS} most severe of {len(ranked)} events; events.csv has them all."

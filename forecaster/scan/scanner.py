@@ -60,7 +60,10 @@ class ScanSummary:
         scaling_fitted: series whose scaling this scan fitted (``anomaly.unseen_series: fit``).
         threshold_pooled: series flagged at the pooled threshold, having too few reference errors of their own.
         events: the new and updated events, each with ``kind`` (``new`` or ``updated``).
-        points: ``{series: scored points}`` of the series with new or updated events (for figures).
+        points: ``{series: scored points}`` of the series to draw (at most ``max_plotted`` of
+            :func:`scan_series`): those with the most severe new or updated events, most severe first.
+        figure_ranks: ``{series: (highest event severity, number of events, -scan position)}`` of the
+            series in ``points``, by which they were chosen (a severity that is NaN ranks lowest).
     """
 
     scan_id: int
@@ -76,6 +79,7 @@ class ScanSummary:
     threshold_pooled: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     points: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figure_ranks: dict[str, tuple[float, int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The counts, skipped series and fitted scalings as JSON-ready data."""
@@ -141,7 +145,8 @@ def scan_series(
         rescore_from: re-score from this (naive) time on. Default ``None``.
         keep_scores: delete each series' scores older than this before its last scored time. Default ``None``.
         progress: called with the number of series finished after each group. Default ``None``.
-        max_plotted: series whose points are kept for figures. Default 6.
+        max_plotted: series whose points are kept for figures: those with the most severe new or
+            updated event (ties: more events, then scan order). Default 6.
 
     Returns:
         The :class:`ScanSummary`.
@@ -358,5 +363,23 @@ def _count(summary: ScanSummary, result, max_plotted: int) -> None:
             {**{k: v for k, v in event.items() if k != "new"}, "kind": "new" if event.get("new") else "updated"}
             for event in result.events
         ]
-        if len(summary.points) < max_plotted:
-            summary.points[result.series] = result.points
+        _keep_for_figure(summary, result, max_plotted)
+
+
+def _keep_for_figure(summary: ScanSummary, result, max_plotted: int) -> None:
+    """Keep a series' points while it ranks among the ``max_plotted`` series with the most severe events.
+
+    Series rank by their highest event severity (NaN lowest), then their number of
+    events, then scan order; ``summary.points`` stays ordered by rank, most severe first.
+    """
+    severity = np.array([event["severity"] for event in result.events], dtype=np.float64)
+    rank = (float(np.where(np.isnan(severity), -np.inf, severity).max()), len(severity), -summary.n_series)
+    ranks = summary.figure_ranks
+    if len(ranks) >= max_plotted:
+        weakest = min(ranks, key=ranks.__getitem__, default=None)
+        if weakest is None or rank < ranks[weakest]:
+            return
+        del ranks[weakest], summary.points[weakest]
+    ranks[result.series] = rank
+    summary.points[result.series] = result.points
+    summary.points = {series: summary.points[series] for series in sorted(ranks, key=ranks.__getitem__, reverse=True)}

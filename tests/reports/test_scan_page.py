@@ -84,3 +84,17 @@ def test_event_counts_are_singular_for_one():
     figure = plot_series_events("a", *window(0, 50), [event("a", 10, 12)])
     assert figure.get_suptitle() == "a: 1 new event, 0 updated events"
 
+
+def test_the_page_says_how_many_series_with_events_have_no_figure(tmp_path):
+    events = [event("a", 250, 255), event("b", 1, 4), event("c", 10, 12), event("d", 20, 22)]
+    events[1]["severity"], events[2]["severity"], events[3]["severity"] = 4.0, np.nan, 2.0
+    with RunFolder(tmp_path, "scan") as run:
+        section = scan_section(run, SUMMARY, events, {"b": window(0, 205), "d": window(0, 205)}, margin_rows=200)
+    assert "Figures for the 2 series with the most severe events; 2 more series with events are in events.csv." in (
+        section.text
+    )
+    assert [row["series"] for row in section.table] == ["b", "d", "a", "c"]  # most severe first, NaN last
+    with RunFolder(tmp_path, "scan") as run:
+        one_left = scan_section(run, SUMMARY, events[:2], {"b": window(0, 205)}, margin_rows=200)
+        everything = scan_section(run, SUMMARY, events[:1], {"a": window(50, 500)}, margin_rows=200)
+    assert "1 more series with events is in events.csv." in one_left.text and "Figures for" not in everything.text
