@@ -38,14 +38,12 @@ def list_events(
         One row per event (see :meth:`~forecaster.store.ScanStore.list_events`).
 
     Raises:
-        DataError: for a ``since`` that is not a timestamp, or a ``series`` no scan has
-            scored (naming the nearest stored series, so a typo does not read as "no events").
+        DataError: for a ``since`` that is not a timestamp (:func:`parse_timestamp`), or a
+            ``series`` no scan has scored (naming the nearest stored series, so a typo does
+            not read as "no events").
         StoreError: when the store does not exist or cannot be read.
     """
-    try:
-        start = None if since is None else utc_naive(pd.Timestamp(since))
-    except ValueError:
-        raise DataError(f"--since {since!r}: not a timestamp; write e.g. 2024-05-01 or '2024-05-01 12:00'") from None
+    start = None if since is None else parse_timestamp(since, "--since")
     store = ScanStore(store_url or config.store.url, create=False)
     try:
         if series is not None and not store.read_watermarks([series]):
@@ -56,6 +54,30 @@ def list_events(
         return store.list_events(series=series, since=start, state=state, min_severity=min_severity, scan_id=scan_id)
     finally:
         store.close()
+
+
+def parse_timestamp(text: str, option: str) -> pd.Timestamp:
+    """Read a time given on the command line as the store keeps times: naive UTC.
+
+    Args:
+        text: a time pandas reads, e.g. ``2024-05-01``, ``'2024-05-01 12:00'`` or
+            ``2024-05-01T12:00+02:00`` (converted to UTC).
+        option: the option it was given to, e.g. ``--since``, for the message.
+
+    Returns:
+        The time, naive UTC.
+
+    Raises:
+        DataError: when ``text`` is not a time (pandas reads ``''`` as NaT), naming
+            the option and the value, with an example to write instead.
+    """
+    try:
+        time = pd.Timestamp(text)
+    except ValueError:
+        time = pd.NaT
+    if time is pd.NaT:
+        raise DataError(f"{option} {text!r}: not a timestamp; write e.g. 2024-05-01 or '2024-05-01 12:00'")
+    return utc_naive(time)
 
 
 def _no_such_series(series: str, store: ScanStore) -> str:

@@ -30,6 +30,7 @@ from forecaster.data.calendar import normalise_frequency
 from forecaster.data.database import read_query
 from forecaster.data.validate import SINGLE_SERIES_ID
 from forecaster.errors import ConfigError, DataError
+from forecaster.jobs.events import parse_timestamp
 from forecaster.reports.html import write_index_html
 from forecaster.reports.scan import EVENT_COLUMNS, scan_section, scan_summary
 from forecaster.runs import RunFolder
@@ -80,10 +81,12 @@ def scan_job(
         ConfigError: for scoring settings a scan cannot continue incrementally
             (``centered`` mode, the ``dynamic`` threshold) or that changed since the last
             scan, or when no data is named (a path, or a query with ``data.url``).
-        DataError: when the data cannot be read at all, or no series can be scanned.
+        DataError: when the data cannot be read at all, or no series can be scanned, or
+            ``rescore_from`` is not a timestamp (checked before any work).
         RunError: when ``run_dir`` is not a detection run that fits the config.
         StoreError: when the store cannot be opened; StoreBusyError when another scan holds it.
     """
+    start = None if rescore_from is None else parse_timestamp(rescore_from, "--rescore-from")
     cfg = config.anomaly
     if cfg.mode != "causal":
         raise ConfigError(
@@ -131,7 +134,6 @@ def scan_job(
     scoring_hash = hashlib.sha256(
         json.dumps({"anomaly": cfg.model_dump(mode="json"), "detector": detector_folder}, sort_keys=True).encode()
     ).hexdigest()[:16]
-    start = None if rescore_from is None else utc_naive(pd.Timestamp(rescore_from))
     store = ScanStore(store_url or config.store.url)
     try:
         with store.lock(config.scan.lock_timeout):
