@@ -95,24 +95,27 @@ def ranked_events(events: pd.DataFrame) -> pd.DataFrame:
     return ordered.reset_index(drop=True).assign(rank=np.arange(1, len(events) + 1))
 
 
-def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndarray) -> None:
+def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndarray, opacity: float = 1.0) -> None:
     """Mark events on a time axis: a light band over each event and a line at least :data:`MIN_EVENT_WIDTH_PT` wide at its peak.
 
     The band shows an event's true extent when it is wide enough to see; the
     peak line's width is in points, not in time, so an event of one point on
     an axis of two years is still a few pixels wide. Both span the axes'
-    full height and leave the data limits alone.
+    full height and leave the data limits alone. The detect and scan pages
+    both mark events this way.
 
     Args:
         axes: axes whose x axis holds times or steps.
         starts: float ``(n_events,)`` x position (:func:`~forecaster.reports.timeaxis.plot_positions`) of each event's start.
         ends: float ``(n_events,)`` x position of each event's exclusive end (the last flagged time plus one step).
         peaks: float ``(n_events,)`` x position of each event's peak.
+        opacity: scales the band's (:data:`EVENT_ALPHA`) and the line's (:data:`PEAK_ALPHA`) opacity,
+            in ``(0, 1]``; a fainter mark sets some events apart (a scan's updated events). Default 1.
     """
     if len(starts) == 0:
         return
     left, right, peak = (np.asarray(positions, dtype=np.float64) for positions in (starts, ends, peaks))
-    _add_bands(axes, left, right, ALERT_COLOUR, EVENT_ALPHA)
+    _add_bands(axes, left, right, ALERT_COLOUR, EVENT_ALPHA * opacity)
     lines = np.stack(
         [np.column_stack([peak, np.zeros_like(peak)]), np.column_stack([peak, np.ones_like(peak)])], axis=1
     )
@@ -121,7 +124,7 @@ def mark_events(axes: Axes, starts: np.ndarray, ends: np.ndarray, peaks: np.ndar
             lines,
             transform=axes.get_xaxis_transform(),
             colors=ALERT_COLOUR,
-            alpha=PEAK_ALPHA,
+            alpha=PEAK_ALPHA * opacity,
             linewidths=MIN_EVENT_WIDTH_PT,
             zorder=0.5,
             capstyle="butt",

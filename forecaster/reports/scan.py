@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
+from forecaster.reports.anomaly_figures import PEAK_ALPHA, mark_events
 from forecaster.reports.html import HtmlSection, count_noun
 from forecaster.reports.style import (
     ACTUAL_COLOUR,
@@ -16,22 +18,29 @@ from forecaster.reports.style import (
     save_figure,
     styled,
 )
-from forecaster.reports.timeaxis import format_x_axis
+from forecaster.reports.timeaxis import format_x_axis, plot_positions
 from forecaster.runs import RunFolder
 
 EVENT_COLUMNS = ("series", "kind", "state", "start", "end", "peak", "peak_score", "severity", "n_points", "features")
+EVENT_OPACITY = {"new": 1.0, "updated": 0.5}
+"""How strongly new and updated events are marked (scales :func:`~forecaster.reports.anomaly_figures.mark_events`)."""
 MAX_EVENT_ROWS = 20
 """Events listed at most on the page, most severe first (``events.csv`` has them all)."""
 
 
 def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, events: list[dict]) -> Figure:
-    """Draw one series' scanned values with its new and updated events shaded, and the score against the threshold.
+    """Draw one series' scanned values with its new and updated events marked, and the score against the threshold.
+
+    Every event gets a band over its extent and a line at its peak at least a
+    few pixels wide (:func:`~forecaster.reports.anomaly_figures.mark_events`, as
+    on the detect page), so an event of one or two points shows; updated
+    events are marked fainter than new ones.
 
     Args:
         series: the series id (the title).
         values: the scanned rows, indexed by time, one column per feature.
         points: the scored points: ``time``, ``error``, ``threshold``.
-        events: the series' new and updated events (``start``, ``end``, ``kind``).
+        events: the series' new and updated events (``start``, ``end`` (its last point), ``peak``, ``kind``).
 
     Returns:
         The figure (two panels sharing the time axis).
@@ -46,21 +55,31 @@ def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, 
     bottom.plot(points["time"], points["threshold"], lw=1.0, ls="--", color=THRESHOLD_COLOUR, label="threshold")
     flagged = points[points["flag"].astype(bool)]
     bottom.scatter(flagged["time"], flagged["error"], s=8, color=ALERT_COLOUR, zorder=3, label="anomalous point")
-    for event in events:
+    times = plot_positions(points["time"])
+    kinds = np.array([event["kind"] for event in events], dtype=str)
+    starts, lasts, peaks = (
+        plot_positions(pd.to_datetime([event[key] for event in events])) for key in ("start", "end", "peak")
+    )
+    # an event's band ends one step after its last point: at the next scored row, or a step past the last one
+    following = np.searchsorted(times, lasts, side="right")
+    step = times[1] - times[0] if len(times) > 1 else 0.0
+    ends = np.where(following < len(times), times[np.minimum(following, len(times) - 1)], lasts + step)
+    for kind, opacity in EVENT_OPACITY.items():
+        mine = kinds == kind
         for axes in (top, bottom):
-            axes.axvspan(
-                pd.Timestamp(event["start"]),
-                pd.Timestamp(event["end"]),
-                color=ALERT_COLOUR,
-                alpha=0.25 if event["kind"] == "new" else 0.12,
-                lw=0,
-            )
-    n_new = sum(event["kind"] == "new" for event in events)
+            mark_events(axes, starts[mine], ends[mine], peaks[mine], opacity=opacity)
+    n_new = int((kinds == "new").sum())
     figure.suptitle(f"{series}: {count_noun(n_new, 'new event')}, {count_noun(len(events) - n_new, 'updated event')}")
     top.set_ylabel("value (data units)")
     bottom.set_ylabel("score (std of normal rows)")
+    marks = [
+        Patch(color=ALERT_COLOUR, alpha=PEAK_ALPHA * opacity, label=f"{kind} event (band; line at its peak)")
+        for kind, opacity in EVENT_OPACITY.items()
+        if kind in kinds
+    ]
     for axes in (top, bottom):
-        axes.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False)
+        handles = axes.get_legend_handles_labels()[0] + (marks if axes is top else [])
+        axes.legend(handles=handles, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False)
     format_x_axis(bottom, values.index)
     return figure
 

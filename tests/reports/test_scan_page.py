@@ -7,10 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
 
 from forecaster.reports.html import HtmlSection, write_index_html
 from forecaster.reports.scan import plot_series_events, scan_section, scan_summary
 from forecaster.reports.style import new_figure, save_figure, styled
+from forecaster.reports.timeaxis import plot_positions
 from forecaster.runs import RunFolder
 
 TIMES = pd.date_range("2024-01-01", periods=500, freq="5min")
@@ -98,3 +101,27 @@ def test_the_page_says_how_many_series_with_events_have_no_figure(tmp_path):
         one_left = scan_section(run, SUMMARY, events[:2], {"b": window(0, 205)}, margin_rows=200)
         everything = scan_section(run, SUMMARY, events[:1], {"a": window(50, 500)}, margin_rows=200)
     assert "1 more series with events is in events.csv." in one_left.text and "Figures for" not in everything.text
+
+
+def test_events_of_one_or_two_points_are_marked_pixels_wide_updated_ones_fainter():
+    values, points = window(0, 500)  # 2.6 pixels a row: a one-point event from start to end was 0 wide
+    events = [event("a", 100, 100), event("a", 300, 301, "updated")]
+    figure = plot_series_events("a", values, points, events)
+    top = figure.axes[0]
+    bands = [c for c in top.collections if isinstance(c, PolyCollection)]
+    peaks = [c for c in top.collections if isinstance(c, LineCollection)]
+    new_band, updated_band = (band.get_paths()[0].vertices[:, 0] for band in bands)
+    assert new_band.min() == plot_positions(TIMES[[100]])[0] and new_band.max() == plot_positions(TIMES[[101]])[0]
+    assert updated_band.max() == plot_positions(TIMES[[302]])[0]  # one step after its last point
+    assert peaks[0].get_alpha() == 2 * peaks[1].get_alpha() and bands[0].get_alpha() == 2 * bands[1].get_alpha()
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    marked = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    for mark in bands + peaks:
+        mark.set_visible(False)
+    canvas.draw()
+    left, _, right, _ = np.round(top.get_window_extent().extents).astype(int)
+    changed = (np.asarray(canvas.buffer_rgba())[..., :3] != marked).any(axis=(0, 2))[left:right]
+    stripes = np.split(np.flatnonzero(changed), np.flatnonzero(np.diff(np.flatnonzero(changed)) > 1) + 1)
+    assert len(stripes) == 2 and all(stripe.size >= 5 for stripe in stripes)  # each at least the 6-pixel peak line
+    figure.clear()
