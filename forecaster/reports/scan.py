@@ -123,9 +123,9 @@ def scan_section(
         )
     skipped = summary["skipped"]
     text = (
-        f"Scan {summary['scan_id']} scored {summary['rows_scored']:,} new points of {summary['n_series']} series "
-        f"({summary['up_to_date']} had nothing new): {count_noun(summary['new_events'], 'new event')} and "
-        f"{count_noun(summary['updated_events'], 'updated event')}. Late rows counted and not re-scored: {summary['late_rows']}."
+        f"Scan {summary['scan_id']}: {_series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
+        f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}. "
+        f"Late rows counted and not re-scored: {summary['late_rows']}."
     )
     if skipped:
         text += "\n\nSkipped: " + "; ".join(f"{series}: {reason}" for series, reason in skipped.items())
@@ -163,7 +163,7 @@ def scan_section(
 def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
     """The summary and the warnings at the top of a scan's page: counts, and every series skipped with its reason."""
     lines = [
-        f"Scan {summary['scan_id']}: {summary['rows_scored']:,} new points of {summary['n_series']} series scored, "
+        f"Scan {summary['scan_id']}: {_series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
         f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}."
     ]
     warnings = [f"Series {series} was skipped: {reason}" for series, reason in summary["skipped"].items()]
@@ -178,3 +178,12 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
             "re-scored; use --rescore-from to re-score them on purpose."
         )
     return lines, warnings
+
+
+def _series_counts(summary: dict) -> str:
+    """``179 of 200 series scanned (20 up to date, 1 skipped)``, as :meth:`~forecaster.scan.ScanSummary.series_counts`."""
+    n_read = summary["n_series"] + summary["up_to_date"] + len(summary["skipped"])
+    return (
+        f"{summary['n_series']:,} of {n_read:,} series scanned ({summary['up_to_date']:,} up to date, "
+        f"{len(summary['skipped']):,} skipped)"
+    )

@@ -48,8 +48,8 @@ class ScanSummary:
 
     Attributes:
         scan_id: the scan's id in the store.
-        n_series: series scored.
-        up_to_date: series with no row after their watermark.
+        n_series: series scanned (rows scored), not counting those up to date or skipped.
+        up_to_date: series with no row after their watermark (not scanned).
         rows_scored: points written.
         new_events: events opened.
         updated_events: stored events extended or closed.
@@ -80,6 +80,16 @@ class ScanSummary:
     events: list[dict] = field(default_factory=list)
     points: dict[str, pd.DataFrame] = field(default_factory=dict)
     figure_ranks: dict[str, tuple[float, int, int]] = field(default_factory=dict)
+
+    def series_counts(self) -> str:
+        """What became of the series a scan read, for its one-line summary.
+
+        Returns:
+            E.g. ``179 of 200 series scanned (20 up to date, 1 skipped)``: scanned, up to date
+            and skipped are disjoint and add up to the series read.
+        """
+        total = self.n_series + self.up_to_date + len(self.skipped)
+        return f"{self.n_series} of {total} series scanned ({self.up_to_date} up to date, {len(self.skipped)} skipped)"
 
     def to_dict(self) -> dict:
         """The counts, skipped series and fitted scalings as JSON-ready data."""
@@ -180,9 +190,9 @@ def scan_series(
         if progress is not None:
             progress(len(group))
     logger.debug(
-        "scan %d: %d series, %d rows scored, %d new and %d updated events",
+        "scan %d: %s, %d rows scored, %d new and %d updated events",
         scan_id,
-        summary.n_series,
+        summary.series_counts(),
         summary.rows_scored,
         summary.new_events,
         summary.updated_events,

@@ -125,3 +125,15 @@ def test_events_of_one_or_two_points_are_marked_pixels_wide_updated_ones_fainter
     stripes = np.split(np.flatnonzero(changed), np.flatnonzero(np.diff(np.flatnonzero(changed)) > 1) + 1)
     assert len(stripes) == 2 and all(stripe.size >= 5 for stripe in stripes)  # each at least the 6-pixel peak line
     figure.clear()
+
+
+def test_the_summary_counts_up_to_date_and_skipped_series_among_those_read():
+    idle = {**SUMMARY, "n_series": 0, "up_to_date": 7, "rows_scored": 0, "new_events": 0, "updated_events": 0}
+    (line,), _ = scan_summary(idle)
+    assert (
+        line
+        == "Scan 7: 0 of 7 series scanned (7 up to date, 0 skipped); 0 new points scored, 0 new events and 0 updated events."
+    )
+    (line,), warnings = scan_summary({**SUMMARY, "up_to_date": 1, "skipped": {"c": "no rows"}})
+    assert line.startswith("Scan 7: 2 of 4 series scanned (1 up to date, 1 skipped); 1,000 new points scored, ")
+    assert warnings == ["Series c was skipped: no rows"]
