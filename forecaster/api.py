@@ -321,7 +321,7 @@ class ForecastPipeline(_ConfigPipeline):
                 far outside the training scale or with series a per-series scaler never saw,
                 or future covariates missing for a step of the horizon.
         """
-        from forecaster.workflow.forecasting import check_new_data, forecast_next, rows_for_forecast
+        from forecaster.workflow.forecasting import TRAINED_COLUMNS, check_new_data, forecast_next, rows_for_forecast
 
         self._check_fitted("predict")
         if df is None:
@@ -334,7 +334,9 @@ class ForecastPipeline(_ConfigPipeline):
             update={"data": self.run_.config.data.model_copy(update={"max_rows": None})}
         )
         min_rows, too_short = rows_for_forecast(self.run_)
-        collection, _ = _validate_frame(df, config, min_rows=min_rows, too_short=too_short)
+        collection, _ = _validate_frame(
+            df, config, min_rows=min_rows, too_short=too_short, columns_fixed_by=TRAINED_COLUMNS
+        )
         check_new_data(self.run_, collection, FRAME_SOURCE)
         return forecast_next(self.run_, collection, FRAME_SOURCE, future)
 
@@ -639,7 +641,11 @@ class AnomalyPipeline(_ConfigPipeline):
 
 
 def _validate_frame(
-    df: pd.DataFrame, config: ForecasterConfig, min_rows: int, too_short: str | None = None
+    df: pd.DataFrame,
+    config: ForecasterConfig,
+    min_rows: int,
+    too_short: str | None = None,
+    columns_fixed_by: str | None = None,
 ) -> tuple[SeriesCollection, Any]:
     """Validate and repair an in-memory frame by the config's data policies (a time index becomes the time column).
 
@@ -651,7 +657,9 @@ def _validate_frame(
     data_cfg = config.data
     if data_cfg.time_column not in df.columns and df.index.name == data_cfg.time_column:
         df = df.reset_index()
-    return validate_series(df, data_cfg, source=FRAME_SOURCE, min_rows=min_rows, too_short=too_short)
+    return validate_series(
+        df, data_cfg, source=FRAME_SOURCE, min_rows=min_rows, too_short=too_short, columns_fixed_by=columns_fixed_by
+    )
 
 
 def _write_folder(target: Path, overwrite: bool, write: Callable[[RunFolder], None]) -> Path:

@@ -89,7 +89,7 @@ def describe_dialect(dialect: dict | None) -> str | None:
 
 
 def load_series(
-    config: DataConfig, min_rows: int = 1, too_short: str | None = None
+    config: DataConfig, min_rows: int = 1, too_short: str | None = None, columns_fixed_by: str | None = None
 ) -> tuple[SeriesCollection, RepairReport]:
     """Read ``config.path`` and validate it into regular series, repairing by policy.
 
@@ -99,6 +99,9 @@ def load_series(
         too_short: what the rows are needed for and what to do, ending the
             message that refuses a shorter series (see :func:`validate_series`).
             Default ``None``.
+        columns_fixed_by: who fixed the configured columns (e.g. ``"the run was
+            trained with"``), for the message refusing a missing one (see
+            :func:`validate_series`). Default ``None``.
 
     Returns:
         The validated collection and the report of every repair made.
@@ -107,6 +110,8 @@ def load_series(
         DataError: see :func:`read_table` and :func:`validate_series`.
     """
     raw = read_table(config.path, config.format, **config.csv.model_dump())
-    collection, report = validate_series(raw, config, source=str(config.path), min_rows=min_rows, too_short=too_short)
+    collection, report = validate_series(
+        raw, config, source=str(config.path), min_rows=min_rows, too_short=too_short, columns_fixed_by=columns_fixed_by
+    )
     report.csv_dialect = describe_dialect(raw.attrs.get("csv_dialect"))
     return collection, report

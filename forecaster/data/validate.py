@@ -72,7 +72,12 @@ class RepairReport:
 
 
 def validate_series(
-    raw: pd.DataFrame, config: DataConfig, source: str, min_rows: int = 1, too_short: str | None = None
+    raw: pd.DataFrame,
+    config: DataConfig,
+    source: str,
+    min_rows: int = 1,
+    too_short: str | None = None,
+    columns_fixed_by: str | None = None,
 ) -> tuple[SeriesCollection, RepairReport]:
     """Turn a raw frame into regular, sorted, numeric series, repairing by policy.
 
@@ -85,6 +90,12 @@ def validate_series(
             rows are needed for and what to do (e.g. ``"a forecast needs the
             run's lookback of 96 rows; pass at least 96 rows of history"``).
             Default ``None``: "at least ``min_rows`` rows are needed".
+        columns_fixed_by: who fixed the configured columns, when the user
+            cannot rename them (e.g. ``"the run was trained with"``): a missing
+            one is then refused as "<this> column 'X' (data.<key>); the file
+            has columns: ...", with no nearest-name guess. Default ``None``:
+            the user's own ``data`` section; the message suggests the nearest
+            column.
 
     Returns:
         The validated collection and the report of every repair made.
@@ -96,7 +107,7 @@ def validate_series(
             short for ``min_rows``.
     """
     report = RepairReport(rows_read=len(raw))
-    value_columns = _select_value_columns(raw, config, source, report)
+    value_columns = _select_value_columns(raw, config, source, report, columns_fixed_by)
     frame = raw[value_columns].apply(pd.to_numeric).astype(np.float64)
     report.inf_values = int(np.isinf(frame.to_numpy()).sum())
     frame = frame.replace([np.inf, -np.inf], np.nan)
@@ -190,16 +201,25 @@ def nearest_column_hint(name: str, columns: list[str]) -> str:
     return f"; the file has columns: {', '.join(str(c) for c in columns)}"
 
 
-def _select_value_columns(raw: pd.DataFrame, config: DataConfig, source: str, report: RepairReport) -> list[str]:
+def _select_value_columns(
+    raw: pd.DataFrame, config: DataConfig, source: str, report: RepairReport, columns_fixed_by: str | None
+) -> list[str]:
     reserved = [config.time_column] + ([config.id_column] if config.id_column else [])
     for key, name in (("data.time_column", config.time_column), ("data.id_column", config.id_column)):
         if name is not None and name not in raw.columns:
             raise DataError(f"{source}: no column '{name}' ({key}){nearest_column_hint(name, list(raw.columns))}")
+    for key in ("target_columns", "past_covariates", "future_covariates"):
+        missing = next((name for name in getattr(config, key) if name not in raw.columns), None)
+        if missing is None:
+            continue
+        if columns_fixed_by is None:
+            raise DataError(f"{source}: no column '{missing}'{nearest_column_hint(missing, list(raw.columns))}")
+        columns = ", ".join(str(c) for c in raw.columns)
+        raise DataError(
+            f"{source}: {columns_fixed_by} column '{missing}' (data.{key}); the file has columns: {columns}"
+        )
     covariates = list(config.past_covariates) + list(config.future_covariates)
     requested = list(config.target_columns) + covariates
-    for name in requested:
-        if name not in raw.columns:
-            raise DataError(f"{source}: no column '{name}'{nearest_column_hint(name, list(raw.columns))}")
     if config.target_columns:
         chosen = list(dict.fromkeys(requested))
     else:

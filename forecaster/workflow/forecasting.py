@@ -36,6 +36,10 @@ from forecaster.workflow.trained_run import TrainedRun, describe_schema, series_
 
 logger = logging.getLogger(__name__)
 
+TRAINED_COLUMNS = "the run was trained with"
+"""Who fixed the configured columns of new data, for the message refusing a missing one (see
+:func:`~forecaster.data.validate_series`): a forecast cannot rename them."""
+
 SCALE_LIMIT = 10.0
 """New data whose recent mean lies more than this many training scales from the
 training centre is refused: it is almost surely in other units or another signal."""
@@ -133,7 +137,9 @@ def load_new_data(trained: TrainedRun, path: Path) -> tuple[SeriesCollection, Re
     """
     data_cfg = trained.config.data.model_copy(update={"path": path, "max_rows": None})
     min_rows, too_short = rows_for_forecast(trained)
-    collection, repairs = load_series(data_cfg, min_rows=min_rows, too_short=too_short)
+    collection, repairs = load_series(
+        data_cfg, min_rows=min_rows, too_short=too_short, columns_fixed_by=TRAINED_COLUMNS
+    )
     check_new_data(trained, collection, str(path))
     return collection, repairs
 

@@ -113,6 +113,18 @@ def test_unparsable_time_value_is_shown():
         validate(raw)
 
 
+def test_a_column_fixed_elsewhere_is_named_with_its_key_and_the_files_columns():
+    raw = hourly(3, MULL=np.ones(3))
+    config = DataConfig(path="f.csv", past_covariates=["HULL"])
+    with pytest.raises(DataError, match=r"^f.csv: no column 'HULL'; did you mean 'MULL'\?$"):
+        validate_series(raw, config, source="f.csv")
+    with pytest.raises(
+        DataError,
+        match=r"^f.csv: the run was trained with column 'HULL' \(data.past_covariates\); the file has columns: date, MULL$",
+    ):
+        validate_series(raw, config, source="f.csv", columns_fixed_by="the run was trained with")
+
+
 def test_mixed_time_zones_are_refused_unless_a_zone_is_configured():
     raw = pd.DataFrame(
         {"date": ["2021-03-01 00:00+00:00", "2021-03-01 02:00+01:00", "2021-03-01 02:00+00:00"], "v": [1.0, 2.0, 3.0]}

@@ -75,7 +75,7 @@ def test_forecast_refuses_data_that_does_not_fit_the_run(tmp_path, config):
     with pytest.raises(DataError, match=r"column 'load' of series 0 sits \d+ training scales from its training level"):
         forecast_job(run, write_series(tmp_path / "units.csv", n=100, level=20_000.0))
     pd.read_csv(tmp_path / "series.csv").drop(columns="temp").to_csv(tmp_path / "cols.csv", index=False)
-    with pytest.raises(DataError, match=r"no column 'temp'"):
+    with pytest.raises(DataError, match=r"the run was trained with column 'temp' \(data.past_covariates\)"):
         forecast_job(run, tmp_path / "cols.csv")
     with pytest.raises(DataError, match="needs the run's lookback of 48 rows; pass at least 48 rows of history"):
         forecast_job(run, write_series(tmp_path / "short.csv", n=30))

@@ -77,3 +77,13 @@ def test_the_python_api_says_the_same():
         match=r"^data frame: 10 rows after regularising, but a forecast needs the run's lookback of 24 rows; pass at least 24 rows of history$",
     ):
         pipeline.predict(series_frame(10))
+
+
+def test_a_column_the_run_was_trained_with_is_named_as_such(trained, tmp_path):
+    series_frame(100).rename(columns={"temp": "temps"}).to_csv(tmp_path / "renamed.csv", index=False)
+    with pytest.raises(DataError) as refused:
+        forecast_job(trained, tmp_path / "renamed.csv")
+    assert str(refused.value) == (
+        f"{tmp_path / 'renamed.csv'}: the run was trained with column 'temp' (data.past_covariates); "
+        "the file has columns: date, load, temps"
+    )
