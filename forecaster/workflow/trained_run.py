@@ -22,6 +22,7 @@ from forecaster.models import Forecaster
 from forecaster.runs import RunFolder, TrainingBackup
 from forecaster.windows.pipeline import WindowedData
 from forecaster.windows.scaling import SeriesScaler
+from forecaster.workflow.detection import DETECTOR_DIR
 
 MODEL_DIR = "model"
 SCHEMA_FILE = "schema.json"
@@ -132,8 +133,14 @@ def load_trained_run(run_dir: str | Path, overrides: list[str] | tuple[str, ...]
     if not folder.is_dir():
         raise RunError(f"{folder}: no such run folder; pass a folder under reports/ written by forecaster train")
     for name in (CONFIG_FILE, SCHEMA_FILE, SCALER_FILE, INTERVALS_FILE, MODEL_DIR):
-        if not (folder / name).exists():
-            raise RunError(f"{folder}: missing {name}; this is not a trained run (run forecaster train first)")
+        if (folder / name).exists():
+            continue
+        if (folder / DETECTOR_DIR).is_dir():
+            raise RunError(
+                f"{folder}: this is a detection run (it holds {DETECTOR_DIR}/ and no {name}); forecasts need a run "
+                "folder written by forecaster train or forecaster run"
+            )
+        raise RunError(f"{folder}: missing {name}; this is not a trained run (run forecaster train first)")
     try:
         config = load_config(folder / CONFIG_FILE, saved_by_run=True)
     except ConfigError as exc:

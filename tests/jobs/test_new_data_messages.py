@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster import ForecastPipeline
+from forecaster import AnomalyPipeline, ForecastPipeline
 from forecaster.config import load_config
-from forecaster.errors import DataError
+from forecaster.errors import DataError, RunError
 from forecaster.jobs.commands import forecast_job, train_job
 
 pytestmark = pytest.mark.slow
@@ -86,4 +86,14 @@ def test_a_column_the_run_was_trained_with_is_named_as_such(trained, tmp_path):
     assert str(refused.value) == (
         f"{tmp_path / 'renamed.csv'}: the run was trained with column 'temp' (data.past_covariates); "
         "the file has columns: date, load, temps"
+    )
+
+
+def test_a_detection_run_is_not_taken_for_a_broken_trained_run(tmp_path):
+    folder = AnomalyPipeline(lookback=8, units=4, epochs=1).fit(series_frame(100)).save(tmp_path / "detected")
+    with pytest.raises(RunError) as refused:
+        forecast_job(folder, write_series(tmp_path / "new.csv", 100))
+    assert str(refused.value) == (
+        f"{folder}: this is a detection run (it holds detector/ and no scaler.json); "
+        "forecasts need a run folder written by forecaster train or forecaster run"
     )
