@@ -60,6 +60,7 @@ def run_scan(args: argparse.Namespace) -> int:
     """Scan, print the one-line summary; return 0, or 1 with ``--exit-code`` when events changed."""
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.scan import scan_job
+    from forecaster.reports.html import count_noun
 
     summary, run_folder = scan_job(
         config,
@@ -77,10 +78,9 @@ def run_scan(args: argparse.Namespace) -> int:
     pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
     filled = f", {summary.rows_filled} rows filled (scored as missing)" if summary.rows_filled else ""
     print(
-        f"scan {summary.scan_id}: {summary.n_series} series scanned ({summary.up_to_date} up to date), "
-        f"{summary.rows_scored} rows scored, "
-        f"{summary.new_events} new events, {summary.updated_events} updated events, {summary.late_rows} late rows{filled}, "
-        f"{len(summary.skipped)} series skipped{': ' + skipped if skipped else ''}{fitted}{pooled}; "
+        f"scan {summary.scan_id}: {summary.series_counts()}, {summary.rows_scored} rows scored, "
+        f"{count_noun(summary.new_events, 'new event')}, {count_noun(summary.updated_events, 'updated event')}, "
+        f"{summary.late_rows} late rows{filled}{', skipped: ' + skipped if skipped else ''}{fitted}{pooled}; "
         + (f"run folder {run_folder}" if run_folder is not None else "no run folder")
     )
     return 1 if args.exit_code and summary.new_events + summary.updated_events else 0

@@ -108,4 +108,4 @@ def test_two_scans_at_once_take_turns_and_leave_what_one_scan_leaves(project, tm
     assert [process.returncode for process in processes] == [0, 0], [err.decode()[-1000:] for _, err in results]
     assert_same_store(store_url, reference)
     lines = sorted(out.decode().strip().splitlines()[-1] for out, _ in results)
-    assert "0 series scanned (3 up to date)" in lines[1]
+    assert "0 of 3 series scanned (3 up to date, 0 skipped)" in lines[1]

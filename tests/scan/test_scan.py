@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -248,7 +249,8 @@ def test_the_cli_exit_codes_summary_line_and_events_formats(at_project, tmp_path
     command = ["scan", "config.yaml", "--run", str(run), "--store", store_url, "--exit-code"]
     assert main(command) == 1
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith("scan 1: 3 series scanned") and "new events" in line and "run folder" in line
+    assert line.startswith("scan 1: 3 of 3 series scanned (0 up to date, 0 skipped), ") and "run folder" in line
+    assert re.search(r", \d+ new events?, \d+ updated events?, 0 late rows[,;] ", line)
     assert main(command) == 0
     assert "0 rows scored" in capsys.readouterr().out
     assert main(["events", "--store", store_url, "--format", "json"]) == 0
@@ -303,9 +305,10 @@ def test_a_scan_with_nothing_new_writes_no_run_folder_unless_asked(at_project, t
     assert main(command) == 0 and len(folders()) == 1
     assert main(command) == 0 and len(folders()) == 1, "nothing scored, no event changed: no run folder"
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith("scan 2: 0 series scanned (3 up to date), 0 rows scored") and line.endswith(
-        "; no run folder"
-    )
+    assert line.startswith(
+        "scan 2: 0 of 3 series scanned (3 up to date, 0 skipped), 0 rows scored, 0 new events, 0 updated events, "
+        "0 late rows"
+    ) and line.endswith("; no run folder")
     assert main([*command, "--report", "always"]) == 0 and len(folders()) == 2
     assert json.loads((folders()[-1] / "summary.json").read_text())["rows_scored"] == 0
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
