@@ -19,7 +19,7 @@ from forecaster.cells.check import (
 )
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.reports.gates import plot_gate_heatmaps
-from forecaster.reports.html import HtmlSection, write_index_html
+from forecaster.reports.html import HtmlSection, count_noun, write_index_html
 from forecaster.runs import RunFolder
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,11 @@ def check_cells(config: ForecasterConfig) -> tuple[list[CheckResult], Path]:
                 f"{len(results) - n_failed} of {len(results)} cases pass: the hand-written LSTM, peephole LSTM and "
                 "GRU cells give Keras's outputs, states and gradients within the stated tolerances."
             ],
-            warnings=[f"{n_failed} case(s) fail: see the FAIL rows of the table."] if n_failed else [],
+            warnings=[
+                f"{count_noun(n_failed, 'case')} {'fails' if n_failed == 1 else 'fail'}: see the FAIL rows of the table."
+            ]
+            if n_failed
+            else [],
             subtitle=f"forecaster check-cell on {settings.data_path}",
         )
     return results, run.final_path

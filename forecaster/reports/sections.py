@@ -20,7 +20,7 @@ from forecaster.reports.forecasts import (
     plot_residuals,
     plot_training_history,
 )
-from forecaster.reports.html import HtmlSection, mapping_rows
+from forecaster.reports.html import HtmlSection, count_noun, mapping_rows
 from forecaster.reports.series import plot_series_overview
 from forecaster.reports.style import save_figure
 from forecaster.runs import RunFolder
@@ -58,7 +58,7 @@ def data_sections(run: RunFolder, windowed: WindowedData, repairs: RepairReport,
             "Windows",
             text=f"Each forecast sees the last {summary['lookback']} steps (lookback) of {len(summary['feature_names'])} "
             f"inputs and predicts the next {summary['horizon']} steps (horizon) of {', '.join(targets)}; a new window "
-            f"starts every {summary['stride']} step(s). Scalers are fitted on training rows only. The figure shows "
+            f"starts every {count_noun(summary['stride'], 'step') if summary['stride'] != 1 else 'step'}. Scalers are fitted on training rows only. The figure shows "
             "the target first, then the covariates, with the splits shaded.",
             table=[
                 {"split": SPLIT_NAMES[split], "rows": summary["rows"][split], "windows": summary["windows"][split]}
