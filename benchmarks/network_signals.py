@@ -16,7 +16,15 @@ likelihood and alarms (the scoring setting of ``--config``), in one run:
   pinball loss): the surprise ``-ln P(Z >= |y - q50| / sigma)`` of the
   observed value (standard normal ``Z``, ``sigma = (q90 - q10) / 2.563 +
   0.001`` on the normal rows' scale), so surprise is measured in
-  probability, not raw error.
+  probability, not raw error;
+- ``multistep``: the squared Mahalanobis distance of each point's errors
+  forecast 1..``--horizon`` rows ahead (:class:`MultiStepDetector`, after
+  Malhotra et al., ESANN 2015).
+
+Beside them, scoring variants that need no new network
+(:data:`SCORING_VARIANTS`): the squared change beside the change, and the
+change or the residual beside its :func:`dispersion` (the two-sided
+chi-square surprise of its last ``--dispersion-window`` squared values).
 
 Then a learned combination: a logistic regression on the per-point log
 likelihoods of the change, the seasonal signals and the network signals,
@@ -26,8 +34,10 @@ score, and scored on the left-out kind; the same with the change and the
 seasonal signals alone is its baseline.
 
 With ``--nab``, each signal's family (the signal alone, with the seasonal
-signals, and with the change too, crossed with ``benchmarks/nab.py``'s grid)
-is cross-validated leaving one NAB category out, beside the change family.
+signals, and with the change too, crossed with ``benchmarks/nab.py``'s grid;
+a scoring variant's signals alone and with the seasonal signals) is
+cross-validated leaving one NAB category out, beside the change family, and
+every signal set is also scored at the config's own setting.
 
 The injected corpus is ``benchmarks/injected.py``'s (seed ``--seed``); the
 networks are fitted once per normal series on its probationary rows, exactly
@@ -37,7 +47,7 @@ as there. Errors are cached under ``--cache``. Writes
 Usage::
 
     python benchmarks/network_signals.py [--config configs/detect_nab.yaml] [--seed 14] [--bases SUBSTRING,...] \\
-        [--nab] [--files SUBSTRING,...] [--out benchmarks/results/network_signals]
+        [--nab] [--files SUBSTRING,...] [--horizon 24] [--dispersion-window 24] [--out benchmarks/results/network_signals]
 """
 
 from __future__ import annotations
