@@ -84,7 +84,10 @@ def parse_time_axis(
     name = column.name
     empty = column.isna().to_numpy()
     if empty.any():
-        raise DataError(f"{source}: column '{name}' has an empty timestamp in row {_row(empty)}; fill or drop it")
+        raise DataError(
+            f"{source}: column '{name}' has an empty timestamp in row {row_number(column, _first(empty))}; "
+            "fill or drop it"
+        )
     if pd.api.types.is_datetime64_any_dtype(column):
         axis = TimeAxis(pd.DatetimeIndex(column))
     elif time_unit == STEP:
@@ -106,9 +109,23 @@ def parse_time_axis(
     return TimeAxis(index, axis.unit, axis.unit_inferred, axis.format)
 
 
-def _row(flags: np.ndarray) -> int:
-    """1-based row number of the first true flag."""
-    return int(np.flatnonzero(flags)[0]) + 1
+def row_number(column: pd.Series, position: int) -> int:
+    """The 1-based row number, as the user counts it, of ``column``'s value at ``position``.
+
+    A table read from a file or a query has the integer index ``0..n-1``, and
+    the rows of one series cut from it keep theirs, so the index label plus 1
+    is the row of the whole table (a bad value of the tenth series is named by
+    its row in the file, not in the series). Any other index (a user's
+    DataFrame indexed by time, say) gives ``position + 1``.
+    """
+    if pd.api.types.is_integer_dtype(column.index):
+        return int(column.index[position]) + 1
+    return position + 1
+
+
+def _first(flags: np.ndarray) -> int:
+    """Position of the first true flag."""
+    return int(np.flatnonzero(flags)[0])
 
 
 def _is_numeric(column: pd.Series) -> bool:
@@ -122,8 +139,8 @@ def _step_numbers(column: pd.Series, source: str) -> pd.Index:
     bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
     if bad.any():
         raise DataError(
-            f"{source}: column '{column.name}' has {column.iloc[_row(bad) - 1]!r} in row {_row(bad)}, not a whole "
-            "step number (data.time_unit is step)"
+            f"{source}: column '{column.name}' has {column.iloc[_first(bad)]!r} in row "
+            f"{row_number(column, _first(bad))}, not a whole step number (data.time_unit is step)"
         )
     return pd.Index(numbers.astype(np.int64), name=column.name)
 
@@ -171,11 +188,11 @@ def _infer_text(text: pd.Series, dayfirst: bool | None, utc: bool, source: str) 
     if len(readings) > 1:
         (fmt_a, a), (fmt_b, b) = readings.items()
         if not a.equals(b):
-            row = _row(np.asarray(a != b))
+            position = _first(np.asarray(a != b))
             raise DataError(
-                f"{source}: column '{text.name}' reads two ways: {text.iloc[row - 1]!r} (row {row}) is "
-                f"{a[row - 1]:%Y-%m-%d} as {fmt_a} and {b[row - 1]:%Y-%m-%d} as {fmt_b}; set data.dayfirst "
-                "(true or false) or data.time_format"
+                f"{source}: column '{text.name}' reads two ways: {text.iloc[position]!r} (row "
+                f"{row_number(text, position)}) is {a[position]:%Y-%m-%d} as {fmt_a} and {b[position]:%Y-%m-%d} as "
+                f"{fmt_b}; set data.dayfirst (true or false) or data.time_format"
             )
     if readings:
         fmt, parsed = next(iter(readings.items()))
@@ -219,10 +236,10 @@ def _parse_text(text: pd.Series, fmt: str, utc: bool, source: str, strict: bool 
             return None
         coerced = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
         bad = coerced.isna().to_numpy()
-        row = _row(bad) if bad.any() else 1
+        position = _first(bad) if bad.any() else 0
         raise DataError(
-            f"{source}: column '{text.name}' has {text.iloc[row - 1]!r} in row {row}, not in the format {fmt} of "
-            "the rows before; fix the row or set data.time_format"
+            f"{source}: column '{text.name}' has {text.iloc[position]!r} in row {row_number(text, position)}, "
+            f"not in the format {fmt} of the rows before; fix the row or set data.time_format"
         ) from None
     if utc:
         return in_utc
@@ -244,9 +261,10 @@ def _in_zone(index: pd.DatetimeIndex, timezone: str | None, ids: np.ndarray | No
     local = index.tz_localize(timezone, ambiguous=first_pass, nonexistent="NaT")
     skipped = local.isna()
     if skipped.any():
-        row = _row(np.asarray(skipped))
+        position = _first(np.asarray(skipped))
         raise DataError(
-            f"{source}: column '{index.name}' has {index[row - 1]} in row {row}, a wall-clock time that does not "
-            f"exist in {timezone} (the clocks skip it); fix or drop the row, or write times with their UTC offset"
+            f"{source}: column '{index.name}' has {index[position]} in row {position + 1}, a wall-clock time that "
+            f"does not exist in {timezone} (the clocks skip it); fix or drop the row, or write times with their "
+            "UTC offset"
         )
     return local

@@ -17,7 +17,7 @@ import pandas as pd
 from forecaster.config import DataConfig
 from forecaster.data.calendar import calendar_grid, infer_frequency, is_step_frequency, normalise_frequency
 from forecaster.data.series import SeriesCollection
-from forecaster.data.timeaxis import parse_time_axis
+from forecaster.data.timeaxis import parse_time_axis, row_number
 from forecaster.errors import ConfigError, DataError
 
 SINGLE_SERIES_ID = "series"
@@ -253,7 +253,7 @@ def _first_non_numeric(column: pd.Series) -> str | None:
     if not bad.any():
         return None
     position = int(np.flatnonzero(bad.to_numpy())[0])
-    return f"{column.iloc[position]!r} in row {position + 1}"
+    return f"{column.iloc[position]!r} in row {row_number(column, position)}"
 
 
 def _series_ids(raw: pd.DataFrame, config: DataConfig, source: str) -> pd.Series | None:
@@ -262,7 +262,7 @@ def _series_ids(raw: pd.DataFrame, config: DataConfig, source: str) -> pd.Series
     ids = raw[config.id_column]
     if ids.isna().any():
         position = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise DataError(f"{source}: id column '{config.id_column}' is empty in row {position + 1}")
+        raise DataError(f"{source}: id column '{config.id_column}' is empty in row {row_number(ids, position)}")
     return ids
 
 

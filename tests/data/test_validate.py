@@ -235,3 +235,29 @@ def test_missing_times_of_a_zoned_daily_series_follow_local_midnight_across_a_cl
         missing_times_between(as_stored[1], as_stored[5], "D")  # UTC midnight moved by an hour
     gap = missing_times_between(as_stored[1], as_stored[5], "D", timezone="Europe/Berlin")
     assert gap.equals(as_stored[2:5])
+
+
+def test_rows_cut_from_a_table_are_named_by_their_row_in_the_table():
+    """A series validated alone (a scan's fallback per series) names a bad value by its row in the file."""
+    table = pd.DataFrame(
+        {
+            "date": list(pd.date_range("2024-01-01", periods=60, freq="h").astype(str)) * 2,
+            "id": ["a"] * 60 + ["b"] * 60,
+            "value": [1.0] * 120,
+        }
+    ).astype({"value": object})
+    table.loc[100, "value"] = "x"
+    table.loc[110, "date"] = "2024-01-01 1O:00"
+    config = DataConfig(id_column="id", target_columns=["value"])
+    series_b = table[table["id"] == "b"]
+    with pytest.raises(DataError, match=r"'value' has 'x' in row 101;"):
+        validate_series(series_b.drop(index=110), config, source="t.csv")
+    with pytest.raises(DataError, match=r"has '2024-01-01 1O:00' in row 111,"):
+        validate_series(series_b.drop(index=100), config, source="t.csv")
+    # The whole table, and a frame indexed by time, count rows from 1 as before.
+    with pytest.raises(DataError, match=r"'value' has 'x' in row 101;"):
+        validate_series(table.drop(index=110), config, source="t.csv")
+    by_time = series_b.drop(index=110)
+    by_time.index = pd.DatetimeIndex(by_time["date"])
+    with pytest.raises(DataError, match=r"'value' has 'x' in row 41;"):
+        validate_series(by_time, config, source="t.csv")
