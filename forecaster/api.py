@@ -290,7 +290,7 @@ class ForecastPipeline(_ConfigPipeline):
             past_covariates=past_covariates,
             future_covariates=future_covariates,
         )
-        min_rows, too_short = rows_for_training(config.windows)
+        min_rows, too_short = rows_for_training(config.windows, keys=("lookback", "horizon"))
         collection, repairs = _validate_frame(df, config, min_rows=min_rows, too_short=too_short)
         windowed = window_collection(config, collection)
         self.run_ = train(config, windowed, resumable=False)  # the model lives in memory: no backup on disk
@@ -364,7 +364,7 @@ class ForecastPipeline(_ConfigPipeline):
 
         self._check_fitted("backtest")
         config = self.run_.config
-        min_rows, too_short = rows_for_training(config.windows)
+        min_rows, too_short = rows_for_training(config.windows, keys=None)
         collection, _ = _validate_frame(df, config, min_rows=min_rows, too_short=too_short)
         windowed = window_collection(config, collection)
         check_run_fits(self.run_, windowed, Path(FRAME_SOURCE))

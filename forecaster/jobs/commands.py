@@ -144,7 +144,7 @@ def backtest_job(config: ForecasterConfig, source: str, run_dir: Path | None = N
         ``mae`` (normalised scale) at the top level.
     """
     check_output_dir(config.report.output_dir)
-    repairs, windowed = load_windows(config, source)
+    repairs, windowed = load_windows(config, source, windows_fixed=run_dir is not None)
     if run_dir is None:
         trained = train(config, windowed)
     else:

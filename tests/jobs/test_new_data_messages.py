@@ -7,7 +7,7 @@ import pytest
 from forecaster import AnomalyPipeline, ForecastPipeline
 from forecaster.config import load_config
 from forecaster.errors import DataError, RunError
-from forecaster.jobs.commands import forecast_job, train_job
+from forecaster.jobs.commands import backtest_job, forecast_job, train_job
 
 pytestmark = pytest.mark.slow
 
@@ -65,13 +65,31 @@ def test_short_training_data_names_lookback_plus_horizon(tmp_path):
     )
 
 
+def test_backtesting_a_trained_run_on_short_data_asks_only_for_more_rows(trained, tmp_path):
+    short = write_series(tmp_path / "short.csv", 20)
+    with pytest.raises(DataError) as refused:
+        backtest_job(tiny_config(tmp_path, short), "tiny.yaml", run_dir=trained)
+    assert str(refused.value) == (
+        f"{short}: 20 rows after regularising, but the run's lookback + horizon (24 + 6) needs at least 30; "
+        "use a longer series"
+    )
+
+
 def test_the_python_api_says_the_same():
     pipeline = ForecastPipeline(lookback=24, horizon=6, units=4, epochs=1, quantiles=())
-    with pytest.raises(
-        DataError, match=r"^data frame: 20 rows after regularising, but windows.lookback \+ windows.horizon"
-    ):
+    with pytest.raises(DataError) as refused:
         pipeline.fit(series_frame(20), target_columns=["load"], past_covariates=["temp"])
+    assert str(refused.value) == (  # the keyword arguments a Python caller sets, not the config keys
+        "data frame: 20 rows after regularising, but lookback + horizon (24 + 6) needs at least 30; "
+        "use a longer series or a smaller lookback/horizon"
+    )
     pipeline.fit(series_frame(300), target_columns=["load"], past_covariates=["temp"])
+    with pytest.raises(DataError) as refused:
+        pipeline.backtest(series_frame(20))
+    assert str(refused.value) == (  # the fitted windows are fixed: only more rows help
+        "data frame: 20 rows after regularising, but the run's lookback + horizon (24 + 6) needs at least 30; "
+        "use a longer series"
+    )
     with pytest.raises(
         DataError,
         match=r"^data frame: 10 rows after regularising, but a forecast needs the run's lookback of 24 rows; pass at least 24 rows of history$",
