@@ -7,6 +7,7 @@ forecast past the end of the data and scan it for anomalies. ``train_job``, ``ba
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from forecaster.reports.sections import (
     data_sections,
     forecast_section,
     forecasting_summary,
+    losing_warnings,
     training_section,
     validation_section,
 )
@@ -222,6 +224,7 @@ def forecast_job(
         ]
         filled = sum(repairs.to_dict().get("values_filled", {}).values())
         warnings = [f"{filled:,} missing input values were filled before forecasting."] if filled else []
+        warnings += [f"The trained run: {sentence}" for sentence in _trained_run_warnings(Path(run_dir))]
         write_index_html(
             run,
             f"Forecast with {Path(run_dir).name}",
@@ -231,6 +234,18 @@ def forecast_job(
             subtitle=f"forecaster forecast on {data_path}",
         )
     return run.final_path
+
+
+def _trained_run_warnings(run_dir: Path) -> list[str]:
+    """The trained run's own warnings that its model loses to a baseline, read from its ``metrics.json``.
+
+    A forecast page carries them, so a reader of the forecasts sees what the
+    run's page said; a run without readable metrics gives none.
+    """
+    try:
+        return losing_warnings(json.loads((run_dir / "metrics.json").read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _write_training(

@@ -242,7 +242,7 @@ def forecasting_summary(metrics: dict, description: str) -> tuple[list[str], lis
         ``(summary, warnings)``: sentences; a warning for every split where a
         baseline beats the model, and for inputs the pipeline filled.
     """
-    summary, warnings = [description], []
+    summary, warnings = [description], losing_warnings(metrics)
     if "model" in metrics:
         skill, intervals = metrics["skill"], metrics["intervals"]
         summary.append(
@@ -250,12 +250,8 @@ def forecasting_summary(metrics: dict, description: str) -> tuple[list[str], lis
             f"{skill['mse']:.1%} below {skill['reference'].replace('_', ' ')}; intervals covered "
             f"{intervals['test_coverage']:.1%} of actual values (nominal {intervals['nominal_coverage']:.0%})."
         )
-        warnings += _losing_sentences(metrics, "test")
-    if metrics.get("validation", {}).get("baselines"):
-        losing = _losing_sentences(metrics, "validation")
-        warnings += losing
-        if not losing:
-            summary.append(f"Validation: the model beats every baseline (MSE {metrics['validation']['mse']:.4g}).")
+    if metrics.get("validation", {}).get("baselines") and not losing_baselines(metrics, "validation"):
+        summary.append(f"Validation: the model beats every baseline (MSE {metrics['validation']['mse']:.4g}).")
     filled = sum((metrics.get("data", {}).get("values_filled") or {}).values())
     if filled:
         warnings.append(
@@ -276,6 +272,22 @@ def _collapse_zero_counts(report: dict) -> dict:
 def _of_series(collection: SeriesCollection, series_id) -> str:
     """`` of series <id>`` when the collection holds several series, else nothing."""
     return f" of series {series_id!s}" if collection.n_series > 1 else ""
+
+
+def losing_warnings(metrics: dict) -> list[str]:
+    """One warning for each split (test, then validation) on which a baseline beats the model.
+
+    Args:
+        metrics: a trained run's metrics (``metrics.json``); splits it has no
+            baseline scores for give no warning.
+
+    Returns:
+        Sentences naming the baselines, their MSE and the model's, and what to do.
+    """
+    warnings = _losing_sentences(metrics, "test") if "model" in metrics else []
+    if metrics.get("validation", {}).get("baselines"):
+        warnings += _losing_sentences(metrics, "validation")
+    return warnings
 
 
 def _losing_sentences(metrics: dict, split: str) -> list[str]:

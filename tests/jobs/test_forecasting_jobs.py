@@ -9,6 +9,7 @@ import pytest
 from forecaster.config import load_config
 from forecaster.errors import DataError, RunError
 from forecaster.jobs.commands import backtest_job, forecast_job, run_main_job, train_job
+from forecaster.reports.sections import losing_warnings
 from forecaster.workflow.trained_run import load_trained_run
 
 pytestmark = pytest.mark.slow
@@ -66,6 +67,15 @@ def test_train_then_forecast_new_data(tmp_path, config):
     assert list(forecasts["target_time"]) == list(pd.date_range("2024-03-05 04:00", periods=12, freq="h"))
     assert (forecasts["lower"] <= forecasts["forecast"]).all() and (forecasts["forecast"] <= forecasts["upper"]).all()
     assert forecasts["forecast"].between(5, 35).all()
+    # The forecast page repeats the trained run's warnings that a baseline beats its model.
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["validation"]["baselines"]["naive"]["mse"] = metrics["validation"]["mse"] / 2  # the naive baseline wins
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    warnings = json.loads((forecast_job(run, new_data) / "page.json").read_text())["warnings"]
+    assert [w for w in warnings if w.startswith("The trained run: ")] == [
+        f"The trained run: {sentence}" for sentence in losing_warnings(metrics)
+    ]
+    assert any("the model loses to" in w and "naive" in w for w in warnings)
 
 
 def test_forecast_refuses_data_that_does_not_fit_the_run(tmp_path, config):
