@@ -61,6 +61,7 @@ def run_scan(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.scan import scan_job
     from forecaster.reports.html import count_noun
+    from forecaster.reports.scan import series_counts
 
     summary, run_folder = scan_job(
         config,
@@ -78,7 +79,7 @@ def run_scan(args: argparse.Namespace) -> int:
     pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
     filled = f", {summary.rows_filled} rows filled (scored as missing)" if summary.rows_filled else ""
     print(
-        f"scan {summary.scan_id}: {summary.series_counts()}, {summary.rows_scored} rows scored, "
+        f"scan {summary.scan_id}: {series_counts(summary.to_dict())}, {summary.rows_scored} rows scored, "
         f"{count_noun(summary.new_events, 'new event')}, {count_noun(summary.updated_events, 'updated event')}, "
         f"{summary.late_rows} late rows{filled}{', skipped: ' + skipped if skipped else ''}{fitted}{pooled}; "
         + (f"run folder {run_folder}" if run_folder is not None else "no run folder")

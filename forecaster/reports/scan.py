@@ -123,7 +123,7 @@ def scan_section(
         )
     skipped = summary["skipped"]
     text = (
-        f"Scan {summary['scan_id']}: {_series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
+        f"Scan {summary['scan_id']}: {series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
         f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}. "
         f"Late rows counted and not re-scored: {summary['late_rows']}."
     )
@@ -163,7 +163,7 @@ def scan_section(
 def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
     """The summary and the warnings at the top of a scan's page: counts, and every series skipped with its reason."""
     lines = [
-        f"Scan {summary['scan_id']}: {_series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
+        f"Scan {summary['scan_id']}: {series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
         f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}."
     ]
     warnings = [f"Series {series} was skipped: {reason}" for series, reason in summary["skipped"].items()]
@@ -180,8 +180,16 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
     return lines, warnings
 
 
-def _series_counts(summary: dict) -> str:
-    """``179 of 200 series scanned (20 up to date, 1 skipped)``, as :meth:`~forecaster.scan.ScanSummary.series_counts`."""
+def series_counts(summary: dict) -> str:
+    """What became of the series a scan read, for its page and its one-line summary.
+
+    Args:
+        summary: the scan's counts (:meth:`~forecaster.scan.ScanSummary.to_dict`).
+
+    Returns:
+        E.g. ``179 of 200 series scanned (20 up to date, 1 skipped)``: scanned, up to date
+        and skipped are disjoint and add up to the series read.
+    """
     n_read = summary["n_series"] + summary["up_to_date"] + len(summary["skipped"])
     return (
         f"{summary['n_series']:,} of {n_read:,} series scanned ({summary['up_to_date']:,} up to date, "

@@ -81,16 +81,6 @@ class ScanSummary:
     points: dict[str, pd.DataFrame] = field(default_factory=dict)
     figure_ranks: dict[str, tuple[float, int, int]] = field(default_factory=dict)
 
-    def series_counts(self) -> str:
-        """What became of the series a scan read, for its one-line summary.
-
-        Returns:
-            E.g. ``179 of 200 series scanned (20 up to date, 1 skipped)``: scanned, up to date
-            and skipped are disjoint and add up to the series read.
-        """
-        total = self.n_series + self.up_to_date + len(self.skipped)
-        return f"{self.n_series} of {total} series scanned ({self.up_to_date} up to date, {len(self.skipped)} skipped)"
-
     def to_dict(self) -> dict:
         """The counts, skipped series and fitted scalings as JSON-ready data."""
         return {
@@ -190,9 +180,11 @@ def scan_series(
         if progress is not None:
             progress(len(group))
     logger.debug(
-        "scan %d: %s, %d rows scored, %d new and %d updated events",
+        "scan %d: %d series scanned, %d up to date, %d skipped, %d rows scored, %d new and %d updated events",
         scan_id,
-        summary.series_counts(),
+        summary.n_series,
+        summary.up_to_date,
+        len(summary.skipped),
         summary.rows_scored,
         summary.new_events,
         summary.updated_events,
