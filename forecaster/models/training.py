@@ -246,11 +246,11 @@ def data_fingerprint(dataset: keras.utils.PyDataset | None) -> dict | None:
     """
     if dataset is None:
         return None
-    first = [np.asarray(array) for array in keras.tree.flatten(dataset[0])]
     digest = np.zeros(1, dtype=np.uint64)
-    windows = 0
+    windows, first = 0, []
     for index in range(len(dataset)):
         arrays = [np.ascontiguousarray(array) for array in keras.tree.flatten(dataset[index])]
+        first = first or arrays
         rows = np.concatenate([array.reshape(len(array), -1).view(np.uint8) for array in arrays], axis=1)
         words = np.pad(rows, ((0, 0), (0, -rows.shape[1] % 8))).view(np.uint64)
         positions = _splitmix64(np.arange(1, words.shape[1] + 1, dtype=np.uint64))
