@@ -42,8 +42,8 @@ def planted(kind, seed=10):
 
 
 CONFIGS = {
-    "residual": dict(
-        detector="residual",
+    name: dict(
+        detector=name,
         kind="gru",
         units=16,
         lookback=24,
@@ -51,17 +51,8 @@ CONFIGS = {
         batch_size=32,
         learning_rate=0.01,
         max_train_windows=None,
-    ),
-    "autoencoder": dict(
-        detector="autoencoder",
-        kind="gru",
-        units=16,
-        lookback=24,
-        epochs=8,
-        batch_size=32,
-        learning_rate=0.01,
-        max_train_windows=None,
-    ),
+    )
+    for name in ("residual", "autoencoder")
 }
 
 
