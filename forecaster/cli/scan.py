@@ -61,7 +61,7 @@ def run_scan(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.scan import scan_job
     from forecaster.reports.html import count_noun
-    from forecaster.reports.scan import series_counts
+    from forecaster.reports.scan import series_counts, skipped_series
 
     summary, run_folder = scan_job(
         config,
@@ -74,7 +74,7 @@ def run_scan(args: argparse.Namespace) -> int:
         data_query=args.data_query,
         report=args.report,
     )
-    skipped = "; ".join(f"{series} ({reason})" for series, reason in summary.skipped.items())
+    skipped = skipped_series(summary.skipped)
     fitted = f", scaling fitted for {len(summary.scaling_fitted)} series" if summary.scaling_fitted else ""
     pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
     filled = f", {summary.rows_filled} rows filled (scored as missing)" if summary.rows_filled else ""

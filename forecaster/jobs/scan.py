@@ -32,7 +32,7 @@ from forecaster.data.validate import SINGLE_SERIES_ID
 from forecaster.errors import ConfigError, DataError
 from forecaster.jobs.events import parse_timestamp
 from forecaster.reports.html import write_index_html
-from forecaster.reports.scan import EVENT_COLUMNS, scan_section, scan_summary
+from forecaster.reports.scan import EVENT_COLUMNS, scan_section, scan_summary, skipped_series
 from forecaster.runs import RunFolder
 from forecaster.scan import ScanSummary, SeriesRows, scan_series
 from forecaster.store import ScanStore, utc_naive
@@ -122,9 +122,7 @@ def scan_job(
         series, skipped = read_scan_data(path, data_cfg, schema["columns"])
         where = str(path)
     if not series:
-        raise DataError(
-            f"{where}: no series could be scanned: " + "; ".join(f"{name}: {why}" for name, why in skipped.items())
-        )
+        raise DataError(f"{where}: no series could be scanned: {skipped_series(skipped)}")
     _, thresholds = reference_thresholds(detector, cfg)
     # A detector scaled per series has a threshold per series; one scaled for all series has one level for all.
     pooled = [] if detector.reference_series_ is None else thresholds.pooled_series([item.series for item in series])
@@ -197,7 +195,8 @@ def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[Serie
         columns: the value columns the detector was trained on.
 
     Returns:
-        ``(series, skipped)``: the readable series, and ``{series: reason}`` for the others.
+        ``(series, skipped)``: the readable series, and ``{series: reason}`` for the others (a reason
+        names the file, not the series).
 
     Raises:
         DataError: when the path does not exist or a file cannot be read at all.
@@ -208,10 +207,9 @@ def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[Serie
             raise DataError(
                 f"{path}: the folder holds no .csv or .parquet files; pass a file or a folder of series files"
             )
-        one = data_cfg.model_copy(update={"id_column": None})
         return _validate_each(
             [(name, lambda file=file: read_table(file, data_cfg.format), str(file)) for name, file, _ in pieces],
-            one,
+            data_cfg,
             columns,
         )
     return split_table(read_table(path, data_cfg.format), data_cfg, columns, str(path))
@@ -253,16 +251,23 @@ def split_table(
     else:
         return sorted(_series_rows(collection, collection.series_ids), key=lambda rows: rows.series), {}
     return _validate_each(
-        [(str(key), lambda part=part: part, f"{source} (series {key!r})") for key, part in groups], data_cfg, columns
+        [(str(key), lambda part=part: part.drop(columns=data_cfg.id_column), source) for key, part in groups],
+        data_cfg,
+        columns,
     )
 
 
 def _validate_each(pieces, data_cfg, columns: list[str]) -> tuple[list[SeriesRows], dict[str, str]]:
-    """Validate each ``(series, read, source)`` piece; a piece that fails is skipped with its one-line reason."""
+    """Validate each ``(series, read, source)`` piece as one series; a piece that fails is skipped with its reason.
+
+    The reason is the data layer's one-line message, which names ``source`` (the file) but not the series:
+    ``skipped`` is keyed by the series, and the summaries name it once.
+    """
+    one = data_cfg.model_copy(update={"id_column": None})
     series, skipped = [], {}
     for name, read, source in pieces:
         try:
-            collection, _ = validate_series(read(), data_cfg, source=source)
+            collection, _ = validate_series(read(), one, source=source)
             _check_columns(collection, columns, source)
         except DataError as exc:
             skipped[name] = str(exc)

@@ -128,7 +128,7 @@ def scan_section(
         f"Late rows counted and not re-scored: {summary['late_rows']}."
     )
     if skipped:
-        text += "\n\nSkipped: " + "; ".join(f"{series}: {reason}" for series, reason in skipped.items())
+        text += "\n\nSkipped: " + skipped_series(skipped)
     if summary["scaling_fitted"]:
         text += "\n\nScaling fitted by this scan (anomaly.unseen_series: fit): " + ", ".join(summary["scaling_fitted"])
     n_undrawn = len({event["series"] for event in events}) - len(plotted)
@@ -161,7 +161,15 @@ def scan_section(
 
 
 def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
-    """The summary and the warnings at the top of a scan's page: counts, and every series skipped with its reason."""
+    """The summary and the warnings at the top of a scan's page: counts, and every series skipped with its reason.
+
+    Args:
+        summary: the scan's counts (:meth:`~forecaster.scan.ScanSummary.to_dict`).
+
+    Returns:
+        ``(lines, warnings)``; a skipped series' warning reads e.g. ``Series c was skipped: series/c.csv:
+        non-numeric target/covariate columns: ...`` (the reason names the file, not the series).
+    """
     lines = [
         f"Scan {summary['scan_id']}: {series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
         f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}."
@@ -195,3 +203,17 @@ def series_counts(summary: dict) -> str:
         f"{summary['n_series']:,} of {n_read:,} series scanned ({summary['up_to_date']:,} up to date, "
         f"{len(summary['skipped']):,} skipped)"
     )
+
+
+def skipped_series(skipped: dict[str, str]) -> str:
+    """The series a scan skipped, each named once with its reason, for its page, its one-line summary and errors.
+
+    Args:
+        skipped: ``{series: reason}`` (:attr:`~forecaster.scan.ScanSummary.skipped`; a reason names the
+            file it read when there is one, not the series).
+
+    Returns:
+        E.g. ``c (series/c.csv: non-numeric target/covariate columns: ...); d (the detector has no scaling
+        for this series ...)``: each reason in parentheses, as reasons may hold semicolons themselves.
+    """
+    return "; ".join(f"{series} ({reason})" for series, reason in skipped.items())

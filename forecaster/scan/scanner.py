@@ -56,7 +56,8 @@ class ScanSummary:
         late_rows: rows at or before a watermark that were not scored before or whose values changed (not re-scored).
         rows_filled: rows scored that the data did not hold (missing values, and missing rows within
             the data or between a watermark and the next row), scored as missing.
-        skipped: ``{series: reason}`` for series not scanned.
+        skipped: ``{series: reason}`` for series not scanned; a reason names the file it read when it
+            has one, never the series (the key names it, and summaries show it once).
         scaling_fitted: series whose scaling this scan fitted (``anomaly.unseen_series: fit``).
         threshold_pooled: series flagged at the pooled threshold, having too few reference errors of their own.
         events: the new and updated events, each with ``kind`` (``new`` or ``updated``).
@@ -226,12 +227,10 @@ def _new_rows(
     if not new.any():
         return None
     times, values = rows.times[new], rows.values[new]
-    gap = missing_times_between(
-        last_time, times[0], frequency, holidays, source=f"series {rows.series}", timezone=rows.timezone
-    )
+    gap = missing_times_between(last_time, times[0], frequency, holidays, source="the new rows", timezone=rows.timezone)
     if len(gap) and fill == "refuse":
         raise DataError(
-            f"series {rows.series}: {len(gap)} rows missing from {gap[0]} to {gap[-1]}, between the last scanned row "
+            f"{len(gap)} rows missing from {gap[0]} to {gap[-1]}, between the last scanned row "
             f"({last_time}) and the new ones; send them, or set data.fill to interpolate, ffill or mask"
         )
     times = gap.as_unit("ns").append(times.as_unit("ns"))

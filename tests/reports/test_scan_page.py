@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 
 from forecaster.reports.html import HtmlSection, write_index_html
-from forecaster.reports.scan import plot_series_events, scan_section, scan_summary
+from forecaster.reports.scan import plot_series_events, scan_section, scan_summary, skipped_series
 from forecaster.reports.style import new_figure, save_figure, styled
 from forecaster.reports.timeaxis import plot_positions
 from forecaster.runs import RunFolder
@@ -137,3 +137,17 @@ def test_the_summary_counts_up_to_date_and_skipped_series_among_those_read():
     (line,), warnings = scan_summary({**SUMMARY, "up_to_date": 1, "skipped": {"c": "no rows"}})
     assert line.startswith("Scan 7: 2 of 4 series scanned (1 up to date, 1 skipped); 1,000 new points scored, ")
     assert warnings == ["Series c was skipped: no rows"]
+
+
+def test_each_skipped_series_is_named_once_before_its_reason_which_names_the_file():
+    skipped = {
+        "c": "series/c.csv: 'value' has 'n/a?' in row 6; clean them",
+        "d": "the detector has no scaling for this series (set anomaly.unseen_series: fit)",
+    }
+    listed = "c (series/c.csv: 'value' has 'n/a?' in row 6; clean them); d (the detector has no scaling for this series (set anomaly.unseen_series: fit))"
+    assert skipped_series(skipped) == listed and skipped_series({}) == ""
+    _, warnings = scan_summary({**SUMMARY, "skipped": skipped})
+    assert warnings == [
+        "Series c was skipped: series/c.csv: 'value' has 'n/a?' in row 6; clean them",
+        "Series d was skipped: the detector has no scaling for this series (set anomaly.unseen_series: fit)",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -327,3 +328,35 @@ def test_a_bad_series_in_a_long_file_is_skipped_and_the_others_scan_as_from_a_cl
     assert summary.n_series == 2 and list(summary.skipped) == ["b"] and "n/a?" in summary.skipped["b"]
     scan(run, clean, write(long_data().query("id != 'b'"), tmp_path / "clean.csv"))
     assert_same_store(mixed, clean)
+
+
+def test_a_skipped_series_is_named_once_in_the_cli_line_the_page_and_the_store(at_project, tmp_path, capsys):
+    folder, run = at_project
+    data = long_data().astype({"value": object})
+    bad_value = data.index[data["id"] == "b"][7]
+    data.loc[bad_value, "value"] = "n/a?"
+    off_grid = data.index[data["id"] == "c"][3]
+    data.loc[off_grid, "date"] = pd.Timestamp(data.loc[off_grid, "date"]) + pd.Timedelta("1min")
+    path = write(data, tmp_path / "mixed.csv")
+    url, reports = f"sqlite:///{tmp_path / 'scans.db'}", tmp_path / "reports"
+    command = ["scan", "config.yaml", "--run", str(run), "--store", url, "--data", str(path)]
+    assert main([*command, "--set", f"report.output_dir={reports}"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    non_numeric = (
+        f"{path}: non-numeric target/covariate columns: 'value' has 'n/a?' in row {bad_value + 1}; clean them or "
+        "drop them from data.target_columns/data.past_covariates/data.future_covariates"
+    )
+    skipped = json.loads(ScanStore(url, create=False).read_table("scan_runs")["skipped"].iloc[0])
+    assert list(skipped) == ["b", "c"] and skipped["b"] == non_numeric
+    # the data layer's own "(series 'c')" label is not added to the reason: the key names the series
+    assert skipped["c"].startswith(f"{path}: 1 timestamps are off the '5min' grid (first "), skipped["c"]
+    assert f", skipped: b ({non_numeric}); c ({skipped['c']}), " in line
+    assert "(series " not in line and line.count(" b (") == 1
+    page = html.unescape((next(reports.glob("tiny-scan-*")) / "index.html").read_text())
+    assert f"Series b was skipped: {non_numeric}" in page and f"Series c was skipped: {skipped['c']}" in page
+    assert f"Skipped: b ({non_numeric}); c ({skipped['c']})" in page and "(series " not in page
+    only_b = write(data[data["id"] == "b"], tmp_path / "only_b.csv")
+    with pytest.raises(DataError) as error:
+        scan(run, url, only_b)
+    alone = non_numeric.replace(str(path), str(only_b)).replace(f"row {bad_value + 1}", "row 8")
+    assert str(error.value) == f"{only_b}: no series could be scanned: b ({alone})"
