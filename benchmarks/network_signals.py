@@ -20,6 +20,11 @@ likelihood and alarms (the scoring setting of ``--config``), in one run:
 - ``multistep``: the squared Mahalanobis distance of each point's errors
   forecast 1..``--horizon`` rows ahead (:class:`MultiStepDetector`, after
   Malhotra et al., ESANN 2015).
+- ``seasonal_input``: the residual detector given, as past and known-future
+  covariates, where the earlier daily cycles say the series should be and how
+  they stepped into each clock time (:func:`seasonal_covariates`), so a
+  network that sees 32 rows still knows the daily cycle
+  (:class:`SeasonalInputDetector`).
 
 Beside them, scoring variants that need no new network
 (:data:`SCORING_VARIANTS`): the squared change beside the change, and the
@@ -60,6 +65,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +102,9 @@ from nab import (  # noqa: E402
     window_labels,
 )
 
-NETWORK_SIGNALS = ("autoencoder", "residual", "residual_robust", "quantile", "multistep")
+NETWORK_SIGNALS = ("autoencoder", "residual", "residual_robust", "quantile", "multistep", "seasonal_input")
+# Signals of networks this script fits itself (the autoencoder and the residual detector on NAB come from nab.py's cache).
+OWN_NETWORKS = ("quantile", "multistep", "seasonal_input")
 # Scoring variants: a transform of a signal beside it (no new network), each with the seasonal signals.
 SCORING_VARIANTS = {
     "change + change squared": ["change", "change_squared"],
@@ -212,6 +220,63 @@ class MultiStepDetector(ResidualDetector):
         return np.maximum(distance, 0.0)[:, None, :]
 
 
+def seasonal_covariates(values: np.ndarray, period: int, cycles: int = 3) -> np.ndarray:
+    """Each row's seasonal gap and step, both known one row before it (``(n,)`` -> float ``(n, 2)``).
+
+    For row ``r`` and ``k = 1..cycles``: the gap is the median of
+    ``x[r - k period]`` minus the last value ``x[r - 1]`` (where the earlier
+    cycles say the series should be, from where it is), the step the median of
+    ``x[r - k period] - x[r - k period - 1]`` (how the earlier cycles moved into
+    this clock time). Both read only rows before ``r`` (``period >= 1``), so
+    they are known covariates of the forecast of ``r``: the lagged seasonal
+    inputs of DeepAR (Salinas et al., "DeepAR: Probabilistic forecasting with
+    autoregressive recurrent networks", IJF 2020), taken as a median so one
+    odd earlier cycle does not echo. 0 where no earlier cycle exists.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    references = np.full((cycles, values.size), np.nan)
+    steps = np.full((cycles, values.size), np.nan)
+    for k in range(1, cycles + 1):  # a few lags, each one vectorised over the rows
+        lag = k * period
+        references[k - 1, lag:] = values[: values.size - lag]
+        steps[k - 1, lag + 1 :] = np.diff(values)[: max(values.size - lag - 1, 0)]
+    previous = np.concatenate([[np.nan], values[:-1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows before the first cycle: all-NaN medians
+        gap = np.nanmedian(references, axis=0) - previous
+        step = np.nanmedian(steps, axis=0)
+    return np.nan_to_num(np.stack([gap, step], axis=1))
+
+
+class SeasonalInputDetector(ResidualDetector):
+    """The residual detector given each row's :func:`seasonal_covariates` as past and known-future inputs.
+
+    Fitted on ``(n_rows, 3)``: the value, then its seasonal gap and step. The
+    forecaster predicts the value only (one target, two known covariates); a
+    point's error is in column 0, the covariate columns get 0.
+    """
+
+    name = "seasonal_input"
+
+    def _dataset(self, scaled, starts, shuffle=False, batch_size=None):
+        return WindowDataset(
+            scaled,
+            starts,
+            self.lookback,
+            1,
+            n_targets=1,
+            n_calendar=scaled.shape[1] - 1,
+            batch_size=batch_size or self.batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+        )
+
+    def _window_errors(self, scaled, starts):
+        forecast = self.forecaster_.predict(self._dataset(scaled, starts, batch_size=1024))  # (n, 1, 1)
+        error = np.abs(forecast - np.nan_to_num(scaled[starts + self.lookback][:, None, :1]))
+        return np.concatenate([error, np.zeros((*error.shape[:2], scaled.shape[1] - 1), error.dtype)], axis=2)
+
+
 def dispersion(errors: np.ndarray, window: int, history: int) -> np.ndarray:
     """Two-sided surprise of the last ``window`` squared errors against the mean square of the ``history`` before them.
 
@@ -242,11 +307,25 @@ def robust_standardised(errors: np.ndarray, history: int) -> np.ndarray:
 
 
 def fit_errors(
-    kind: str, anomaly: AnomalyConfig, seed: int, values: np.ndarray, series: list[np.ndarray], horizon: int
+    kind: str,
+    anomaly: AnomalyConfig,
+    seed: int,
+    values: np.ndarray,
+    series: list[np.ndarray],
+    horizon: int,
+    period: int,
 ) -> list[np.ndarray]:
     """Fit one network of ``kind`` on ``values``' probationary rows; return its causal errors of each of ``series``."""
     first = probation_rows(values.size)
     params = detector_kwargs(anomaly, seed)
+    if kind == "seasonal_input":
+        params.pop("detector")
+        detector = SeasonalInputDetector(**params)
+        detector.fit(np.column_stack([values, seasonal_covariates(values, period)])[:first], np.ones(first, dtype=bool))
+        return [
+            detector.point_errors(np.column_stack([part, seasonal_covariates(part, period)]), mode="causal")[:, 0]
+            for part in series
+        ]
     if kind == "quantile":
         params.pop("detector")
         detector = QuantileResidualDetector(**params)
@@ -271,9 +350,16 @@ def cached(cache: Path, key: dict, compute, *args) -> list[np.ndarray]:
     return arrays
 
 
-def network_key(name: str, network: dict, horizon: int) -> dict:
+def network_key(name: str, network: dict, horizon: int, period: int) -> dict:
     """The part of a cache key that names a network signal and every setting its errors depend on."""
-    return {"signal": name, "network": network, **({"horizon": horizon} if name == "multistep" else {})}
+    extra = {"multistep": {"horizon": horizon}, "seasonal_input": {"period": period}}.get(name, {})
+    return {"signal": name, "network": network, **extra}
+
+
+def rows_per_day(timestamps: pd.Series) -> int:
+    """Rows in one day at the file's median time step (at least 1)."""
+    step = pd.to_datetime(timestamps).diff().median()
+    return max(int(round(pd.Timedelta("1D") / step)), 1)
 
 
 def add_scoring_variants(signals: dict[str, np.ndarray], args) -> None:
@@ -306,7 +392,7 @@ def injected_corpus(args, config) -> tuple[dict, dict]:
                     parts,
                     cached(
                         args.cache,
-                        {"seed": args.seed, "base": base, **network_key(name, network, args.horizon)},
+                        {"seed": args.seed, "base": base, **network_key(name, network, args.horizon, period)},
                         fit_errors,
                         name,
                         anomaly,
@@ -314,10 +400,11 @@ def injected_corpus(args, config) -> tuple[dict, dict]:
                         values,
                         injected,
                         args.horizon,
+                        period,
                     ),
                 )
             )
-            for name in ("autoencoder", "residual", "quantile", "multistep")
+            for name in ("autoencoder", "residual", *OWN_NETWORKS)
         }
         for kind, (series, _, anomalies) in parts.items():
             relative = f"{kind}/{base}.csv"
@@ -330,6 +417,7 @@ def injected_corpus(args, config) -> tuple[dict, dict]:
             signals["residual_robust"] = robust_standardised(errors["residual"][kind], args.robust_history)
             signals["quantile"] = errors["quantile"][kind]
             signals["multistep"] = errors["multistep"][kind]
+            signals["seasonal_input"] = errors["seasonal_input"][kind]
             add_scoring_variants(signals, args)
             files[relative] = {"signals": signals, "labels": labels, "kind": kind}
         logger.info("%-24s %5d rows %6.1f s", base, values.size, time.perf_counter() - started)
@@ -444,10 +532,11 @@ def nab_cross_validation(args, config, scorer) -> dict:
         file["autoencoder"] = file.pop("network")
         file["residual"] = residual
         file["residual_robust"] = robust_standardised(residual, args.robust_history)
-        for name in ("quantile", "multistep"):
+        period = rows_per_day(frame["timestamp"])
+        for name in OWN_NETWORKS:
             file[name] = cached(
                 args.cache,
-                {"nab": relative, "rows": values.size, **network_key(name, network, args.horizon)},
+                {"nab": relative, "rows": values.size, **network_key(name, network, args.horizon, period)},
                 fit_errors,
                 name,
                 anomaly,
@@ -455,6 +544,7 @@ def nab_cross_validation(args, config, scorer) -> dict:
                 values,
                 [values],
                 args.horizon,
+                period,
             )[0]
         add_scoring_variants(file, args)
         signals[relative] = file

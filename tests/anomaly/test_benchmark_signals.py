@@ -51,3 +51,38 @@ def test_multistep_errors_are_causal(network_signals):
     assert np.isnan(base[:17]).all() and np.isfinite(base[17:]).all()  # lookback + horizon - 1 rows unscored
     np.testing.assert_allclose(errors[:350], base[:350], rtol=1e-5, atol=1e-6)
     assert errors[350] > 10 * np.median(base[17:])
+
+
+def test_seasonal_covariates_read_only_earlier_rows(network_signals):
+    values = np.arange(40, dtype=float) % 8  # period 8: a sawtooth 0..7
+    covariates = network_signals.seasonal_covariates(values, period=8, cycles=3)
+    assert covariates.shape == (40, 2)
+    # From the second cycle on, the earlier cycles say exactly where the series goes and how it steps.
+    np.testing.assert_array_equal(covariates[9:, 0], values[9:] - values[8:-1])
+    np.testing.assert_array_equal(covariates[9:, 1], np.diff(values)[8:])
+    np.testing.assert_array_equal(covariates[:8], 0.0)  # no earlier cycle
+    for row in (9, 20, 33):
+        changed = values.copy()
+        changed[row:] += 100.0  # row `row` and everything after it
+        # Both covariates of row `row` are known one row before it: the change at `row` does not reach them.
+        np.testing.assert_array_equal(network_signals.seasonal_covariates(changed, 8)[: row + 1], covariates[: row + 1])
+
+
+def test_seasonal_input_errors_are_causal(network_signals):
+    rng = np.random.default_rng(2)
+    t = np.arange(300)
+    values = np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=t.size)
+    changed = values.copy()
+    changed[250] += 5.0
+    base, errors = network_signals.fit_errors(
+        "seasonal_input",
+        network_signals.AnomalyConfig(lookback=12, units=4, training={"epochs": 1, "ensemble": 1}),
+        3,
+        values,
+        [values, changed],
+        horizon=6,
+        period=24,
+    )
+    assert base.shape == (300,) and np.isnan(base[:12]).all() and np.isfinite(base[12:]).all()
+    np.testing.assert_allclose(errors[:250], base[:250], rtol=1e-5, atol=1e-6)
+    assert errors[250] > 10 * np.median(base[12:])
