@@ -489,7 +489,10 @@ def detect(
     Scores come from :func:`score_points`, the path scans take too. Fixed
     thresholds are fitted per series on its own reference errors
     (:func:`reference_thresholds`); series with too few, or none, are flagged
-    at the pooled level (``metrics["threshold_pooled_series"]`` names them).
+    at the pooled level (``metrics["threshold_pooled_series"]`` names them: not the
+    series of a detector scaled for all series together, which share its one level
+    by design, nor a series whose errors are all the reference errors, as the pooled
+    level is then its own).
     Flagged points are grouped into events by ``anomaly.events``
     (:func:`~forecaster.anomaly.events.advance_events`, as scans do).
 

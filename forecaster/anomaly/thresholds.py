@@ -159,19 +159,31 @@ class SeriesThresholds:
 
     Attributes:
         levels: ``{series: level}`` for each series with at least
-            :data:`MIN_SERIES_REFERENCE` finite reference errors.
+            :data:`MIN_SERIES_REFERENCE` finite reference errors, or whose
+            errors are all the reference errors (its own level is then the
+            pooled one, however few they are).
         pooled: the level fitted on every series' reference errors together.
+        per_series: whether levels are fitted per series; ``False`` for a
+            detector scaled for all series together, whose one pooled level
+            every series shares by design. Default ``True``.
     """
 
     levels: dict[str, float]
     pooled: float
+    per_series: bool = True
 
     def of(self, series_ids) -> np.ndarray:
         """Return float64 ``(n_series,)``: each series' level, the pooled one for series without their own."""
         return np.array([self.levels.get(str(series), self.pooled) for series in series_ids], dtype=np.float64)
 
     def pooled_series(self, series_ids) -> list[str]:
-        """Return the series of ``series_ids`` (as strings) that are flagged at the pooled level."""
+        """Return the series of ``series_ids`` (as strings) flagged at the pooled level instead of one of their own.
+
+        Empty when the levels are not fitted per series (``per_series`` ``False``): no series
+        then has a level of its own to fall back from.
+        """
+        if not self.per_series:
+            return []
         return [str(series) for series in series_ids if str(series) not in self.levels]
 
 
@@ -190,7 +202,9 @@ def fit_series_thresholds(
         offsets: int ``(n_segments + 1,)`` boundaries of the segments.
         series: the series of each segment, or ``None`` when the segments have
             no owner (a detector scaled for all series together): then every
-            series gets the pooled level.
+            series gets the pooled level, by design (``per_series`` ``False``).
+            When every segment is one series', the pooled level is that
+            series' own, whatever the number of its reference errors.
         config: the ``anomaly.threshold`` section; ``dynamic`` has no fixed level.
 
     Returns:
@@ -202,7 +216,9 @@ def fit_series_thresholds(
     """
     pooled = fit_threshold(reference, config)
     if series is None:
-        return SeriesThresholds({}, pooled)
+        return SeriesThresholds({}, pooled, per_series=False)
+    if len(set(series)) == 1:  # the pooled errors are this series' own
+        return SeriesThresholds({str(series[0]): pooled}, pooled)
     values = np.asarray(reference, dtype=np.float64)
     owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
     finite = np.isfinite(values)

@@ -124,8 +124,7 @@ def scan_job(
     if not series:
         raise DataError(f"{where}: no series could be scanned: {skipped_series(skipped)}")
     _, thresholds = reference_thresholds(detector, cfg)
-    # A detector scaled per series has a threshold per series; one scaled for all series has one level for all.
-    pooled = [] if detector.reference_series_ is None else thresholds.pooled_series([item.series for item in series])
+    pooled = thresholds.pooled_series([item.series for item in series])
     rules = event_rules(cfg, normalise_frequency(data_cfg.frequency))
     # The folder a link such as reports/latest points at now, absolute: the link may move to a newer run later.
     detector_folder = str(Path(run_dir).resolve())

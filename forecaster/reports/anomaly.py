@@ -259,7 +259,7 @@ def detection_warnings(result: DetectionResult) -> list[str]:
     if target:
         warnings.append(f"The declared-normal rows were flagged at {target}")
     pooled = result.metrics.get("threshold_pooled_series") or []
-    if pooled and result.detector.reference_series_ is not None:  # else all series share one level by design
+    if pooled:
         shown = ", ".join(pooled[:5]) + (f" and {len(pooled) - 5} more" if len(pooled) > 5 else "")
         warnings.append(
             f"{len(pooled):,} series had too few held-out normal errors for a threshold of their own and "

@@ -51,3 +51,22 @@ def test_a_noisy_and_a_quiet_series_get_their_own_thresholds_and_a_series_withou
     flagged = result.scores[result.scores["flag"]]
     assert "quiet" in set(flagged["series"]) and "noisy" not in set(flagged["series"])
     assert result.events["series"].tolist()[0] == "quiet"
+
+
+def test_the_series_a_detector_has_one_level_for_are_not_named_as_flagged_at_the_pooled_level():
+    """Trained on one series of a long file, or on a file without ``data.id_column``: the pooled level is its own."""
+    detector = AbsoluteDetector(lookback=2)
+    reference = np.abs(np.random.default_rng(1).normal(0, 1.0, MIN_SERIES_REFERENCE - 1))  # too few for a level
+    detector.reference_errors_, detector.reference_offsets_ = reference[:, None], np.array([0, reference.size])
+    n = 60
+    times = pd.date_range("2024-01-01", periods=n, freq="h")
+    frame = pd.DataFrame(np.zeros((2 * n, 1)), columns=["value"], index=times.append(times))
+    collection = SeriesCollection(frame, ("only", "new"), np.arange(3) * n, "h")
+    config = ForecasterConfig(
+        anomaly=AnomalyConfig(lookback=2, threshold=ThresholdConfig(method="quantile", quantile=0.99))
+    )
+    for owner, pooled in ((["only"], ["new"]), (None, [])):
+        detector.reference_series_ = owner
+        result = detect(config, collection, detector)
+        assert result.metrics["threshold_pooled_series"] == pooled, owner
+        np.testing.assert_allclose(result.scores["threshold"], np.quantile(reference, 0.99), rtol=1e-12)

@@ -147,6 +147,15 @@ def test_a_detector_scaled_for_all_series_gives_every_series_the_pooled_level(ex
         exponential, np.array([0, 100_000, exponential.size]), None, ThresholdConfig(method="std")
     )
     assert levels.levels == {} and levels.of(["a", "b"]).tolist() == [levels.pooled] * 2
+    assert levels.pooled_series(["a", "b"]) == [], "one level for all by design, not instead of their own"
+
+
+def test_a_lone_series_has_the_pooled_level_as_its_own_however_few_its_reference_errors():
+    config = ThresholdConfig(method="quantile")
+    few = np.random.default_rng(2).exponential(1.0, MIN_SERIES_REFERENCE - 1)
+    levels = fit_series_thresholds(few, np.array([0, few.size]), ["only"], config)
+    assert levels.levels == {"only": levels.pooled} and levels.pooled == fit_threshold(few, config)
+    assert levels.pooled_series(["only", "new"]) == ["new"]
 
 
 @pytest.mark.parametrize("method", ["quantile", "std", "pot", "dynamic"])

@@ -1,6 +1,5 @@
 """Anomaly figures and page sections: every figure draws and saves, events stay visible, tables read for people."""
 
-import copy
 import dataclasses
 
 import matplotlib.dates as mdates
@@ -242,15 +241,13 @@ def test_read_this_first_warns_when_normal_rows_are_flagged_far_above_the_target
 
 
 def test_read_this_first_names_series_flagged_at_the_pooled_level(result):
-    per_series = copy.copy(result.detector)
-    per_series.reference_series_ = ["series"]
-    pooled = dataclasses.replace(
-        result,
-        detector=per_series,
-        metrics={**result.metrics, "flag_rate_normal_rows": 0.0, "threshold_pooled_series": ["series"]},
+    calm = {**result.metrics, "flag_rate_normal_rows": 0.0}
+    assert result.metrics["threshold_pooled_series"] == [], "a detector scaled for all series: one level by design"
+    assert detection_warnings(dataclasses.replace(result, metrics=calm)) == []
+    (warning,) = detection_warnings(
+        dataclasses.replace(result, metrics={**calm, "threshold_pooled_series": ["short", "unseen"]})
     )
-    (warning,) = detection_warnings(pooled)
-    assert warning.startswith("1 series had too few held-out normal errors") and warning.endswith(": series.")
-    assert (
-        detection_warnings(dataclasses.replace(pooled, detector=result.detector)) == []
-    )  # one level for all by design
+    assert warning == (
+        "2 series had too few held-out normal errors for a threshold of their own and are flagged at the level of "
+        "all series together: short, unseen."
+    )
