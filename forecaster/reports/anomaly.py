@@ -47,17 +47,17 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
 
     Returns:
         One dict per event: rank, series (with several series), start, end and
-        peak time (minutes), duration, points, peak error and, when the
+        peak time (minutes), duration (start to one step after the last flagged
+        point), flagged points (not the rows spanned: rows in between may lie
+        under the threshold), peak error and, when the
         threshold varies, the threshold there (std of normal rows), severity
         (peak over threshold) and, with several features, the top features.
     """
     ranked = ranked_events(result.events).head(max_rows)
     named = result.collection.n_series > 1
     varies = _threshold_varies(result)
-    stops = one_step_later(ranked["end"], result.collection.frequency, result.collection.holidays)
-    durations = [duration_text(start, stop) for start, stop in zip(ranked["start"], stops)]
     rows = []
-    for event, duration in zip(ranked.itertuples(), durations):
+    for event, duration in zip(ranked.itertuples(), _durations(result, ranked)):
         row = {"rank": int(event.rank)}
         if named:
             row["series"] = str(event.series)
@@ -66,7 +66,7 @@ def event_rows(result: DetectionResult, max_rows: int = MAX_EVENT_ROWS) -> list[
                 "start": format_moment(event.start),
                 "end (last flagged)": format_moment(event.end),
                 "duration": duration,
-                "rows spanned": int(event.n_points),
+                "flagged points": int(event.n_points),
                 "peak time": format_moment(event.peak_time),
                 "peak error (std)": _round(event.peak_score),
             }
@@ -314,11 +314,18 @@ def _look_first(result: DetectionResult, ranked: pd.DataFrame) -> str:
         if len(result.collection.columns) > 1 and event["top_features"]
         else ""
     )
+    (duration,) = _durations(result, ranked.head(1))
     return (
         f"Look first at event 1{where} (numbered 1 in the overview, zoomed first below): it peaks at "
         f"{format_moment(event['peak_time'])} at {event['severity']:.2f} times the threshold, in "
-        f"an event spanning {count_noun(int(event['n_points']), 'row')}{features}."
+        f"an event of {duration} with {count_noun(int(event['n_points']), 'flagged point')}{features}."
     )
+
+
+def _durations(result: DetectionResult, events: pd.DataFrame) -> list[str]:
+    """How long each event lasts, from its start to one step after its last flagged point (``1 d 21 h``)."""
+    stops = one_step_later(events["end"], result.collection.frequency, result.collection.holidays)
+    return [duration_text(start, stop) for start, stop in zip(events["start"], stops)]
 
 
 def _alarm_text(alarms: dict) -> str:

@@ -228,8 +228,9 @@ def plot_top_events(
 
     Each event gets two panels sharing a time axis: the values of its top
     feature and the error with the threshold and flagged points, from
-    ``max(context_rows, n_points)`` rows before the event to as many after it
-    (cut at the series' ends).
+    ``max(context_rows, rows the event spans)`` rows before the event to as
+    many after it (cut at the series' ends). Each panel's title gives the
+    event's peak, severity and flagged points.
 
     Args:
         result: the detection result.
@@ -273,7 +274,7 @@ def plot_top_events(
         where = "" if collection.n_series == 1 and str(event.series) == UNNAMED_SERIES else f"series {event.series}, "
         panel.suptitle(
             f"#{event.rank}: {where}peak {format_moment(event.peak_time)}, "
-            f"{event.severity:.2f} × threshold, {count_noun(int(event.n_points), 'row')} spanned",
+            f"{event.severity:.2f} × threshold, {count_noun(int(event.n_points), 'flagged point')}",
             fontsize=9,
         )
     handles = [

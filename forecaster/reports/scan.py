@@ -152,7 +152,7 @@ def scan_section(
             "peak": pd.Timestamp(event["peak"]),
             "peak score": event["peak_score"],
             "severity (× threshold)": event["severity"],
-            "points": event["n_points"],
+            "flagged points": event["n_points"],
             "features": event["features"],
         }
         for event in ranked[:MAX_EVENT_ROWS]

@@ -161,7 +161,7 @@ def test_events_are_ranked_by_severity_and_tabled_for_people(result):
     rows = event_rows(result)
     assert [row["rank"] for row in rows] == list(ranked["rank"])
     first = rows[0]
-    assert first["peak time"] == "2024-03-03 12:00" and first["duration"] == "2 h" and first["rows spanned"] == 2
+    assert first["peak time"] == "2024-03-03 12:00" and first["duration"] == "2 h" and first["flagged points"] == 2
     assert "series" not in first
     assert first["severity (× threshold)"] == round(first["severity (× threshold)"], 2)
     assert set(first) >= {"peak error (std)", "top features"} and "threshold (std)" not in first  # one threshold
@@ -170,6 +170,19 @@ def test_events_are_ranked_by_severity_and_tabled_for_people(result):
     )
     assert "threshold (std)" in event_rows(varying)[0]
     assert "top features" not in event_rows(detection(spiky_collection(columns=("value",))))[0]
+
+
+def test_an_event_reads_as_its_duration_and_flagged_points_not_as_rows_spanned():
+    gapped = detection(spiky_collection(columns=("value",), noise=0.01, spikes=((1500, 0, 6.0), (1503, 0, 5.0))))
+    (event,) = gapped.events.itertuples()
+    assert event.n_points == 2 and event.end - event.start == pd.Timedelta("3h")  # 4 rows spanned, 2 flagged
+    (row,) = event_rows(gapped)
+    assert row["duration"] == "4 h" and row["flagged points"] == 2 and "rows spanned" not in row
+    summary = _summary_text(gapped, ranked_events(gapped.events))
+    assert "it peaks at 2024-03-03 12:00 at 18.87 times the threshold, in an event of 4 h with 2 flagged points.\n" in summary
+    figure = plot_top_events(gapped)
+    assert figure.subfigs[0]._suptitle.get_text() == "#1: peak 2024-03-03 12:00, 18.87 × threshold, 2 flagged points"
+    figure.clear()
 
 
 def test_the_section_tells_the_story_and_links_its_figures(result, tmp_path):
