@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Literal, Mapping
 
 import jinja2
+import markupsafe
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -36,6 +37,8 @@ PAGE_DATA_FILE = "page.json"
 PAGE_DATA_VERSION = 1
 MISSING = "–"
 """How an undefined number (``None``, NaN) is shown in a table."""
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+"""A span of page text in single backticks: a command or config key, shown as ``<code>``."""
 
 
 class _Strict(BaseModel):
@@ -94,7 +97,9 @@ class HtmlSection:
 
     Attributes:
         heading: section title.
-        text: plain text (escaped); a blank line starts a new paragraph.
+        text: plain text (escaped); a blank line starts a new paragraph and
+            a span in single backticks (a command, a config key) shows as code
+            (:func:`prose_html`).
         table: rows as dicts; the union of their keys, in order of first
             appearance, becomes the column headers. Values are formatted by
             :func:`format_cell`.
@@ -102,7 +107,7 @@ class HtmlSection:
             relative to the working directory, shown in order; an SVG with
             the same stem beside a PNG is linked under it.
         captions: plain text shown under each figure, one per figure in
-            order, or none (the default).
+            order, or none (the default); backtick spans show as code.
     """
 
     heading: str
@@ -129,6 +134,7 @@ def write_index_html(
         summary: sentences shown in a box under the title: what the run found.
         warnings: sentences shown above the summary, highlighted: what a reader
             must know first (a model losing to a baseline, filled inputs...).
+            In both, as in section text, a span in single backticks shows as code.
         subtitle: one line under the title (data, command). Default ``""``.
 
     Returns:
@@ -225,6 +231,16 @@ def relative_link(target: str | Path, page_dir: str | Path) -> str:
     if not resolved.is_relative_to(base):
         raise ValueError(f"{target} is outside the run folder {page_dir}; write figures with run.figure_path()")
     return resolved.relative_to(base).as_posix()
+
+
+def prose_html(text: str) -> markupsafe.Markup:
+    """Page text as HTML: escaped, with each span in single backticks set as ``<code>``.
+
+    ``forecast with `forecaster forecast --run <this folder>``` becomes
+    ``forecast with <code>forecaster forecast --run &lt;this folder&gt;</code>``;
+    a lone backtick stays as it is.
+    """
+    return markupsafe.Markup(CODE_SPAN.sub(r"<code>\1</code>", str(markupsafe.escape(text))))
 
 
 def count_noun(n: int, noun: str) -> str:
@@ -378,10 +394,12 @@ def _footer(run_name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("forecaster.reports", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["prose"] = prose_html
+    return environment

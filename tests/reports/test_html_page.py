@@ -19,6 +19,7 @@ from forecaster.reports.html import (
     HtmlSection,
     format_cell,
     mapping_rows,
+    prose_html,
     rebuild_index_html,
     relative_link,
     write_index_html,
@@ -71,6 +72,34 @@ def test_page_is_escaped_and_tells_summary_and_warnings_first(tmp_path):
     assert text.index("careful") < text.index("fine") < text.index("<h2")
     assert "<p>one</p>" in text and "<p>two</p>" in text
     assert ">0.1235<" in text
+
+
+def test_backtick_spans_show_as_code_in_every_kind_of_page_text(tmp_path):
+    assert prose_html("forecast with `forecaster forecast --run <this folder>`.") == (
+        "forecast with <code>forecaster forecast --run &lt;this folder&gt;</code>."
+    )
+    assert prose_html("a lone ` stays") == "a lone ` stays"
+    with RunFolder(tmp_path, "demo") as run:
+        figure = new_figure(2, 3)
+        styled(figure.subplots()).plot([0, 1], [1, 0])
+        png = save_figure(figure, run.figure_path("line"))
+        write_index_html(
+            run,
+            "Demo",
+            [HtmlSection("Code", text="run `a`\n\nthen `b`", figures=[png], captions=["see `c`"])],
+            summary=["use `d`"],
+            warnings=["not `<e>`"],
+        )
+    text = (run.final_path / "index.html").read_text()
+    for html in (
+        "<p>run <code>a</code></p>",
+        "<p>then <code>b</code></p>",
+        "<figcaption>see <code>c</code></figcaption>",
+        "<li>use <code>d</code></li>",
+        "<li>not <code>&lt;e&gt;</code></li>",
+    ):
+        assert html in text
+    assert "`" not in text
 
 
 def test_report_rebuilds_the_same_page_from_saved_page_data(tmp_path):
