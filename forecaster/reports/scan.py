@@ -91,10 +91,14 @@ def scan_section(
     plotted: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
     margin_rows: int,
 ) -> HtmlSection:
-    """The page section of a scan: what it did, its new and updated events, one figure per plotted series.
+    """The page section of a scan: its new and updated events, in a table and one figure per plotted series.
 
-    Each figure's caption says how many scored rows it draws before the
-    series' first event and after its last.
+    The counts, the skipped series and the late and filled rows are said
+    once, above it (:func:`scan_summary`); the section says what the table
+    and figures show, the series whose scaling this scan fitted, and the
+    series with events left without a figure. Each figure's caption says how
+    many scored rows it draws before the series' first event and after its
+    last.
 
     Args:
         run: the open run folder (figures go to its ``figures/``).
@@ -121,26 +125,28 @@ def scan_section(
             f"{series}: {count_noun(before, 'scored row')} before its first event and {after:,} after its last are "
             f"drawn, at most {margin_rows:,} either side (fewer where this scan scored fewer)."
         )
-    skipped = summary["skipped"]
-    text = (
-        f"Scan {summary['scan_id']}: {series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
-        f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}. "
-        f"Late rows counted and not re-scored: {summary['late_rows']}."
+    ranked = sorted(events, key=lambda event: np.inf if np.isnan(event["severity"]) else -event["severity"])
+    listed = (
+        f" (the {MAX_EVENT_ROWS} most severe of {len(ranked)}; events.csv has them all)"
+        if len(ranked) > MAX_EVENT_ROWS
+        else ""
     )
-    if skipped:
-        text += "\n\nSkipped: " + skipped_series(skipped)
+    paragraphs = [
+        f"The scan's new and updated events, most severe first{listed}. Severity is the peak score divided by the "
+        "threshold at the peak; scores are in standard deviations of the declared-normal rows the detector was "
+        "trained on."
+        if ranked
+        else "This scan found no new or updated event."
+    ]
     if summary["scaling_fitted"]:
-        text += "\n\nScaling fitted by this scan (anomaly.unseen_series: fit): " + ", ".join(summary["scaling_fitted"])
+        paragraphs.append(
+            "Scaling fitted by this scan (anomaly.unseen_series: fit): " + ", ".join(summary["scaling_fitted"])
+        )
     n_undrawn = len({event["series"] for event in events}) - len(plotted)
     if n_undrawn > 0:
-        text += (
-            f"\n\nFigures for the {len(plotted)} series with the most severe events; {n_undrawn} more series with "
+        paragraphs.append(
+            f"Figures for the {len(plotted)} series with the most severe events; {n_undrawn} more series with "
             f"events {'is' if n_undrawn == 1 else 'are'} in events.csv."
-        )
-    ranked = sorted(events, key=lambda event: np.inf if np.isnan(event["severity"]) else -event["severity"])
-    if len(ranked) > MAX_EVENT_ROWS:
-        text += (
-            f"\n\nThe table lists the {MAX_EVENT_ROWS} most severe of {len(ranked)} events; events.csv has them all."
         )
     rows = [
         {
@@ -157,7 +163,7 @@ def scan_section(
         }
         for event in ranked[:MAX_EVENT_ROWS]
     ]
-    return HtmlSection("Scan", text=text, table=rows or None, figures=figures, captions=captions)
+    return HtmlSection("Scan", text="\n\n".join(paragraphs), table=rows or None, figures=figures, captions=captions)
 
 
 def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
@@ -206,7 +212,9 @@ def series_counts(summary: dict) -> str:
 
 
 def skipped_series(skipped: dict[str, str]) -> str:
-    """The series a scan skipped, each named once with its reason, for its page, its one-line summary and errors.
+    """The series a scan skipped, each named once with its reason, for its one-line summary and errors.
+
+    The page names them in its warnings instead, one per line (:func:`scan_summary`).
 
     Args:
         skipped: ``{series: reason}`` (:attr:`~forecaster.scan.ScanSummary.skipped`; a reason names the

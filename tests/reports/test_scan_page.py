@@ -151,3 +151,28 @@ def test_each_skipped_series_is_named_once_before_its_reason_which_names_the_fil
         "Series c was skipped: series/c.csv: 'value' has 'n/a?' in row 6; clean them",
         "Series d was skipped: the detector has no scaling for this series (set anomaly.unseen_series: fit)",
     ]
+
+
+def test_the_section_says_only_what_the_summary_and_warnings_above_it_do_not(tmp_path):
+    summary = {**SUMMARY, "late_rows": 3, "skipped": {"c": "no rows"}, "scaling_fitted": ["d"]}
+    (line,), warnings = scan_summary(summary)
+    with RunFolder(tmp_path, "scan") as run:
+        section = scan_section(run, summary, [event("a", 250, 255)], {"a": window(50, 500)}, margin_rows=200)
+        many = scan_section(run, SUMMARY, [event("a", k, k + 1) for k in range(0, 42, 2)], {}, margin_rows=200)
+        quiet = scan_section(run, summary, [], {}, margin_rows=200)
+    assert section.text == (
+        "The scan's new and updated events, most severe first. Severity is the peak score divided by the threshold "
+        "at the peak; scores are in standard deviations of the declared-normal rows the detector was trained on."
+        "\n\nScaling fitted by this scan (anomaly.unseen_series: fit): d"
+    )
+    assert warnings == [
+        "Series c was skipped: no rows",
+        "3 late rows (at or before a watermark, or changed) were counted, not re-scored; use --rescore-from to "
+        "re-score them on purpose.",
+    ]
+    assert "Scan 7" in line and "Scan 7" not in section.text and "skipped" not in section.text
+    assert section.table[0]["flagged points"] == 6
+    assert many.text.startswith(
+        "The scan's new and updated events, most severe first (the 20 most severe of 21; events.csv has them all). "
+    )
+    assert quiet.text.startswith("This scan found no new or updated event.\n\n") and quiet.table is None
