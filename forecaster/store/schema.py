@@ -9,7 +9,8 @@ Tables (SQLAlchemy Core, so the same definitions serve SQLite and PostgreSQL):
   scan continues from;
 - ``scores``: one row per scored point;
 - ``events``: one row per event, ``open`` until its series is quiet for
-  ``anomaly.events.close_after``.
+  ``anomaly.events.close_after``; an id is never given to another event, also
+  after its event is removed (SQLite ``AUTOINCREMENT``, a PostgreSQL sequence).
 
 Times are stored naive: in UTC when the data has a time zone, else as in the data.
 """
@@ -33,12 +34,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     inspect,
     select,
     text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -63,6 +65,7 @@ scan_runs = Table(
     Column("rows_scored", Integer, nullable=False, default=0),
     Column("new_events", Integer, nullable=False, default=0),
     Column("updated_events", Integer, nullable=False, default=0),
+    Column("removed_events", Integer, nullable=False, default=0, server_default="0"),
     Column("late_rows", Integer, nullable=False, default=0),
     Column("rows_filled", Integer, nullable=False, default=0, server_default="0"),
     Column("skipped", Text),
@@ -113,6 +116,8 @@ events = Table(
     UniqueConstraint("series", "start", name="uq_events_series_start"),
     Index("ix_events_series_end", "series", "end"),
     Index("ix_events_last_scan", "last_scan"),
+    # without AUTOINCREMENT SQLite gives a new row the highest id plus one: a removed last event's id would come back
+    sqlite_autoincrement=True,
 )
 
 TABLES = ("scan_runs", "watermarks", "scores", "events")
@@ -123,7 +128,36 @@ def _add_rows_filled(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE scan_runs ADD COLUMN rows_filled INTEGER NOT NULL DEFAULT 0"))
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {2: _add_rows_filled}
+def _add_removed_events_and_keep_event_ids(connection: Connection) -> None:
+    """Version 3: ``scan_runs.removed_events`` (0 for older scans), and event ids never given out twice.
+
+    On SQLite ``events`` is rebuilt with ``AUTOINCREMENT``, every row and id
+    kept. Before it, SQLite gave a new event the highest id in the table plus
+    one, so ids of events removed from the top came back; no id it gave out
+    exceeds the number of events inserted, which the scans recorded as
+    ``new_events``, so the ids go on after that number (or after the highest
+    id, if higher: events committed by a scan that then failed were not
+    counted). PostgreSQL's sequence never gave an id out twice.
+    """
+    connection.execute(text("ALTER TABLE scan_runs ADD COLUMN removed_events INTEGER NOT NULL DEFAULT 0"))
+    if connection.dialect.name != "sqlite":
+        return
+    for index in events.indexes:  # index names are the database's, not the table's: free them for the new table
+        connection.execute(text(f"DROP INDEX {index.name}"))
+    connection.execute(text("ALTER TABLE events RENAME TO events_version_2"))
+    events.create(connection)
+    columns = ", ".join(f'"{column.name}"' for column in events.columns)
+    connection.execute(text(f"INSERT INTO events ({columns}) SELECT {columns} FROM events_version_2"))
+    connection.execute(text("DROP TABLE events_version_2"))
+    inserted = connection.execute(select(func.sum(scan_runs.c.new_events))).scalar() or 0
+    highest = connection.execute(select(func.max(events.c.id))).scalar() or 0
+    connection.execute(text("DELETE FROM sqlite_sequence WHERE name = 'events'"))
+    connection.execute(
+        text("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', :seq)"), {"seq": max(inserted, highest)}
+    )
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {2: _add_rows_filled, 3: _add_removed_events_and_keep_event_ids}
 """``{version: step}``: the step that brings a store at ``version - 1`` to ``version`` (an empty store gets the
 current tables at once)."""
 
@@ -147,6 +181,9 @@ def stored_version(connection: Connection) -> int | None:
 
 def upgrade(connection: Connection, current: int, target: int = SCHEMA_VERSION) -> None:
     """Bring a store from ``current`` to ``target`` and record the new version, in the caller's transaction.
+
+    On SQLite the caller opens that transaction itself (``BEGIN IMMEDIATE``):
+    the Python driver opens none before DDL, so each step would commit on its own.
 
     An empty store (``current`` 0) gets the current tables at once; an older
     one the :data:`UPGRADES` steps after its version, in order.

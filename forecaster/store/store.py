@@ -67,19 +67,13 @@ class ScanStore:
         self.engine = _engine(url, create)
         try:
             with self.engine.begin() as connection:
-                version = schema.stored_version(connection)
-                if version is None:
-                    raise StoreError(
-                        f"{url}: this database holds other tables but no store_schema; point store.url at a scan store or an empty database"
-                    )
-                if version > schema.SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{url}: the store has schema version {version}, written by a newer forecaster (this one "
-                        f"reads version {schema.SCHEMA_VERSION}); upgrade forecaster or use another store.url"
-                    )
+                version = _checked_version(connection, url, create)
+                if version < schema.SCHEMA_VERSION and self.engine.dialect.name == "sqlite":
+                    # the driver opens no transaction before DDL: open one, so an upgrade is all or nothing,
+                    # and read the version again inside it, as another process may have upgraded the store
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    version = _checked_version(connection, url, create)
                 if version < schema.SCHEMA_VERSION:
-                    if version == 0 and not create:
-                        raise StoreError(f"{url}: no scans stored here yet; run forecaster scan first or check --store")
                     if version == 0:
                         logger.info("store %s: new store created (schema version %d)", url, schema.SCHEMA_VERSION)
                     else:
@@ -158,12 +152,20 @@ class ScanStore:
         Args:
             scan_id: from :meth:`begin_scan`.
             status: ``finished`` or ``failed``.
-            summary: ``n_series``, ``rows_scored``, ``new_events``, ``updated_events``,
+            summary: ``n_series``, ``rows_scored``, ``new_events``, ``updated_events``, ``removed_events``,
                 ``late_rows``, ``rows_filled`` (counts), ``skipped`` (``{series: reason}``) and ``notes`` (list of lines).
         """
         values = {
             key: int(summary.get(key, 0))
-            for key in ("n_series", "rows_scored", "new_events", "updated_events", "late_rows", "rows_filled")
+            for key in (
+                "n_series",
+                "rows_scored",
+                "new_events",
+                "updated_events",
+                "removed_events",
+                "late_rows",
+                "rows_filled",
+            )
         }
         with self.engine.begin() as connection:
             connection.execute(
@@ -251,6 +253,7 @@ class ScanStore:
         replace_from: pd.Timestamp | None = None,
         keep_before: pd.Timestamp | None = None,
         drop_events: tuple[pd.Timestamp, ...] = (),
+        revised_events: tuple[dict, ...] = (),
     ) -> None:
         """Write one series' scan in one transaction: scores, events, watermark and context.
 
@@ -259,7 +262,8 @@ class ScanStore:
             series: the series id.
             points: one row per scored point: ``time`` (naive) and :data:`SCORE_COLUMNS`.
             new_events: events to insert, dicts with :data:`EVENT_COLUMNS`.
-            updated_events: events to update (found by series and start), the same dicts.
+            updated_events: events to update (found by series and start), the same dicts; their
+                ``last_scan`` becomes ``scan_id``.
             last_time: the new watermark.
             context: the new context bytes.
             replace_from: first delete the series' scores at or after this time (``--rescore-from``).
@@ -267,6 +271,8 @@ class ScanStore:
             keep_before: delete the series' scores before this time (``store.keep_scores``). Default ``None``.
             drop_events: starts of the series' stored events to delete first (events a
                 re-score no longer finds). Default none.
+            revised_events: events a re-score found with other scores but nothing to alert on
+                again: updated as ``updated_events``, their ``last_scan`` kept. Default none.
         """
         with self.engine.begin() as connection:
             if replace_from is not None:
@@ -281,13 +287,14 @@ class ScanStore:
                 )
             if not points.empty:
                 _insert_scores(connection, points, series, scan_id)
-            for row in updated_events:
-                values = _event_values(row)
-                connection.execute(
-                    update(events)
-                    .where(events.c.series == series, events.c.start == values["start"])
-                    .values(last_scan=scan_id, **values)
-                )
+            for rows, touched in ((updated_events, {"last_scan": scan_id}), (revised_events, {})):
+                for row in rows:
+                    values = _event_values(row)
+                    connection.execute(
+                        update(events)
+                        .where(events.c.series == series, events.c.start == values["start"])
+                        .values(**touched, **values)
+                    )
             if new_events:
                 connection.execute(
                     events.insert(),
@@ -380,6 +387,24 @@ class ScanStore:
             frame = pd.DataFrame(connection.execute(query).mappings().all(), columns=["series", "time", *SCORE_COLUMNS])
         frame["time"] = pd.to_datetime(frame["time"])
         return frame
+
+
+def _checked_version(connection: Connection, url: str, create: bool) -> int:
+    """The store's schema version; raises :class:`StoreError` for a database that is no store, a newer store,
+    or an empty one when ``create`` is false."""
+    version = schema.stored_version(connection)
+    if version is None:
+        raise StoreError(
+            f"{url}: this database holds other tables but no store_schema; point store.url at a scan store or an empty database"
+        )
+    if version > schema.SCHEMA_VERSION:
+        raise StoreError(
+            f"{url}: the store has schema version {version}, written by a newer forecaster (this one "
+            f"reads version {schema.SCHEMA_VERSION}); upgrade forecaster or use another store.url"
+        )
+    if version == 0 and not create:
+        raise StoreError(f"{url}: no scans stored here yet; run forecaster scan first or check --store")
+    return version
 
 
 def utc_naive(times: pd.Timestamp | pd.DatetimeIndex) -> pd.Timestamp | pd.DatetimeIndex:

@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.schema import CreateTable
 
 from forecaster.errors import StoreBusyError, StoreError
 from forecaster.store import ScanStore, schema
@@ -222,18 +223,127 @@ def test_score_columns_are_the_stored_ones():
     assert set(SCORE_COLUMNS) <= {column.name for column in schema.scores.columns}
 
 
+def as_older_version(url, version):
+    """Turn a store into one an older forecaster wrote: version 2's tables (no ``scan_runs.removed_events``;
+    on SQLite ``events`` without AUTOINCREMENT), version 1's also without ``rows_filled``."""
+    store = ScanStore(url)
+    with store.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            for index in schema.events.indexes:
+                index.drop(connection)
+            connection.execute(text("ALTER TABLE events RENAME TO events_now"))
+            created = str(CreateTable(schema.events).compile(dialect=connection.dialect))
+            connection.execute(text(created.replace(" AUTOINCREMENT", "")))
+            for index in schema.events.indexes:
+                index.create(connection)
+            connection.execute(text("INSERT INTO events SELECT * FROM events_now"))
+            connection.execute(text("DROP TABLE events_now"))
+        connection.execute(text("ALTER TABLE scan_runs DROP COLUMN removed_events"))
+        if version < 2:
+            connection.execute(text("ALTER TABLE scan_runs DROP COLUMN rows_filled"))
+        connection.execute(schema.store_schema.update().values(version=version))
+    store.close()
+
+
+def sqlite_events_table(url):
+    """The SQL of the events tables and their indexes, read without opening the store (which would upgrade it)."""
+    engine = store_module._engine(url, create=False)
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT sql FROM sqlite_master WHERE tbl_name LIKE 'events%'")).scalars()
+        found = [sql for sql in found if sql]
+    engine.dispose()
+    return found
+
+
 def test_a_version_1_store_gains_rows_filled_with_zero_for_its_scans(store_url):
     store = ScanStore(store_url)
     scan_id = store.begin_scan("hash", "run", "data.csv")
     store.finish_scan(scan_id, "finished", {"n_series": 1, "rows_scored": 5})
-    with store.engine.begin() as connection:
-        connection.execute(text("ALTER TABLE scan_runs DROP COLUMN rows_filled"))
-        connection.execute(schema.store_schema.update().values(version=1))
     store.close()
+    as_older_version(store_url, 1)
     upgraded = ScanStore(store_url)
     runs = upgraded.read_table("scan_runs")
     assert runs[["rows_scored", "rows_filled"]].values.tolist() == [[5, 0]]
     later = upgraded.begin_scan("hash", "run", "data.csv")
     upgraded.finish_scan(later, "finished", {"rows_filled": 7})
     assert upgraded.read_table("scan_runs")["rows_filled"].tolist() == [0, 7]
+    upgraded.close()
+
+
+def write_events(store, scan_id, starts, drop=()):
+    store.write_series(
+        scan_id,
+        "a",
+        points(1).iloc[:0],
+        [event_row("a", start, start) for start in starts],
+        [],
+        pd.Timestamp("2024-01-02"),
+        b"x",
+        drop_events=tuple(pd.Timestamp(start) for start in drop),
+    )
+
+
+def test_the_id_of_a_removed_event_is_never_given_to_another(store_url):
+    store = ScanStore(store_url)
+    scan_id = store.begin_scan("hash", "run", "data.csv")
+    write_events(store, scan_id, ["2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 03:00"])
+    assert store.list_events()["id"].tolist() == [1, 2, 3]
+    write_events(store, scan_id, ["2024-01-01 04:00"], drop=["2024-01-01 03:00"])  # the highest id goes
+    assert store.list_events()[["id", "start"]].values.tolist() == [
+        [1, pd.Timestamp("2024-01-01 01:00")],
+        [2, pd.Timestamp("2024-01-01 02:00")],
+        [4, pd.Timestamp("2024-01-01 04:00")],
+    ]
+    store.close()
+
+
+def test_a_version_2_store_is_upgraded_keeping_its_events_and_never_gives_an_old_id_again(store_url):
+    store = ScanStore(store_url)
+    scan_id = store.begin_scan("hash", "run", "data.csv")
+    write_events(store, scan_id, ["2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 03:00"])
+    store.finish_scan(scan_id, "finished", {"new_events": 3})
+    write_events(store, scan_id, [], drop=["2024-01-01 03:00"])  # an older re-score removed event 3
+    before = store.list_events()
+    store.close()
+    as_older_version(store_url, 2)
+    upgraded = ScanStore(store_url)
+    with upgraded.engine.connect() as connection:
+        assert schema.stored_version(connection) == 3
+    pd.testing.assert_frame_equal(upgraded.list_events(), before)
+    assert upgraded.read_table("scan_runs")["removed_events"].tolist() == [0]
+    write_events(upgraded, scan_id, ["2024-01-01 05:00"])
+    assert upgraded.list_events()["id"].tolist() == [1, 2, 4], "id 3 was given out before the upgrade"
+    upgraded.close()
+    if store_url.startswith("sqlite"):
+        tables = sqlite_events_table(store_url)
+        assert "AUTOINCREMENT" in tables[0] and len(tables) == 3, "the table and its two indexes, no leftover"
+
+
+def test_an_upgrade_that_fails_leaves_the_older_store_as_it_was(store_url, monkeypatch):
+    store = ScanStore(store_url)
+    scan_id = store.begin_scan("hash", "run", "data.csv")
+    write_events(store, scan_id, ["2024-01-01 01:00", "2024-01-01 02:00"])
+    before = store.list_events()
+    store.close()
+    as_older_version(store_url, 2)
+    older = sqlite_events_table(store_url) if store_url.startswith("sqlite") else None
+
+    def fails_at_the_end(connection, step=schema.UPGRADES[3]):
+        step(connection)
+        raise RuntimeError("killed")
+
+    monkeypatch.setitem(schema.UPGRADES, 3, fails_at_the_end)
+    with pytest.raises(RuntimeError, match="killed"):
+        ScanStore(store_url)
+    monkeypatch.undo()
+    if older is not None:
+        assert sqlite_events_table(store_url) == older, "events as version 2 wrote it, no half-built table"
+    engine = store_module._engine(store_url, create=False)  # read without opening: opening would upgrade
+    with engine.connect() as connection:
+        assert schema.stored_version(connection) == 2
+        assert "removed_events" not in connection.execute(text("SELECT * FROM scan_runs")).keys()
+    engine.dispose()
+    upgraded = ScanStore(store_url)
+    pd.testing.assert_frame_equal(upgraded.list_events(), before)
     upgraded.close()
