@@ -24,13 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    """Compare the runs, print the table and the run folder; return 0."""
+    """Compare the runs; print why their scores are not comparable (when they are not), the table and the run folder; return 0."""
     import pandas as pd
 
     from forecaster.jobs.compare import compare_runs
     from forecaster.reports.html import format_cell
 
-    rows, run_path = compare_runs(load_config(args.config, args.overrides), args.run_dirs)
+    rows, warning, run_path = compare_runs(load_config(args.config, args.overrides), args.run_dirs)
+    if warning:
+        print(warning)
     print(pd.DataFrame(rows).map(format_cell).to_string(index=False))
     print(f"comparison: {run_path / 'index.html'}")
     return 0
