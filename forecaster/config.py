@@ -24,6 +24,12 @@ MAX_CONFIG_BYTES = 1_000_000
 """Config files larger than this are refused unread."""
 MAX_YAML_NODES = 100_000
 """Values a config may hold once YAML aliases are expanded (an alias bomb holds billions)."""
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".pq"})
+"""Suffixes of data files, refused as configs unread (a ``.txt`` file is judged by its content)."""
+TABLE_SNIFF_BYTES = 65_536
+"""Bytes read from the start of a file that is no config, to tell whether it holds a table."""
+TABLE_SNIFF_LINES = 5
+"""Lines of those bytes that must split alike for the file to read as a table."""
 MAX_SHOWN = 80
 """Characters of a refused value quoted in an error message."""
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -817,7 +823,23 @@ def load_config(
         where = _error_location(exc)
         keys = [override.partition("=")[0].strip() for override in overrides]
         from_override = any(where == key or where.startswith(f"{key}.") for key in keys)
-        raise ConfigError(_describe_validation_error(exc, "--set" if from_override else source)) from None
+        message = _describe_validation_error(exc, "--set" if from_override else source)
+        raise ConfigError(message + _list_hint(exc, from_override)) from None
+
+
+def _list_hint(exc: ValidationError, from_override: bool) -> str:
+    """How to write a list, for a list-typed key given text (``--set data.target_columns=OT,HUFL``); else ``""``.
+
+    The ``--set`` example is quoted so that shells which expand ``[...]`` as a
+    file pattern (zsh) pass it as written.
+    """
+    error = exc.errors()[0]
+    if error["type"] not in ("list_type", "tuple_type", "set_type") or not isinstance(error.get("input"), str):
+        return ""
+    items = ",".join(item.strip() for item in error["input"].split(","))
+    if from_override:
+        return f"; write a list as --set '{_error_location(exc)}=[{_shorten(items)}]'"
+    return f"; write a list as [{_shorten(items)}]"
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> ForecasterConfig:
@@ -976,10 +998,52 @@ def _parse_yaml(text: str | bytes) -> Any:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """Read a config file's top-level mapping, refusing a folder or a data file with a message that says so."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; pass a YAML config file such as configs/etth1_demo.yaml")
     if not path.is_file():
         raise ConfigError(
             f"{path}: config file not found; pass the path of a YAML file such as configs/etth1_demo.yaml"
         )
+    data_file = ConfigError(
+        f"{path} looks like a data file, not a config: pass a YAML config such as configs/etth1_demo.yaml "
+        f"and put the data in data.path (or --set data.path={path})"
+    )
+    if path.suffix.lower() in DATA_SUFFIXES:
+        raise data_file
+    try:
+        return _read_mapping(path)
+    except ConfigError:
+        if _looks_like_table(path):
+            raise data_file from None
+        raise
+
+
+def _looks_like_table(path: Path) -> bool:
+    """Whether a file that is no config holds a table: Parquet's magic bytes, or CSV-like first lines.
+
+    The first :data:`TABLE_SNIFF_LINES` lines look like CSV when there are at
+    least two, the first is no YAML key (``name:`` or ``name: value``) and one
+    of the separators ``,`` ``;`` tab ``|`` splits each into the same number
+    (two or more) of fields.
+    """
+    with path.open("rb") as file:
+        head = file.read(TABLE_SNIFF_BYTES)
+    if head.startswith(b"PAR1"):
+        return True
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    if len(head) == TABLE_SNIFF_BYTES:
+        lines = lines[:-1]  # the last line may be cut short
+    lines = [line for line in lines[:TABLE_SNIFF_LINES] if line.strip()]
+    header = lines[0].rstrip() if lines else ""
+    if len(lines) < 2 or ": " in header or header.endswith(":"):
+        return False
+    return any(
+        lines[0].count(sep) >= 1 and len({line.count(sep) for line in lines}) == 1 for sep in (",", ";", "\t", "|")
+    )
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_CONFIG_BYTES:
         raise ConfigError(
             f"{path}: {path.stat().st_size:,} bytes is too large for a config (at most {MAX_CONFIG_BYTES:,})"

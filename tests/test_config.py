@@ -69,6 +69,22 @@ def test_unknown_override_key_names_nearest_and_blames_the_override_not_the_file
         load_config(write(tmp_path, ""), ["training.epoch=3"])
 
 
+def test_a_list_key_written_as_text_in_the_file_shows_how_to_write_a_list(tmp_path):
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, "data:\n  target_columns: OT, HUFL\n"))
+    assert str(raised.value) == (
+        f"{tmp_path / 'c.yaml'}: 'data.target_columns': Input should be a valid list (got 'OT, HUFL'); "
+        "write a list as [OT,HUFL]"
+    )
+
+
+def test_a_broken_config_whose_lines_split_alike_on_commas_is_not_taken_for_a_table(tmp_path):
+    with pytest.raises(ConfigError, match=r"c.yaml: YAML syntax error at line 2, column \d+: "):
+        load_config(
+            write(tmp_path, "data: {path: a.csv, target_columns: [a, b]}\nwindows: {lookback: 4, horizon: [2}\n")
+        )
+
+
 def test_override_without_equals_is_refused():
     with pytest.raises(ConfigError, match="expected dotted.key=value"):
         load_config(None, ["windows.lookback"])

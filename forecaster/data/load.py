@@ -44,10 +44,12 @@ def read_table(
         The raw frame, columns as stored.
 
     Raises:
-        DataError: when the file is missing, of an unknown format, unreadable
+        DataError: when the file is missing or a folder, of an unknown format, unreadable
             (naming the ``data.csv`` setting that reads it), or holds no rows.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass a CSV or Parquet file")
     if not path.is_file():
         raise DataError(
             f"{path}: data file not found (a relative path is read from the working directory, {Path.cwd()})"
