@@ -35,13 +35,12 @@ from sklearn.base import BaseEstimator
 
 from forecaster.config import ForecasterConfig, config_from_dict, config_to_dict, load_config
 from forecaster.data import SeriesCollection, validate_series
+from forecaster.data.validate import FRAME_SOURCE
 from forecaster.errors import DataError, NotFittedError, RunError
 from forecaster.runs import RunFolder
 
 logger = logging.getLogger(__name__)
 
-FRAME_SOURCE = "data frame"
-"""How messages name data handed over as a DataFrame."""
 CONFIG_FILE = "config.yaml"
 
 

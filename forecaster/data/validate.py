@@ -21,6 +21,8 @@ from forecaster.data.timeaxis import parse_time_axis, row_number
 from forecaster.errors import ConfigError, DataError
 
 SINGLE_SERIES_ID = "series"
+FRAME_SOURCE = "data frame"
+"""The ``source`` that names data handed over as a DataFrame (the Python API); messages then speak of a data frame, not a file."""
 
 
 @dataclass
@@ -84,7 +86,7 @@ def validate_series(
     Args:
         raw: the frame as read from the file.
         config: the ``data`` section (time/id/target columns and policies).
-        source: file name used in messages.
+        source: file name used in messages, or :data:`FRAME_SOURCE` for a DataFrame.
         min_rows: rows each series needs; shorter series are refused. Default 1.
         too_short: the end of the message refusing a shorter series: what the
             rows are needed for and what to do (e.g. ``"a forecast needs the
@@ -92,7 +94,7 @@ def validate_series(
             Default ``None``: "at least ``min_rows`` rows are needed".
         columns_fixed_by: who fixed the configured columns, when the user
             cannot rename them (e.g. ``"the run was trained with"``): a missing
-            one is then refused as "<this> column 'X' (data.<key>); the file
+            one is then refused as "<this> column 'X' (data.<key>); the file (or data frame)
             has columns: ...", with no nearest-name guess. Default ``None``:
             the user's own ``data`` section; the message suggests the nearest
             column.
@@ -136,7 +138,8 @@ def validate_series(
             piece = piece.iloc[: config.max_rows]
         if len(piece) < min_rows:
             reason = too_short or f"at least {min_rows} rows are needed"
-            raise DataError(f"{source}{label}: {len(piece)} rows after regularising, but {reason}")
+            rows = f"{len(piece)} row" if len(piece) == 1 else f"{len(piece)} rows"
+            raise DataError(f"{source}{label}: {rows} after regularising, but {reason}")
         pieces.append(piece)
         series_ids.append(series_id)
 
@@ -193,12 +196,23 @@ def missing_times_between(
     return grid[1:-1] if timezone is None else grid[1:-1].tz_convert("UTC").tz_localize(None)
 
 
-def nearest_column_hint(name: str, columns: list[str]) -> str:
-    """Return "; did you mean 'X'?" for the closest column name, or the list of columns."""
+def nearest_column_hint(name: str, columns: list[str], source: str) -> str:
+    """Return "; did you mean 'X'?" for the closest column name, or the list of columns.
+
+    Args:
+        name: the column asked for.
+        columns: the columns there are.
+        source: where they are (a file name, or :data:`FRAME_SOURCE`), so the
+            list says "the file has columns" or "the data frame has columns".
+    """
     near = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.5)
     if near:
         return f"; did you mean '{near[0]}'?"
-    return f"; the file has columns: {', '.join(str(c) for c in columns)}"
+    return f"; {_holder(source)} has columns: {', '.join(str(c) for c in columns)}"
+
+
+def _holder(source: str) -> str:
+    return "the data frame" if source == FRAME_SOURCE else "the file"
 
 
 def _select_value_columns(
@@ -207,16 +221,18 @@ def _select_value_columns(
     reserved = [config.time_column] + ([config.id_column] if config.id_column else [])
     for key, name in (("data.time_column", config.time_column), ("data.id_column", config.id_column)):
         if name is not None and name not in raw.columns:
-            raise DataError(f"{source}: no column '{name}' ({key}){nearest_column_hint(name, list(raw.columns))}")
+            raise DataError(
+                f"{source}: no column '{name}' ({key}){nearest_column_hint(name, list(raw.columns), source)}"
+            )
     for key in ("target_columns", "past_covariates", "future_covariates"):
         missing = next((name for name in getattr(config, key) if name not in raw.columns), None)
         if missing is None:
             continue
         if columns_fixed_by is None:
-            raise DataError(f"{source}: no column '{missing}'{nearest_column_hint(missing, list(raw.columns))}")
+            raise DataError(f"{source}: no column '{missing}'{nearest_column_hint(missing, list(raw.columns), source)}")
         columns = ", ".join(str(c) for c in raw.columns)
         raise DataError(
-            f"{source}: {columns_fixed_by} column '{missing}' (data.{key}); the file has columns: {columns}"
+            f"{source}: {columns_fixed_by} column '{missing}' (data.{key}); {_holder(source)} has columns: {columns}"
         )
     covariates = list(config.past_covariates) + list(config.future_covariates)
     requested = list(config.target_columns) + covariates
@@ -309,8 +325,9 @@ def _regularise(
         n_stamps = int(piece.index[duplicated].nunique())
         if config.duplicates == "refuse":
             first = piece.index[duplicated][0]
+            stamps = "1 timestamp" if n_stamps == 1 else f"{n_stamps} timestamps"
             raise DataError(
-                f"{source}{label}: {int(duplicated.sum())} rows share {n_stamps} timestamps (first {first}); "
+                f"{source}{label}: {int(duplicated.sum())} rows share {stamps} (first {first}); "
                 "remove them or set data.duplicates to mean, first, last, sum, min or max"
             )
         report.duplicate_rows_merged += int(duplicated.sum()) - n_stamps
@@ -318,10 +335,11 @@ def _regularise(
     grid = calendar_grid(piece.index[0], piece.index[-1], frequency, config.holidays, name=piece.index.name)
     off_grid = ~piece.index.isin(grid)
     if off_grid.any():
+        n_off = int(off_grid.sum())
         raise DataError(
-            f"{source}{label}: {int(off_grid.sum())} timestamps are off the '{frequency}' grid "
+            f"{source}{label}: {n_off} {'timestamp is' if n_off == 1 else 'timestamps are'} off the '{frequency}' grid "
             f"(first {piece.index[off_grid][0]}); set data.frequency to the real step, data.timezone to the zone "
-            "its days are counted in, or resample the file"
+            f"its days are counted in, or resample {_holder(source)}"
         )
     report.timestamps_inserted += len(grid) - len(piece)
     return piece.reindex(grid)
@@ -337,9 +355,10 @@ def _fill_missing(
     first_column = next(c for c in stacked.columns if missing[c].any())
     first_time = stacked.index[missing[first_column].to_numpy()][0]
     if config.fill == "refuse":
+        n_missing = int(missing[first_column].sum())
         raise DataError(
-            f"{source}: column '{first_column}' has {int(missing[first_column].sum())} missing or infinite "
-            f"values (first at {first_time}); set data.fill to interpolate, ffill or mask"
+            f"{source}: column '{first_column}' has {n_missing} missing or infinite "
+            f"{'value' if n_missing == 1 else 'values'} (first at {first_time}); set data.fill to interpolate, ffill or mask"
         )
     bounds = np.concatenate([[0], np.cumsum([len(p) for p in pieces])])
     for start, stop in zip(bounds[:-1], bounds[1:]):

@@ -119,7 +119,7 @@ def series_csv(rows):
 BAD_INPUTS = {
     "empty": ("", "the file is empty"),
     "header_only": ("date,OT\n", "the file has a header but no data rows"),
-    "duplicates": (series_csv([(t, 1.0) for t in HOURS] + [(HOURS[5], 2.0)]), "rows share 1 timestamps"),
+    "duplicates": (series_csv([(t, 1.0) for t in HOURS] + [(HOURS[5], 2.0)]), "rows share 1 timestamp (first"),
     "non_numeric": (
         series_csv([(t, "x" if i == 7 else 1.0) for i, t in enumerate(HOURS)]),
         "non-numeric target/covariate columns: 'OT' has 'x' in row 8",

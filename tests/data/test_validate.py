@@ -6,6 +6,7 @@ import pytest
 
 from forecaster.config import DataConfig
 from forecaster.data import load_series, missing_times_between, read_table, validate_series
+from forecaster.data.validate import FRAME_SOURCE
 from forecaster.errors import ConfigError, DataError
 
 
@@ -40,7 +41,7 @@ def test_duplicates_are_refused_by_default():
     raw = pd.concat([hourly(4, v=np.arange(4.0)), hourly(1, start="2021-03-01 02:00", v=[9.0])])
     with pytest.raises(
         DataError,
-        match=r"f.csv: 2 rows share 1 timestamps \(first 2021-03-01 02:00:00\); remove them or set data.duplicates",
+        match=r"f.csv: 2 rows share 1 timestamp \(first 2021-03-01 02:00:00\); remove them or set data.duplicates",
     ):
         validate(raw)
 
@@ -75,7 +76,7 @@ def test_mask_policy_keeps_missing_values_and_counts_them():
 def test_refuse_policy_names_column_and_first_missing_time():
     raw = hourly(5, v=[0.0, 1.0, np.nan, 3.0, 4.0])
     with pytest.raises(
-        DataError, match=r"column 'v' has 1 missing or infinite values \(first at 2021-03-01 02:00:00\); set data.fill"
+        DataError, match=r"column 'v' has 1 missing or infinite value \(first at 2021-03-01 02:00:00\); set data.fill"
     ):
         validate(raw, fill="refuse")
 
@@ -123,6 +124,43 @@ def test_a_column_fixed_elsewhere_is_named_with_its_key_and_the_files_columns():
         match=r"^f.csv: the run was trained with column 'HULL' \(data.past_covariates\); the file has columns: date, MULL$",
     ):
         validate_series(raw, config, source="f.csv", columns_fixed_by="the run was trained with")
+
+
+def test_a_data_frame_is_called_a_data_frame_not_a_file():
+    raw = hourly(3, MULL=np.ones(3))
+    with pytest.raises(
+        DataError, match=r"^data frame: no column 'stamp' \(data.time_column\); the data frame has columns: date, MULL$"
+    ):
+        validate_series(raw, DataConfig(time_column="stamp"), source=FRAME_SOURCE)
+    with pytest.raises(
+        DataError,
+        match=r"^data frame: the run was trained with column 'HULL' \(data.past_covariates\); the data frame has columns: date, MULL$",
+    ):
+        validate_series(
+            raw, DataConfig(past_covariates=["HULL"]), source=FRAME_SOURCE, columns_fixed_by="the run was trained with"
+        )
+    off_grid = hourly(6, v=np.arange(6.0))
+    off_grid.loc[3, "date"] = "2021-03-01 03:30:00"
+    with pytest.raises(
+        DataError, match=r"data.timezone to the zone its days are counted in, or resample the data frame$"
+    ):
+        validate_series(off_grid, DataConfig(frequency="h"), source=FRAME_SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("n_off", "counted"), [(1, "1 timestamp is off the 'h' grid"), (2, "2 timestamps are off the 'h' grid")]
+)
+def test_counts_in_messages_agree_with_their_nouns(n_off, counted):
+    raw = hourly(8, v=np.arange(8.0))
+    raw.loc[[2, 5][:n_off], "date"] = ["2021-03-01 02:30:00", "2021-03-01 05:30:00"][:n_off]
+    with pytest.raises(DataError, match=rf"^f.csv: {counted} \(first 2021-03-01 02:30:00\); set data.frequency"):
+        validate(raw, frequency="h")
+    short = hourly(1, v=[1.0])
+    with pytest.raises(DataError, match=r"^f.csv: 1 row after regularising, but at least 2 rows are needed$"):
+        validate(short, min_rows=2, frequency="h")
+    gaps = hourly(4, v=[1.0, np.nan, np.nan, 4.0])
+    with pytest.raises(DataError, match=r"column 'v' has 2 missing or infinite values \(first at"):
+        validate(gaps, fill="refuse")
 
 
 def test_mixed_time_zones_are_refused_unless_a_zone_is_configured():
