@@ -8,6 +8,7 @@ choose the repair policies before a run.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,8 @@ from forecaster.errors import DataError
 _TIME_COLUMN_GUESSES = ("date", "datetime", "timestamp", "time", "ds", "datum", "zeit", "fecha", "step", "t")
 # Missing timestamps listed by name in a profile.
 _LISTED_GAPS = 5
+# Series whose row counts a profile lists (the first in file order).
+_LISTED_SERIES = 20
 
 
 def profile_table(
@@ -58,7 +61,12 @@ def profile_table(
         A JSON-friendly dict with keys ``file``, ``csv_dialect``, ``rows``,
         ``time_column``, ``time_unit``, ``time_format``, ``start``, ``end``,
         ``frequency`` (a pandas alias), ``seasonal_period``,
-        ``mixed_timezones``, ``n_series``, ``missing_timestamps`` (on the
+        ``mixed_timezones``, ``n_series``, ``long_format_hint`` (when no
+        ``id_column`` is given but timestamps repeat and a text column makes
+        each (time, value) pair unique: "looks like long format: one series
+        per 'metric'; set data.id_column: metric", else ``None``),
+        ``rows_per_series`` (rows of each of the first 20 series of the id
+        column, given or suggested; empty for one series), ``missing_timestamps`` (on the
         series' own calendar), ``gap_runs``, ``largest_gap``,
         ``first_missing`` (up to five missing timestamps),
         ``duplicate_timestamps``, ``unsorted_rows`` and ``columns`` (per
@@ -70,7 +78,9 @@ def profile_table(
     """
     time_column = time_column if time_column in raw.columns else _guess_time_column(raw, source, time_column)
     if id_column is not None and id_column not in raw.columns:
-        raise DataError(f"{source}: no id column '{id_column}'{nearest_column_hint(id_column, list(raw.columns))}")
+        raise DataError(
+            f"{source}: no id column '{id_column}'{nearest_column_hint(id_column, list(raw.columns), source)}"
+        )
     ids = raw[id_column].to_numpy() if id_column else np.zeros(len(raw), dtype=np.int8)
     settings = {"time_format": time_format, "dayfirst": dayfirst, "time_unit": time_unit, "ids": ids}
     mixed_zones = False
@@ -84,6 +94,8 @@ def profile_table(
     times = axis.index
     frequency = infer_frequency(times, ids if id_column else None, holidays)
     keys = pd.DataFrame({"id": ids, "t": times})
+    duplicated = keys.duplicated()
+    suggested = None if id_column or not duplicated.any() else _suggest_id_column(raw, time_column, times)
     profile = {
         "file": source,
         "csv_dialect": describe_dialect(raw.attrs.get("csv_dialect")),
@@ -97,7 +109,11 @@ def profile_table(
         "seasonal_period": None if frequency is None else seasonal_period(frequency),
         "mixed_timezones": mixed_zones,
         "n_series": int(pd.Series(ids).nunique()),
-        "duplicate_timestamps": int(keys.duplicated().sum()),
+        "long_format_hint": None
+        if suggested is None
+        else f"looks like long format: one series per '{suggested}'; set data.id_column: {suggested}",
+        "rows_per_series": _rows_per_series(raw[id_column or suggested]) if id_column or suggested else {},
+        "duplicate_timestamps": int(duplicated.sum()),
         "unsorted_rows": int(_count_unsorted(keys)),
         **_gap_summary(keys, frequency, holidays),
         "columns": {
@@ -120,12 +136,21 @@ def format_profile(profile: dict) -> str:
         ("frequency", profile["frequency"] or "unknown"),
         ("seasonal period", profile["seasonal_period"] or "none implied"),
         ("mixed time zones", "YES (set data.timezone)" if profile["mixed_timezones"] else "no"),
-        ("missing timestamps", f"{profile['missing_timestamps']:,} in {profile['gap_runs']:,} gaps"),
+        (
+            "missing timestamps",
+            f"{profile['missing_timestamps']:,} in {profile['gap_runs']:,} gap{'' if profile['gap_runs'] == 1 else 's'}",
+        ),
         ("first missing", ", ".join(profile["first_missing"]) + _holiday_hint(profile) or "none"),
         ("largest gap", profile["largest_gap"] or "none"),
         ("duplicate timestamps", profile["duplicate_timestamps"]),
         ("rows out of order", profile["unsorted_rows"]),
     ]
+    if profile["long_format_hint"]:
+        summary.append(("hint", profile["long_format_hint"]))
+    if profile["rows_per_series"]:
+        listed = ", ".join(f"{series} {rows:,}" for series, rows in profile["rows_per_series"].items())
+        first = f" (the first {_LISTED_SERIES} series)" if len(profile["rows_per_series"]) == _LISTED_SERIES else ""
+        summary.append(("rows per series", listed + first))
     width = max(len(label) for label, _ in summary)
     lines = [f"{label:<{width}}  {value}" for label, value in summary]
     headers = ("column", "dtype", "numeric", "missing", "inf", "mean", "std", "min", "max")
@@ -169,7 +194,11 @@ def _guess_time_column(raw: pd.DataFrame, source: str, asked: str | None) -> str
             parsed = pd.to_datetime(raw[name].head(50), errors="coerce", utc=True, format="mixed")
             if parsed.notna().all():
                 return name
-    hint = f"no column '{asked}'{nearest_column_hint(asked, list(raw.columns))}" if asked else "no time column found"
+    hint = (
+        f"no column '{asked}'{nearest_column_hint(asked, list(raw.columns), source)}"
+        if asked
+        else "no time column found"
+    )
     raise DataError(f"{source}: {hint}; pass --set data.time_column=NAME")
 
 
@@ -198,6 +227,28 @@ def _gap_summary(keys: pd.DataFrame, frequency: str | None, holidays: Sequence) 
         "largest_gap": str(largest),
         "first_missing": [str(t) for t in absent[:_LISTED_GAPS]],
     }
+
+
+def _suggest_id_column(raw: pd.DataFrame, time_column: str, times: pd.Index) -> Any:
+    """The column that makes a file with repeated timestamps read as long format, or ``None``.
+
+    That is the first text (or categorical) column whose values each repeat
+    (fewer distinct values than half the rows) and that, with the time,
+    identifies every row: one series per value.
+    """
+    for name in raw.columns:
+        column = raw[name]
+        if name == time_column or pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        if 2 <= column.nunique() <= len(raw) // 2 and not pd.DataFrame({"id": column, "t": times}).duplicated().any():
+            return name
+    return None
+
+
+def _rows_per_series(ids: pd.Series) -> dict:
+    """Rows of each series, for the first :data:`_LISTED_SERIES` series in file order."""
+    counts = ids.value_counts(sort=False, dropna=False)
+    return {str(series): int(rows) for series, rows in counts.iloc[:_LISTED_SERIES].items()}
 
 
 def _count_unsorted(keys: pd.DataFrame) -> int:

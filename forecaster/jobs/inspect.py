@@ -40,14 +40,20 @@ def inspect_data(config: ForecasterConfig, source: str) -> tuple[dict, Path]:
         run.write_json("profile.json", profile)
         run.write_yaml("config.yaml", config_to_dict(config))
         columns = [{"column": name, **info} for name, info in profile["columns"].items()]
-        facts = mapping_rows({key: value for key, value in profile.items() if key != "columns"}, "fact", "value")
+        shown = {key: value for key, value in profile.items() if key != "columns"}
+        if not profile["long_format_hint"]:  # they say something only about a file with series
+            del shown["long_format_hint"]
+        if not profile["rows_per_series"]:
+            del shown["rows_per_series"]
+        facts = mapping_rows(shown, "fact", "value")
         write_index_html(
             run,
             f"Data profile: {data.path.name}",
             [HtmlSection("The file", table=facts), HtmlSection("Columns", table=columns)],
             summary=[
                 f"{profile['rows']:,} rows from {profile['start']} to {profile['end']}, one every "
-                f"'{profile['frequency']}', in {profile['n_series']} series."
+                f"'{profile['frequency']}', in {profile['n_series']} series.",
+                *([f"The file {profile['long_format_hint']}."] if profile["long_format_hint"] else []),
             ],
             subtitle=f"forecaster inspect {data.path}",
         )

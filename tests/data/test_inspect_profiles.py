@@ -1,5 +1,6 @@
 """``forecaster inspect`` on real inputs: the alias, the calendar gaps, the time unit it assumed; one-line errors."""
 
+import json
 import os
 import subprocess
 import sys
@@ -97,3 +98,46 @@ def test_missing_business_days_are_named_with_the_holiday_setting():
     assert "2024-01-01 00:00:00 (if these are holidays, list them in data.holidays)" in format_profile(profile)
     listed = profile_table(raw, "f.csv", "date", holidays=["2023-12-25", "2024-01-01"])
     assert (listed["frequency"], listed["missing_timestamps"]) == ("C", 0)
+
+
+def long_frame(metrics=("cpu_a", "cpu_b", "mem_a"), n=6):
+    times = pd.date_range("2024-06-01", periods=n, freq="5min").strftime("%Y-%m-%d %H:%M:%S")
+    return pd.DataFrame(
+        {"time": np.tile(times, len(metrics)), "metric": np.repeat(metrics, n), "value": np.arange(n * len(metrics))}
+    )
+
+
+def test_a_long_file_read_as_one_series_is_named_as_long_format_with_its_series_rows():
+    raw = long_frame().drop(index=[0, 1])  # cpu_a has 4 rows, the others 6
+    profile = profile_table(raw, "m.csv", "time")
+    hint = "looks like long format: one series per 'metric'; set data.id_column: metric"
+    assert (profile["n_series"], profile["duplicate_timestamps"], profile["long_format_hint"]) == (1, 10, hint)
+    assert profile["rows_per_series"] == {"cpu_a": 4, "cpu_b": 6, "mem_a": 6}
+    lines = format_profile(profile).splitlines()
+    assert f"hint                  {hint}" in lines
+    assert "rows per series       cpu_a 4, cpu_b 6, mem_a 6" in lines
+    with_id = profile_table(raw, "m.csv", "time", id_column="metric")
+    assert (with_id["long_format_hint"], with_id["rows_per_series"]) == (None, profile["rows_per_series"])
+    assert "hint" not in format_profile(with_id)
+
+
+def test_no_long_format_is_suggested_without_a_column_that_separates_the_repeated_times():
+    raw = long_frame()
+    raw["metric"] = raw["metric"].where(raw.index != 3, "cpu_b")  # cpu_b twice at one time: the pair repeats
+    raw["note"] = [f"row {k}" for k in range(len(raw))]  # unique per row: a label, not a series id
+    profile = profile_table(raw, "m.csv", "time")
+    assert (profile["long_format_hint"], profile["rows_per_series"]) == (None, {})
+    assert profile_table(long_frame(("a",)), "m.csv", "time")["long_format_hint"] is None  # no repeated time
+
+
+def test_inspect_shows_the_long_format_hint_on_the_page_and_in_the_json(tmp_path):
+    long_frame().to_csv(tmp_path / "metrics.csv", index=False)
+    result = forecaster("inspect", "metrics.csv", "--set", "report.output_dir=out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (folder,) = (tmp_path / "out").iterdir()
+    profile = json.loads((folder / "profile.json").read_text())
+    assert profile["long_format_hint"] == "looks like long format: one series per 'metric'; set data.id_column: metric"
+    assert (
+        "The file looks like long format: one series per &#39;metric&#39;; set data.id_column: metric."
+        in (folder / "index.html").read_text()
+    )
