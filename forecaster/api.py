@@ -318,11 +318,17 @@ class ForecastPipeline(_ConfigPipeline):
             NotFittedError: before :meth:`fit` or :meth:`load`.
             DataError: for data lacking training columns, at another frequency,
                 far outside the training scale or with series a per-series scaler never saw,
-                or future covariates missing for a step of the horizon.
+                future covariates missing for a step of the horizon, or ``future`` given
+                to a pipeline fitted without future covariates.
         """
         from forecaster.workflow.forecasting import TRAINED_COLUMNS, check_new_data, forecast_next, rows_for_forecast
 
         self._check_fitted("predict")
+        if future is not None and not self.run_.schema.get("future_covariates"):
+            raise DataError(
+                "ForecastPipeline.predict: this pipeline was fitted without future covariates "
+                "(future_covariates is empty): drop future"
+            )
         if df is None:
             if not hasattr(self, "collection_"):
                 raise DataError(

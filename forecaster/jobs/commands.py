@@ -14,6 +14,7 @@ from pathlib import Path
 from forecaster.anomaly.pipeline import detect
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import RepairReport, read_table
+from forecaster.errors import DataError
 from forecaster.reports.anomaly import detection_section, detection_warnings
 from forecaster.reports.gates import gate_section
 from forecaster.reports.html import HtmlSection, count_noun, write_index_html
@@ -194,10 +195,15 @@ def forecast_job(
 
     Raises:
         RunError: when ``run_dir`` is not a trained run.
-        DataError: when the new data does not fit the run (columns, frequency, scale, series), or a
-            future covariate has no value for a step of the horizon.
+        DataError: when the new data does not fit the run (columns, frequency, scale, series), a
+            future covariate has no value for a step of the horizon, or ``future_path`` is given
+            for a run trained without future covariates.
     """
     trained = load_trained_run(run_dir, overrides)
+    if future_path is not None and not trained.schema.get("future_covariates"):
+        raise DataError(
+            f"{run_dir} was trained without future covariates (data.future_covariates is empty): drop --future"
+        )
     check_output_dir(trained.config.report.output_dir)
     collection, repairs = load_new_data(trained, data_path)
     future = None if future_path is None else read_table(future_path, **trained.config.data.csv.model_dump())

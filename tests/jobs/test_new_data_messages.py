@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from forecaster import AnomalyPipeline, ForecastPipeline
+from forecaster.cli.main import main
 from forecaster.config import load_config
 from forecaster.errors import DataError, RunError
 from forecaster.jobs.commands import backtest_job, forecast_job, train_job
@@ -95,6 +96,21 @@ def test_the_python_api_says_the_same():
         match=r"^data frame: 10 rows after regularising, but a forecast needs the run's lookback of 24 rows; pass at least 24 rows of history$",
     ):
         pipeline.predict(series_frame(10))
+    with pytest.raises(DataError) as refused:
+        pipeline.predict(future=series_frame(6))
+    assert str(refused.value) == (
+        "ForecastPipeline.predict: this pipeline was fitted without future covariates "
+        "(future_covariates is empty): drop future"
+    )
+
+
+def test_future_values_for_a_run_trained_without_future_covariates_are_refused(trained, tmp_path, capsys):
+    data = write_series(tmp_path / "new.csv", 100)
+    code = main(["forecast", "--run", str(trained), "--data", str(data), "--future", str(data)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: {trained} was trained without future covariates (data.future_covariates is empty): drop --future\n"
+    )
 
 
 def test_a_column_the_run_was_trained_with_is_named_as_such(trained, tmp_path):
