@@ -116,6 +116,15 @@ def test_every_command_writes_a_page_whose_links_resolve(pages, command):
     assert data["sections"], "a page with no section tells no story"
 
 
+def test_commands_show_as_code_never_as_literal_backticks(pages):
+    for command in COMMANDS:
+        assert "`" not in (pages[command] / "index.html").read_text(), command
+    assert (
+        "<li>Saved as a trained run: forecast with <code>forecaster forecast --run &lt;this folder&gt; --data "
+        "NEW.csv</code>.</li>" in (pages["train"] / "index.html").read_text()
+    )
+
+
 def test_main_job_page_shows_forecasting_and_anomaly_figures(pages):
     links = page_links(pages["run"] / "index.html")
     for stem in (
@@ -147,8 +156,11 @@ def test_report_rebuilds_the_main_jobs_page_from_saved_results(pages, tmp_path):
 
 
 def test_compare_puts_both_runs_side_by_side(pages):
-    rows = json.loads((pages["compare"] / "comparison.json").read_text())["rows"]
+    comparison = json.loads((pages["compare"] / "comparison.json").read_text())
+    rows = comparison["rows"]
+    assert comparison["not_comparable"] is None, "one config and data file: the scores compare"
     assert [row["run"] for row in rows] == [pages["run"].name, pages["train"].name]
+    assert [row["data"] for row in rows] == ["data/ett/ETTh1.csv"] * 2
     assert rows[0]["test MSE"] > 0 and rows[1]["test MSE"] is None and rows[1]["validation MSE"] > 0
 
 
