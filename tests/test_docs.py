@@ -42,4 +42,6 @@ def test_python_api_page_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     for block in blocks:
         exec(compile(block, "docs/python_api.md", "exec"), namespace)
-    assert (tmp_path / "load_model" / "schema.json").is_file() and (tmp_path / "machine_detector" / "detector").is_dir()
+    saved = tmp_path / "reports"  # git-ignored, like every run folder: the examples leave nothing to commit
+    assert (saved / "load_model" / "schema.json").is_file() and (saved / "machine_detector" / "detector").is_dir()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["configs", "reports"]
