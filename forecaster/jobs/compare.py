@@ -92,12 +92,15 @@ def comparability(runs: list[tuple[dict, dict, dict]]) -> str:
     """Say in one line why the runs' scores are not comparable, or return ``""`` when they are.
 
     Scores on the normalised scale compare only between runs of the same data,
-    split the same way, for the same targets, scaled the same way. Each is read
+    split the same way, for the same targets, scaled the same way, over the
+    same horizon (an overall score averages the horizon's steps, and later
+    steps are harder). Each is read
     from what the run folders store: the data file (``data.path``, or
     ``data.url``, of the resolved ``config.yaml``), the split (the rows of each
     split in ``metrics.json``, else the ``split`` settings), the target columns
     (``schema.json``, else ``data.target_columns``) and the ``scaling``
-    settings (the scores are on the scaled targets); when those all agree, the
+    settings (the scores are on the scaled targets), the horizon
+    (``windows.horizon``); when those all agree, the
     data's fingerprint in ``metrics.json``: the rows read and the training
     split's mean and scale of every column (these differ when the file changed
     between the runs). What a run does not record is not compared.
@@ -106,9 +109,9 @@ def comparability(runs: list[tuple[dict, dict, dict]]) -> str:
         runs: each run's ``(metrics, settings, schema)`` as read from its folder.
 
     Returns:
-        E.g. ``Not comparable: the runs differ in data file and split; their scores are measured on
-        different data, so no run can be chosen on them. Compare runs of the same data, split, targets and
-        scaling.``, or ``""``.
+        E.g. ``Not comparable: the runs differ in data file and split; their scores do not measure the
+        same forecasts, so no run can be chosen on them. Compare runs of the same data, split, targets,
+        scaling and horizon.``, or ``""``.
     """
     aspects = {
         "data file": [_data_source(settings) for _, settings, _ in runs],
@@ -118,6 +121,7 @@ def comparability(runs: list[tuple[dict, dict, dict]]) -> str:
             for _, settings, schema in runs
         ],
         "scaling": [settings.get("scaling") for _, settings, _ in runs],
+        "horizon": [(settings.get("windows") or {}).get("horizon") for _, settings, _ in runs],
     }
     differ = [name for name, values in aspects.items() if _differ(values)]
     if not differ and _differ([_fingerprint(metrics) for metrics, _, _ in runs]):
@@ -126,8 +130,8 @@ def comparability(runs: list[tuple[dict, dict, dict]]) -> str:
         return ""
     listed = ", ".join(differ[:-1]) + (" and " if len(differ) > 1 else "") + differ[-1]
     return (
-        f"Not comparable: the runs differ in {listed}; their scores are measured on different data, so no run can "
-        "be chosen on them. Compare runs of the same data, split, targets and scaling."
+        f"Not comparable: the runs differ in {listed}; their scores do not measure the same forecasts, so no run "
+        "can be chosen on them. Compare runs of the same data, split, targets, scaling and horizon."
     )
 
 

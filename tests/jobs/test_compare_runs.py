@@ -10,12 +10,12 @@ from forecaster.config import load_config
 from forecaster.jobs.compare import comparability, compare_runs
 
 NOT_COMPARABLE = (
-    "Not comparable: the runs differ in data file and split; their scores are measured on different data, so no run "
-    "can be chosen on them. Compare runs of the same data, split, targets and scaling."
+    "Not comparable: the runs differ in data file and split; their scores do not measure the same forecasts, so no "
+    "run can be chosen on them. Compare runs of the same data, split, targets, scaling and horizon."
 )
 
 
-def _fake_run(folder, mse, data="data/a.csv", rows=(70, 15, 15), center=0.5, targets=("y",)):
+def _fake_run(folder, mse, data="data/a.csv", rows=(70, 15, 15), center=0.5, targets=("y",), horizon=2):
     folder.mkdir(parents=True)
     scores = {"overall": {"mse": mse, "mae": mse / 2}, "per_step": {"mae": [mse / 2, mse]}}
     windows = {"rows": dict(zip(("train", "val", "test"), rows)), "scaler": {"center": [[center]], "scale": [[2.0]]}}
@@ -26,7 +26,7 @@ def _fake_run(folder, mse, data="data/a.csv", rows=(70, 15, 15), center=0.5, tar
         "split": {"method": "fractions", "train": 0.7, "val": 0.15, "test": 0.15},
         "scaling": {"method": "standard", "scope": "global"},
         "model": {"kind": "gru", "units": 8},
-        "windows": {"lookback": 4, "horizon": 2},
+        "windows": {"lookback": 4, "horizon": horizon},
     }
     (folder / "config.yaml").write_text(yaml.safe_dump(settings))
     (folder / "schema.json").write_text(json.dumps({"target_columns": list(targets)}))
@@ -78,6 +78,7 @@ def test_runs_of_other_data_are_not_ranked_on_the_page_or_the_cli(tmp_path, caps
     ("change", "differs"),
     [
         ({"targets": ("z",)}, "target columns"),
+        ({"horizon": 3}, "horizon"),
         ({"rows": (60, 15, 25)}, "split"),
         (
             {"center": 0.75},
@@ -96,7 +97,7 @@ def test_a_run_of_other_targets_split_or_changed_data_is_not_comparable(tmp_path
         for run in runs
     ]
     assert comparability(read) == (
-        f"Not comparable: the runs differ in {differs}; their scores are measured on different data, so no run can be "
-        "chosen on them. Compare runs of the same data, split, targets and scaling."
+        f"Not comparable: the runs differ in {differs}; their scores do not measure the same forecasts, so no run can "
+        "be chosen on them. Compare runs of the same data, split, targets, scaling and horizon."
     )
     assert comparability(read[:1] * 2) == ""
