@@ -23,6 +23,7 @@ from forecaster.reports.forecasts import (
 from forecaster.reports.html import HtmlSection, count_noun, mapping_rows
 from forecaster.reports.series import plot_series_overview
 from forecaster.reports.style import save_figure
+from forecaster.reports.timeaxis import frequency_text
 from forecaster.runs import RunFolder
 from forecaster.windows.pipeline import WindowedData
 
@@ -49,8 +50,8 @@ def data_sections(run: RunFolder, windowed: WindowedData, repairs: RepairReport,
     return [
         HtmlSection(
             "Data",
-            text=f"{len(collection.frame):,} rows in {collection.n_series} series, one every "
-            f"'{collection.frequency}', from {index.min()} to {index.max()}. Every check and repair made while "
+            text=f"{len(collection.frame):,} rows in {collection.n_series} series, one "
+            f"{frequency_text(collection.frequency)}, from {index.min()} to {index.max()}. Every check and repair made while "
             "loading, with its count (zero means the data needed none):",
             table=mapping_rows(_collapse_zero_counts(repairs.to_dict()), "check or repair", "count"),
         ),

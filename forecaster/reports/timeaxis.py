@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
+from pandas import offsets as pd_offsets
 
-from forecaster.data.calendar import frequency_offset, is_step_frequency, step_size
+from forecaster.data.calendar import MONTH_DAY_PATTERN, frequency_offset, is_step_frequency, step_size
 from forecaster.reports.style import format_date_axis
 
 
@@ -93,3 +94,47 @@ def duration_text(start, stop) -> str:
     parts = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds % 60, "s")]
     first = next((i for i, (amount, _) in enumerate(parts) if amount), len(parts) - 1)
     return " ".join(f"{amount} {unit}" for amount, unit in parts[first : first + 2] if amount) or "0 s"
+
+
+# Calendar steps in words, by the alias's base (the part before any '-' anchor): (unit, what follows it).
+CALENDAR_STEPS = {
+    "B": ("business day", ""),
+    "C": ("business day", " (holidays skipped)"),
+    "W": ("week", ""),
+    "MS": ("month", ", on its first day"),
+    "ME": ("month", ", on its last day"),
+    "QS": ("quarter", ", on its first day"),
+    "QE": ("quarter", ", on its last day"),
+    "YS": ("year", ", on its first day"),
+    "YE": ("year", ", on its last day"),
+}
+
+
+def frequency_text(frequency: str | None) -> str:
+    """How often a series has a row, for people: ``every 1 h``, ``every 5 steps``, ``every 2 weeks, on MON``.
+
+    Args:
+        frequency: a pandas alias, a day-N-monthly alias (``MS+14D``), a step
+            alias (``5step``), or ``None`` for an irregular series.
+
+    Returns:
+        ``every ...`` (``at irregular times`` for ``None``); an alias with no
+        words here is quoted as it is.
+    """
+    if frequency is None:
+        return "at irregular times"
+    if is_step_frequency(frequency):
+        return f"every {duration_text(0, step_size(frequency))}"
+    if match := MONTH_DAY_PATTERN.fullmatch(frequency):
+        return f"every month, on day {int(match.group(1)) + 1}"
+    offset = frequency_offset(frequency)
+    if isinstance(offset, (pd_offsets.Tick, pd_offsets.Day)):
+        start = pd.Timestamp(0)
+        return f"every {duration_text(start, start + pd.Timedelta(offset))}"
+    base, _, anchor = offset.freqstr.partition("-")
+    count = base.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if base[len(count) :] not in CALENDAR_STEPS:
+        return f"every '{frequency}'"
+    unit, tail = CALENDAR_STEPS[base[len(count) :]]
+    weekday = f", on {anchor}" if unit == "week" and anchor else ""
+    return f"every {f'{count} {unit}s' if count else unit}{tail}{weekday}"

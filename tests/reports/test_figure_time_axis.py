@@ -16,6 +16,7 @@ from forecaster.reports.timeaxis import (
     duration_text,
     format_moment,
     format_x_axis,
+    frequency_text,
     is_time_axis,
     one_step_later,
     plot_positions,
@@ -60,6 +61,26 @@ def test_one_step_later_skips_holidays_of_a_custom_business_calendar():
 )
 def test_durations_read_for_people(start, stop, text):
     assert duration_text(start, stop) == text
+
+
+@pytest.mark.parametrize(
+    ("frequency", "text"),
+    [
+        ("h", "every 1 h"),
+        ("5min", "every 5 min"),
+        ("2D", "every 2 d"),
+        ("5step", "every 5 steps"),
+        ("B", "every business day"),
+        ("C", "every business day (holidays skipped)"),
+        ("W-SUN", "every week, on SUN"),
+        ("2MS", "every 2 months, on its first day"),
+        ("QE-DEC", "every quarter, on its last day"),
+        ("MS+14D", "every month, on day 15"),
+        (None, "at irregular times"),
+    ],
+)
+def test_frequencies_read_for_people(frequency, text):
+    assert frequency_text(frequency) == text
 
 
 def test_moments_and_axis_labels_for_times_and_steps():
