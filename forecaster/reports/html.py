@@ -63,10 +63,15 @@ class CellData(_Strict):
 
 
 class TableData(_Strict):
-    """A formatted table: column headers and rows of cells."""
+    """A formatted table: column headers and rows of cells.
+
+    ``column_css`` is each header's class: ``text`` over a column of text, so
+    the header aligns left with its cells (empty in pages saved before it).
+    """
 
     columns: list[str]
     rows: list[list[CellData]]
+    column_css: list[str] = []
 
 
 class SectionData(_Strict):
@@ -352,7 +357,12 @@ def _table_data(rows: list[dict[str, Any]]) -> TableData:
             text = pd.Timestamp(value).strftime(time_formats[column]) if time_formats[column] else format_cell(value)
             cells.append(CellData(text=text, css=css))
         body.append(cells)
-    return TableData(columns=[str(column) for column in columns], rows=body)
+    text_columns = [all(cell.css == "text" for cell in column if cell.text != MISSING) for column in zip(*body)]
+    return TableData(
+        columns=[str(column) for column in columns],
+        rows=body,
+        column_css=["text" if text else "" for text in text_columns],
+    )
 
 
 def _time_format(values: list[Any]) -> str | None:

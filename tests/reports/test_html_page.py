@@ -204,3 +204,16 @@ def test_a_column_of_times_reads_alike_in_every_row(tmp_path):
     text = (run.final_path / "index.html").read_text()
     assert ">2018-06-27 00:00<" in text and ">2018-06-26 23:00<" in text
     assert text.count(">2018-06-26<") == 2 and ">2018-06-27<" in text
+
+
+def test_headers_of_text_columns_align_left_with_their_cells(tmp_path):
+    rows = [
+        {"run": "a", "data": "data/a.csv", "mse": 0.5, "note": None},
+        {"run": "b", "data": None, "mse": 1, "note": 2},
+    ]
+    with RunFolder(tmp_path, "t") as run:
+        write_index_html(run, "t", [HtmlSection("s", table=rows)])
+    text = (run.final_path / "index.html").read_text()
+    # 'data' is text wherever it is given; 'mse' and the mixed 'note' stay right-aligned like their numbers.
+    assert '<tr><th class="text">run</th><th class="text">data</th><th>mse</th><th>note</th></tr>' in text
+    assert "td:first-child, th:first-child, td.text, th.text { text-align: left; }" in text
