@@ -40,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--min-severity", type=float, default=None, metavar="X", help="only events at least this severe"
     )
-    parser.add_argument("--since-scan", action="store_true", help="only the events the last scan opened or extended")
+    parser.add_argument(
+        "--since-scan", action="store_true", help="only the events the last scan opened, extended or closed"
+    )
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (table)")
     parser.set_defaults(handler=run_events, needs_backend=False)
 

@@ -17,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score every series' rows after its watermark with the detector of a detection run, turn "
         "anomalous points into events (anomaly.events, as forecaster detect does), and commit scores, events "
         "and the new watermark of each series in one transaction into the store (store.url). Exit codes: 0 done, "
-        "1 with --exit-code when events were opened or extended, 2 bad config or data, 75 store busy. A run folder is "
-        "written when the scan opened or updated events or skipped a series (--report).",
+        "1 with --exit-code when events were opened, extended or closed, 2 bad config or data, 75 store busy. A run "
+        "folder is written when the scan opened, updated or removed events or skipped a series (--report).",
     )
     add_config_arguments(parser)
     parser.add_argument(
@@ -43,21 +43,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--report",
         choices=("always", "changes", "never"),
         default="changes",
-        help="write a run folder always, only when the scan opened or updated events or skipped a series "
+        help="write a run folder always, only when the scan opened, updated or removed events or skipped a series "
         "(default: changes), or never; the store records every scan either way",
     )
-    parser.add_argument("--exit-code", action="store_true", help="exit 1 when the scan opened or extended events")
+    parser.add_argument(
+        "--exit-code", action="store_true", help="exit 1 when the scan opened, extended or closed events"
+    )
     parser.add_argument(
         "--rescore-from",
         default=None,
         metavar="TIMESTAMP",
-        help="re-score from this time on, replacing its scores and events (data must reach back far enough)",
+        help="re-score from this time on, replacing its scores and events (data must reach back far enough); "
+        "events changed only in their scores raise no alert again, events no longer found are removed and counted",
     )
     parser.set_defaults(handler=run_scan)
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    """Scan, print the one-line summary; return 0, or 1 with ``--exit-code`` when events changed."""
+    """Scan, print the one-line summary; return 0, or 1 with ``--exit-code`` when events opened, grew or closed."""
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.scan import scan_job
     from forecaster.reports.html import count_noun
@@ -78,10 +81,15 @@ def run_scan(args: argparse.Namespace) -> int:
     fitted = f", scaling fitted for {len(summary.scaling_fitted)} series" if summary.scaling_fitted else ""
     pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
     filled = f", {summary.rows_filled} rows filled (scored as missing)" if summary.rows_filled else ""
+    removed = (
+        f", {count_noun(summary.removed_events, 'removed event')} (no longer found by the re-score)"
+        if summary.removed_events
+        else ""
+    )
     print(
         f"scan {summary.scan_id}: {series_counts(summary.to_dict())}, {summary.rows_scored} rows scored, "
-        f"{count_noun(summary.new_events, 'new event')}, {count_noun(summary.updated_events, 'updated event')}, "
-        f"{summary.late_rows} late rows{filled}{', skipped: ' + skipped if skipped else ''}{fitted}{pooled}; "
-        + (f"run folder {run_folder}" if run_folder is not None else "no run folder")
+        f"{count_noun(summary.new_events, 'new event')}, {count_noun(summary.updated_events, 'updated event')}"
+        f"{removed}, {summary.late_rows} late rows{filled}{', skipped: ' + skipped if skipped else ''}{fitted}"
+        f"{pooled}; " + (f"run folder {run_folder}" if run_folder is not None else "no run folder")
     )
     return 1 if args.exit_code and summary.new_events + summary.updated_events else 0

@@ -32,7 +32,8 @@ def list_events(
         since: only events ending at or after this timestamp. Default ``None``.
         state: only ``open`` or ``closed`` events. Default ``None``.
         min_severity: only events at least this severe. Default ``None``.
-        since_scan: only the events the last finished scan opened or extended. Default ``False``.
+        since_scan: only the events the last finished scan opened, extended or closed (a re-score's silent
+            revisions of scores are not among them). Default ``False``.
 
     Returns:
         One row per event (see :meth:`~forecaster.store.ScanStore.list_events`).

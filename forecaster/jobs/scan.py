@@ -70,7 +70,7 @@ def scan_job(
         data_query: an SQL query whose rows (time, id and value columns named as in
             ``data``) are scanned, read from ``data.url``, instead of a file. Default ``None``.
         report: when to write the run folder: ``always``, ``changes`` (only when the scan
-            opened or updated events or skipped a series, what someone should look at; a
+            opened, updated or removed events or skipped a series, what someone should look at; a
             scheduler scanning new rows every few minutes then does not fill ``reports/``)
             or ``never``. Default ``changes``.
 
@@ -82,7 +82,8 @@ def scan_job(
             (``centered`` mode, the ``dynamic`` threshold) or that changed since the last
             scan, or when no data is named (a path, or a query with ``data.url``).
         DataError: when the data cannot be read at all, or no series can be scanned, or
-            ``rescore_from`` is not a timestamp (checked before any work).
+            ``rescore_from`` is not a timestamp (checked before any work) or after every series' last
+            row (checked before the store is opened).
         RunError: when ``run_dir`` is not a detection run that fits the config.
         StoreError: when the store cannot be opened; StoreBusyError when another scan holds it.
     """
@@ -123,6 +124,13 @@ def scan_job(
         where = str(path)
     if not series:
         raise DataError(f"{where}: no series could be scanned: {skipped_series(skipped)}")
+    if start is not None:
+        last = max(item.times.max() for item in series)
+        if start > last:
+            raise DataError(
+                f"--rescore-from: nothing to re-score after {start}: the data ends {last} ({where}); "
+                f"pass a time at or before {last}"
+            )
     _, thresholds = reference_thresholds(detector, cfg)
     pooled = thresholds.pooled_series([item.series for item in series])
     rules = event_rules(cfg, normalise_frequency(data_cfg.frequency))
@@ -171,7 +179,7 @@ def scan_job(
             store.finish_scan(scan_id, "finished", {**summary.to_dict(), "notes": notes})
     finally:
         store.close()
-    changed = summary.new_events or summary.updated_events or summary.skipped
+    changed = summary.new_events or summary.updated_events or summary.removed_events or summary.skipped
     if report == "never" or (report == "changes" and not changed):
         return summary, None
     return summary, _write_run_folder(config, summary, series, schema["columns"], store_url or config.store.url)

@@ -186,6 +186,11 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
             f"{summary['rows_filled']:,} rows scored were missing from the data (within it, or between the "
             "last scan and the new rows) and were scored as missing."
         )
+    if summary["removed_events"]:
+        warnings.append(
+            f"Removed {count_noun(summary['removed_events'], 'stored event')} that the re-score no longer found "
+            "(the scan's log names their ids; no new event gets them)."
+        )
     if summary["late_rows"]:
         warnings.append(
             f"{summary['late_rows']:,} late rows (at or before a watermark, or changed) were counted, not "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from forecaster.anomaly.events import EventRules
 from forecaster.anomaly.thresholds import SeriesThresholds
 from forecaster.config import AnomalyConfig
 from forecaster.data import missing_times_between
-from forecaster.errors import DataError
+from forecaster.errors import DataError, StoreError
 from forecaster.scan.context import SeriesContext
 from forecaster.scan.scoring import SeriesInput, scan_group
 from forecaster.store import ScanStore
@@ -52,7 +53,9 @@ class ScanSummary:
         up_to_date: series with no row after their watermark (not scanned).
         rows_scored: points written.
         new_events: events opened.
-        updated_events: stored events extended or closed.
+        updated_events: stored events extended or closed; after a re-score, stored events found ending
+            later, with more flagged points or in another state (:func:`alerts_again`).
+        removed_events: stored events a re-score no longer found, deleted (their ids are not given out again).
         late_rows: rows at or before a watermark that were not scored before or whose values changed (not re-scored).
         rows_filled: rows scored that the data did not hold (missing values, and missing rows within
             the data or between a watermark and the next row), scored as missing.
@@ -73,6 +76,7 @@ class ScanSummary:
     rows_scored: int = 0
     new_events: int = 0
     updated_events: int = 0
+    removed_events: int = 0
     late_rows: int = 0
     rows_filled: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
@@ -91,6 +95,7 @@ class ScanSummary:
             "rows_scored": self.rows_scored,
             "new_events": self.new_events,
             "updated_events": self.updated_events,
+            "removed_events": self.removed_events,
             "late_rows": self.late_rows,
             "rows_filled": self.rows_filled,
             "skipped": self.skipped,
@@ -123,7 +128,9 @@ def scan_series(
     has no score for, and those whose values differ from the ones the last
     scan kept as context, are counted as late. With ``rescore_from``, each
     series is scored from its first row again (to rebuild its context) and its
-    scores and events from that time on are replaced.
+    scores and events from that time on are replaced; rows before that time
+    that are late are counted so (the rebuilt context no longer tells them
+    apart), and a series with no row at or after it is skipped, left as it was.
 
     Rows missing between a series' watermark and its first new row are
     inserted and scored as missing, as a scan of all the data at once scores
@@ -155,7 +162,7 @@ def scan_series(
     summary = ScanSummary(scan_id)
     for start in range(0, len(data), group_size):
         group = data[start : start + group_size]
-        marks = {} if rescore_from is not None else store.read_watermarks([rows.series for rows in group])
+        marks = store.read_watermarks([rows.series for rows in group])
         inputs, n_filled = [], {}
         for rows in group:
             try:
@@ -173,15 +180,16 @@ def scan_series(
         results = scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []
         scored = [result for result in results if result.skipped is None]
         summary.skipped.update({result.series: result.skipped for result in results if result.skipped is not None})
-        dropped = {} if rescore_from is None else {r.series: _match_rescored(store, r, rescore_from) for r in scored}
-        _commit_group(store, scan_id, scored, rescore_from, keep_scores, dropped)
+        matched = {} if rescore_from is None else {r.series: _match_rescored(store, r, rescore_from) for r in scored}
+        _commit_group(store, scan_id, scored, rescore_from, keep_scores, matched)
         for result in scored:
             _count(summary, result, max_plotted)
             summary.rows_filled += n_filled[result.series]
+            summary.removed_events += len(matched.get(result.series, NOTHING_REMATCHED).removed)
         if progress is not None:
             progress(len(group))
     logger.debug(
-        "scan %d: %d series scanned, %d up to date, %d skipped, %d rows scored, %d new and %d updated events",
+        "scan %d: %d series scanned, %d up to date, %d skipped, %d rows scored, %d new, %d updated, %d removed events",
         scan_id,
         summary.n_series,
         summary.up_to_date,
@@ -189,6 +197,7 @@ def scan_series(
         summary.rows_scored,
         summary.new_events,
         summary.updated_events,
+        summary.removed_events,
     )
     return summary
 
@@ -207,10 +216,16 @@ def _new_rows(
     """The rows of a series to score now, with its context, and how many of them are filled; count its late rows.
 
     Returns ``None`` when nothing is new; raises :class:`DataError` for rows missing after the watermark under
-    ``fill: refuse``, or new rows off the grid of the scored ones.
+    ``fill: refuse``, new rows off the grid of the scored ones, or no row at or after ``rescore_from``.
     """
     if rescore_from is not None:
         written = rows.times >= rescore_from
+        if not written.any():
+            raise DataError(
+                f"no row at or after --rescore-from {rescore_from} (its last row is {rows.times.max()}): "
+                "not re-scored, its scores, events and watermark kept"
+            )
+        summary.late_rows += _late_before_rescore(store, rows, mark, rescore_from, keep_scores)
         return SeriesInput(rows.series, rows.times, rows.values, write_from=rescore_from, timezone=rows.timezone), int(
             rows.filled[written].sum()
         )
@@ -238,6 +253,28 @@ def _new_rows(
     return SeriesInput(rows.series, times, values, context, timezone=rows.timezone), len(gap) + int(
         rows.filled[new].sum()
     )
+
+
+def _late_before_rescore(
+    store: ScanStore,
+    rows: SeriesRows,
+    mark: tuple[pd.Timestamp, bytes] | None,
+    rescore_from: pd.Timestamp,
+    keep_scores: pd.Timedelta | None,
+) -> int:
+    """Late rows before ``rescore_from``, which a re-score keeps as scored: counted now, as the context it rebuilds
+    from them will not tell them apart later (0 for a series without a watermark or with an unreadable context)."""
+    if mark is None:
+        return 0
+    kept = (rows.times < rescore_from) & (rows.times <= mark[0])
+    if not kept.any():
+        return 0
+    try:
+        context = SeriesContext.from_bytes(mark[1], rows.series)
+    except StoreError:  # the re-score replaces an unreadable context: nothing to compare with
+        return 0
+    times = rows.times[kept]
+    return _count_late(store, rows.series, times, rows.values[kept], times[-1], context, keep_scores)
 
 
 def _count_late(
@@ -282,7 +319,7 @@ def _commit_group(
     results: list,
     rescore_from: pd.Timestamp | None,
     keep_scores: pd.Timedelta | None,
-    dropped: dict[str, list[pd.Timestamp]],
+    matched: dict[str, Rematched],
 ) -> None:
     """Commit each series' scan of a group in its own transaction, in order.
 
@@ -304,7 +341,8 @@ def _commit_group(
             result.context.to_bytes(),
             replace_from=rescore_from,
             keep_before=None if keep_scores is None else last_time - keep_scores,
-            drop_events=tuple(dropped.get(result.series, ())),
+            drop_events=tuple(matched.get(result.series, NOTHING_REMATCHED).removed),
+            revised_events=tuple(matched.get(result.series, NOTHING_REMATCHED).revised),
         )
 
 
@@ -312,19 +350,60 @@ EVENT_FIELDS = ("end", "peak", "peak_score", "severity", "n_points", "state")
 """What makes a re-scored event differ from the stored one with its start."""
 
 
-def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> list[pd.Timestamp]:
-    """Match a re-scored series' events with the stored ones by start; return the starts to delete.
+class Rematched(NamedTuple):
+    """What a re-score does to a series' stored events besides inserting new ones and updating those to alert on.
+
+    Attributes:
+        removed: starts of the stored events it no longer finds, to delete.
+        revised: events it finds with other scores but nothing to alert on again (:func:`alerts_again`),
+            to update without marking them touched by this scan.
+    """
+
+    removed: list[pd.Timestamp]
+    revised: list[dict]
+
+
+NOTHING_REMATCHED = Rematched([], [])
+
+
+def alerts_again(event: dict, stored) -> bool:
+    """Whether a re-scored event changed as an incremental scan's update changes one: worth an alert again.
+
+    An incremental scan updates a stored event when new rows extend it (a later
+    end, more flagged points) or close it; a re-score alerts on the same changes:
+    the event ends later, has more flagged points, or is in another state (open
+    or closed). Other changes (a new detector's peak, peak score or severity, or an
+    event that shrank) update the stored row silently.
+
+    Args:
+        event: the re-scored event (``end``, ``n_points``, ``state``).
+        stored: the stored event with the same series and start (attributes of the same names).
+
+    Returns:
+        ``True`` when the change is worth an alert.
+    """
+    return (
+        pd.Timestamp(event["end"]) > pd.Timestamp(stored.end)
+        or int(event["n_points"]) > int(stored.n_points)
+        or event["state"] != stored.state
+    )
+
+
+def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> Rematched:
+    """Match a re-scored series' events with the stored ones by start: what to remove and revise silently.
 
     A re-score finds every event of the rows it was given afresh, all marked new.
     Those ending before ``rescore_from`` are left alone unless the store holds them
     open or ending later; of the rest, one the store holds unchanged is dropped (nothing to
-    write or alert on again), one it holds changed becomes an update, and a stored
+    write or alert on again), one it holds changed becomes an update when the change is
+    worth an alert (:func:`alerts_again`) and a silent revision otherwise, and a stored
     event ending at or after ``rescore_from`` that the re-score no longer finds is
-    deleted. ``result.events`` is rewritten in place.
+    removed (logged with its id). ``result.events`` is rewritten in place: the new
+    events and the updates to alert on.
     """
     stored = store.list_events(series=result.series)
     stored = {pd.Timestamp(row.start): row for row in stored.itertuples(index=False)}
-    kept, found = [], set()
+    kept, revised, found = [], [], set()
     for event in result.events:
         start, end = pd.Timestamp(event["start"]), pd.Timestamp(event["end"])
         before = stored.get(start)
@@ -334,10 +413,21 @@ def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> lis
         found.add(start)
         if before is None:
             kept.append(event)
-        elif any(_differs(event[name], getattr(before, name)) for name in EVENT_FIELDS):
+        elif alerts_again(event, before):
             kept.append({**event, "new": False})
+        elif any(_differs(event[name], getattr(before, name)) for name in EVENT_FIELDS):
+            revised.append(event)
     result.events[:] = kept
-    return [start for start, row in stored.items() if pd.Timestamp(row.end) >= rescore_from and start not in found]
+    removed = [row for start, row in stored.items() if pd.Timestamp(row.end) >= rescore_from and start not in found]
+    if removed:
+        logger.info(
+            "series %s: the re-score no longer finds %d stored event%s, removed: %s",
+            result.series,
+            len(removed),
+            "" if len(removed) == 1 else "s",
+            "; ".join(f"id {row.id} ({row.start} to {row.end})" for row in removed),
+        )
+    return Rematched([pd.Timestamp(row.start) for row in removed], revised)
 
 
 def _differs(value, stored) -> bool:

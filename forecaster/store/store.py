@@ -324,7 +324,7 @@ class ScanStore:
             since: only events that end at or after this time.
             state: only ``open`` or ``closed`` events.
             min_severity: only events at least this severe.
-            scan_id: only events this scan opened or extended.
+            scan_id: only events this scan opened, extended or closed (its ``last_scan``).
 
         Returns:
             One row per event: ``id``, :data:`EVENT_COLUMNS`, ``first_scan``, ``last_scan``.

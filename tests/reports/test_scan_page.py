@@ -24,6 +24,7 @@ SUMMARY = {
     "rows_scored": 1000,
     "new_events": 2,
     "updated_events": 1,
+    "removed_events": 0,
     "late_rows": 0,
     "rows_filled": 0,
     "skipped": {},
