@@ -142,8 +142,8 @@ def format_profile(profile: dict) -> str:
         ),
         ("first missing", ", ".join(profile["first_missing"]) + _holiday_hint(profile) or "none"),
         ("largest gap", profile["largest_gap"] or "none"),
-        ("duplicate timestamps", profile["duplicate_timestamps"]),
-        ("rows out of order", profile["unsorted_rows"]),
+        ("duplicate timestamps", f"{profile['duplicate_timestamps']:,}"),
+        ("rows out of order", f"{profile['unsorted_rows']:,}"),
     ]
     if profile["long_format_hint"]:
         summary.append(("hint", profile["long_format_hint"]))

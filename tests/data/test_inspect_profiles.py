@@ -90,6 +90,13 @@ def test_bad_input_is_one_line_naming_the_setting(tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_counts_in_the_printed_profile_have_thousands_separators():
+    raw = long_frame(("a", "b"), n=1500)
+    lines = format_profile(profile_table(raw, "m.csv", "time")).splitlines()
+    assert "rows                  3,000" in lines and "duplicate timestamps  1,500" in lines
+    assert "rows per series       a 1,500, b 1,500" in lines
+
+
 def test_missing_business_days_are_named_with_the_holiday_setting():
     days = pd.bdate_range("2023-12-01", "2024-02-01").drop(pd.DatetimeIndex(["2023-12-25", "2024-01-01"]))
     raw = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "v": np.arange(len(days), dtype=float)})
@@ -115,6 +122,7 @@ def test_a_long_file_read_as_one_series_is_named_as_long_format_with_its_series_
     assert profile["rows_per_series"] == {"cpu_a": 4, "cpu_b": 6, "mem_a": 6}
     lines = format_profile(profile).splitlines()
     assert f"hint                  {hint}" in lines
+    assert "duplicate timestamps  10" in lines
     assert "rows per series       cpu_a 4, cpu_b 6, mem_a 6" in lines
     with_id = profile_table(raw, "m.csv", "time", id_column="metric")
     assert (with_id["long_format_hint"], with_id["rows_per_series"]) == (None, profile["rows_per_series"])
