@@ -32,7 +32,7 @@ class SeriesContext(ScoringState):
             comes with the next scan's rows, :attr:`~forecaster.scan.scoring.SeriesInput.timezone`).
         pending: flagged points not yet in an event, oldest first
             (:class:`~forecaster.anomaly.events.EventState`).
-        event: the series' last event (with its store ``id`` and ``state``), or ``None``.
+        event: the series' last event (its fields and ``state``; the store finds it by series and start), or ``None``.
         scaling: ``(mean, scale)`` float64 ``(n_features,)`` each, when the scan
             fitted this series' scaling itself (``anomaly.unseen_series: fit``).
     """

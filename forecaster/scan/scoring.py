@@ -62,7 +62,8 @@ class SeriesResult:
         points: one row per new point: ``time`` and the score columns of the store
             (``error``, ``threshold``, ``likelihood``, ``log_likelihood``,
             ``source``, ``flag``, ``alarm``) and ``error_<feature>``.
-        events: events opened, extended or closed (``id`` ``None`` for new ones).
+        events: events opened, extended or closed (:func:`~forecaster.anomaly.events.advance_events`
+            dicts, ``new`` true for those opened; no store id: the store finds an event by series and start).
         context: the context for the next scan.
         skipped: why the series was not scored (``points`` is then empty), or ``None``.
         scaling_fitted: whether this scan fitted the series' scaling (``anomaly.unseen_series: fit``).
