@@ -27,6 +27,7 @@ from forecaster.reports.sections import (
     training_section,
     validation_section,
 )
+from forecaster.reports.timeaxis import frequency_text
 from forecaster.runs import RunFolder, check_output_dir
 from forecaster.windows.pipeline import WindowedData
 from forecaster.workflow.detection import write_detection
@@ -223,7 +224,7 @@ def forecast_job(
         forecasts.to_csv(run.path / FORECASTS_FILE, index=False)
         n_series = forecasts["series_id"].nunique()
         summary = [
-            f"Forecasts of {', '.join(trained.schema['target_columns'])} for the next {trained.schema['horizon']} steps "
+            f"Forecasts of {', '.join(trained.schema['target_columns'])} for the next {count_noun(trained.schema['horizon'], 'step')} "
             f"of {n_series} series, by the trained run {Path(run_dir).name}.",
             f"Intervals aim to cover {1 - trained.config.evaluation.interval_alpha:.0%} of outcomes, as calibrated "
             "by the trained run (its page says how well they covered on test).",
@@ -271,9 +272,9 @@ def _describe(config: ForecasterConfig, windowed: WindowedData) -> str:
     network = f"{model.kind.upper()} network ({model.encoder} encoder, {model.units} units, {count_noun(model.layers, 'layer')}"
     network += f", an ensemble of {config.training.ensemble})" if config.training.ensemble > 1 else ")"
     return (
-        f"{network} forecasting {', '.join(spec.target_columns)} {spec.horizon} steps ahead from the last "
-        f"{spec.lookback} steps of {len(spec.feature_names)} inputs, on {config.data.path} "
-        f"({windowed.collection.n_series} series, one row every '{windowed.collection.frequency}')."
+        f"{network} forecasting {', '.join(spec.target_columns)} {count_noun(spec.horizon, 'step')} ahead from the "
+        f"last {count_noun(spec.lookback, 'step')} of {count_noun(len(spec.feature_names), 'input')}, on {config.data.path} "
+        f"({windowed.collection.n_series} series, one row {frequency_text(windowed.collection.frequency)})."
     )
 
 

@@ -171,6 +171,13 @@ def test_train_then_forecast_from_the_command_line(workdir):
     assert result.returncode == 0, result.stderr
     forecasts = pd.read_csv(workdir / result.stdout.strip().removeprefix("forecasts: "))
     assert len(forecasts) == 24 and forecasts["target_time"].iloc[0] == "2018-06-26 20:00:00"
+    trained_page = (workdir / run_dir / "index.html").read_text()
+    assert (
+        "forecasting OT 24 steps ahead from the last 96 steps of 11 inputs, on data/ett/ETTh1.csv (1 series, one row every 1 h)."
+        in trained_page
+    )
+    forecast_page = (workdir / result.stdout.strip().removeprefix("forecasts: ")).parent / "index.html"
+    assert "Forecasts of OT for the next 24 steps of 1 series" in forecast_page.read_text()
     missing = forecaster("forecast", "--run", "reports/nope", "--data", "data/ett/ETTh1.csv", cwd=workdir)
     assert missing.returncode == 2
     assert (
