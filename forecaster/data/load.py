@@ -56,6 +56,11 @@ def read_table(
         )
     if file_format == "auto":
         file_format = _FORMATS.get(path.suffix.lower(), "")
+        if path.suffix.lower() in (".yaml", ".yml"):
+            raise DataError(
+                f"{path} looks like a config, not a data file: pass the CSV or Parquet file itself "
+                "(a config's data.path names it)"
+            )
         if not file_format:
             raise DataError(
                 f"{path}: cannot tell the format from suffix '{path.suffix}'; use .csv or .parquet, or set data.format"

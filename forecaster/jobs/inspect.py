@@ -7,6 +7,7 @@ from pathlib import Path
 from forecaster.config import ForecasterConfig, config_to_dict
 from forecaster.data import profile_table, read_table
 from forecaster.reports.html import HtmlSection, mapping_rows, write_index_html
+from forecaster.reports.timeaxis import frequency_text
 from forecaster.runs import RunFolder
 
 
@@ -51,8 +52,8 @@ def inspect_data(config: ForecasterConfig, source: str) -> tuple[dict, Path]:
             f"Data profile: {data.path.name}",
             [HtmlSection("The file", table=facts), HtmlSection("Columns", table=columns)],
             summary=[
-                f"{profile['rows']:,} rows from {profile['start']} to {profile['end']}, one every "
-                f"'{profile['frequency']}', in {profile['n_series']} series.",
+                f"{profile['rows']:,} rows from {profile['start']} to {profile['end']}, one "
+                f"{frequency_text(profile['frequency'])}, in {profile['n_series']} series.",
                 *([f"The file {profile['long_format_hint']}."] if profile["long_format_hint"] else []),
             ],
             subtitle=f"forecaster inspect {data.path}",

@@ -145,7 +145,6 @@ def test_inspect_shows_the_long_format_hint_on_the_page_and_in_the_json(tmp_path
     (folder,) = (tmp_path / "out").iterdir()
     profile = json.loads((folder / "profile.json").read_text())
     assert profile["long_format_hint"] == "looks like long format: one series per 'metric'; set data.id_column: metric"
-    assert (
-        "The file looks like long format: one series per &#39;metric&#39;; set data.id_column: metric."
-        in (folder / "index.html").read_text()
-    )
+    page = (folder / "index.html").read_text()
+    assert "The file looks like long format: one series per &#39;metric&#39;; set data.id_column: metric." in page
+    assert f"{len(long_frame()):,} rows from " in page and ", one every 5 min, in 1 series." in page

@@ -240,6 +240,13 @@ def test_missing_file_and_unknown_suffix_are_refused(tmp_path):
     (tmp_path / "data.xlsx").write_text("x")
     with pytest.raises(DataError, match=r"cannot tell the format from suffix '.xlsx'"):
         read_table(tmp_path / "data.xlsx")
+    (tmp_path / "demo.yaml").write_text("data: {path: data.csv}\n")
+    with pytest.raises(DataError) as raised:
+        read_table(tmp_path / "demo.yaml")
+    assert str(raised.value) == (
+        f"{tmp_path / 'demo.yaml'} looks like a config, not a data file: pass the CSV or Parquet file itself "
+        "(a config's data.path names it)"
+    )
 
 
 def test_parquet_and_csv_load_the_same_series(tmp_path):
