@@ -65,7 +65,8 @@ def scan_job(
             it resolved (absolute, links followed).
         data_path: a file or a folder of files to scan instead of ``data.path``. Default ``None``.
         store_url: a store URL instead of ``store.url``. Default ``None``.
-        rescore_from: re-score from this timestamp on, replacing scores and events. Default ``None``.
+        rescore_from: re-score from this timestamp on (or a series' first row after its watermark, if
+            earlier), replacing scores and events. Default ``None``.
         progress: show a progress bar over series. Default ``False``.
         data_query: an SQL query whose rows (time, id and value columns named as in
             ``data``) are scanned, read from ``data.url``, instead of a file. Default ``None``.

@@ -53,9 +53,11 @@ class ScanSummary:
         up_to_date: series with no row after their watermark (not scanned).
         rows_scored: points written.
         new_events: events opened.
-        updated_events: stored events extended or closed; after a re-score, stored events found ending
-            later, with more flagged points or in another state (:func:`alerts_again`).
-        removed_events: stored events a re-score no longer found, deleted (their ids are not given out again).
+        updated_events: stored events extended or closed; after a re-score, stored events matched with a
+            re-scored one (:func:`match_by_overlap`) that ends later, has more flagged points or is in
+            another state (:func:`alerts_again`).
+        removed_events: stored events a re-score no longer found or merged into another, deleted (their ids
+            are not given out again).
         late_rows: rows at or before a watermark that were not scored before or whose values changed (not re-scored).
         rows_filled: rows scored that the data did not hold (missing values, and missing rows within
             the data or between a watermark and the next row), scored as missing.
@@ -128,9 +130,13 @@ def scan_series(
     has no score for, and those whose values differ from the ones the last
     scan kept as context, are counted as late. With ``rescore_from``, each
     series is scored from its first row again (to rebuild its context) and its
-    scores and events from that time on are replaced; rows before that time
+    scores and events are replaced from ``rescore_from`` or from its first row
+    after its watermark, whichever comes first (:func:`rescore_start`: a
+    re-score never leaves a row unscored); its events are matched with the
+    stored ones by overlap (:func:`match_by_overlap`); rows before that time
     that are late are counted so (the rebuilt context no longer tells them
-    apart), and a series with no row at or after it is skipped, left as it was.
+    apart), and a series with no row at or after ``rescore_from`` and none
+    after its watermark is skipped, left as it was.
 
     Rows missing between a series' watermark and its first new row are
     inserted and scored as missing, as a scan of all the data at once scores
@@ -180,8 +186,13 @@ def scan_series(
         results = scan_group(detector, config, thresholds, rules, feature_names, inputs) if inputs else []
         scored = [result for result in results if result.skipped is None]
         summary.skipped.update({result.series: result.skipped for result in results if result.skipped is not None})
-        matched = {} if rescore_from is None else {r.series: _match_rescored(store, r, rescore_from) for r in scored}
-        _commit_group(store, scan_id, scored, rescore_from, keep_scores, matched)
+        written_from = {item.series: item.write_from for item in inputs}
+        matched = {
+            result.series: _match_rescored(store, result, written_from[result.series])
+            for result in scored
+            if written_from[result.series] is not None
+        }
+        _commit_group(store, scan_id, scored, written_from, keep_scores, matched)
         for result in scored:
             _count(summary, result, max_plotted)
             summary.rows_filled += n_filled[result.series]
@@ -219,14 +230,15 @@ def _new_rows(
     ``fill: refuse``, new rows off the grid of the scored ones, or no row at or after ``rescore_from``.
     """
     if rescore_from is not None:
-        written = rows.times >= rescore_from
+        write_from = rescore_start(rows.times, None if mark is None else mark[0], rescore_from)
+        written = rows.times >= write_from
         if not written.any():
             raise DataError(
                 f"no row at or after --rescore-from {rescore_from} (its last row is {rows.times.max()}): "
                 "not re-scored, its scores, events and watermark kept"
             )
-        summary.late_rows += _late_before_rescore(store, rows, mark, rescore_from, keep_scores)
-        return SeriesInput(rows.series, rows.times, rows.values, write_from=rescore_from, timezone=rows.timezone), int(
+        summary.late_rows += _late_before_rescore(store, rows, mark, write_from, keep_scores)
+        return SeriesInput(rows.series, rows.times, rows.values, write_from=write_from, timezone=rows.timezone), int(
             rows.filled[written].sum()
         )
     if mark is None:
@@ -253,6 +265,25 @@ def _new_rows(
     return SeriesInput(rows.series, times, values, context, timezone=rows.timezone), len(gap) + int(
         rows.filled[new].sum()
     )
+
+
+def rescore_start(times: pd.DatetimeIndex, watermark: pd.Timestamp | None, rescore_from: pd.Timestamp) -> pd.Timestamp:
+    """The time from which a re-score writes a series: ``rescore_from``, or its first row after its watermark if earlier.
+
+    Rows after the watermark were never scored, so a re-score from a later time
+    scores them as an ordinary scan would instead of leaving a gap that later
+    scans report as late rows; a series never scanned is written from its first row.
+
+    Args:
+        times: ``(n_rows,)`` the series' timestamps, increasing.
+        watermark: its last scanned time, or ``None`` when it was never scanned.
+        rescore_from: the time given to ``--rescore-from``.
+
+    Returns:
+        ``min(rescore_from, first row after the watermark)``; ``rescore_from`` when no row is after the watermark.
+    """
+    new = times if watermark is None else times[times > watermark]
+    return min(rescore_from, new[0]) if len(new) else rescore_from
 
 
 def _late_before_rescore(
@@ -317,7 +348,7 @@ def _commit_group(
     store: ScanStore,
     scan_id: int,
     results: list,
-    rescore_from: pd.Timestamp | None,
+    written_from: dict[str, pd.Timestamp | None],
     keep_scores: pd.Timedelta | None,
     matched: dict[str, Rematched],
 ) -> None:
@@ -325,7 +356,8 @@ def _commit_group(
 
     A scan killed part-way leaves every series either committed (scores, events,
     watermark and context together) or untouched, so the next scan redoes
-    exactly the series that were not committed.
+    exactly the series that were not committed. ``written_from`` gives each
+    re-scored series the time its stored scores are replaced from (``None`` in an ordinary scan).
     """
     for result in results:
         new_events = [event for event in result.events if event.get("new")]
@@ -339,27 +371,27 @@ def _commit_group(
             updated_events,
             last_time,
             result.context.to_bytes(),
-            replace_from=rescore_from,
+            replace_from=written_from[result.series],
             keep_before=None if keep_scores is None else last_time - keep_scores,
             drop_events=tuple(matched.get(result.series, NOTHING_REMATCHED).removed),
             revised_events=tuple(matched.get(result.series, NOTHING_REMATCHED).revised),
         )
 
 
-EVENT_FIELDS = ("end", "peak", "peak_score", "severity", "n_points", "state")
-"""What makes a re-scored event differ from the stored one with its start."""
+EVENT_FIELDS = ("start", "end", "peak", "peak_score", "severity", "n_points", "state")
+"""What makes a re-scored event differ from the stored event it is matched with."""
 
 
 class Rematched(NamedTuple):
     """What a re-score does to a series' stored events besides inserting new ones and updating those to alert on.
 
     Attributes:
-        removed: starts of the stored events it no longer finds, to delete.
-        revised: events it finds with other scores but nothing to alert on again (:func:`alerts_again`),
-            to update without marking them touched by this scan.
+        removed: ids of the stored events it no longer finds, to delete.
+        revised: events it matched with other fields but nothing to alert on again (:func:`alerts_again`),
+            each with the ``id`` of its stored event, to update without marking them touched by this scan.
     """
 
-    removed: list[pd.Timestamp]
+    removed: list[int]
     revised: list[dict]
 
 
@@ -372,12 +404,13 @@ def alerts_again(event: dict, stored) -> bool:
     An incremental scan updates a stored event when new rows extend it (a later
     end, more flagged points) or close it; a re-score alerts on the same changes:
     the event ends later, has more flagged points, or is in another state (open
-    or closed). Other changes (a new detector's peak, peak score or severity, or an
-    event that shrank) update the stored row silently.
+    or closed). Other changes (a start that moved with fewer points, a new
+    detector's peak, peak score or severity, or an event that shrank) update the
+    stored row silently.
 
     Args:
         event: the re-scored event (``end``, ``n_points``, ``state``).
-        stored: the stored event with the same series and start (attributes of the same names).
+        stored: the stored event it is matched with (:func:`match_by_overlap`; attributes of the same names).
 
     Returns:
         ``True`` when the change is worth an alert.
@@ -389,36 +422,104 @@ def alerts_again(event: dict, stored) -> bool:
     )
 
 
+def event_overlaps(
+    starts: np.ndarray, ends: np.ndarray, stored_starts: np.ndarray, stored_ends: np.ndarray
+) -> np.ndarray:
+    """How long each re-scored event of a series overlaps each of its stored events, in nanoseconds.
+
+    Two events overlap when their spans (``start`` to ``end``, both included)
+    share a time; the overlap is the length of the shared span: zero for one
+    shared time, negative when they do not overlap.
+
+    Args:
+        starts, ends: ``(n_events,)`` datetime64 spans of the re-scored events.
+        stored_starts, stored_ends: ``(n_stored,)`` datetime64 spans of the stored events.
+
+    Returns:
+        int64 ``(n_events, n_stored)``.
+    """
+    starts, ends, stored_starts, stored_ends = (
+        np.asarray(times, dtype="datetime64[ns]").astype(np.int64) for times in (starts, ends, stored_starts, stored_ends)
+    )
+    return np.minimum(ends[:, None], stored_ends[None, :]) - np.maximum(starts[:, None], stored_starts[None, :])
+
+
+def match_by_overlap(overlap: np.ndarray) -> dict[int, int]:
+    """Pair re-scored events with stored events by overlap in time, largest overlap first.
+
+    Pairs are taken greedily from the largest overlap down (ties: the earlier
+    event, then the earlier stored event), each event and each stored event at
+    most once: an event whose start moved after a retrain keeps its stored
+    event; an event that split keeps it in the part that overlaps it most, the
+    other parts are new; of stored events merged into one, the one it overlaps
+    most is kept, the others are left unmatched.
+
+    Args:
+        overlap: int ``(n_events, n_stored)`` (:func:`event_overlaps`), negative where no pair may be made;
+            rows and columns in order of start.
+
+    Returns:
+        ``{event index: stored event index}``.
+    """
+    rows, columns = np.nonzero(overlap >= 0)
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    for k in np.lexsort((columns, rows, -overlap[rows, columns])):
+        row, column = int(rows[k]), int(columns[k])
+        if row not in pairs and column not in taken:
+            pairs[row] = column
+            taken.add(column)
+    return pairs
+
+
 def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> Rematched:
-    """Match a re-scored series' events with the stored ones by start: what to remove and revise silently.
+    """Match a re-scored series' events with its stored ones by overlap: what to remove and revise silently.
 
     A re-score finds every event of the rows it was given afresh, all marked new.
-    Those ending before ``rescore_from`` are left alone unless the store holds them
-    open or ending later; of the rest, one the store holds unchanged is dropped (nothing to
-    write or alert on again), one it holds changed becomes an update when the change is
-    worth an alert (:func:`alerts_again`) and a silent revision otherwise, and a stored
-    event ending at or after ``rescore_from`` that the re-score no longer finds is
-    removed (logged with its id). ``result.events`` is rewritten in place: the new
-    events and the updates to alert on.
+    A stored event is *in play* when it is open or ends at or after ``rescore_from``
+    (the series' re-score time, :func:`rescore_start`). A re-scored event ending
+    before that time is left alone unless it is open or overlaps an event in play;
+    the others are matched with the stored events of the series
+    (:func:`match_by_overlap`). A matched event keeps the stored event's id: it is
+    an update when the change is worth an alert (:func:`alerts_again`), a silent
+    revision when only other fields changed (its start included), and nothing to
+    write when nothing changed; an unmatched one is new. A stored event left
+    unmatched is removed (logged with its id) when it is in play or overlaps a
+    re-scored event taken into account (it was merged into another). ``result.events``
+    is rewritten in place: the new events and the updates to alert on.
     """
     stored = store.list_events(series=result.series)
-    stored = {pd.Timestamp(row.start): row for row in stored.itertuples(index=False)}
-    kept, revised, found = [], [], set()
-    for event in result.events:
-        start, end = pd.Timestamp(event["start"]), pd.Timestamp(event["end"])
-        before = stored.get(start)
-        settled = before is None or (before.state != "open" and pd.Timestamp(before.end) < rescore_from)
-        if end < rescore_from and settled:
+    in_play = (stored["state"] == "open").to_numpy() | (stored["end"] >= rescore_from).to_numpy()
+    events = pd.DataFrame(result.events, columns=["start", "end", "state"])
+    overlap = event_overlaps(
+        pd.to_datetime(events["start"]).to_numpy(),
+        pd.to_datetime(events["end"]).to_numpy(),
+        stored["start"].to_numpy(),
+        stored["end"].to_numpy(),
+    )
+    overlapping = overlap >= 0
+    considered = (
+        (pd.to_datetime(events["end"]) >= rescore_from).to_numpy()
+        | (events["state"] == "open").to_numpy()
+        | (overlapping & in_play).any(axis=1)
+    )
+    pairs = match_by_overlap(np.where(considered[:, None], overlap, -1))
+    rows = list(stored.itertuples(index=False))
+    kept, revised = [], []
+    for k, event in enumerate(result.events):
+        if not considered[k]:
             continue
-        found.add(start)
+        before = rows[pairs[k]] if k in pairs else None
         if before is None:
             kept.append(event)
         elif alerts_again(event, before):
-            kept.append({**event, "new": False})
+            kept.append({**event, "new": False, "id": int(before.id)})
         elif any(_differs(event[name], getattr(before, name)) for name in EVENT_FIELDS):
-            revised.append(event)
+            revised.append({**event, "id": int(before.id)})
     result.events[:] = kept
-    removed = [row for start, row in stored.items() if pd.Timestamp(row.end) >= rescore_from and start not in found]
+    unmatched = np.ones(len(rows), dtype=bool)
+    unmatched[list(pairs.values())] = False
+    removed = [rows[k] for k in np.flatnonzero(unmatched & (in_play | overlapping[considered].any(axis=0)))]
     if removed:
         logger.info(
             "series %s: the re-score no longer finds %d stored event%s, removed: %s",
@@ -427,7 +528,7 @@ def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> Rem
             "" if len(removed) == 1 else "s",
             "; ".join(f"id {row.id} ({row.start} to {row.end})" for row in removed),
         )
-    return Rematched([pd.Timestamp(row.start) for row in removed], revised)
+    return Rematched([int(row.id) for row in removed], revised)
 
 
 def _differs(value, stored) -> bool:

@@ -63,7 +63,8 @@ class SeriesResult:
             (``error``, ``threshold``, ``likelihood``, ``log_likelihood``,
             ``source``, ``flag``, ``alarm``) and ``error_<feature>``.
         events: events opened, extended or closed (:func:`~forecaster.anomaly.events.advance_events`
-            dicts, ``new`` true for those opened; no store id: the store finds an event by series and start).
+            dicts, ``new`` true for those opened; no store id: the store finds an extended event by series and
+            start, and a re-score's events are matched with the stored ones by the scanner).
         context: the context for the next scan.
         skipped: why the series was not scored (``points`` is then empty), or ``None``.
         scaling_fitted: whether this scan fitted the series' scaling (``anomaly.unseen_series: fit``).

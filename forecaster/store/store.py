@@ -252,7 +252,7 @@ class ScanStore:
         context: bytes,
         replace_from: pd.Timestamp | None = None,
         keep_before: pd.Timestamp | None = None,
-        drop_events: tuple[pd.Timestamp, ...] = (),
+        drop_events: tuple[int, ...] = (),
         revised_events: tuple[dict, ...] = (),
     ) -> None:
         """Write one series' scan in one transaction: scores, events, watermark and context.
@@ -262,14 +262,15 @@ class ScanStore:
             series: the series id.
             points: one row per scored point: ``time`` (naive) and :data:`SCORE_COLUMNS`.
             new_events: events to insert, dicts with :data:`EVENT_COLUMNS`.
-            updated_events: events to update (found by series and start), the same dicts; their
-                ``last_scan`` becomes ``scan_id``.
+            updated_events: events to update, the same dicts; their ``last_scan`` becomes ``scan_id``. An
+                event is found by its ``id`` when the dict has one (a re-score's match, whose start may
+                have moved), else by series and start (an incremental scan's open event, whose start stays).
             last_time: the new watermark.
             context: the new context bytes.
             replace_from: first delete the series' scores at or after this time (``--rescore-from``).
                 Default ``None``.
             keep_before: delete the series' scores before this time (``store.keep_scores``). Default ``None``.
-            drop_events: starts of the series' stored events to delete first (events a
+            drop_events: ids of the series' stored events to delete first (events a
                 re-score no longer finds). Default none.
             revised_events: events a re-score found with other scores but nothing to alert on
                 again: updated as ``updated_events``, their ``last_scan`` kept. Default none.
@@ -279,8 +280,8 @@ class ScanStore:
                 start = replace_from.to_pydatetime()
                 connection.execute(delete(scores).where(scores.c.series == series, scores.c.time >= start))
             if drop_events:
-                starts = [pd.Timestamp(start).to_pydatetime() for start in drop_events]
-                connection.execute(delete(events).where(events.c.series == series, events.c.start.in_(starts)))
+                ids = [int(event_id) for event_id in drop_events]
+                connection.execute(delete(events).where(events.c.series == series, events.c.id.in_(ids)))
             if keep_before is not None:
                 connection.execute(
                     delete(scores).where(scores.c.series == series, scores.c.time < keep_before.to_pydatetime())
@@ -290,11 +291,8 @@ class ScanStore:
             for rows, touched in ((updated_events, {"last_scan": scan_id}), (revised_events, {})):
                 for row in rows:
                     values = _event_values(row)
-                    connection.execute(
-                        update(events)
-                        .where(events.c.series == series, events.c.start == values["start"])
-                        .values(**touched, **values)
-                    )
+                    found = events.c.id == int(row["id"]) if "id" in row else events.c.start == values["start"]
+                    connection.execute(update(events).where(events.c.series == series, found).values(**touched, **values))
             if new_events:
                 connection.execute(
                     events.insert(),

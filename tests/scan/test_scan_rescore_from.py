@@ -7,7 +7,7 @@ import logging
 
 import pandas as pd
 import pytest
-from conftest import long_data
+from conftest import assert_same_store, long_data
 from sqlalchemy import update
 
 from forecaster.cli.main import main
@@ -111,7 +111,7 @@ def test_a_rescore_alerts_only_on_events_changed_as_a_scan_changes_them_and_coun
         [{**stored.iloc[0].to_dict(), "start": "2024-01-01 01:00", "end": "2024-01-01 01:10", "state": "closed"}],
         [],
         *next(iter(store.read_watermarks(["b"]).values())),
-        drop_events=(missing["start"],),
+        drop_events=(int(missing["id"]),),
     )
     removed_id = int(store.list_events(series="b")["id"].max())
     store.close()
@@ -148,3 +148,31 @@ def test_a_rescore_alerts_only_on_events_changed_as_a_scan_changes_them_and_coun
     assert after.loc[missing["start"], "id"] > removed_id, "a new event never gets a removed one's id"
     assert set(store.list_events(scan_id=last)["id"]) == {int(grown["id"]), after.loc[missing["start"], "id"]}
     store.close()
+
+
+def test_a_rescore_from_after_a_watermark_scores_the_rows_between_and_leaves_no_late_row(
+    project, store_url, tmp_path, monkeypatch
+):
+    """Series a and b scanned to row 499, c never: a re-score from row 600 scores a and b from row 500 and c
+    from its first row, so every row is scored once and the store equals that of ordinary scans."""
+    folder, run = project
+    monkeypatch.chdir(folder)
+    data = long_data()
+    times = data["date"].drop_duplicates().reset_index(drop=True)
+    for end in (400, 500):
+        data[(data["date"] < times[end]) & (data["id"] != "c")].to_csv(tmp_path / f"to_{end}.csv", index=False)
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    for url in (store_url, reference):
+        scan(run, url, tmp_path / "to_400.csv")
+        scan(run, url, tmp_path / "to_500.csv")
+    summary = scan(run, store_url, folder / "long.csv", rescore_from=str(times[600]))
+    assert (summary.n_series, summary.rows_scored, summary.late_rows) == (3, 2 * 200 + 700, 0)
+    store = ScanStore(store_url, create=False)
+    scores = store.read_table("scores")
+    store.close()
+    for name in ("a", "b", "c"):
+        assert scores.loc[scores["series"] == name, "time"].sort_values().tolist() == times.tolist(), name
+    later = scan(run, store_url, folder / "long.csv")
+    assert (later.up_to_date, later.rows_scored, later.late_rows) == (3, 0, 0)
+    scan(run, reference, folder / "long.csv")
+    assert_same_store(store_url, reference)

@@ -117,6 +117,28 @@ def test_updated_events_are_found_by_series_and_start_and_filters_apply(store_ur
     store.close()
 
 
+def test_an_event_with_an_id_is_updated_by_it_so_its_start_may_move(store_url):
+    """A re-score's match carries the stored event's id: the row moves to the new start, id and first scan kept;
+    revised events keep their last scan."""
+    store = ScanStore(store_url)
+    first = store.begin_scan("hash", "run", "data.csv")
+    rows = [event_row("a", "2024-01-01 00:05", "2024-01-01 00:10"), event_row("a", "2024-01-01 00:30", "2024-01-01 00:40")]
+    store.write_series(first, "a", points(1).iloc[:0], rows, [], pd.Timestamp("2024-01-01 00:40"), b"x")
+    ids = store.list_events()["id"].tolist()
+    second = store.begin_scan("hash", "run", "data.csv")
+    moved = {**event_row("a", "2024-01-01 00:00", "2024-01-01 00:15"), "id": ids[0]}
+    revised = {**event_row("a", "2024-01-01 00:35", "2024-01-01 00:40", 9.0), "id": ids[1]}
+    store.write_series(
+        second, "a", points(1).iloc[:0], [], [moved], pd.Timestamp("2024-01-01 00:40"), b"y", revised_events=(revised,)
+    )
+    after = store.list_events()
+    assert after[["id", "start", "end", "severity", "first_scan", "last_scan"]].values.tolist() == [
+        [ids[0], pd.Timestamp("2024-01-01 00:00"), pd.Timestamp("2024-01-01 00:15"), 2.0, first, second],
+        [ids[1], pd.Timestamp("2024-01-01 00:35"), pd.Timestamp("2024-01-01 00:40"), 9.0, first, first],
+    ]
+    store.close()
+
+
 def test_rescoring_replaces_scores_and_events_from_a_time_and_old_scores_can_be_pruned(store_url):
     store = ScanStore(store_url)
     scan_id = store.begin_scan("hash", "run", "data.csv")
@@ -139,7 +161,7 @@ def test_rescoring_replaces_scores_and_events_from_a_time_and_old_scores_can_be_
         b"y",
         replace_from=pd.Timestamp("2024-01-01 00:30"),
         keep_before=pd.Timestamp("2024-01-01 00:10"),
-        drop_events=(pd.Timestamp("2024-01-01 00:40"),),  # the re-score no longer finds it
+        drop_events=(int(store.list_events()["id"].iloc[0]),),  # the re-score no longer finds it
     )
     scores = store.read_table("scores")
     assert scores["time"].min() == pd.Timestamp("2024-01-01 00:10") and scores["time"].max() == pd.Timestamp(
@@ -280,7 +302,7 @@ def write_events(store, scan_id, starts, drop=()):
         [],
         pd.Timestamp("2024-01-02"),
         b"x",
-        drop_events=tuple(pd.Timestamp(start) for start in drop),
+        drop_events=drop,
     )
 
 
@@ -289,7 +311,7 @@ def test_the_id_of_a_removed_event_is_never_given_to_another(store_url):
     scan_id = store.begin_scan("hash", "run", "data.csv")
     write_events(store, scan_id, ["2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 03:00"])
     assert store.list_events()["id"].tolist() == [1, 2, 3]
-    write_events(store, scan_id, ["2024-01-01 04:00"], drop=["2024-01-01 03:00"])  # the highest id goes
+    write_events(store, scan_id, ["2024-01-01 04:00"], drop=(3,))  # the highest id goes
     assert store.list_events()[["id", "start"]].values.tolist() == [
         [1, pd.Timestamp("2024-01-01 01:00")],
         [2, pd.Timestamp("2024-01-01 02:00")],
@@ -303,7 +325,7 @@ def test_a_version_2_store_is_upgraded_keeping_its_events_and_never_gives_an_old
     scan_id = store.begin_scan("hash", "run", "data.csv")
     write_events(store, scan_id, ["2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 03:00"])
     store.finish_scan(scan_id, "finished", {"new_events": 3})
-    write_events(store, scan_id, [], drop=["2024-01-01 03:00"])  # an older re-score removed event 3
+    write_events(store, scan_id, [], drop=(3,))  # an older re-score removed event 3
     before = store.list_events()
     store.close()
     as_older_version(store_url, 2)
