@@ -112,7 +112,8 @@ def test_fit_leaves_nothing_in_the_working_directory(tmp_path, monkeypatch):
 def test_predict_refuses_data_without_the_training_columns(one_series):
     _, pipeline = one_series
     with pytest.raises(
-        DataError, match=r"^data frame: the run was trained with column 'temp' \(data.past_covariates\); the file has"
+        DataError,
+        match=r"^data frame: the run was trained with column 'temp' \(data.past_covariates\); the data frame has columns: date, load$",
     ):
         pipeline.predict(hourly_frame(n=50).drop(columns="temp"))
 
