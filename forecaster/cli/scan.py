@@ -55,8 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="TIMESTAMP",
         help="re-score from this time on (or from a series' first row after its last scan, if earlier), replacing "
         "its scores and events (data must reach back far enough); each event is matched with the stored event it "
-        "overlaps most and keeps its id, raising no alert again unless it ends later, has more flagged points or "
-        "changed state; stored events no longer found are removed and counted",
+        "overlaps most and keeps its id, raising no alert again unless it ends later or changed state; stored events "
+        "no longer found are removed and counted",
     )
     parser.set_defaults(handler=run_scan)
 

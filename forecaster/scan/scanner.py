@@ -402,24 +402,20 @@ def alerts_again(event: dict, stored) -> bool:
     """Whether a re-scored event changed as an incremental scan's update changes one: worth an alert again.
 
     An incremental scan updates a stored event when new rows extend it (a later
-    end, more flagged points) or close it; a re-score alerts on the same changes:
-    the event ends later, has more flagged points, or is in another state (open
-    or closed). Other changes (a start that moved with fewer points, a new
-    detector's peak, peak score or severity, or an event that shrank) update the
-    stored row silently.
+    end) or close it; a re-score alerts on the same changes: the event ends
+    later, or is in another state (open or closed). Other changes (a start that
+    moved, more or fewer flagged points within the span, a new detector's peak,
+    peak score or severity, or an event that shrank) update the stored row
+    silently: they are the same incident, seen by another detector.
 
     Args:
-        event: the re-scored event (``end``, ``n_points``, ``state``).
+        event: the re-scored event (``end``, ``state``).
         stored: the stored event it is matched with (:func:`match_by_overlap`; attributes of the same names).
 
     Returns:
         ``True`` when the change is worth an alert.
     """
-    return (
-        pd.Timestamp(event["end"]) > pd.Timestamp(stored.end)
-        or int(event["n_points"]) > int(stored.n_points)
-        or event["state"] != stored.state
-    )
+    return pd.Timestamp(event["end"]) > pd.Timestamp(stored.end) or event["state"] != stored.state
 
 
 def event_overlaps(
@@ -439,7 +435,8 @@ def event_overlaps(
         int64 ``(n_events, n_stored)``.
     """
     starts, ends, stored_starts, stored_ends = (
-        np.asarray(times, dtype="datetime64[ns]").astype(np.int64) for times in (starts, ends, stored_starts, stored_ends)
+        np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
+        for times in (starts, ends, stored_starts, stored_ends)
     )
     return np.minimum(ends[:, None], stored_ends[None, :]) - np.maximum(starts[:, None], stored_starts[None, :])
 

@@ -1,6 +1,8 @@
 """``scan --rescore-from`` after a retrain matches re-scored events with stored ones by overlap in time, not by start:
 an event whose start moved keeps its id, a split keeps it in the larger part, a merge keeps the larger stored event."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 from conftest import assert_same_store, long_data
@@ -8,7 +10,7 @@ from sqlalchemy import delete, update
 
 from forecaster.config import load_config
 from forecaster.jobs.scan import scan_job
-from forecaster.scan.scanner import event_overlaps, match_by_overlap
+from forecaster.scan.scanner import alerts_again, event_overlaps, match_by_overlap
 from forecaster.store import ScanStore
 from forecaster.store.schema import events as events_table
 
@@ -88,7 +90,7 @@ def test_a_retrain_that_moves_splits_or_merges_events_keeps_their_ids(project, s
 
     summary = scan(run, store_url, folder / "long.csv", rescore_from="2024-01-01")
 
-    assert (summary.new_events, summary.updated_events, summary.removed_events) == (1, 1, 1)
+    assert (summary.new_events, summary.updated_events, summary.removed_events) == (1, 0, 1)
     store = ScanStore(store_url, create=False)
     after = store.list_events()
     last = store.last_scan_id()
@@ -106,12 +108,14 @@ def test_a_retrain_that_moves_splits_or_merges_events_keeps_their_ids(project, s
     assert ids[("b", shorter["start"])] > piece_id, "the other part is new"
     assert ids[("c", split["start"])] == piece_id, "a merge keeps the stored event overlapping it most..."
     assert split["id"] not in set(after["id"]), "...and removes the other"
-    assert set(after.loc[after["last_scan"] == last, "id"]) == {ids[("b", shorter["start"])], piece_id}, (
-        "the new part and the merge, which has more flagged points than the stored event it kept"
+    assert set(after.loc[after["last_scan"] == last, "id"]) == {ids[("b", shorter["start"])]}, (
+        "only the new part alerts: the merge ends where the stored event it kept ends, with more points but no later"
     )
 
 
-def test_an_open_event_whose_start_a_rescore_moved_is_extended_by_the_next_scan(project, store_url, tmp_path, monkeypatch):
+def test_an_open_event_whose_start_a_rescore_moved_is_extended_by_the_next_scan(
+    project, store_url, tmp_path, monkeypatch
+):
     """The incremental path finds the open event by series and start: the start the re-score wrote."""
     folder, run = project
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
@@ -140,3 +144,19 @@ def test_an_open_event_whose_start_a_rescore_moved_is_extended_by_the_next_scan(
     store.close()
     assert (extended["id"], extended["start"], extended["end"]) == (opened.id, target["start"], target["end"])
     assert_same_store(store_url, reference)
+
+
+def test_a_rescored_event_alerts_again_only_when_it_ends_later_or_changes_state():
+    stored = SimpleNamespace(
+        start=pd.Timestamp("2024-01-01 06:55"), end=pd.Timestamp("2024-01-01 07:30"), n_points=5, state="closed"
+    )
+
+    def rescored(**change):
+        return {"start": stored.start, "end": stored.end, "n_points": 5, "state": "closed", **change}
+
+    assert alerts_again(rescored(end=stored.end + STEP), stored)
+    assert alerts_again(rescored(state="open"), stored)
+    # The same incident seen by a retrained detector: an earlier start, more points within it, or a shorter event.
+    assert not alerts_again(rescored(start=stored.start - STEP, n_points=6), stored)
+    assert not alerts_again(rescored(n_points=9), stored)
+    assert not alerts_again(rescored(end=stored.end - STEP, n_points=3), stored)
