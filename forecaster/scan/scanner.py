@@ -294,10 +294,16 @@ def _late_before_rescore(
     keep_scores: pd.Timedelta | None,
 ) -> int:
     """Late rows before ``rescore_from``, which a re-score keeps as scored: counted now, as the context it rebuilds
-    from them will not tell them apart later (0 for a series without a watermark or with an unreadable context)."""
+    from them will not tell them apart later (0 for a series without a watermark or with an unreadable context).
+
+    With ``keep_scores``, only rows within it of the watermark are checked, as in an ordinary scan: older
+    scores were pruned, not missed.
+    """
     if mark is None:
         return 0
     kept = (rows.times < rescore_from) & (rows.times <= mark[0])
+    if keep_scores is not None:  # the scores the last scan kept are those within keep_scores of its watermark
+        kept &= rows.times >= mark[0] - keep_scores
     if not kept.any():
         return 0
     try:
@@ -305,7 +311,7 @@ def _late_before_rescore(
     except StoreError:  # the re-score replaces an unreadable context: nothing to compare with
         return 0
     times = rows.times[kept]
-    return _count_late(store, rows.series, times, rows.values[kept], times[-1], context, keep_scores)
+    return _count_late(store, rows.series, times, rows.values[kept], times[-1], context, None)
 
 
 def _count_late(

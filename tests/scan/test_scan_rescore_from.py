@@ -176,3 +176,19 @@ def test_a_rescore_from_after_a_watermark_scores_the_rows_between_and_leaves_no_
     assert (later.up_to_date, later.rows_scored, later.late_rows) == (3, 0, 0)
     scan(run, reference, folder / "long.csv")
     assert_same_store(store_url, reference)
+
+
+def test_a_rescore_under_keep_scores_counts_no_pruned_score_as_a_late_row(project, tmp_path, monkeypatch):
+    """Scores older than store.keep_scores before the watermark were pruned, not missed: a re-score from before the
+    watermark checks the rows before it within keep_scores of the watermark, as an ordinary scan does."""
+    folder, run = project
+    monkeypatch.chdir(folder)
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    data = long_data()
+    data[data["date"] < pd.Timestamp("2024-01-03 04:00")].to_csv(tmp_path / "first.csv", index=False)
+    config = load_config("config.yaml", ["store.keep_scores=0.25"])  # 6 h before each series' 10:15 watermark
+    for path in (tmp_path / "first.csv", folder / "long.csv"):
+        scan_job(config, "config.yaml", run, path, url, None, report="never")
+    assert ScanStore(url, create=False).read_table("scores")["time"].min() == pd.Timestamp("2024-01-03 04:00")
+    summary, _ = scan_job(config, "config.yaml", run, folder / "long.csv", url, "2024-01-03 06:00", report="never")
+    assert summary.late_rows == 0, "rows from 2024-01-02 23:55 to 04:00 had scores, pruned by keep_scores"
