@@ -178,12 +178,15 @@ def scan_job(
                     f"{MIN_SERIES_REFERENCE} reference errors of their own)"
                 )
             store.finish_scan(scan_id, "finished", {**summary.to_dict(), "notes": notes})
+            changed = summary.new_events or summary.updated_events or summary.removed_events or summary.skipped
+            if report == "never" or (report == "changes" and not changed):
+                return summary, None
+            earlier = _earlier_scores(store, summary.points, series)
     finally:
         store.close()
-    changed = summary.new_events or summary.updated_events or summary.removed_events or summary.skipped
-    if report == "never" or (report == "changes" and not changed):
-        return summary, None
-    return summary, _write_run_folder(config, summary, series, schema["columns"], store_url or config.store.url)
+    return summary, _write_run_folder(
+        config, summary, series, earlier, schema["columns"], store_url or config.store.url
+    )
 
 
 def read_scan_data(path: Path, data_cfg, columns: list[str]) -> tuple[list[SeriesRows], dict[str, str]]:
@@ -334,13 +337,50 @@ def _progress_bar(total: int, enabled: bool) -> Iterator:
         yield lambda done: bar.advance(task, done)
 
 
+def _earlier_scores(store: ScanStore, points: dict[str, pd.DataFrame], series: list[SeriesRows]) -> pd.DataFrame:
+    """The stored scores of the series to draw, up to ``PLOT_MARGIN_ROWS`` data rows before this scan's first.
+
+    A scan's figures draw its events in context; when an event starts at the
+    scan's first new row, the context is what earlier scans stored. One query
+    for all the series drawn; a series whose data holds no earlier row gets none.
+
+    Returns:
+        ``series``, ``time`` and the score columns, like :meth:`ScanStore.read_scores`.
+    """
+    rows = {item.series: item for item in series}
+    reach = {}
+    for name, scored in points.items():  # the few series drawn, not every series scanned
+        times = rows[name].times
+        first = times.searchsorted(pd.Timestamp(scored["time"].iloc[0]))
+        if first:
+            reach[name] = (times[max(first - PLOT_MARGIN_ROWS, 0)], times[first - 1])
+    if not reach:
+        return pd.DataFrame(columns=["series", "time"])
+    stored = store.read_scores(
+        list(reach), min(start for start, _ in reach.values()), max(end for _, end in reach.values())
+    )
+    start, end = (stored["series"].map({name: span[k] for name, span in reach.items()}) for k in (0, 1))
+    return stored[(stored["time"] >= start) & (stored["time"] <= end)]
+
+
 def _write_run_folder(
-    config: ForecasterConfig, summary: ScanSummary, series: list[SeriesRows], columns: list[str], url: str
+    config: ForecasterConfig,
+    summary: ScanSummary,
+    series: list[SeriesRows],
+    earlier: pd.DataFrame,
+    columns: list[str],
+    url: str,
 ) -> Path:
-    """Write ``config.yaml``, ``summary.json``, ``events.csv``, the figures and ``index.html``."""
+    """Write ``config.yaml``, ``summary.json``, ``events.csv``, the figures and ``index.html``.
+
+    ``earlier`` holds stored scores before this scan's rows (:func:`_earlier_scores`), drawn as context.
+    """
     rows = {item.series: item for item in series}
     plotted = {}
     for name, points in summary.points.items():
+        before = earlier[earlier["series"] == name].drop(columns="series")
+        if len(before):
+            points = pd.concat([before.astype(points.dtypes[before.columns].to_dict()), points], ignore_index=True)
         spans = [
             (pd.Timestamp(event["start"]), pd.Timestamp(event["end"]))
             for event in summary.events

@@ -360,3 +360,22 @@ def test_a_skipped_series_is_named_once_in_the_cli_line_the_page_and_the_store(a
         scan(run, url, only_b)
     alone = non_numeric.replace(str(path), str(only_b)).replace(f"row {bad_value + 1}", "row 8")
     assert str(error.value) == f"{only_b}: no series could be scanned: b ({alone})"
+
+
+def test_a_scan_page_draws_what_earlier_scans_stored_before_an_event_at_its_first_new_row(at_project, tmp_path):
+    folder, run = at_project
+    url = f"sqlite:///{tmp_path / 'context.db'}"
+    config = load_config("config.yaml", [f"report.output_dir={tmp_path / 'reports'}"])
+    scan_job(
+        config,
+        "config.yaml",
+        run,
+        write(rows_between(long_data(), 0, 420), tmp_path / "first.csv"),
+        url,
+        report="never",
+    )
+    summary, run_folder = scan_job(config, "config.yaml", run, folder / "long.csv", url)
+    first_event = min(pd.Timestamp(event["start"]) for event in summary.events if event["series"] == "a")
+    assert first_event == pd.Timestamp("2024-01-01") + 420 * pd.Timedelta("5min"), "a's burst at its first new row"
+    # The figure's context is the 200 rows the first scan stored, not nothing.
+    assert "a: 200 scored rows before its first event" in (run_folder / "index.html").read_text()
