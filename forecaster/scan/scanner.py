@@ -481,8 +481,9 @@ def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> Rem
     A re-score finds every event of the rows it was given afresh, all marked new.
     A stored event is *in play* when it is open or ends at or after ``rescore_from``
     (the series' re-score time, :func:`rescore_start`). A re-scored event ending
-    before that time is left alone unless it is open or overlaps an event in play;
-    the others are matched with the stored events of the series
+    before that time is left alone unless it is open or overlaps an event in play,
+    or a stored event that an event taken into account overlaps (the earlier part
+    of an event split across that time); the others are matched with the stored events of the series
     (:func:`match_by_overlap`). A matched event keeps the stored event's id: it is
     an update when the change is worth an alert (:func:`alerts_again`), a silent
     revision when only other fields changed (its start included), and nothing to
@@ -506,6 +507,12 @@ def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> Rem
         | (events["state"] == "open").to_numpy()
         | (overlapping & in_play).any(axis=1)
     )
+    while True:  # a stored event an event taken into account overlaps is rewritten: take in the others overlapping it
+        touched = in_play | overlapping[considered].any(axis=0)
+        grown = considered | (overlapping & touched).any(axis=1)
+        if (grown == considered).all():
+            break
+        considered = grown
     pairs = match_by_overlap(np.where(considered[:, None], overlap, -1))
     rows = list(stored.itertuples(index=False))
     kept, revised = [], []
@@ -522,7 +529,7 @@ def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> Rem
     result.events[:] = kept
     unmatched = np.ones(len(rows), dtype=bool)
     unmatched[list(pairs.values())] = False
-    removed = [rows[k] for k in np.flatnonzero(unmatched & (in_play | overlapping[considered].any(axis=0)))]
+    removed = [rows[k] for k in np.flatnonzero(unmatched & touched)]
     if removed:
         logger.info(
             "series %s: the re-score no longer finds %d stored event%s, removed: %s",

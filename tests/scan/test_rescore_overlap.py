@@ -10,7 +10,7 @@ from sqlalchemy import delete, update
 
 from forecaster.config import load_config
 from forecaster.jobs.scan import scan_job
-from forecaster.scan.scanner import alerts_again, event_overlaps, match_by_overlap
+from forecaster.scan.scanner import _match_rescored, alerts_again, event_overlaps, match_by_overlap
 from forecaster.store import ScanStore
 from forecaster.store.schema import events as events_table
 
@@ -160,3 +160,29 @@ def test_a_rescored_event_alerts_again_only_when_it_ends_later_or_changes_state(
     assert not alerts_again(rescored(start=stored.start - STEP, n_points=6), stored)
     assert not alerts_again(rescored(n_points=9), stored)
     assert not alerts_again(rescored(end=stored.end - STEP, n_points=3), stored)
+
+
+def test_an_event_split_across_the_rescore_time_keeps_its_earlier_part():
+    """A stored event ending before the re-score time, split by the new detector into a part before that time and
+    one after it: both parts are matched, as a fresh scan would store them, not just the later part."""
+
+    def at(clock):
+        return pd.Timestamp(f"2024-01-01 {clock}")
+
+    stored = pd.DataFrame(
+        {"id": [7], "series": ["a"], "start": [at("09:00")], "end": [at("09:15")], "peak": [at("09:00")]}
+        | {"peak_score": [1.0], "severity": [1.0], "n_points": [4], "features": [""], "state": ["closed"]}
+    )
+    store = SimpleNamespace(list_events=lambda series: stored)
+
+    def event(start, end):
+        fields = {"series": "a", "start": at(start).isoformat(), "end": at(end).isoformat(), "state": "closed"}
+        return fields | {"peak": fields["start"], "peak_score": 1.0, "severity": 1.0, "n_points": 3, "features": ""}
+
+    earlier, later = event("08:50", "09:05"), event("09:10", "09:25")
+    result = SimpleNamespace(series="a", events=[earlier, later])
+    rematched = _match_rescored(store, result, at("09:20"))
+    assert rematched.removed == [] and [(row["start"], row["id"]) for row in rematched.revised] == [
+        (earlier["start"], 7)
+    ], "the earlier part keeps the id (the tie goes to the earlier event), its start and end written silently"
+    assert result.events == [later], "the later part is new"
