@@ -136,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code.
 
     0 success, or the reader of stdout stopped early (a pipe into ``head``); 1 a
-    check failed (``check-cell``) or, with ``scan --exit-code``, events opened
-    or extended; 2 a one-line error the user can fix; 70 a bug (the traceback
+    check failed (``check-cell``) or, with ``scan --exit-code``, events opened,
+    extended or closed; 2 a one-line error the user can fix; 70 a bug (the traceback
     is printed: please report it); 75 a scan store busy; 130 interrupted.
     ``--debug`` prints the traceback of every error and keeps its exit code.
     """

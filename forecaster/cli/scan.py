@@ -84,7 +84,7 @@ def run_scan(args: argparse.Namespace) -> int:
     pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
     filled = f", {summary.rows_filled} rows filled (scored as missing)" if summary.rows_filled else ""
     removed = (
-        f", {count_noun(summary.removed_events, 'removed event')} (no longer found by the re-score)"
+        f", {count_noun(summary.removed_events, 'removed event')} (no longer found by the re-score, or merged into another)"
         if summary.removed_events
         else ""
     )

@@ -66,7 +66,7 @@ def profile_table(
         each (time, value) pair unique: "looks like long format: one series
         per 'metric'; set data.id_column: metric", else ``None``),
         ``rows_per_series`` (rows of each of the first 20 series of the id
-        column, given or suggested; empty for one series), ``missing_timestamps`` (on the
+        column, given or suggested; empty without either), ``missing_timestamps`` (on the
         series' own calendar), ``gap_runs``, ``largest_gap``,
         ``first_missing`` (up to five missing timestamps),
         ``duplicate_timestamps``, ``unsorted_rows`` and ``columns`` (per

@@ -188,8 +188,8 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
         )
     if summary["removed_events"]:
         warnings.append(
-            f"Removed {count_noun(summary['removed_events'], 'stored event')} that the re-score no longer found "
-            "(the scan's log names their ids; no new event gets them)."
+            f"Removed {count_noun(summary['removed_events'], 'stored event')} that the re-score no longer found or "
+            "merged into another (the scan's log names their ids; no new event gets them)."
         )
     if summary["late_rows"]:
         warnings.append(

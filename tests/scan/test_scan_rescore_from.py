@@ -121,7 +121,7 @@ def test_a_rescore_alerts_only_on_events_changed_as_a_scan_changes_them_and_coun
     line = capsys.readouterr().out
     assert line.startswith(
         "scan 2: 3 of 3 series scanned (0 up to date, 0 skipped), 2100 rows scored, 1 new event, 1 updated event, "
-        "1 removed event (no longer found by the re-score), 0 late rows, "
+        "1 removed event (no longer found by the re-score, or merged into another), 0 late rows, "
     )
     assert (
         f"series b: the re-score no longer finds 1 stored event, removed: id {removed_id} "
@@ -131,8 +131,8 @@ def test_a_rescore_alerts_only_on_events_changed_as_a_scan_changes_them_and_coun
     summary = json.loads((run_folder / "summary.json").read_text())
     assert (summary["new_events"], summary["updated_events"], summary["removed_events"]) == (1, 1, 1)
     assert (
-        "Removed 1 stored event that the re-score no longer found (the scan's log names their ids; no new event "
-        "gets them)." in json.loads((run_folder / "page.json").read_text())["warnings"]
+        "Removed 1 stored event that the re-score no longer found or merged into another (the scan's log names "
+        "their ids; no new event gets them)." in json.loads((run_folder / "page.json").read_text())["warnings"]
     )
     store = ScanStore(store_url, create=False)
     last = store.last_scan_id()
