@@ -23,6 +23,7 @@ import fcntl
 import json
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
 from forecaster.data.database import first_line
 from forecaster.errors import StoreBusyError, StoreError
@@ -59,7 +60,8 @@ class ScanStore:
     Raises:
         StoreError: for a URL SQLAlchemy cannot use, a database it cannot
             reach, a database that is not a scan store, or a store written by a
-            newer version of forecaster.
+            newer version of forecaster; for an SQLite URL naming a file that is
+            not an SQLite database (the file is left untouched).
     """
 
     def __init__(self, url: str, create: bool = True) -> None:
@@ -83,6 +85,12 @@ class ScanStore:
                     schema.upgrade(connection, version, schema.SCHEMA_VERSION)
         except OperationalError as exc:
             raise StoreError(f"{url}: cannot open the store ({first_line(exc, max_chars=None)})") from None
+        except DatabaseError as exc:
+            if getattr(exc.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_NOTADB:
+                raise
+            raise StoreError(
+                f"{url}: not an SQLite database; point --store (store.url) at a scan store or a new file"
+            ) from None
 
     def close(self) -> None:
         """Close every pooled connection."""
