@@ -91,7 +91,7 @@ def run_scan(args: argparse.Namespace) -> int:
     print(
         f"scan {summary.scan_id}: {series_counts(summary.to_dict())}, {summary.rows_scored} rows scored, "
         f"{count_noun(summary.new_events, 'new event')}, {count_noun(summary.updated_events, 'updated event')}"
-        f"{removed}, {summary.late_rows} late rows{filled}{', skipped: ' + skipped if skipped else ''}{fitted}"
+        f"{removed}, {count_noun(summary.late_rows, 'late row')}{filled}{', skipped: ' + skipped if skipped else ''}{fitted}"
         f"{pooled}; " + (f"run folder {run_folder}" if run_folder is not None else "no run folder")
     )
     return 1 if args.exit_code and summary.new_events + summary.updated_events else 0

@@ -16,6 +16,7 @@ from forecaster.anomaly.thresholds import SeriesThresholds
 from forecaster.config import AnomalyConfig
 from forecaster.data import missing_times_between
 from forecaster.errors import DataError, StoreError
+from forecaster.reports.html import count_noun
 from forecaster.scan.context import SeriesContext
 from forecaster.scan.scoring import SeriesInput, scan_group
 from forecaster.store import ScanStore
@@ -49,7 +50,7 @@ class ScanSummary:
 
     Attributes:
         scan_id: the scan's id in the store.
-        n_series: series scanned (rows scored), not counting those up to date or skipped.
+        n_series: series scanned (rows scored); the series read are ``n_series + up_to_date + len(skipped)``.
         up_to_date: series with no row after their watermark (not scanned).
         rows_scored: points written.
         new_events: events opened.
@@ -58,7 +59,8 @@ class ScanSummary:
             another state (:func:`alerts_again`).
         removed_events: stored events a re-score no longer found or merged into another, deleted (their ids
             are not given out again).
-        late_rows: rows at or before a watermark that were not scored before or whose values changed (not re-scored).
+        late_rows: rows at or before a watermark that were not scored before, or whose values changed among the
+            last raw rows the series' context keeps for scoring (older changes are not seen); not re-scored.
         rows_filled: rows scored that the data did not hold (missing values, and missing rows within
             the data or between a watermark and the next row), scored as missing.
         skipped: ``{series: reason}`` for series not scanned; a reason names the file it read when it
@@ -128,7 +130,9 @@ def scan_series(
 
     Rows at or before a series' watermark are not re-scored: those the store
     has no score for, and those whose values differ from the ones the last
-    scan kept as context, are counted as late. With ``rescore_from``, each
+    scan kept as context (its last raw rows: the detector's window, or the
+    seasonal reference's reach when longer; older rows' values are not kept,
+    so their changes are not seen), are counted as late. With ``rescore_from``, each
     series is scored from its first row again (to rebuild its context) and its
     scores and events are replaced from ``rescore_from`` or from its first row
     after its watermark, whichever comes first (:func:`rescore_start`: a
@@ -323,7 +327,13 @@ def _count_late(
     context: SeriesContext,
     keep_scores: pd.Timedelta | None,
 ) -> int:
-    """Rows at or before the watermark never scored, plus rows whose values changed since the context was kept."""
+    """Rows at or before the watermark never scored, plus rows whose values changed since the context was kept.
+
+    Only the raw rows the context keeps for scoring (its last ``len(context.times)`` rows up to the
+    watermark: the detector's window, or the seasonal reference's reach when longer) are compared: the
+    store holds scores, not values, so a change to an older row is not seen, and a changed row stops
+    being counted once later scans have moved it out of the context.
+    """
     if keep_scores is not None:
         kept = times >= last_time - keep_scores
         times, values = times[kept], values[kept]
@@ -339,14 +349,14 @@ def _count_late(
     known = (position < len(context.times)) & (context.times[np.minimum(position, len(context.times) - 1)] == stamps)
     before, now = context.values[position[known]], values[known]
     changed = int((~((before == now) | (np.isnan(before) & np.isnan(now)))).any(axis=1).sum())
-    if unscored or changed:
-        logger.warning(
-            "series %s: %d late rows not scored before and %d rows changed since scanned; "
-            "re-score them with --rescore-from",
-            series,
-            unscored,
-            changed,
+    found = [f"{count_noun(unscored, 'late row')} not scored before"] if unscored else []
+    if changed:
+        found.append(
+            f"{count_noun(changed, 'row')} changed since scanned, of the last {count_noun(len(context.times), 'row')} "
+            "kept for scoring (changes to older rows are not seen)"
         )
+    if found:
+        logger.warning("series %s: %s; re-score them with --rescore-from", series, " and ".join(found))
     return unscored + changed
 
 
