@@ -66,7 +66,7 @@ def run_scan(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     from forecaster.jobs.scan import scan_job
     from forecaster.reports.html import count_noun
-    from forecaster.reports.scan import series_counts, skipped_series
+    from forecaster.reports.scan import rescored_from, series_counts, skipped_series
 
     summary, run_folder = scan_job(
         config,
@@ -79,6 +79,7 @@ def run_scan(args: argparse.Namespace) -> int:
         data_query=args.data_query,
         report=args.report,
     )
+    counts = summary.to_dict()
     skipped = skipped_series(summary.skipped)
     fitted = f", scaling fitted for {len(summary.scaling_fitted)} series" if summary.scaling_fitted else ""
     pooled = f", pooled threshold for {len(summary.threshold_pooled)} series" if summary.threshold_pooled else ""
@@ -89,7 +90,7 @@ def run_scan(args: argparse.Namespace) -> int:
         else ""
     )
     print(
-        f"scan {summary.scan_id}: {series_counts(summary.to_dict())}, {summary.rows_scored} rows scored, "
+        f"scan {summary.scan_id}: {series_counts(counts)}, {summary.rows_scored} rows scored{rescored_from(counts)}, "
         f"{count_noun(summary.new_events, 'new event')}, {count_noun(summary.updated_events, 'updated event')}"
         f"{removed}, {count_noun(summary.late_rows, 'late row')}{filled}{', skipped: ' + skipped if skipped else ''}{fitted}"
         f"{pooled}; " + (f"run folder {run_folder}" if run_folder is not None else "no run folder")

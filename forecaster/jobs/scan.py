@@ -4,8 +4,9 @@ The job turns the config's ``anomaly``, ``scan`` and ``store`` sections into
 arguments, reads the data (a file, long format or not, a folder of files,
 one series per file, or the rows of an SQL query on ``data.url``), validates each series on its own so one bad series is
 reported and skipped, takes the store's lock, and runs
-:func:`~forecaster.scan.scan_series`. The run folder holds ``summary.json``,
-``events.csv`` (the new and updated events), figures and ``index.html``.
+:func:`~forecaster.scan.scan_series`. The run folder holds ``summary.json`` (the counts, and
+the store ids of the new, updated and removed events), ``events.csv`` (the new and updated
+events, each with its store ``id``), figures and ``index.html``.
 """
 
 from __future__ import annotations
@@ -396,13 +397,14 @@ def _write_run_folder(
     with RunFolder(config.report.output_dir, f"{config.name}-scan") as run:
         run.write_yaml("config.yaml", config_to_dict(config))
         shown_url = make_url(url).render_as_string(hide_password=True)
-        run.write_json("summary.json", {**summary.to_dict(), "store": shown_url})
+        counts = summary.to_dict()
+        run.write_json("summary.json", {**counts, "store": shown_url})
         pd.DataFrame(summary.events, columns=list(EVENT_COLUMNS)).to_csv(run.path / "events.csv", index=False)
-        lines, warnings = scan_summary(summary.to_dict())
+        lines, warnings = scan_summary(counts)
         write_index_html(
             run,
             f"{config.name}: anomaly scan {summary.scan_id}",
-            [scan_section(run, summary.to_dict(), summary.events, plotted, PLOT_MARGIN_ROWS)],
+            [scan_section(run, counts, summary.events, plotted, PLOT_MARGIN_ROWS)],
             lines,
             warnings,
             subtitle=f"forecaster scan into {shown_url}",

@@ -21,11 +21,13 @@ from forecaster.reports.style import (
 from forecaster.reports.timeaxis import format_x_axis, plot_positions
 from forecaster.runs import RunFolder
 
-EVENT_COLUMNS = ("series", "kind", "state", "start", "end", "peak", "peak_score", "severity", "n_points", "features")
+EVENT_COLUMNS = ("id", "series", "kind", "state", "start", "end", "peak", "peak_score", "severity", "n_points", "features")
 EVENT_OPACITY = {"new": 1.0, "updated": 0.5}
 """How strongly new and updated events are marked (scales :func:`~forecaster.reports.anomaly_figures.mark_events`)."""
 MAX_EVENT_ROWS = 20
 """Events listed at most on the page, most severe first (``events.csv`` has them all)."""
+MAX_LISTED_IDS = 20
+"""Removed events' ids named at most in the page's warning (``summary.json`` has them all)."""
 
 
 def plot_series_events(series: str, values: pd.DataFrame, points: pd.DataFrame, events: list[dict]) -> Figure:
@@ -98,15 +100,16 @@ def scan_section(
     and figures show, the series whose scaling this scan fitted, and the
     series with events left without a figure. Each figure's caption says how
     many scored rows it draws before the series' first event and after its
-    last.
+    last; those before this scan's rows are the scores earlier scans stored.
 
     Args:
         run: the open run folder (figures go to its ``figures/``).
         summary: the scan's counts (:meth:`~forecaster.scan.ScanSummary.to_dict`).
-        events: the new and updated events (with ``kind``).
+        events: the new and updated events (with their store ``id`` and ``kind``).
         plotted: ``{series: (values, points)}`` for the series to draw, in order (those with the most
             severe events, most severe first), each cut to at most ``margin_rows`` scored rows before
-            its first event and after its last. The text counts the series with events left out.
+            its first event and after its last, earlier scans' stored scores included. The text counts
+            the series with events left out.
         margin_rows: that most, for the captions.
 
     Returns:
@@ -123,7 +126,8 @@ def scan_section(
         after = int((times > max(pd.Timestamp(event["end"]) for event in mine)).sum())
         captions.append(
             f"{series}: {count_noun(before, 'scored row')} before its first event and {after:,} after its last are "
-            f"drawn, at most {margin_rows:,} either side (fewer where this scan scored fewer)."
+            f"drawn, at most {margin_rows:,} either side; rows scored by earlier scans are read from the store "
+            "(fewer where fewer were scored or kept)."
         )
     ranked = sorted(events, key=lambda event: np.inf if np.isnan(event["severity"]) else -event["severity"])
     listed = (
@@ -150,6 +154,7 @@ def scan_section(
         )
     rows = [
         {
+            "id": str(event["id"]),  # as the store and forecaster events write it, without thousands separators
             "series": event["series"],
             "new or updated": event["kind"],
             "state": event["state"],
@@ -176,8 +181,10 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
         ``(lines, warnings)``; a skipped series' warning reads e.g. ``Series c was skipped: series/c.csv:
         non-numeric target/covariate columns: ...`` (the reason names the file, not the series).
     """
+    rescored = rescored_from(summary)
+    scored = f"points scored{rescored}" if rescored else "new points scored"
     lines = [
-        f"Scan {summary['scan_id']}: {series_counts(summary)}; {summary['rows_scored']:,} new points scored, "
+        f"Scan {summary['scan_id']}: {series_counts(summary)}; {summary['rows_scored']:,} {scored}, "
         f"{count_noun(summary['new_events'], 'new event')} and {count_noun(summary['updated_events'], 'updated event')}."
     ]
     warnings = [f"Series {series} was skipped: {reason}" for series, reason in summary["skipped"].items()]
@@ -187,9 +194,13 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
             "last scan and the new rows) and were scored as missing."
         )
     if summary["removed_events"]:
+        ids = summary["removed_event_ids"]
+        named = ", ".join(str(event_id) for event_id in ids[:MAX_LISTED_IDS])
+        if len(ids) > MAX_LISTED_IDS:
+            named += f" and {len(ids) - MAX_LISTED_IDS:,} more, in summary.json"
         warnings.append(
             f"Removed {count_noun(summary['removed_events'], 'stored event')} that the re-score no longer found or "
-            "merged into another (the scan's log names their ids; no new event gets them)."
+            f"merged into another (id{'' if len(ids) == 1 else 's'} {named}; no new event gets them)."
         )
     if summary["late_rows"]:
         warnings.append(
@@ -197,6 +208,18 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
             "re-scored; use --rescore-from to re-score them on purpose."
         )
     return lines, warnings
+
+
+def rescored_from(summary: dict) -> str:
+    """What a re-scoring scan adds after its count of scored points, for its page and its one-line summary.
+
+    Args:
+        summary: the scan's counts (:meth:`~forecaster.scan.ScanSummary.to_dict`).
+
+    Returns:
+        E.g. `` (re-scored from 2024-06-01 00:00:00)`` for a scan with ``--rescore-from``, else ``""``.
+    """
+    return "" if summary["rescore_from"] is None else f" (re-scored from {pd.Timestamp(summary['rescore_from'])})"
 
 
 def series_counts(summary: dict) -> str:

@@ -57,8 +57,8 @@ class ScanSummary:
         updated_events: stored events extended or closed; after a re-score, stored events matched with a
             re-scored one (:func:`match_by_overlap`) that ends later, has more flagged points or is in
             another state (:func:`alerts_again`).
-        removed_events: stored events a re-score no longer found or merged into another, deleted (their ids
-            are not given out again).
+        removed_event_ids: the ids of the stored events a re-score no longer found or merged into another,
+            deleted (not given out again); ``removed_events`` counts them.
         late_rows: rows at or before a watermark that were not scored before, or whose values changed among the
             last raw rows the series' context keeps for scoring (older changes are not seen); not re-scored.
         rows_filled: rows scored that the data did not hold (missing values, and missing rows within
@@ -67,7 +67,8 @@ class ScanSummary:
             has one, never the series (the key names it, and summaries show it once).
         scaling_fitted: series whose scaling this scan fitted (``anomaly.unseen_series: fit``).
         threshold_pooled: series flagged at the pooled threshold, having too few reference errors of their own.
-        events: the new and updated events, each with ``kind`` (``new`` or ``updated``).
+        rescore_from: the time given to ``--rescore-from`` (naive), or ``None`` for an ordinary scan.
+        events: the new and updated events, each with its store ``id`` and ``kind`` (``new`` or ``updated``).
         points: ``{series: scored points}`` of the series to draw (at most ``max_plotted`` of
             :func:`scan_series`): those with the most severe new or updated events, most severe first.
         figure_ranks: ``{series: (highest event severity, number of events, -scan position)}`` of the
@@ -80,18 +81,28 @@ class ScanSummary:
     rows_scored: int = 0
     new_events: int = 0
     updated_events: int = 0
-    removed_events: int = 0
+    removed_event_ids: list[int] = field(default_factory=list)
     late_rows: int = 0
     rows_filled: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     scaling_fitted: list[str] = field(default_factory=list)
     threshold_pooled: list[str] = field(default_factory=list)
+    rescore_from: pd.Timestamp | None = None
     events: list[dict] = field(default_factory=list)
     points: dict[str, pd.DataFrame] = field(default_factory=dict)
     figure_ranks: dict[str, tuple[float, int, int]] = field(default_factory=dict)
 
+    @property
+    def removed_events(self) -> int:
+        """How many stored events a re-score removed."""
+        return len(self.removed_event_ids)
+
     def to_dict(self) -> dict:
-        """The counts, skipped series and fitted scalings as JSON-ready data."""
+        """The counts, the event ids, skipped series, fitted scalings and re-score time as JSON-ready data.
+
+        ``new_event_ids`` and ``updated_event_ids`` list the store ids of :attr:`events` by kind, in scan
+        order; ``rescore_from`` is ISO 8601 or ``None``.
+        """
         return {
             "scan_id": self.scan_id,
             "n_series": self.n_series,
@@ -100,11 +111,15 @@ class ScanSummary:
             "new_events": self.new_events,
             "updated_events": self.updated_events,
             "removed_events": self.removed_events,
+            "new_event_ids": [event["id"] for event in self.events if event["kind"] == "new"],
+            "updated_event_ids": [event["id"] for event in self.events if event["kind"] == "updated"],
+            "removed_event_ids": self.removed_event_ids,
             "late_rows": self.late_rows,
             "rows_filled": self.rows_filled,
             "skipped": self.skipped,
             "scaling_fitted": self.scaling_fitted,
             "threshold_pooled": self.threshold_pooled,
+            "rescore_from": None if self.rescore_from is None else self.rescore_from.isoformat(),
         }
 
 
@@ -169,7 +184,7 @@ def scan_series(
     Returns:
         The :class:`ScanSummary`.
     """
-    summary = ScanSummary(scan_id)
+    summary = ScanSummary(scan_id, rescore_from=rescore_from)
     for start in range(0, len(data), group_size):
         group = data[start : start + group_size]
         marks = store.read_watermarks([rows.series for rows in group])
@@ -200,7 +215,7 @@ def scan_series(
         for result in scored:
             _count(summary, result, max_plotted)
             summary.rows_filled += n_filled[result.series]
-            summary.removed_events += len(matched.get(result.series, NOTHING_REMATCHED).removed)
+            summary.removed_event_ids += matched.get(result.series, NOTHING_REMATCHED).removed
         if progress is not None:
             progress(len(group))
     logger.debug(
@@ -374,12 +389,13 @@ def _commit_group(
     watermark and context together) or untouched, so the next scan redoes
     exactly the series that were not committed. ``written_from`` gives each
     re-scored series the time its stored scores are replaced from (``None`` in an ordinary scan).
+    Each event of ``result.events`` gets the ``id`` the store keeps it under.
     """
     for result in results:
         new_events = [event for event in result.events if event.get("new")]
         updated_events = [event for event in result.events if not event.get("new")]
         last_time = pd.Timestamp(int(result.context.times[-1]))
-        store.write_series(
+        ids = store.write_series(
             scan_id,
             result.series,
             result.points,
@@ -392,6 +408,8 @@ def _commit_group(
             drop_events=tuple(matched.get(result.series, NOTHING_REMATCHED).removed),
             revised_events=tuple(matched.get(result.series, NOTHING_REMATCHED).revised),
         )
+        for event, event_id in zip([*new_events, *updated_events], ids):
+            event["id"] = event_id
 
 
 EVENT_FIELDS = ("start", "end", "peak", "peak_score", "severity", "n_points", "state")

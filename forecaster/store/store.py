@@ -262,7 +262,7 @@ class ScanStore:
         keep_before: pd.Timestamp | None = None,
         drop_events: tuple[int, ...] = (),
         revised_events: tuple[dict, ...] = (),
-    ) -> None:
+    ) -> list[int]:
         """Write one series' scan in one transaction: scores, events, watermark and context.
 
         Args:
@@ -282,6 +282,10 @@ class ScanStore:
                 re-score no longer finds). Default none.
             revised_events: events a re-score found with other scores but nothing to alert on
                 again: updated as ``updated_events``, their ``last_scan`` kept. Default none.
+
+        Returns:
+            The store's ids of ``new_events`` then ``updated_events``, in order: an event's own ``id`` when
+            it has one, else the id of the series' event at its start, read with one query after the insert.
         """
         with self.engine.begin() as connection:
             if replace_from is not None:
@@ -309,6 +313,7 @@ class ScanStore:
             mark = {"last_time": last_time.to_pydatetime(), "scan_id": scan_id, "context": context}
             if not connection.execute(update(watermarks).where(watermarks.c.series == series).values(**mark)).rowcount:
                 connection.execute(watermarks.insert().values(series=series, **mark))
+            return _event_ids(connection, series, [*new_events, *updated_events])
 
     def last_scan_id(self) -> int | None:
         """Return the id of the last scan that finished, or ``None``."""
@@ -544,6 +549,24 @@ def _score_tuples(
             values = np.where(np.isnan(values), None, values.astype(object))
         columns.append(values.tolist())
     return zip(*columns)
+
+
+def _event_ids(connection: Connection, series: str, rows: list[dict]) -> list[int]:
+    """The ids of one series' events just written: a row's ``id``, else that of the event at its start.
+
+    The rows without an id are found with one query over the span of their starts (a series has one
+    event per start), so a scan that opens many events costs one statement, never one per event.
+    """
+    starts = [pd.Timestamp(row["start"]) for row in rows if "id" not in row]
+    found = {}
+    if starts:
+        query = select(events.c.start, events.c.id).where(
+            events.c.series == series,
+            events.c.start >= min(starts).to_pydatetime(),
+            events.c.start <= max(starts).to_pydatetime(),
+        )
+        found = {pd.Timestamp(start): int(event_id) for start, event_id in connection.execute(query)}
+    return [int(row["id"]) if "id" in row else found[pd.Timestamp(row["start"])] for row in rows]
 
 
 def _event_values(row: dict) -> dict:

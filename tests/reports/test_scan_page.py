@@ -1,4 +1,5 @@
-"""The scan page: each event figure's caption says how many rows it draws around the series' events."""
+"""The scan page: each event figure's caption says how many rows it draws around the series' events; events and
+removed events are named by their store ids; a re-score says so."""
 
 from __future__ import annotations
 
@@ -25,16 +26,21 @@ SUMMARY = {
     "new_events": 2,
     "updated_events": 1,
     "removed_events": 0,
+    "new_event_ids": [11, 12],
+    "updated_event_ids": [3],
+    "removed_event_ids": [],
     "late_rows": 0,
     "rows_filled": 0,
     "skipped": {},
     "scaling_fitted": [],
     "threshold_pooled": [],
+    "rescore_from": None,
 }
 
 
-def event(series, first, last, kind="new"):
+def event(series, first, last, kind="new", event_id=1):
     return {
+        "id": event_id,
         "series": series,
         "kind": kind,
         "state": "closed",
@@ -64,10 +70,10 @@ def test_each_event_figure_says_how_many_rows_it_draws_around_the_events(tmp_pat
     figures = json.loads((run.final_path / "page.json").read_text())["sections"][0]["figures"]
     captions = [figure["caption"] for figure in figures]
     assert captions == [
-        "a: 200 scored rows before its first event and 189 after its last are drawn, at most 200 either side "
-        "(fewer where this scan scored fewer).",
-        "b: 1 scored row before its first event and 200 after its last are drawn, at most 200 either side "
-        "(fewer where this scan scored fewer).",
+        "a: 200 scored rows before its first event and 189 after its last are drawn, at most 200 either side; rows "
+        "scored by earlier scans are read from the store (fewer where fewer were scored or kept).",
+        "b: 1 scored row before its first event and 200 after its last are drawn, at most 200 either side; rows "
+        "scored by earlier scans are read from the store (fewer where fewer were scored or kept).",
     ]
     page = (run.final_path / "index.html").read_text()
     assert f"<figcaption>{captions[0]}</figcaption>" in page and f"<figcaption>{captions[1]}</figcaption>" in page
@@ -177,3 +183,40 @@ def test_the_section_says_only_what_the_summary_and_warnings_above_it_do_not(tmp
         "The scan's new and updated events, most severe first (the 20 most severe of 21; events.csv has them all). "
     )
     assert quiet.text.startswith("This scan found no new or updated event.\n\n") and quiet.table is None
+
+
+def test_the_events_table_gives_each_event_its_store_id_as_written_there(tmp_path):
+    events = [event("a", 250, 255, event_id=1234), event("b", 1, 4, "updated", event_id=7)]
+    events[1]["severity"] = 4.0
+    with RunFolder(tmp_path, "scan") as run:
+        section = scan_section(run, SUMMARY, events, {}, margin_rows=200)
+        write_index_html(run, "scan", [section])
+    assert [(row["id"], row["series"], row["new or updated"]) for row in section.table] == [
+        ("7", "b", "updated"),
+        ("1234", "a", "new"),
+    ]
+    table = json.loads((run.final_path / "page.json").read_text())["sections"][0]["table"]
+    assert table["columns"][0] == "id" and [row[0]["text"] for row in table["rows"]] == ["7", "1234"]
+
+
+def test_the_removed_events_warning_names_their_ids_the_first_20_of_more():
+    _, (warning,) = scan_summary({**SUMMARY, "removed_events": 1, "removed_event_ids": [42]})
+    assert warning == (
+        "Removed 1 stored event that the re-score no longer found or merged into another (id 42; no new event "
+        "gets them)."
+    )
+    ids = list(range(1001, 1024))
+    _, (warning,) = scan_summary({**SUMMARY, "removed_events": 23, "removed_event_ids": ids})
+    assert warning == (
+        "Removed 23 stored events that the re-score no longer found or merged into another (ids "
+        + ", ".join(str(k) for k in range(1001, 1021))
+        + " and 3 more, in summary.json; no new event gets them)."
+    )
+
+
+def test_a_rescoring_scan_says_its_points_were_rescored_not_new():
+    (line,), _ = scan_summary({**SUMMARY, "rows_scored": 1992, "rescore_from": "2024-06-01T00:00:00"})
+    assert line == (
+        "Scan 7: 2 of 2 series scanned (0 up to date, 0 skipped); 1,992 points scored (re-scored from "
+        "2024-06-01 00:00:00), 2 new events and 1 updated event."
+    )

@@ -120,7 +120,8 @@ def test_a_rescore_alerts_only_on_events_changed_as_a_scan_changes_them_and_coun
         assert main([*command, "--rescore-from", "2024-01-01"]) == 1, "the grown event and the one re-added"
     line = capsys.readouterr().out
     assert line.startswith(
-        "scan 2: 3 of 3 series scanned (0 up to date, 0 skipped), 2100 rows scored, 1 new event, 1 updated event, "
+        "scan 2: 3 of 3 series scanned (0 up to date, 0 skipped), 2100 rows scored (re-scored from 2024-01-01 "
+        "00:00:00), 1 new event, 1 updated event, "
         "1 removed event (no longer found by the re-score, or merged into another), 0 late rows, "
     )
     assert (
@@ -130,9 +131,10 @@ def test_a_rescore_alerts_only_on_events_changed_as_a_scan_changes_them_and_coun
     run_folder = folder / line.split("run folder ")[1].strip()
     summary = json.loads((run_folder / "summary.json").read_text())
     assert (summary["new_events"], summary["updated_events"], summary["removed_events"]) == (1, 1, 1)
+    assert summary["removed_event_ids"] == [removed_id] and summary["rescore_from"] == "2024-01-01T00:00:00"
     assert (
-        "Removed 1 stored event that the re-score no longer found or merged into another (the scan's log names "
-        "their ids; no new event gets them)." in json.loads((run_folder / "page.json").read_text())["warnings"]
+        f"Removed 1 stored event that the re-score no longer found or merged into another (id {removed_id}; no new "
+        "event gets them)." in json.loads((run_folder / "page.json").read_text())["warnings"]
     )
     store = ScanStore(store_url, create=False)
     last = store.last_scan_id()
@@ -147,6 +149,9 @@ def test_a_rescore_alerts_only_on_events_changed_as_a_scan_changes_them_and_coun
     ]
     assert after.loc[missing["start"], "id"] > removed_id, "a new event never gets a removed one's id"
     assert set(store.list_events(scan_id=last)["id"]) == {int(grown["id"]), after.loc[missing["start"], "id"]}
+    written = pd.read_csv(run_folder / "events.csv").set_index("kind")["id"]
+    assert (written["updated"], written["new"]) == (int(grown["id"]), after.loc[missing["start"], "id"])
+    assert (summary["updated_event_ids"], summary["new_event_ids"]) == ([written["updated"]], [written["new"]])
     store.close()
 
 
