@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_events(args: argparse.Namespace) -> int:
     """Print the events in the chosen format; return 0."""
+    from sqlalchemy.engine import make_url
+
     from forecaster.jobs.events import list_events
 
     config = load_config(args.config, args.overrides)
@@ -60,8 +62,8 @@ def run_events(args: argparse.Namespace) -> int:
         print(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=2))
     elif args.format == "csv":
         print(frame.to_csv(index=False), end="")
-    elif frame.empty:
-        print("no events")
+    elif frame.empty:  # say which store: one read without the scan's --config is the default one
+        print(f"no events in {make_url(args.store_url or config.store.url).render_as_string(hide_password=True)}")
     else:
         print(frame.to_string(index=False))
     return 0

@@ -21,7 +21,19 @@ from forecaster.reports.style import (
 from forecaster.reports.timeaxis import format_x_axis, plot_positions
 from forecaster.runs import RunFolder
 
-EVENT_COLUMNS = ("id", "series", "kind", "state", "start", "end", "peak", "peak_score", "severity", "n_points", "features")
+EVENT_COLUMNS = (
+    "id",
+    "series",
+    "kind",
+    "state",
+    "start",
+    "end",
+    "peak",
+    "peak_score",
+    "severity",
+    "n_points",
+    "features",
+)
 EVENT_OPACITY = {"new": 1.0, "updated": 0.5}
 """How strongly new and updated events are marked (scales :func:`~forecaster.reports.anomaly_figures.mark_events`)."""
 MAX_EVENT_ROWS = 20
@@ -204,8 +216,9 @@ def scan_summary(summary: dict) -> tuple[list[str], list[str]]:
         )
     if summary["late_rows"]:
         warnings.append(
-            f"{summary['late_rows']:,} late rows (at or before a watermark, or changed) were counted, not "
-            "re-scored; use --rescore-from to re-score them on purpose."
+            f"{count_noun(summary['late_rows'], 'late row')} (at or before a watermark and not scored before, or "
+            "changed within the rows each series keeps for scoring) counted, not re-scored; use --rescore-from to "
+            "re-score them on purpose."
         )
     return lines, warnings
 

@@ -174,8 +174,8 @@ def test_the_section_says_only_what_the_summary_and_warnings_above_it_do_not(tmp
     )
     assert warnings == [
         "Series c was skipped: no rows",
-        "3 late rows (at or before a watermark, or changed) were counted, not re-scored; use --rescore-from to "
-        "re-score them on purpose.",
+        "3 late rows (at or before a watermark and not scored before, or changed within the rows each series keeps "
+        "for scoring) counted, not re-scored; use --rescore-from to re-score them on purpose.",
     ]
     assert "Scan 7" in line and "Scan 7" not in section.text and "skipped" not in section.text
     assert section.table[0]["flagged points"] == 6

@@ -263,7 +263,7 @@ def test_the_cli_exit_codes_summary_line_and_events_formats(at_project, tmp_path
     assert main(["events", "--store", store_url, "--since-scan", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == [], "the last scan opened and extended nothing"
     assert main(["events", "--store", store_url, "--min-severity", "1e9"]) == 0
-    assert capsys.readouterr().out.strip() == "no events"
+    assert capsys.readouterr().out.strip() == f"no events in {store_url}"
     assert main(["events", "--store", store_url, "--since", "not a time"]) == 2
     assert "--since" in capsys.readouterr().err
     assert main(["events", "--store", store_url, "--series", "bb"]) == 2  # a typo is not "no events"
