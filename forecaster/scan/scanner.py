@@ -55,8 +55,8 @@ class ScanSummary:
         rows_scored: points written.
         new_events: events opened.
         updated_events: stored events extended or closed; after a re-score, stored events matched with a
-            re-scored one (:func:`match_by_overlap`) that ends later, has more flagged points or is in
-            another state (:func:`alerts_again`).
+            re-scored one (:func:`match_by_overlap`) that ends later or is in another state
+            (:func:`alerts_again`).
         removed_event_ids: the ids of the stored events a re-score no longer found or merged into another,
             deleted (not given out again); ``removed_events`` counts them.
         late_rows: rows at or before a watermark that were not scored before, or whose values changed among the
