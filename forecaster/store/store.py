@@ -304,7 +304,9 @@ class ScanStore:
                 for row in rows:
                     values = _event_values(row)
                     found = events.c.id == int(row["id"]) if "id" in row else events.c.start == values["start"]
-                    connection.execute(update(events).where(events.c.series == series, found).values(**touched, **values))
+                    connection.execute(
+                        update(events).where(events.c.series == series, found).values(**touched, **values)
+                    )
             if new_events:
                 connection.execute(
                     events.insert(),

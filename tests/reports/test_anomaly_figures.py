@@ -179,7 +179,10 @@ def test_an_event_reads_as_its_duration_and_flagged_points_not_as_rows_spanned()
     (row,) = event_rows(gapped)
     assert row["duration"] == "4 h" and row["flagged points"] == 2 and "rows spanned" not in row
     summary = _summary_text(gapped, ranked_events(gapped.events))
-    assert "it peaks at 2024-03-03 12:00 at 18.87 times the threshold, in an event of 4 h with 2 flagged points.\n" in summary
+    assert (
+        "it peaks at 2024-03-03 12:00 at 18.87 times the threshold, in an event of 4 h with 2 flagged points.\n"
+        in summary
+    )
     figure = plot_top_events(gapped)
     assert figure.subfigs[0]._suptitle.get_text() == "#1: peak 2024-03-03 12:00, 18.87 × threshold, 2 flagged points"
     figure.clear()

@@ -35,12 +35,18 @@ def rows(start, end, changed=()):
 def scan_cli(run, url, frame, path, capsys, caplog):
     frame.to_csv(path, index=False)
     caplog.clear()
-    assert main(["scan", "config.yaml", "--run", str(run), "--store", url, "--data", str(path), "--report", "never"]) == 0
-    warnings = [r.getMessage() for r in caplog.records if r.name == "forecaster.scan.scanner" and r.levelno == logging.WARNING]
+    assert (
+        main(["scan", "config.yaml", "--run", str(run), "--store", url, "--data", str(path), "--report", "never"]) == 0
+    )
+    warnings = [
+        r.getMessage() for r in caplog.records if r.name == "forecaster.scan.scanner" and r.levelno == logging.WARNING
+    ]
     return capsys.readouterr().out.strip().splitlines()[-1], warnings
 
 
-def test_a_changed_row_counts_while_in_the_kept_rows_and_n_series_counts_series_scanned(at_project, tmp_path, capsys, caplog):
+def test_a_changed_row_counts_while_in_the_kept_rows_and_n_series_counts_series_scanned(
+    at_project, tmp_path, capsys, caplog
+):
     _, run = at_project
     url = f"sqlite:///{tmp_path / 'scans.db'}"
     scan_cli(run, url, rows(0, 400), tmp_path / "first.csv", capsys, caplog)

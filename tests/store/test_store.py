@@ -122,7 +122,10 @@ def test_an_event_with_an_id_is_updated_by_it_so_its_start_may_move(store_url):
     revised events keep their last scan."""
     store = ScanStore(store_url)
     first = store.begin_scan("hash", "run", "data.csv")
-    rows = [event_row("a", "2024-01-01 00:05", "2024-01-01 00:10"), event_row("a", "2024-01-01 00:30", "2024-01-01 00:40")]
+    rows = [
+        event_row("a", "2024-01-01 00:05", "2024-01-01 00:10"),
+        event_row("a", "2024-01-01 00:30", "2024-01-01 00:40"),
+    ]
     store.write_series(first, "a", points(1).iloc[:0], rows, [], pd.Timestamp("2024-01-01 00:40"), b"x")
     ids = store.list_events()["id"].tolist()
     second = store.begin_scan("hash", "run", "data.csv")
