@@ -8,21 +8,6 @@ import json
 from forecaster.cli.main import add_config_arguments
 from forecaster.config import load_config
 
-COLUMNS = [
-    "id",
-    "series",
-    "start",
-    "end",
-    "peak",
-    "peak_score",
-    "severity",
-    "n_points",
-    "features",
-    "state",
-    "first_scan",
-    "last_scan",
-]
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``events`` command."""
@@ -52,10 +37,11 @@ def run_events(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 
     from forecaster.jobs.events import list_events
+    from forecaster.store.store import EVENT_COLUMNS
 
     config = load_config(args.config, args.overrides)
     frame = list_events(config, args.store_url, args.series, args.since, args.state, args.min_severity, args.since_scan)
-    frame = frame[COLUMNS]
+    frame = frame[["id", *EVENT_COLUMNS, "first_scan", "last_scan"]]  # as stored, with the scans that touched it
     if args.format == "json":
         # pandas writes NaN as null and times as ISO strings; json lays the array out (pandas' indent
         # prints "[", a blank line and "]" for no events, and no space after a key's colon)
