@@ -131,10 +131,9 @@ def frequency_text(frequency: str | None) -> str:
     if isinstance(offset, (pd_offsets.Tick, pd_offsets.Day)):
         start = pd.Timestamp(0)
         return f"every {duration_text(start, start + pd.Timedelta(offset))}"
-    base, _, anchor = offset.freqstr.partition("-")
-    count = base.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    if base[len(count) :] not in CALENDAR_STEPS:
+    base, _, anchor = offset.rule_code.partition("-")
+    if base not in CALENDAR_STEPS:
         return f"every '{frequency}'"
-    unit, tail = CALENDAR_STEPS[base[len(count) :]]
+    unit, tail = CALENDAR_STEPS[base]
     weekday = f", on {anchor}" if unit == "week" and anchor else ""
-    return f"every {f'{count} {unit}s' if count else unit}{tail}{weekday}"
+    return f"every {unit if offset.n == 1 else f'{offset.n} {unit}s'}{tail}{weekday}"
