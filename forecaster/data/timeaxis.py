@@ -138,9 +138,10 @@ def _step_numbers(column: pd.Series, source: str) -> pd.Index:
     numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
     if bad.any():
+        position = _first(bad)
         raise DataError(
-            f"{source}: column '{column.name}' has {column.iloc[_first(bad)]!r} in row "
-            f"{row_number(column, _first(bad))}, not a whole step number (data.time_unit is step)"
+            f"{source}: column '{column.name}' has {column.iloc[position]!r} in row "
+            f"{row_number(column, position)}, not a whole step number (data.time_unit is step)"
         )
     return pd.Index(numbers.astype(np.int64), name=column.name)
 
