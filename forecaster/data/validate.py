@@ -208,7 +208,12 @@ def nearest_column_hint(name: str, columns: list[str], source: str) -> str:
     near = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.5)
     if near:
         return f"; did you mean '{near[0]}'?"
-    return f"; {_holder(source)} has columns: {', '.join(str(c) for c in columns)}"
+    return f"; {_column_list(columns, source)}"
+
+
+def _column_list(columns: list[str] | pd.Index, source: str) -> str:
+    """``"the file has columns: a, b"``, or ``"the data frame has columns: ..."`` for :data:`FRAME_SOURCE`."""
+    return f"{_holder(source)} has columns: {', '.join(str(c) for c in columns)}"
 
 
 def _holder(source: str) -> str:
@@ -230,9 +235,8 @@ def _select_value_columns(
             continue
         if columns_fixed_by is None:
             raise DataError(f"{source}: no column '{missing}'{nearest_column_hint(missing, list(raw.columns), source)}")
-        columns = ", ".join(str(c) for c in raw.columns)
         raise DataError(
-            f"{source}: {columns_fixed_by} column '{missing}' (data.{key}); {_holder(source)} has columns: {columns}"
+            f"{source}: {columns_fixed_by} column '{missing}' (data.{key}); {_column_list(raw.columns, source)}"
         )
     covariates = list(config.past_covariates) + list(config.future_covariates)
     requested = list(config.target_columns) + covariates
