@@ -215,7 +215,8 @@ def scan_series(
         for result in scored:
             _count(summary, result, max_plotted)
             summary.rows_filled += n_filled[result.series]
-            summary.removed_event_ids += matched.get(result.series, NOTHING_REMATCHED).removed
+        for rematched in matched.values():
+            summary.removed_event_ids += rematched.removed
         if progress is not None:
             progress(len(group))
     logger.debug(
@@ -394,6 +395,7 @@ def _commit_group(
     for result in results:
         new_events = [event for event in result.events if event.get("new")]
         updated_events = [event for event in result.events if not event.get("new")]
+        rematched = matched.get(result.series, NOTHING_REMATCHED)
         last_time = pd.Timestamp(int(result.context.times[-1]))
         ids = store.write_series(
             scan_id,
@@ -405,8 +407,8 @@ def _commit_group(
             result.context.to_bytes(),
             replace_from=written_from[result.series],
             keep_before=None if keep_scores is None else last_time - keep_scores,
-            drop_events=tuple(matched.get(result.series, NOTHING_REMATCHED).removed),
-            revised_events=tuple(matched.get(result.series, NOTHING_REMATCHED).revised),
+            drop_events=tuple(rematched.removed),
+            revised_events=tuple(rematched.revised),
         )
         for event, event_id in zip([*new_events, *updated_events], ids):
             event["id"] = event_id
