@@ -525,17 +525,16 @@ def _match_rescored(store: ScanStore, result, rescore_from: pd.Timestamp) -> Rem
     stored = store.list_events(series=result.series)
     in_play = (stored["state"] == "open").to_numpy() | (stored["end"] >= rescore_from).to_numpy()
     events = pd.DataFrame(result.events, columns=["start", "end", "state"])
+    ends = pd.to_datetime(events["end"])
     overlap = event_overlaps(
         pd.to_datetime(events["start"]).to_numpy(),
-        pd.to_datetime(events["end"]).to_numpy(),
+        ends.to_numpy(),
         stored["start"].to_numpy(),
         stored["end"].to_numpy(),
     )
     overlapping = overlap >= 0
     considered = (
-        (pd.to_datetime(events["end"]) >= rescore_from).to_numpy()
-        | (events["state"] == "open").to_numpy()
-        | (overlapping & in_play).any(axis=1)
+        (ends >= rescore_from).to_numpy() | (events["state"] == "open").to_numpy() | (overlapping & in_play).any(axis=1)
     )
     while True:  # a stored event an event taken into account overlaps is rewritten: take in the others overlapping it
         touched = in_play | overlapping[considered].any(axis=0)
